@@ -1,0 +1,77 @@
+# Feddi Partner API. `make help` lists the targets.
+#
+# Without DATABASE_URL, the targets that need a database start a private
+# PostgreSQL cluster under .data/pg (db/devdb.sh) and use it.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+DEVDB := bash db/devdb.sh
+
+ifdef DATABASE_URL
+db_url = $(DATABASE_URL)
+db_start = true
+else
+db_url = $$($(DEVDB) url)
+db_start = $(DEVDB) start >/dev/null
+endif
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Serve the API on 127.0.0.1:8080 (private database, migrated).
+	@$(db_start)
+	@export DATABASE_URL="$(db_url)"; \
+	$(GO) build -o bin/feddi ./cmd/feddi; \
+	./bin/feddi migrate; \
+	exec ./bin/feddi serve
+
+.PHONY: test
+test: ## Run every test with the race detector (private database).
+	@$(db_start)
+	DATABASE_URL="$(db_url)" $(GO) test -race -count=1 -timeout 15m ./...
+
+.PHONY: bench
+bench: ## Run the benchmarks against a real server and database.
+	@$(db_start)
+	DATABASE_URL="$(db_url)" $(GO) test -run '^$$' -bench . -benchtime 5s -timeout 20m ./...
+
+.PHONY: generate
+generate: ## Regenerate gen/ from openapi/ and db/.
+	$(GO) tool oapi-codegen -config oapi-codegen.yaml openapi/openapi.yaml
+	$(GO) tool oapi-codegen -config gen/client/oapi-codegen.yaml openapi/openapi.yaml
+	$(GO) tool sqlc generate
+
+.PHONY: verify
+verify: generate ## Fail when generated code is stale, go.mod untidy or code unformatted.
+	@git add -N gen >/dev/null 2>&1 || true
+	@git diff --exit-code --stat -- gen || { echo "generated code is stale: run make generate and commit gen/"; exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod is not tidy: run go mod tidy"; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w"; exit 1; }
+	@echo "verify: ok"
+
+.PHONY: lint
+lint: ## Lint the Go code and the OpenAPI document.
+	$(GO) tool golangci-lint run ./...
+	@if [ ! -d node_modules ]; then npm ci --silent; fi
+	npx --no-install redocly lint openapi/openapi.yaml
+
+.PHONY: build
+build: ## Build bin/feddi.
+	$(GO) build -o bin/feddi ./cmd/feddi
+
+.PHONY: db/start
+db/start: ## Start the private PostgreSQL (or reuse it).
+	@$(DEVDB) start
+
+.PHONY: db/stop
+db/stop: ## Stop the private PostgreSQL.
+	@$(DEVDB) stop
+
+.PHONY: db/reset
+db/reset: ## Delete the private PostgreSQL's data and start it afresh.
+	@$(DEVDB) reset

@@ -1,0 +1,88 @@
+// Command feddi is the one binary of the Feddi Partner API:
+//
+//	feddi serve      serve the API (DATABASE_URL, FEDDI_ADDR, FEDDI_ENV, ...)
+//	feddi migrate    apply every pending migration and exit
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/internal/platform/config"
+)
+
+const usage = `usage: feddi <command>
+
+commands:
+  serve                  serve the API
+  migrate                apply pending database migrations
+
+Configuration comes from environment variables; see README.md.
+`
+
+func main() {
+	os.Exit(exitCode())
+}
+
+func exitCode() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "feddi:", err)
+		return 1
+	}
+	return 0
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return errors.New("missing command")
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.LogLevel)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, logger)
+	case "migrate":
+		return migrateCmd(ctx, cfg, logger)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}
+
+func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	if err := cfg.RequireDatabase(); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	return pool, nil
+}

@@ -1,0 +1,127 @@
+// Package app assembles the service: the loaded document, the domain
+// services, the HTTP handler and the River client. `feddi serve` and the
+// end-to-end tests build the same App.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
+
+	"github.com/feddi/partner-api/internal/httpapi"
+	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/idempotency"
+	"github.com/feddi/partner-api/internal/platform/jobs"
+	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/openapi"
+)
+
+// LoadSpec parses the embedded document once per process.
+var LoadSpec = sync.OnceValues(func() (*spec.Spec, error) { return spec.Load(openapi.Document) })
+
+// Options tune an App beyond its configuration.
+type Options struct {
+	// CheckResponse, when set, validates every response against the document.
+	CheckResponse func(op *spec.Operation, status int, problem error)
+}
+
+// App is the assembled service.
+type App struct {
+	Config  config.Config
+	Spec    *spec.Spec
+	Pool    *pgxpool.Pool
+	Logger  *slog.Logger
+	Server  *httpapi.Server
+	Handler *echo.Echo
+	Jobs    *jobs.Client
+}
+
+// New assembles the service over a migrated database.
+func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Options) (*App, error) {
+	doc, err := LoadSpec()
+	if err != nil {
+		return nil, err
+	}
+	idem := idempotency.NewStore(pool, cfg.IdempotencyRetention)
+	setup := jobs.NewSetup()
+	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
+	setup.Periodic = append(setup.Periodic, idempotency.PurgeJob(time.Hour))
+
+	health := &healthChecker{pool: pool}
+	srv := httpapi.NewServer(httpapi.Deps{
+		Config:      cfg,
+		Spec:        doc,
+		Pool:        pool,
+		Health:      health,
+		Idempotency: idem,
+	})
+	jobsClient, err := jobs.NewClient(pool, setup, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &App{
+		Config:  cfg,
+		Spec:    doc,
+		Pool:    pool,
+		Logger:  logger,
+		Server:  srv,
+		Handler: httpapi.NewHandler(srv, httpapi.HandlerOptions{Logger: logger, CheckResponse: opts.CheckResponse}),
+		Jobs:    jobsClient,
+	}, nil
+}
+
+// StartJobs starts working background jobs until ctx ends or StopJobs.
+func (a *App) StartJobs(ctx context.Context) error {
+	if err := a.Jobs.Start(ctx); err != nil {
+		return fmt.Errorf("starting background jobs: %w", err)
+	}
+	return nil
+}
+
+// StopJobs waits for running jobs, up to ctx.
+func (a *App) StopJobs(ctx context.Context) error { return jobs.StopGracefully(ctx, a.Jobs) }
+
+// healthChecker pings the database and asks each subsystem check.
+type healthChecker struct {
+	pool   *pgxpool.Pool
+	checks []func(ctx context.Context) (subsystem string, degraded bool)
+}
+
+func (h *healthChecker) Check(ctx context.Context) (bool, []string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := h.pool.Ping(ctx); err != nil {
+		return false, []string{"database"}
+	}
+	degraded := []string{}
+	for _, check := range h.checks {
+		if name, bad := check(ctx); bad {
+			degraded = append(degraded, name)
+		}
+	}
+	return true, degraded
+}
+
+// Prepare does the one-time work a replica needs before serving (the auth
+// work adds the signing key check here).
+func (a *App) Prepare(context.Context) error { return nil }
+
+// LogResponseProblems logs responses that do not match the document.
+func LogResponseProblems(logger *slog.Logger) func(op *spec.Operation, status int, problem error) {
+	return func(op *spec.Operation, status int, problem error) {
+		if problem == nil {
+			return
+		}
+		id := ""
+		if op != nil {
+			id = op.ID
+		}
+		logger.Error("response does not match the OpenAPI document", "operation_id", id, "status", status, "problem", problem.Error())
+	}
+}

@@ -1,0 +1,107 @@
+// Package apptest starts the real service over HTTP on a fresh database for
+// end-to-end tests, with every response validated against the document: a
+// response that does not conform fails the test that caused it.
+package apptest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/gen/client"
+	"github.com/feddi/partner-api/internal/app"
+	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/internal/platform/testdb"
+)
+
+// Server is a running instance of the service.
+type Server struct {
+	URL    string
+	App    *app.App
+	Pool   *pgxpool.Pool
+	Client *client.ClientWithResponses
+}
+
+// Option changes the configuration of a test server.
+type Option func(*config.Config)
+
+// Live runs the server in the live environment.
+func Live() Option { return func(c *config.Config) { c.Env = config.Live } }
+
+// Start runs the service on a fresh database.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	return StartOn(t, testdb.New(t), opts...)
+}
+
+// StartOn runs another instance of the service on pool's database, as a
+// second replica would.
+func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
+	t.Helper()
+	ctx := context.Background()
+	cfg := config.Defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t)})
+	if err != nil {
+		t.Fatalf("assembling the service: %v", err)
+	}
+	if err := a.Prepare(ctx); err != nil {
+		t.Fatalf("preparing the service: %v", err)
+	}
+	ts := httptest.NewServer(a.Handler)
+	t.Cleanup(ts.Close)
+	c, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(ts.Client()))
+	if err != nil {
+		t.Fatalf("creating client: %v", err)
+	}
+	return &Server{URL: ts.URL, App: a, Pool: pool, Client: c}
+}
+
+// StartJobs works background jobs until the test ends.
+func (s *Server) StartJobs(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.App.StartJobs(ctx); err != nil {
+		t.Fatalf("starting jobs: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = s.App.StopJobs(context.Background())
+	})
+}
+
+// Do sends a raw request, for the tests of conventions the generated client
+// cannot express (unknown fields, wrong types, malformed JSON).
+func (s *Server) Do(t testing.TB, req *http.Request) *http.Response {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	t.Cleanup(func() { _ = res.Body.Close() })
+	return res
+}
+
+func failOnProblem(t testing.TB) func(op *spec.Operation, status int, problem error) {
+	return func(_ *spec.Operation, _ int, problem error) {
+		if problem != nil {
+			t.Errorf("response breaks the OpenAPI document: %v", problem)
+		}
+	}
+}
+
+func logger() *slog.Logger {
+	if os.Getenv("FEDDI_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}

@@ -1,0 +1,58 @@
+// Package httpapi implements the generated strict server interface. Each
+// operation lives in its own small file: it converts the generated request
+// into a domain call and the result into the generated response. Rules live
+// in the domains; conventions live in internal/platform/httpx.
+package httpapi
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/gen/api"
+	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/httpx"
+	"github.com/feddi/partner-api/internal/platform/idempotency"
+	"github.com/feddi/partner-api/internal/platform/spec"
+)
+
+// Deps are the services the handlers call.
+type Deps struct {
+	Config config.Config
+	Spec   *spec.Spec
+	Pool   *pgxpool.Pool
+	Health HealthChecker
+	// Idempotency stores the results of keyed mutating requests.
+	Idempotency *idempotency.Store
+}
+
+// HealthChecker reports the impaired subsystems; a database failure means down.
+type HealthChecker interface {
+	Check(ctx context.Context) (databaseUp bool, degraded []string)
+}
+
+// Server implements every operation of the document.
+type Server struct {
+	Deps
+	openapi openapiDocument
+}
+
+var _ api.StrictServerInterface = (*Server)(nil)
+
+// NewServer returns the server over its dependencies.
+func NewServer(deps Deps) *Server {
+	return &Server{Deps: deps, openapi: newOpenapiDocument(deps.Spec.Bytes)}
+}
+
+// meta is the meta block of a success envelope.
+func (s *Server) meta(ctx context.Context) api.ResponseMeta {
+	m := httpx.MetaFor(ctx, s.Spec.APIVersion)
+	return api.ResponseMeta{
+		ApiVersion:       m.APIVersion,
+		RequestId:        m.RequestID,
+		IdempotencyKey:   m.IdempotencyKey,
+		IdempotentReplay: m.IdempotentReplay,
+	}
+}
+
+// SKELETON READY

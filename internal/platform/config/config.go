@@ -1,0 +1,116 @@
+// Package config reads the service's settings from environment variables,
+// the only place they come from (see the README's Configuration table).
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Environment is sandbox or live.
+type Environment string
+
+// The two environments of the contract.
+const (
+	Sandbox Environment = "sandbox"
+	Live    Environment = "live"
+)
+
+// Config is every setting of the service.
+type Config struct {
+	DatabaseURL          string
+	Addr                 string
+	Env                  Environment
+	LogLevel             string
+	IdempotencyRetention time.Duration
+	ValidateResponses    bool
+	ShutdownTimeout      time.Duration
+	JWTIssuer            string
+	JWTAudience          string
+	SMSSender            string
+	SMSWebhookURL        string
+}
+
+// Defaults is the configuration when no variable is set.
+func Defaults() Config {
+	return Config{
+		Addr:                 "127.0.0.1:8080",
+		Env:                  Sandbox,
+		LogLevel:             "info",
+		IdempotencyRetention: 24 * time.Hour,
+		ShutdownTimeout:      15 * time.Second,
+		JWTIssuer:            "feddi-partner-api",
+		JWTAudience:          "feddi-pos",
+		SMSSender:            "log",
+	}
+}
+
+// Load reads the environment over the defaults.
+func Load() (Config, error) {
+	d := Defaults()
+	c := Config{
+		DatabaseURL:   os.Getenv("DATABASE_URL"),
+		Addr:          getenv("FEDDI_ADDR", d.Addr),
+		Env:           Environment(getenv("FEDDI_ENV", string(d.Env))),
+		LogLevel:      getenv("FEDDI_LOG_LEVEL", d.LogLevel),
+		JWTIssuer:     getenv("FEDDI_JWT_ISSUER", d.JWTIssuer),
+		JWTAudience:   getenv("FEDDI_JWT_AUDIENCE", d.JWTAudience),
+		SMSSender:     getenv("FEDDI_SMS_SENDER", d.SMSSender),
+		SMSWebhookURL: os.Getenv("FEDDI_SMS_WEBHOOK_URL"),
+	}
+	var err error
+	if c.IdempotencyRetention, err = duration("FEDDI_IDEMPOTENCY_RETENTION", d.IdempotencyRetention); err != nil {
+		return c, err
+	}
+	if c.ShutdownTimeout, err = duration("FEDDI_SHUTDOWN_TIMEOUT", d.ShutdownTimeout); err != nil {
+		return c, err
+	}
+	if c.ValidateResponses, err = boolean("FEDDI_VALIDATE_RESPONSES", false); err != nil {
+		return c, err
+	}
+	if c.Env != Sandbox && c.Env != Live {
+		return c, fmt.Errorf("FEDDI_ENV must be sandbox or live, got %q", c.Env)
+	}
+	return c, nil
+}
+
+// RequireDatabase fails when DATABASE_URL is missing.
+func (c Config) RequireDatabase() error {
+	if c.DatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
+	}
+	return nil
+}
+
+func getenv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func duration(name string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 24h, got %q", name, v)
+	}
+	return d, nil
+}
+
+func boolean(name string, def bool) (bool, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s must be true or false, got %q", name, v)
+	}
+	return b, nil
+}

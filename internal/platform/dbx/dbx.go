@@ -1,0 +1,145 @@
+// Package dbx is the one way to run database work: in the request's ambient
+// transaction when there is one (so the idempotency record and the effects
+// commit together), otherwise in a transaction of its own, retried on
+// serialization failures and deadlocks.
+package dbx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/gen/db"
+)
+
+// ErrNotFound is what stores return for an absent row.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is what stores return for a unique violation they did not expect.
+var ErrConflict = errors.New("conflict")
+
+type ambientKey struct{}
+
+// WithAmbient returns a context whose database work joins tx.
+func WithAmbient(ctx context.Context, tx pgx.Tx) context.Context {
+	return context.WithValue(ctx, ambientKey{}, tx)
+}
+
+// Ambient returns the transaction the context carries, if any.
+func Ambient(ctx context.Context) (pgx.Tx, bool) {
+	tx, ok := ctx.Value(ambientKey{}).(pgx.Tx)
+	return tx, ok
+}
+
+// MaxAttempts bounds the retries of a transaction that lost a race.
+const MaxAttempts = 8
+
+// InTx runs fn in a transaction. Inside an ambient transaction fn runs in a
+// savepoint: when fn fails nothing it wrote persists, and the caller's
+// transaction goes on. Otherwise InTx begins, commits and retries by itself.
+func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) error) error {
+	if outer, ok := Ambient(ctx); ok {
+		sp, err := outer.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("opening savepoint: %w", err)
+		}
+		if err := fn(ctx, db.New(sp)); err != nil {
+			_ = sp.Rollback(context.WithoutCancel(ctx))
+			return err
+		}
+		return sp.Commit(ctx)
+	}
+	return Retry(ctx, func() error {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("beginning transaction: %w", err)
+		}
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		if err := fn(WithAmbient(ctx, tx), db.New(tx)); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+// InTxValue is InTx for work that returns a value.
+func InTxValue[T any](ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) (T, error)) (T, error) {
+	var out T
+	err := InTx(ctx, pool, func(ctx context.Context, q *db.Queries) error {
+		v, err := fn(ctx, q)
+		if err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+// Q returns queries for reads: on the ambient transaction when there is one,
+// so a request never takes a second connection while it holds row locks.
+func Q(ctx context.Context, pool *pgxpool.Pool) *db.Queries {
+	if tx, ok := Ambient(ctx); ok {
+		return db.New(tx)
+	}
+	return db.New(pool)
+}
+
+// Retry runs attempt until it succeeds, fails with an error that retrying
+// cannot fix, or MaxAttempts is reached.
+func Retry(ctx context.Context, attempt func() error) error {
+	var err error
+	for i := range MaxAttempts {
+		if err = attempt(); err == nil || !IsRetryable(err) {
+			return err
+		}
+		backoff := time.Duration(1<<min(i, 6)) * time.Millisecond
+		backoff += time.Duration(rand.Int64N(int64(backoff)))
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+	return fmt.Errorf("giving up after %d attempts: %w", MaxAttempts, err)
+}
+
+// IsRetryable says whether a transaction failed only because it lost a race
+// (serialization failure, deadlock) and may succeed when run again.
+func IsRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// IsUniqueViolation says whether err is a unique violation, optionally of a
+// named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return constraint == "" || pgErr.ConstraintName == constraint
+	}
+	return false
+}
+
+// Interpret translates driver errors stores do not handle themselves:
+// no rows becomes ErrNotFound, a unique violation ErrConflict.
+func Interpret(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case IsUniqueViolation(err, ""):
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}

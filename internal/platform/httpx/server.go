@@ -1,0 +1,96 @@
+package httpx
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/feddi/partner-api/internal/platform/apierror"
+	"github.com/feddi/partner-api/internal/platform/idempotency"
+	"github.com/feddi/partner-api/internal/platform/spec"
+)
+
+// MaxBodyBytes is the request body limit of the contract (64 KiB).
+const MaxBodyBytes = 64 << 10
+
+// Options wire the conventions to the product.
+type Options struct {
+	Spec   *spec.Spec
+	Logger *slog.Logger
+	// Authenticate checks the request's credential against the operation's
+	// security requirements and returns the context to serve it with.
+	Authenticate func(c echo.Context, op *spec.Operation) (context.Context, error)
+	// IdempotencyScope is the integration a key belongs to (from the
+	// authenticated credential).
+	IdempotencyScope func(ctx context.Context) string
+	Idempotency      *idempotency.Store
+	// MapError translates domain errors to API errors (the one table).
+	// Errors it does not know become internal_error.
+	MapError func(error) (*apierror.Error, bool)
+	// CheckResponse, when set, validates every response against the
+	// document and reports what does not conform (tests set it).
+	CheckResponse func(op *spec.Operation, status int, problem error)
+}
+
+// New returns an echo server with every convention installed; register the
+// generated handlers on it.
+func New(opts Options) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = opts.errorHandler
+	e.Use(opts.requestID, opts.accessLog, opts.recoverPanics)
+	if opts.CheckResponse != nil {
+		e.Use(opts.checkResponses)
+	}
+	e.Use(opts.operation, opts.readBody, opts.authenticate, opts.validate, opts.pinVersion, opts.idempotent)
+	return e
+}
+
+// errorHandler is the one place that writes error envelopes.
+func (o *Options) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	apiErr := o.toAPIError(err, c)
+	if werr := writeError(c, o.Spec.APIVersion, apiErr); werr != nil {
+		o.Logger.Error("writing error response", "request_id", RequestID(c.Request().Context()), "error", werr)
+	}
+}
+
+func (o *Options) toAPIError(err error, c echo.Context) *apierror.Error {
+	var apiErr *apierror.Error
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	if o.MapError != nil {
+		if mapped, ok := o.MapError(err); ok {
+			return mapped
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return apierror.New(apierror.NotFound, "no such resource")
+		case http.StatusMethodNotAllowed:
+			return apierror.New(apierror.MethodNotAllowed, "method not allowed on this path")
+		case http.StatusRequestEntityTooLarge:
+			return apierror.New(apierror.PayloadTooLarge, "request body exceeds %d bytes", MaxBodyBytes)
+		case http.StatusUnsupportedMediaType:
+			return apierror.New(apierror.UnsupportedMediaType, "send the body as application/json")
+		case http.StatusBadRequest:
+			return apierror.New(apierror.ValidationFailed, "the request could not be read")
+		}
+	}
+	ctx := c.Request().Context()
+	level := slog.LevelError
+	if errors.Is(err, context.Canceled) {
+		level = slog.LevelWarn
+	}
+	o.Logger.Log(ctx, level, "request failed", "request_id", RequestID(ctx), "error", err)
+	return apierror.New(apierror.InternalError, "internal error; quote request id %s to support", RequestID(ctx))
+}

@@ -1,0 +1,48 @@
+// Package jobs runs background work on River: jobs live in PostgreSQL, are
+// inserted in the same transaction as the state that caused them, and
+// periodic jobs run on the elected leader only, so any number of replicas
+// behave as one.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+)
+
+// Client is the River client of the service.
+type Client = river.Client[pgx.Tx]
+
+// Setup is what the domains contribute: their workers and periodic jobs.
+type Setup struct {
+	Workers  *river.Workers
+	Periodic []*river.PeriodicJob
+}
+
+// NewSetup returns an empty setup to register workers on.
+func NewSetup() *Setup { return &Setup{Workers: river.NewWorkers()} }
+
+// NewClient builds the River client. Call Start on it to work jobs; a client
+// that is never started can still insert them.
+func NewClient(pool *pgxpool.Pool, setup *Setup, logger *slog.Logger) (*Client, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
+		Workers:      setup.Workers,
+		PeriodicJobs: setup.Periodic,
+		Logger:       logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating River client: %w", err)
+	}
+	return client, nil
+}
+
+// StopGracefully stops working jobs, waiting for running ones up to ctx.
+func StopGracefully(ctx context.Context, c *Client) error {
+	return c.Stop(ctx)
+}

@@ -1,0 +1,213 @@
+// Package spec loads the embedded OpenAPI document once and answers, for every
+// operation, what the server must enforce: accepted credentials and scopes,
+// idempotency, stability and the error codes it may return. Everything that
+// the document states is read from here, never restated in Go.
+package spec
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Idempotency is the value of an operation's x-idempotency extension.
+type Idempotency string
+
+// The three idempotency modes of the contract.
+const (
+	IdempotencyRequired Idempotency = "required"
+	IdempotencyOptional Idempotency = "optional"
+	IdempotencyNone     Idempotency = "none"
+)
+
+// The security schemes of the document.
+const (
+	SchemeAPIKey      = "ApiKeyAuth"
+	SchemeTerminalJWT = "TerminalJWT"
+)
+
+// Requirement is one accepted way to call an operation: a security scheme and
+// the scopes the credential must hold.
+type Requirement struct {
+	Scheme string
+	Scopes []string
+}
+
+// Operation is what the server enforces for one operation of the document.
+type Operation struct {
+	ID           string
+	Method       string
+	Path         string // the OpenAPI path template, /payments/{id}
+	EchoPath     string // the same path for echo's router, /payments/:id
+	Stability    string
+	Idempotency  Idempotency
+	ErrorCodes   []string
+	Security     []Requirement // empty: unauthenticated
+	RequiredRole string
+	PathItem     *openapi3.PathItem
+	Op           *openapi3.Operation
+}
+
+// Authenticated says whether the operation needs a credential.
+func (o *Operation) Authenticated() bool { return len(o.Security) > 0 }
+
+// Accepts returns the requirement of a scheme, if the operation accepts it.
+func (o *Operation) Accepts(scheme string) (Requirement, bool) {
+	for _, r := range o.Security {
+		if r.Scheme == scheme {
+			return r, true
+		}
+	}
+	return Requirement{}, false
+}
+
+// MayReturn says whether code is one of the operation's documented codes.
+func (o *Operation) MayReturn(code string) bool { return slices.Contains(o.ErrorCodes, code) }
+
+// Spec is the loaded document.
+type Spec struct {
+	Doc        *openapi3.T
+	Bytes      []byte
+	APIVersion string
+	ops        []*Operation
+	byRoute    map[string]*Operation
+	byID       map[string]*Operation
+}
+
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// Load parses and validates the document and indexes its operations.
+func Load(data []byte) (*Spec, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("loading OpenAPI document: %w", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("validating OpenAPI document: %w", err)
+	}
+	doc.Servers = nil // requests are matched on their path alone
+	s := &Spec{
+		Doc:        doc,
+		Bytes:      data,
+		APIVersion: doc.Info.Version,
+		byRoute:    map[string]*Operation{},
+		byID:       map[string]*Operation{},
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			o, err := newOperation(path, method, item, op)
+			if err != nil {
+				return nil, err
+			}
+			s.ops = append(s.ops, o)
+			s.byRoute[method+" "+o.EchoPath] = o
+			s.byID[o.ID] = o
+		}
+	}
+	sort.Slice(s.ops, func(i, j int) bool {
+		if s.ops[i].Path != s.ops[j].Path {
+			return s.ops[i].Path < s.ops[j].Path
+		}
+		return s.ops[i].Method < s.ops[j].Method
+	})
+	return s, nil
+}
+
+func newOperation(path, method string, item *openapi3.PathItem, op *openapi3.Operation) (*Operation, error) {
+	o := &Operation{
+		ID:          op.OperationID,
+		Method:      method,
+		Path:        path,
+		EchoPath:    pathParam.ReplaceAllString(path, ":$1"),
+		Stability:   extString(op, "x-stability"),
+		Idempotency: Idempotency(extString(op, "x-idempotency")),
+		ErrorCodes:  extStrings(op, "x-error-codes"),
+		PathItem:    item,
+		Op:          op,
+	}
+	o.RequiredRole = extString(op, "x-required-role")
+	if o.ID == "" {
+		return nil, fmt.Errorf("%s %s: missing operationId", method, path)
+	}
+	switch o.Stability {
+	case "ga", "beta":
+	default:
+		return nil, fmt.Errorf("%s: x-stability must be ga or beta, got %q", o.ID, o.Stability)
+	}
+	switch o.Idempotency {
+	case IdempotencyRequired, IdempotencyOptional, IdempotencyNone:
+	default:
+		return nil, fmt.Errorf("%s: x-idempotency must be required, optional or none, got %q", o.ID, o.Idempotency)
+	}
+	if op.Security == nil {
+		return nil, fmt.Errorf("%s: every operation states its security, [] when public", o.ID)
+	}
+	for _, alt := range *op.Security {
+		if len(alt) != 1 {
+			return nil, fmt.Errorf("%s: each security alternative names exactly one scheme", o.ID)
+		}
+		for scheme, scopes := range alt {
+			o.Security = append(o.Security, Requirement{Scheme: scheme, Scopes: scopes})
+		}
+	}
+	return o, nil
+}
+
+func extString(op *openapi3.Operation, name string) string {
+	s, _ := op.Extensions[name].(string)
+	return s
+}
+
+func extStrings(op *openapi3.Operation, name string) []string {
+	raw, _ := op.Extensions[name].([]any)
+	out := make([]string, 0, len(raw))
+	for _, v := range raw {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Operations lists every operation, ordered by path then method.
+func (s *Spec) Operations() []*Operation { return s.ops }
+
+// ByRoute finds the operation behind an echo route (method and echo path).
+func (s *Spec) ByRoute(method, echoPath string) (*Operation, bool) {
+	o, ok := s.byRoute[method+" "+echoPath]
+	return o, ok
+}
+
+// ByID finds an operation by its operationId.
+func (s *Spec) ByID(id string) (*Operation, bool) {
+	o, ok := s.byID[id]
+	return o, ok
+}
+
+// ErrorCodes is the ErrorCode enum of the document.
+func (s *Spec) ErrorCodes() []string {
+	ref := s.Doc.Components.Schemas["ErrorCode"]
+	if ref == nil || ref.Value == nil {
+		return nil
+	}
+	out := make([]string, 0, len(ref.Value.Enum))
+	for _, v := range ref.Value.Enum {
+		out = append(out, fmt.Sprint(v))
+	}
+	return out
+}
+
+// HasBody says whether requests of the method carry a JSON body.
+func HasBody(method string) bool {
+	return method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch
+}
+
+// ScopeList renders scopes for messages.
+func ScopeList(scopes []string) string { return strings.Join(scopes, " ") }

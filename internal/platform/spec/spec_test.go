@@ -1,0 +1,154 @@
+package spec_test
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/feddi/partner-api/internal/platform/apierror"
+	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/openapi"
+)
+
+// changelog is every operation of the first public release, method and path
+// exactly as the changelog writes them, with the stability CONTRACT 2.7 gives.
+var changelog = map[string]string{
+	"GET /health":                                       "ga",
+	"GET /capabilities":                                 "ga",
+	"GET /openapi":                                      "ga",
+	"POST /auth/keys":                                   "ga",
+	"GET /auth/keys":                                    "ga",
+	"POST /auth/keys/{keyId}/revoke":                    "ga",
+	"POST /auth/keys/{keyId}/regenerate":                "ga",
+	"POST /auth/keys/{keyId}/delete":                    "ga",
+	"POST /auth/token":                                  "ga",
+	"GET /auth/token/validate":                          "ga",
+	"POST /identify":                                    "ga",
+	"POST /checkout/sessions/{id}/identify":             "beta",
+	"GET /customers/lookup":                             "beta",
+	"POST /enroll/initiate":                             "beta",
+	"POST /enroll/verify":                               "beta",
+	"POST /enroll/resend":                               "beta",
+	"POST /claims":                                      "beta",
+	"POST /payments":                                    "ga",
+	"GET /payments/{id}":                                "ga",
+	"POST /payments/{id}/capture":                       "ga",
+	"POST /qr/mint":                                     "beta",
+	"POST /topup/confirm":                               "ga",
+	"POST /topup/sku/{skuId}":                           "beta",
+	"POST /topup/reload-bonus/config":                   "beta",
+	"GET /customers/{customerId}/grants":                "beta",
+	"POST /grants/{id}/clawback":                        "beta",
+	"GET /{integrationId}/transactions":                 "ga",
+	"GET /{integrationId}/transactions/{transactionId}": "ga",
+}
+
+func load(t *testing.T) *spec.Spec {
+	t.Helper()
+	s, err := spec.Load(openapi.Document)
+	require.NoError(t, err)
+	return s
+}
+
+func TestDocument(t *testing.T) {
+	t.Parallel()
+	s := load(t)
+
+	t.Run("DeclaresOpenAPI31", func(t *testing.T) {
+		require.True(t, strings.HasPrefix(s.Doc.OpenAPI, "3.1."), "openapi: %s", s.Doc.OpenAPI)
+		require.Equal(t, "2026-06-01", s.APIVersion)
+	})
+
+	t.Run("HasEveryChangelogOperationWithItsStability", func(t *testing.T) {
+		require.Len(t, changelog, 28)
+		byRoute := map[string]*spec.Operation{}
+		for _, op := range s.Operations() {
+			byRoute[op.Method+" "+op.Path] = op
+		}
+		for route, stability := range changelog {
+			op, ok := byRoute[route]
+			require.True(t, ok, "%s is missing from the document", route)
+			require.Equal(t, stability, op.Stability, "%s x-stability", route)
+		}
+	})
+
+	t.Run("ErrorCodeEnumIsExactlyTheCodesTheServerEmits", func(t *testing.T) {
+		var server []string
+		for _, c := range apierror.Codes() {
+			server = append(server, string(c))
+		}
+		doc := s.ErrorCodes()
+		sort.Strings(server)
+		sort.Strings(doc)
+		require.Equal(t, doc, server)
+	})
+
+	t.Run("EveryOperationDocumentsKnownErrorCodes", func(t *testing.T) {
+		enum := s.ErrorCodes()
+		for _, op := range s.Operations() {
+			require.NotEmpty(t, op.ErrorCodes, "%s lists no x-error-codes", op.ID)
+			for _, c := range op.ErrorCodes {
+				require.Contains(t, enum, c, "%s lists an unknown code", op.ID)
+			}
+			require.Contains(t, op.ErrorCodes, string(apierror.InternalError), op.ID)
+			if op.Idempotency == spec.IdempotencyRequired {
+				require.Contains(t, op.ErrorCodes, string(apierror.IdempotencyKeyRequired), op.ID)
+			}
+			if op.Authenticated() {
+				require.Contains(t, op.ErrorCodes, string(apierror.Unauthenticated), op.ID)
+			}
+		}
+	})
+
+	t.Run("SecurityNamesKnownSchemesAndIdempotencyFitsTheMethod", func(t *testing.T) {
+		for _, op := range s.Operations() {
+			for _, r := range op.Security {
+				require.Contains(t, []string{spec.SchemeAPIKey, spec.SchemeTerminalJWT}, r.Scheme, op.ID)
+			}
+			if op.Method == http.MethodGet {
+				require.Equal(t, spec.IdempotencyNone, op.Idempotency, op.ID)
+			} else {
+				require.NotEqual(t, spec.IdempotencyNone, op.Idempotency, op.ID)
+			}
+		}
+	})
+
+	t.Run("OnlyClawbackNeedsTheOperatorRole", func(t *testing.T) {
+		var withRole []string
+		for _, op := range s.Operations() {
+			if op.RequiredRole != "" {
+				withRole = append(withRole, op.ID+":"+op.RequiredRole)
+			}
+		}
+		require.Equal(t, []string{"clawbackGrant:operator"}, withRole)
+	})
+
+	t.Run("KeyManagementTakesAnAPIKeyOnly", func(t *testing.T) {
+		for _, op := range s.Operations() {
+			if strings.HasPrefix(op.Path, "/auth/keys") || op.ID == "createTerminalToken" || op.ID == "clawbackGrant" {
+				_, jwt := op.Accepts(spec.SchemeTerminalJWT)
+				require.False(t, jwt, "%s must refuse terminal JWTs", op.ID)
+				_, key := op.Accepts(spec.SchemeAPIKey)
+				require.True(t, key, op.ID)
+			}
+		}
+	})
+
+	t.Run("IndexesRoutesForEcho", func(t *testing.T) {
+		op, ok := s.ByRoute("POST", "/payments/:id/capture")
+		require.True(t, ok)
+		require.Equal(t, "capturePayment", op.ID)
+		require.True(t, slices.ContainsFunc(s.Operations(), func(o *spec.Operation) bool { return o.ID == "getJwks" }))
+	})
+}
+
+func TestLoadRefusesAnOperationWithoutStability(t *testing.T) {
+	t.Parallel()
+	broken := strings.Replace(string(openapi.Document), "x-stability: ga", "x-stability: soon", 1)
+	_, err := spec.Load([]byte(broken))
+	require.ErrorContains(t, err, "x-stability")
+}
