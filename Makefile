@@ -23,11 +23,12 @@ help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_\/-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## Serve the API on 127.0.0.1:8080 (private database, migrated).
+run: ## Serve the API on 127.0.0.1:8080 (private database, migrated, demo key printed once).
 	@$(db_start)
 	@export DATABASE_URL="$(db_url)"; \
 	$(GO) build -o bin/feddi ./cmd/feddi; \
 	./bin/feddi migrate; \
+	./bin/feddi bootstrap --if-empty --merchant "Demo Merchant" --integration "Demo POS"; \
 	exec ./bin/feddi serve
 
 .PHONY: test

@@ -2,6 +2,9 @@
 //
 //	feddi serve      serve the API (DATABASE_URL, FEDDI_ADDR, FEDDI_ENV, ...)
 //	feddi migrate    apply every pending migration and exit
+//	feddi bootstrap  create a merchant, an integration and a first API key
+//	feddi keys rotate-signing
+//	                 make a new JWT signing key current
 package main
 
 import (
@@ -23,6 +26,8 @@ const usage = `usage: feddi <command>
 commands:
   serve                  serve the API
   migrate                apply pending database migrations
+  bootstrap              create a merchant, an integration and a first API key
+  keys rotate-signing    make a new JWT signing key current
 
 Configuration comes from environment variables; see README.md.
 `
@@ -56,6 +61,10 @@ func run(ctx context.Context, args []string) error {
 		return serve(ctx, cfg, logger)
 	case "migrate":
 		return migrateCmd(ctx, cfg, logger)
+	case "bootstrap":
+		return bootstrapCmd(ctx, cfg, logger, args[1:])
+	case "keys":
+		return keysCmd(ctx, cfg, logger, args[1:])
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -8,6 +8,23 @@ import (
 	"time"
 )
 
+type ApiKey struct {
+	ID            string
+	MerchantID    string
+	IntegrationID string
+	Name          string
+	Prefix        string
+	SecretHash    []byte
+	Role          string
+	Scopes        []string
+	Status        string
+	ReplacesKeyID *string
+	CreatedAt     time.Time
+	LastUsedAt    *time.Time
+	ExpiresAt     *time.Time
+	RevokedAt     *time.Time
+}
+
 type IdempotencyKey struct {
 	IntegrationID string
 	Key           string
@@ -17,4 +34,27 @@ type IdempotencyKey struct {
 	ResponseBody  []byte
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
+}
+
+type Integration struct {
+	ID                 string
+	MerchantID         string
+	Name               string
+	DisabledOperations []string
+	CreatedAt          time.Time
+}
+
+type Merchant struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+type SigningKey struct {
+	Kid        string
+	Algorithm  string
+	PrivateKey []byte
+	PublicJwk  []byte
+	CreatedAt  time.Time
+	RetiredAt  *time.Time
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
 
+	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/httpapi"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
@@ -53,6 +54,11 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
 	setup.Periodic = append(setup.Periodic, idempotency.PurgeJob(time.Hour))
 
+	authSvc, err := auth.NewFromConfig(pool, cfg, doc, logger)
+	if err != nil {
+		return nil, err
+	}
+
 	health := &healthChecker{pool: pool}
 	srv := httpapi.NewServer(httpapi.Deps{
 		Config:      cfg,
@@ -60,6 +66,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Pool:        pool,
 		Health:      health,
 		Idempotency: idem,
+		Auth:        authSvc,
 	})
 	jobsClient, err := jobs.NewClient(pool, setup, logger)
 	if err != nil {
@@ -108,9 +115,15 @@ func (h *healthChecker) Check(ctx context.Context) (bool, []string) {
 	return true, degraded
 }
 
-// Prepare does the one-time work a replica needs before serving (the auth
-// work adds the signing key check here).
-func (a *App) Prepare(context.Context) error { return nil }
+// Prepare does the one-time work a replica needs before serving: a current
+// JWT signing key (created by the first replica to start; safe when several
+// start at once).
+func (a *App) Prepare(ctx context.Context) error {
+	if _, err := a.Server.Auth.EnsureSigningKey(ctx); err != nil {
+		return fmt.Errorf("ensuring a JWT signing key: %w", err)
+	}
+	return nil
+}
 
 // LogResponseProblems logs responses that do not match the document.
 func LogResponseProblems(logger *slog.Logger) func(op *spec.Operation, status int, problem error) {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 
+	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/platform/apierror"
 )
 
@@ -20,6 +21,13 @@ type errorMapping struct {
 // detailer and their details travel with them.
 var errorTable = []errorMapping{
 	// auth
+	{err: auth.ErrUnauthenticated, code: apierror.Unauthenticated},
+	{err: auth.ErrTokenExpired, code: apierror.TokenExpired},
+	{err: auth.ErrKeyRevoked, code: apierror.KeyRevoked},
+	{err: auth.ErrOperationNotEnabled, code: apierror.OperationNotEnabled},
+	{err: auth.ErrForbidden, code: apierror.Forbidden}, // scope escalation included
+	{err: auth.ErrNotFound, code: apierror.NotFound},
+	{err: auth.ErrInvalid, code: apierror.ValidationFailed},
 
 	// ledger, top-ups, grants, transactions
 

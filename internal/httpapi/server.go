@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/gen/api"
+	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
@@ -24,6 +25,7 @@ type Deps struct {
 	Health HealthChecker
 	// Idempotency stores the results of keyed mutating requests.
 	Idempotency *idempotency.Store
+	Auth        *auth.Service
 }
 
 // HealthChecker reports the impaired subsystems; a database failure means down.

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/internal/app"
+	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/platform/config"
+)
+
+// bootstrapCmd creates a merchant, an integration and a first API key with
+// every scope and role operator, and prints the raw key once. It does not
+// migrate: run `feddi migrate` first.
+func bootstrapCmd(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
+	fs.SetOutput(os.Stderr)
+	merchant := fs.String("merchant", "", "merchant name (required)")
+	integration := fs.String("integration", "", "integration name (required)")
+	asJSON := fs.Bool("json", false, "print one JSON object {merchant_id, integration_id, key_id, api_key}")
+	ifEmpty := fs.Bool("if-empty", false, "do nothing (and say so) when a merchant already exists")
+	fs.Usage = func() {
+		_, _ = fmt.Fprintln(fs.Output(), "usage: feddi bootstrap --merchant NAME --integration NAME [--json] [--if-empty]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *merchant == "" || *integration == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("bootstrap needs --merchant and --integration")
+	}
+	svc, pool, err := authService(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	var out auth.Bootstrapped
+	created := true
+	if *ifEmpty {
+		out, created, err = svc.BootstrapIfEmpty(ctx, *merchant, *integration)
+	} else {
+		out, err = svc.Bootstrap(ctx, *merchant, *integration)
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrapping: %w", err)
+	}
+	return printBootstrap(os.Stdout, cfg, out, created, *asJSON)
+}
+
+func printBootstrap(w io.Writer, cfg config.Config, out auth.Bootstrapped, created, asJSON bool) error {
+	if !created {
+		if asJSON {
+			return json.NewEncoder(w).Encode(map[string]any{"created": false})
+		}
+		_, err := fmt.Fprintln(w, "bootstrap: a merchant already exists; nothing created (the demo key was printed when it was made)")
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(w).Encode(map[string]string{
+			"merchant_id":    out.Merchant.ID,
+			"integration_id": out.Integration.ID,
+			"key_id":         out.Key.Key.ID,
+			"api_key":        out.Key.Secret,
+		})
+	}
+	_, err := fmt.Fprintf(w, `Created merchant %s (%s), integration %s (%s).
+
+API key %s (every scope, role operator). It is shown this once; store it now:
+
+    %s
+
+Try it:
+
+    curl -s -H 'X-Api-Key: %s' http://%s/capabilities
+
+`, out.Merchant.ID, out.Merchant.Name, out.Integration.ID, out.Integration.Name,
+		out.Key.Key.ID, out.Key.Secret, out.Key.Secret, cfg.Addr)
+	return err
+}
+
+// keysCmd manages the JWT signing keys: `feddi keys rotate-signing`.
+func keysCmd(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string) error {
+	if len(args) != 1 || args[0] != "rotate-signing" {
+		return errors.New("usage: feddi keys rotate-signing")
+	}
+	svc, pool, err := authService(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	kid, err := svc.RotateSigningKey(ctx)
+	if err != nil {
+		return fmt.Errorf("rotating the signing key: %w", err)
+	}
+	fmt.Printf("New signing key %s is current. Tokens signed by the previous key stay valid until they expire;\nthe previous key stays in /.well-known/jwks.json for %s.\n", kid, auth.RetiredKeyGrace)
+	return nil
+}
+
+func authService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*auth.Service, *pgxpool.Pool, error) {
+	doc, err := app.LoadSpec()
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := auth.NewFromConfig(pool, cfg, doc, logger)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return svc, pool, nil
+}

@@ -1,0 +1,63 @@
+-- name: ApiKeyInsert :one
+INSERT INTO api_keys (id, merchant_id, integration_id, name, prefix, secret_hash, role, scopes, expires_at, replaces_key_id)
+VALUES (@id, @merchant_id, @integration_id, @name, @prefix, @secret_hash, @role, @scopes::text[], @expires_at, @replaces_key_id)
+RETURNING *;
+
+-- name: ApiKeyGetForAuthBySecretHash :one
+-- Authenticates an X-Api-Key: the key with this hash and the settings of its
+-- integration. The caller is not known yet, so this is the one key query
+-- not filtered by integration; the hash of a 256-bit secret is the filter.
+SELECT sqlc.embed(api_keys), integrations.disabled_operations
+FROM api_keys
+JOIN integrations ON integrations.id = api_keys.integration_id AND integrations.merchant_id = api_keys.merchant_id
+WHERE api_keys.secret_hash = @secret_hash;
+
+-- name: ApiKeyGetForAuth :one
+-- Re-checks the key behind a terminal JWT on every request, so a revoked or
+-- deleted key stops its tokens at once.
+SELECT sqlc.embed(api_keys), integrations.disabled_operations
+FROM api_keys
+JOIN integrations ON integrations.id = api_keys.integration_id AND integrations.merchant_id = api_keys.merchant_id
+WHERE api_keys.id = @id
+  AND api_keys.integration_id = @integration_id
+  AND api_keys.merchant_id = @merchant_id;
+
+-- name: ApiKeyGet :one
+SELECT * FROM api_keys
+WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id;
+
+-- name: ApiKeyGetForUpdate :one
+SELECT * FROM api_keys
+WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id
+FOR UPDATE;
+
+-- name: ApiKeyList :many
+-- One page of an integration's keys, newest first; (before_at, before_id)
+-- is the last key of the previous page (internal/platform/keyset).
+SELECT * FROM api_keys
+WHERE integration_id = @integration_id
+  AND merchant_id = @merchant_id
+  AND (sqlc.narg(before_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::text))
+ORDER BY created_at DESC, id DESC
+LIMIT @row_limit;
+
+-- name: ApiKeyRevoke :one
+-- Soft revocation; revoking a revoked key keeps its first revoked_at.
+UPDATE api_keys
+SET status = 'revoked', revoked_at = COALESCE(revoked_at, now())
+WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id
+RETURNING *;
+
+-- name: ApiKeyDelete :execrows
+DELETE FROM api_keys
+WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id;
+
+-- name: ApiKeyTouch :exec
+-- Records use at most once a minute per key: the caller issues it only when
+-- the last_used_at it read is older than that, and the condition keeps
+-- replicas racing on one key down to one write.
+UPDATE api_keys
+SET last_used_at = now()
+WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id
+  AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => @interval_seconds::double precision));

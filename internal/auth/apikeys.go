@@ -1,0 +1,351 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/keyset"
+)
+
+// Key is an API key's metadata. The raw secret is never stored and appears
+// only in IssuedKey, once.
+type Key struct {
+	ID            string
+	MerchantID    string
+	IntegrationID string
+	Name          string
+	// Prefix is the start of the raw key, enough to tell keys apart.
+	Prefix     string
+	Role       Role
+	Scopes     []string
+	Status     KeyStatus
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
+	RevokedAt  *time.Time
+	// ReplacesKeyID is the key this one was regenerated from, if any.
+	ReplacesKeyID string
+}
+
+// IssuedKey is a key just created, with its raw secret: the only time the
+// secret exists outside the caller's hands.
+type IssuedKey struct {
+	Key    Key
+	Secret string
+}
+
+// NewKey describes a key to create.
+type NewKey struct {
+	Name   string
+	Scopes []string
+	// Role defaults to RoleIntegration.
+	Role      Role
+	ExpiresAt *time.Time
+}
+
+// Regenerated is the outcome of RegenerateKey: the old key, now revoked, and
+// its replacement.
+type Regenerated struct {
+	Revoked Key
+	Issued  IssuedKey
+}
+
+// Page is one page of a listing, newest first.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string // empty on the last page
+	HasMore    bool
+}
+
+// The bounds of list page sizes (CONTRACT 2.6).
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+const (
+	maxKeyNameLength = 100
+	// prefixChars of the random part are kept in the listing prefix.
+	prefixChars = 6
+)
+
+// keyTag starts every raw key of the environment, so a key pasted into the
+// wrong environment (or into a repository) is recognisable.
+func keyTag(env config.Environment) string {
+	if env == config.Live {
+		return "fk_live_"
+	}
+	return "fk_test_"
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// secretLength base62 characters carry at least 256 bits (62^43 > 2^256).
+const secretLength = 43
+
+// newSecret returns a raw key, its listing prefix and its hash. The secret
+// is 256 random bits, so one SHA-256 is enough to store it (there is nothing
+// to stretch, unlike a password).
+func (s *Service) newSecret() (raw, prefix string, hash []byte, err error) {
+	random := make([]byte, secretLength)
+	for i := range random {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(base62))))
+		if err != nil {
+			return "", "", nil, fmt.Errorf("reading randomness: %w", err)
+		}
+		random[i] = base62[n.Int64()]
+	}
+	raw = keyTag(s.cfg.Environment) + string(random)
+	return raw, keyTag(s.cfg.Environment) + string(random[:prefixChars]), hashSecret(raw), nil
+}
+
+func hashSecret(raw string) []byte {
+	sum := sha256.Sum256([]byte(raw))
+	return sum[:]
+}
+
+// sameHash compares two hashes in constant time.
+func sameHash(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// CreateKey makes a key for the caller's integration. A key may grant only
+// scopes it holds, and only an operator may create an operator.
+func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (IssuedKey, error) {
+	if caller.Kind != KindAPIKey {
+		return IssuedKey{}, deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" || utf8.RuneCountInString(name) > maxKeyNameLength {
+		return IssuedKey{}, invalid("/data/name", "must be 1 to %d characters", maxKeyNameLength)
+	}
+	if len(in.Scopes) == 0 {
+		return IssuedKey{}, invalid("/data/scopes", "must name at least one scope")
+	}
+	scopes, err := s.canonicalScopes("/data/scopes", in.Scopes)
+	if err != nil {
+		return IssuedKey{}, err
+	}
+	role := in.Role
+	if role == "" {
+		role = RoleIntegration
+	}
+	if !role.valid() {
+		return IssuedKey{}, invalid("/data/role", "must be integration or operator")
+	}
+	if err := mayGrant(caller, "/data/scopes", in.Scopes, role); err != nil {
+		return IssuedKey{}, err
+	}
+	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
+		return IssuedKey{}, invalid("/data/expires_at", "must be in the future")
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (IssuedKey, error) {
+		return s.insertKey(ctx, q, caller.MerchantID, caller.IntegrationID, name, role, scopes, in.ExpiresAt, nil)
+	})
+}
+
+// mayGrant refuses a key (or a regeneration) with a scope or role the caller
+// does not hold. field is the JSON pointer of the requested scopes, empty
+// when they were not requested (regenerate).
+func mayGrant(caller Principal, field string, scopes []string, role Role) error {
+	if missing := missingScopes(caller.Scopes, scopes); len(missing) > 0 {
+		e := deny(ErrScopeEscalation, "this key cannot grant scopes it does not hold: %s", strings.Join(missing, " "))
+		e.details = map[string]any{"missing_scopes": missing}
+		if field != "" {
+			e.field = fmt.Sprintf("%s/%d", field, slices.Index(scopes, missing[0]))
+		}
+		return e
+	}
+	if role == RoleOperator && caller.Role != RoleOperator {
+		e := deny(ErrScopeEscalation, "only an operator key can grant the operator role")
+		if field != "" {
+			e.field = "/data/role"
+		}
+		return e
+	}
+	return nil
+}
+
+func (s *Service) insertKey(ctx context.Context, q *db.Queries, merchantID, integrationID, name string, role Role, scopes []string, expiresAt *time.Time, replaces *string) (IssuedKey, error) {
+	raw, prefix, hash, err := s.newSecret()
+	if err != nil {
+		return IssuedKey{}, err
+	}
+	row, err := q.ApiKeyInsert(ctx, db.ApiKeyInsertParams{
+		ID:            ids.New(ids.APIKey),
+		MerchantID:    merchantID,
+		IntegrationID: integrationID,
+		Name:          name,
+		Prefix:        prefix,
+		SecretHash:    hash,
+		Role:          string(role),
+		Scopes:        scopes,
+		ExpiresAt:     expiresAt,
+		ReplacesKeyID: replaces,
+	})
+	if err != nil {
+		return IssuedKey{}, fmt.Errorf("inserting API key: %w", dbx.Interpret(err))
+	}
+	return IssuedKey{Key: keyFromRow(row), Secret: raw}, nil
+}
+
+// ListKeys returns one page of the caller's integration's keys, newest
+// first. limit 0 means DefaultPageSize; cursor is the NextCursor of the page
+// before, empty for the first page.
+func (s *Service) ListKeys(ctx context.Context, caller Principal, limit int, cursor string) (Page[Key], error) {
+	if limit == 0 {
+		limit = DefaultPageSize
+	}
+	if limit < 1 || limit > MaxPageSize {
+		return Page[Key]{}, invalid("/query/limit", "must be between 1 and %d", MaxPageSize)
+	}
+	params := db.ApiKeyListParams{IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, RowLimit: int32(limit + 1)}
+	if cursor != "" {
+		pos, err := keyset.Decode(keyListing(caller), cursor)
+		if err != nil {
+			return Page[Key]{}, invalid("/query/cursor", "is not a cursor of this listing")
+		}
+		params.BeforeAt, params.BeforeID = &pos.At, &pos.Key
+	}
+	rows, err := dbx.Q(ctx, s.pool).ApiKeyList(ctx, params)
+	if err != nil {
+		return Page[Key]{}, fmt.Errorf("listing API keys: %w", err)
+	}
+	page := Page[Key]{Items: make([]Key, 0, min(len(rows), limit))}
+	for i, row := range rows {
+		if i == limit {
+			page.HasMore = true
+			last := page.Items[limit-1]
+			page.NextCursor = keyset.Encode(keyListing(caller), keyset.Position{At: last.CreatedAt, Key: last.ID})
+			break
+		}
+		page.Items = append(page.Items, keyFromRow(row))
+	}
+	return page, nil
+}
+
+// keyListing names the listing a cursor belongs to, so that a cursor of one
+// integration's keys is refused anywhere else.
+func keyListing(caller Principal) string {
+	return keyset.Listing("api_keys", caller.MerchantID, caller.IntegrationID)
+}
+
+// GetKey returns one key of the caller's integration.
+func (s *Service) GetKey(ctx context.Context, caller Principal, keyID string) (Key, error) {
+	row, err := dbx.Q(ctx, s.pool).ApiKeyGet(ctx, db.ApiKeyGetParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+	if err != nil {
+		return Key{}, keyError(keyID, err)
+	}
+	return keyFromRow(row), nil
+}
+
+// RevokeKey revokes a key of the caller's integration. The record is kept
+// for audit; the key and every token it minted are refused from now on.
+// Revoking a revoked key changes nothing.
+func (s *Service) RevokeKey(ctx context.Context, caller Principal, keyID string) (Key, error) {
+	if caller.Kind != KindAPIKey {
+		return Key{}, deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Key, error) {
+		row, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		if err != nil {
+			return Key{}, keyError(keyID, err)
+		}
+		return keyFromRow(row), nil
+	})
+}
+
+// RegenerateKey revokes a key and issues its replacement with the same
+// name, scopes and role (and expiry, while that is in the future). The
+// caller must hold everything the key holds.
+func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID string) (Regenerated, error) {
+	if caller.Kind != KindAPIKey {
+		return Regenerated{}, deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Regenerated, error) {
+		old, err := q.ApiKeyGetForUpdate(ctx, db.ApiKeyGetForUpdateParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		if err != nil {
+			return Regenerated{}, keyError(keyID, err)
+		}
+		if err := mayGrant(caller, "", old.Scopes, Role(old.Role)); err != nil {
+			return Regenerated{}, err
+		}
+		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		if err != nil {
+			return Regenerated{}, keyError(keyID, err)
+		}
+		expiresAt := old.ExpiresAt
+		if expiresAt != nil && !expiresAt.After(s.now()) {
+			expiresAt = nil
+		}
+		issued, err := s.insertKey(ctx, q, old.MerchantID, old.IntegrationID, old.Name, Role(old.Role), old.Scopes, expiresAt, &old.ID)
+		if err != nil {
+			return Regenerated{}, err
+		}
+		return Regenerated{Revoked: keyFromRow(revoked), Issued: issued}, nil
+	})
+}
+
+// DeleteKey removes a key's record for good. Its tokens are refused at once.
+func (s *Service) DeleteKey(ctx context.Context, caller Principal, keyID string) error {
+	if caller.Kind != KindAPIKey {
+		return deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
+	}
+	return dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+		n, err := q.ApiKeyDelete(ctx, db.ApiKeyDeleteParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		if err != nil {
+			return fmt.Errorf("deleting API key: %w", err)
+		}
+		if n == 0 {
+			return deny(ErrNotFound, "no API key %s", keyID)
+		}
+		return nil
+	})
+}
+
+func keyError(keyID string, err error) error {
+	if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
+		return deny(ErrNotFound, "no API key %s", keyID)
+	}
+	return fmt.Errorf("reading API key: %w", err)
+}
+
+func keyFromRow(r db.ApiKey) Key {
+	k := Key{
+		ID:            r.ID,
+		MerchantID:    r.MerchantID,
+		IntegrationID: r.IntegrationID,
+		Name:          r.Name,
+		Prefix:        r.Prefix,
+		Role:          Role(r.Role),
+		Scopes:        r.Scopes,
+		Status:        KeyStatus(r.Status),
+		CreatedAt:     r.CreatedAt.UTC(),
+		LastUsedAt:    utc(r.LastUsedAt),
+		ExpiresAt:     utc(r.ExpiresAt),
+		RevokedAt:     utc(r.RevokedAt),
+	}
+	if r.ReplacesKeyID != nil {
+		k.ReplacesKeyID = *r.ReplacesKeyID
+	}
+	return k
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
