@@ -171,7 +171,7 @@ func (o *Options) pinVersion(next echo.HandlerFunc) echo.HandlerFunc {
 		if version != "" && version != o.Spec.APIVersion {
 			return apierror.New(apierror.UnsupportedAPIVersion, "api_version %s is not served; this server speaks %s", truncate(version, 32), o.Spec.APIVersion).
 				WithField(field).
-				WithDetails(map[string]any{"supported_api_versions": []string{o.Spec.APIVersion}})
+				WithDetails(map[string]any{"supported_versions": []string{o.Spec.APIVersion}})
 		}
 		return next(c)
 	}

@@ -2,8 +2,10 @@ package spec_test
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -151,4 +153,24 @@ func TestLoadRefusesAnOperationWithoutStability(t *testing.T) {
 	broken := strings.Replace(string(openapi.Document), "x-stability: ga", "x-stability: soon", 1)
 	_, err := spec.Load([]byte(broken))
 	require.ErrorContains(t, err, "x-stability")
+}
+
+// TestErrorCodeTableMatchesTheServer reads the table in the ErrorCode
+// description (code, HTTP status, retryable) and holds the server to it.
+func TestErrorCodeTableMatchesTheServer(t *testing.T) {
+	t.Parallel()
+	s := load(t)
+	row := regexp.MustCompile("^\\| `([a-z_]+)` \\| (\\d{3}) \\| (yes|no) \\|")
+	seen := map[string]bool{}
+	for _, line := range strings.Split(s.Doc.Components.Schemas["ErrorCode"].Value.Description, "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		code := apierror.Code(m[1])
+		require.Equal(t, m[2], strconv.Itoa(code.Status()), "HTTP status of %s", code)
+		require.Equal(t, m[3] == "yes", code.Retryable(), "retryable of %s", code)
+		seen[m[1]] = true
+	}
+	require.Len(t, seen, len(apierror.Codes()), "the table describes every code")
 }
