@@ -1509,7 +1509,7 @@ type CheckoutSession struct {
 	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
 	Currency Currency `json:"currency"`
 
-	// Customer The identified customer; absent until identify succeeds.
+	// Customer The identified customer (the payer, once a payment completed the session); absent until then.
 	Customer *CustomerContext `json:"customer,omitempty"`
 
 	// ExpiresAt When an open session expires (30 minutes after creation).
@@ -2046,7 +2046,7 @@ type Error struct {
 	// | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 	// | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 	// | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown or expired, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 	// | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 	// | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 	// | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -2104,7 +2104,7 @@ type Error struct {
 // | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 // | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 // | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown or expired, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 // | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 // | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 // | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -2490,7 +2490,7 @@ type InitiateEnrollmentRequest struct {
 
 // InitiateEnrollmentRequestData The person to enroll.
 type InitiateEnrollmentRequestData struct {
-	// CardFingerprint A card fingerprint to link, usable later with identify and lookup.
+	// CardFingerprint A card fingerprint to link, usable later with identify and lookup. One already linked to another customer of the merchant is `validation_failed`.
 	CardFingerprint *string `json:"card_fingerprint,omitempty"`
 
 	// Currency Wallet currency (default: the merchant's first served currency).
@@ -2502,7 +2502,7 @@ type InitiateEnrollmentRequestData struct {
 	// Phone Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
 	Phone PhoneNumber `json:"phone"`
 
-	// ProviderCustomerId Your own customer id, usable later with identify and lookup.
+	// ProviderCustomerId Your own customer id, usable later with identify and lookup. One already linked to another customer of the merchant is `validation_failed`.
 	ProviderCustomerId *string `json:"provider_customer_id,omitempty"`
 
 	// WelcomeGrant A welcome grant to issue `locked` with the new wallet.
@@ -2574,7 +2574,7 @@ type Jwks struct {
 
 // LedgerEntry One double-entry ledger entry. The entries of a transaction sum to zero per currency.
 type LedgerEntry struct {
-	// Account Ledger account, e.g. `wallet:wal_…:actual`, `wallet:wal_…:promo`, `hold:pay_…`, `merchant:mer_…:revenue`, `clearing:topup:<provider>`, `funding:promo`.
+	// Account Ledger account, `kind:owner:class[:sub]`: a wallet's `wallet:wal_…:actual`, `wallet:wal_…:promo_available` and `wallet:wal_…:promo_locked`; a payment's hold `hold:pay_…:actual` and `hold:pay_…:promo`; the merchant's `merchant:mer_…:topup_clearing:<provider>`, `merchant:mer_…:sku_clearing`, `merchant:mer_…:revenue`, `merchant:mer_…:promo_funding`, `merchant:mer_…:promo_redeemed`, `merchant:mer_…:promo_expired` and `merchant:mer_…:promo_clawback`. Accounts whose class starts with `promo` hold promotional credit, the others actual money; a transaction balances within each class, so value never moves between the two.
 	Account string `json:"account"`
 
 	// AmountMinor Signed amount: positive credits the account, negative debits it.
@@ -3540,7 +3540,7 @@ type VerifyEnrollmentRequestData struct {
 	// Code The 6-digit code from the SMS.
 	Code *string `json:"code,omitempty"`
 
-	// LinkToken The token of the SMS link (the customer opened the link).
+	// LinkToken The token of the SMS link (the customer opened the link). The link ends in `/{verification_id}/{link_token}`, so the page behind it can send both.
 	LinkToken *string `json:"link_token,omitempty"`
 
 	// Phone Phone number in E.164 form (`+`, country code, subscriber number; no spaces).

@@ -1512,7 +1512,7 @@ type CheckoutSession struct {
 	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
 	Currency Currency `json:"currency"`
 
-	// Customer The identified customer; absent until identify succeeds.
+	// Customer The identified customer (the payer, once a payment completed the session); absent until then.
 	Customer *CustomerContext `json:"customer,omitempty"`
 
 	// ExpiresAt When an open session expires (30 minutes after creation).
@@ -2049,7 +2049,7 @@ type Error struct {
 	// | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 	// | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 	// | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown or expired, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 	// | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 	// | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 	// | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -2107,7 +2107,7 @@ type Error struct {
 // | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 // | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 // | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown or expired, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 // | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 // | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 // | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -2493,7 +2493,7 @@ type InitiateEnrollmentRequest struct {
 
 // InitiateEnrollmentRequestData The person to enroll.
 type InitiateEnrollmentRequestData struct {
-	// CardFingerprint A card fingerprint to link, usable later with identify and lookup.
+	// CardFingerprint A card fingerprint to link, usable later with identify and lookup. One already linked to another customer of the merchant is `validation_failed`.
 	CardFingerprint *string `json:"card_fingerprint,omitempty"`
 
 	// Currency Wallet currency (default: the merchant's first served currency).
@@ -2505,7 +2505,7 @@ type InitiateEnrollmentRequestData struct {
 	// Phone Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
 	Phone PhoneNumber `json:"phone"`
 
-	// ProviderCustomerId Your own customer id, usable later with identify and lookup.
+	// ProviderCustomerId Your own customer id, usable later with identify and lookup. One already linked to another customer of the merchant is `validation_failed`.
 	ProviderCustomerId *string `json:"provider_customer_id,omitempty"`
 
 	// WelcomeGrant A welcome grant to issue `locked` with the new wallet.
@@ -2577,7 +2577,7 @@ type Jwks struct {
 
 // LedgerEntry One double-entry ledger entry. The entries of a transaction sum to zero per currency.
 type LedgerEntry struct {
-	// Account Ledger account, e.g. `wallet:wal_…:actual`, `wallet:wal_…:promo`, `hold:pay_…`, `merchant:mer_…:revenue`, `clearing:topup:<provider>`, `funding:promo`.
+	// Account Ledger account, `kind:owner:class[:sub]`: a wallet's `wallet:wal_…:actual`, `wallet:wal_…:promo_available` and `wallet:wal_…:promo_locked`; a payment's hold `hold:pay_…:actual` and `hold:pay_…:promo`; the merchant's `merchant:mer_…:topup_clearing:<provider>`, `merchant:mer_…:sku_clearing`, `merchant:mer_…:revenue`, `merchant:mer_…:promo_funding`, `merchant:mer_…:promo_redeemed`, `merchant:mer_…:promo_expired` and `merchant:mer_…:promo_clawback`. Accounts whose class starts with `promo` hold promotional credit, the others actual money; a transaction balances within each class, so value never moves between the two.
 	Account string `json:"account"`
 
 	// AmountMinor Signed amount: positive credits the account, negative debits it.
@@ -3543,7 +3543,7 @@ type VerifyEnrollmentRequestData struct {
 	// Code The 6-digit code from the SMS.
 	Code *string `json:"code,omitempty"`
 
-	// LinkToken The token of the SMS link (the customer opened the link).
+	// LinkToken The token of the SMS link (the customer opened the link). The link ends in `/{verification_id}/{link_token}`, so the page behind it can send both.
 	LinkToken *string `json:"link_token,omitempty"`
 
 	// Phone Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
@@ -4678,7 +4678,7 @@ type ClientInterface interface {
 
 	// IdentifyCustomerWithBody Identify a customer
 	//
-	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 	//
 	// Identify changes nothing, so `Idempotency-Key` is optional.
 	//
@@ -4688,7 +4688,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
@@ -4698,7 +4698,7 @@ type ClientInterface interface {
 
 	// IdentifyCustomer Identify a customer
 	//
-	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 	//
 	// Identify changes nothing, so `Idempotency-Key` is optional.
 	//
@@ -4708,7 +4708,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -4738,7 +4738,7 @@ type ClientInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4748,7 +4748,7 @@ type ClientInterface interface {
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -4771,7 +4771,7 @@ type ClientInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4781,7 +4781,7 @@ type ClientInterface interface {
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -4798,7 +4798,7 @@ type ClientInterface interface {
 
 	// GetPayment Read a payment
 	//
-	// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the balance after authorization.
+	// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
@@ -5086,7 +5086,7 @@ type ClientInterface interface {
 
 	// ListTransactions List transactions
 	//
-	// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive.
+	// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive. A grant's expiry, which no request causes, is booked to the integration that issued the grant. Pages are keyset-paginated: transactions booked while you page appear on no page twice and never shift one.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `transactions:read`.
 	//
@@ -5094,7 +5094,8 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `integrationId` is not the caller's integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /{integrationId}/transactions (the `ListTransactions` operationId).
 	ListTransactions(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6015,7 +6016,7 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 
 // IdentifyCustomerWithBody Identify a customer
 //
-// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 //
 // Identify changes nothing, so `Idempotency-Key` is optional.
 //
@@ -6025,7 +6026,7 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
@@ -6045,7 +6046,7 @@ func (c *Client) IdentifyCustomerWithBody(ctx context.Context, params *IdentifyC
 
 // IdentifyCustomer Identify a customer
 //
-// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 //
 // Identify changes nothing, so `Idempotency-Key` is optional.
 //
@@ -6055,7 +6056,7 @@ func (c *Client) IdentifyCustomerWithBody(ctx context.Context, params *IdentifyC
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
@@ -6105,7 +6106,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6115,7 +6116,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -6148,7 +6149,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6158,7 +6159,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -6185,7 +6186,7 @@ func (c *Client) CreatePayment(ctx context.Context, params *CreatePaymentParams,
 
 // GetPayment Read a payment
 //
-// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the balance after authorization.
+// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
@@ -6633,7 +6634,7 @@ func (c *Client) UpsertSku(ctx context.Context, params *UpsertSkuParams, body Up
 
 // ListTransactions List transactions
 //
-// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive.
+// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive. A grant's expiry, which no request causes, is booked to the integration that issued the grant. Pages are keyset-paginated: transactions booked while you page appear on no page twice and never shift one.
 //
 // **Credentials:** an API key or a terminal JWT with scope `transactions:read`.
 //
@@ -6641,7 +6642,8 @@ func (c *Client) UpsertSku(ctx context.Context, params *UpsertSkuParams, body Up
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `integrationId` is not the caller's integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /{integrationId}/transactions (the `ListTransactions` operationId).
 func (c *Client) ListTransactions(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9478,7 +9480,7 @@ type ClientWithResponsesInterface interface {
 
 	// IdentifyCustomerWithBodyWithResponse Identify a customer
 	//
-	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 	//
 	// Identify changes nothing, so `Idempotency-Key` is optional.
 	//
@@ -9488,7 +9490,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9498,7 +9500,7 @@ type ClientWithResponsesInterface interface {
 
 	// IdentifyCustomerWithResponse Identify a customer
 	//
-	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+	// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 	//
 	// Identify changes nothing, so `Idempotency-Key` is optional.
 	//
@@ -9508,7 +9510,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9540,7 +9542,7 @@ type ClientWithResponsesInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9550,7 +9552,7 @@ type ClientWithResponsesInterface interface {
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -9573,7 +9575,7 @@ type ClientWithResponsesInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9583,7 +9585,7 @@ type ClientWithResponsesInterface interface {
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -9600,7 +9602,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetPaymentWithResponse Read a payment
 	//
-	// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the balance after authorization.
+	// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
@@ -9896,7 +9898,7 @@ type ClientWithResponsesInterface interface {
 
 	// ListTransactionsWithResponse List transactions
 	//
-	// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive.
+	// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive. A grant's expiry, which no request causes, is booked to the integration that issued the grant. Pages are keyset-paginated: transactions booked while you page appear on no page twice and never shift one.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `transactions:read`.
 	//
@@ -9904,7 +9906,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `integrationId` is not the caller's integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14357,7 +14360,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 
 // IdentifyCustomerWithBodyWithResponse Identify a customer
 //
-// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 //
 // Identify changes nothing, so `Idempotency-Key` is optional.
 //
@@ -14367,7 +14370,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -14383,7 +14386,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.C
 
 // IdentifyCustomerWithResponse Identify a customer
 //
-// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`.
+// Resolves an identifying credential (`phone`, `card_fingerprint`, `short_code`, `provider_customer_id` or `qr`) to a `CustomerContext`: customer id, display name, masked phone, badge, wallet with its two-class balance, and the payment credentials the customer can use. For cashier panels and balance checks. It never returns anything that can debit the wallet, and it does not consume a QR payload or short code: pay with `POST /payments`. A QR payload or short code shows the wallet it was minted for; the other credentials show the customer's oldest wallet.
 //
 // Identify changes nothing, so `Idempotency-Key` is optional.
 //
@@ -14393,7 +14396,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.C
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -14437,7 +14440,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14447,7 +14450,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -14476,7 +14479,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session. Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14486,7 +14489,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired or used; OTP challenge unknown or expired; credential's wallet in another currency (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -14509,7 +14512,7 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, par
 
 // GetPaymentWithResponse Read a payment
 //
-// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the balance after authorization.
+// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
@@ -14901,7 +14904,7 @@ func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params 
 
 // ListTransactionsWithResponse List transactions
 //
-// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive.
+// Lists the ledger transactions caused by your integration, newest first, with the wallet's balance after each. `integrationId` must be the caller's own integration. Filters combine with AND; `created_after` is inclusive, `created_before` exclusive. A grant's expiry, which no request causes, is booked to the integration that issued the grant. Pages are keyset-paginated: transactions booked while you page appear on no page twice and never shift one.
 //
 // **Credentials:** an API key or a terminal JWT with scope `transactions:read`.
 //
@@ -14909,7 +14912,8 @@ func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params 
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `integrationId` is not the caller's integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //

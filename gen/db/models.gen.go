@@ -25,6 +25,63 @@ type ApiKey struct {
 	RevokedAt     *time.Time
 }
 
+type CheckoutSession struct {
+	ID            string
+	MerchantID    string
+	IntegrationID string
+	Currency      string
+	AmountMinor   *int64
+	Reference     *string
+	CustomerID    *string
+	WalletID      *string
+	Status        string
+	PaymentID     *string
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+type Customer struct {
+	ID                 string
+	MerchantID         string
+	DisplayName        *string
+	Phone              string
+	CardFingerprint    *string
+	ProviderCustomerID *string
+	CreatedAt          time.Time
+}
+
+type Grant struct {
+	ID             string
+	MerchantID     string
+	IntegrationID  string
+	WalletID       string
+	CustomerID     string
+	Source         string
+	SourceRef      *string
+	Currency       string
+	OriginalMinor  int64
+	RemainingMinor int64
+	State          string
+	ExpiresAt      time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type GrantEvent struct {
+	ID            int64
+	MerchantID    string
+	GrantID       string
+	FromState     *string
+	ToState       string
+	Reason        string
+	AmountMinor   int64
+	TransactionID *string
+	Detail        *string
+	Note          *string
+	At            time.Time
+}
+
 type IdempotencyKey struct {
 	IntegrationID string
 	Key           string
@@ -44,10 +101,142 @@ type Integration struct {
 	CreatedAt          time.Time
 }
 
+type LedgerEntry struct {
+	ID            int64
+	TransactionID string
+	MerchantID    string
+	Account       string
+	MoneyClass    string
+	WalletID      *string
+	Currency      string
+	AmountMinor   int64
+}
+
+type LedgerTransaction struct {
+	ID                       string
+	MerchantID               string
+	IntegrationID            string
+	Type                     string
+	WalletID                 string
+	CustomerID               string
+	Currency                 string
+	AmountMinor              int64
+	ActualDeltaMinor         int64
+	PromoDeltaMinor          int64
+	ActualAfterMinor         int64
+	PromoAvailableAfterMinor int64
+	PromoLockedAfterMinor    int64
+	NextPromoExpiryAfter     *time.Time
+	PaymentID                *string
+	GrantID                  *string
+	SettlementReference      *string
+	Provider                 *string
+	SkuID                    *string
+	PosReference             *string
+	TerminalID               *string
+	LocationID               *string
+	OperatorID               *string
+	CreatedAt                time.Time
+}
+
 type Merchant struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+}
+
+type OtpChallenge struct {
+	ID         string
+	MerchantID string
+	CustomerID string
+	WalletID   string
+	CodeHash   []byte
+	Attempts   int32
+	ExpiresAt  time.Time
+	UsedAt     *time.Time
+	PaymentID  *string
+	CreatedAt  time.Time
+}
+
+type Payment struct {
+	ID                       string
+	MerchantID               string
+	IntegrationID            string
+	WalletID                 string
+	CustomerID               string
+	Currency                 string
+	AmountMinor              int64
+	PromoAppliedMinor        int64
+	ActualAppliedMinor       int64
+	AuthorizedMinor          int64
+	PromoCapturedMinor       int64
+	ActualCapturedMinor      int64
+	Status                   string
+	CaptureMode              string
+	AuthorizationExpiresAt   time.Time
+	ActualAfterMinor         int64
+	PromoAvailableAfterMinor int64
+	PromoLockedAfterMinor    int64
+	NextPromoExpiryAfter     *time.Time
+	TerminalID               *string
+	LocationID               *string
+	OperatorID               *string
+	CheckoutSessionID        *string
+	Reference                *string
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+type PaymentAllocation struct {
+	PaymentID   string
+	MerchantID  string
+	Position    int32
+	GrantID     string
+	AmountMinor int64
+}
+
+type QrToken struct {
+	ID                 int64
+	MerchantID         string
+	WalletID           string
+	PayloadHash        []byte
+	ShortCodeHash      []byte
+	QrExpiresAt        time.Time
+	ShortCodeExpiresAt time.Time
+	CreatedAt          time.Time
+	UsedAt             *time.Time
+	PaymentID          *string
+	RetiredAt          *time.Time
+}
+
+type RateLimit struct {
+	MerchantID  string
+	Bucket      string
+	Subject     string
+	WindowStart time.Time
+	Hits        int32
+}
+
+type ReloadBonusConfig struct {
+	MerchantID         string
+	Currency           string
+	Version            int32
+	Tiers              []byte
+	BonusExpiresInDays int32
+	Active             bool
+	IntegrationID      string
+	OperatorID         *string
+	CreatedAt          time.Time
+}
+
+type SandboxMessage struct {
+	ID          string
+	MerchantID  string
+	Phone       string
+	Kind        string
+	Body        string
+	CreatedAt   time.Time
+	DeliveredAt time.Time
 }
 
 type SigningKey struct {
@@ -57,4 +246,61 @@ type SigningKey struct {
 	PublicJwk  []byte
 	CreatedAt  time.Time
 	RetiredAt  *time.Time
+}
+
+type Sku struct {
+	MerchantID         string
+	SkuID              string
+	Currency           string
+	FaceValueMinor     int64
+	BonusMinor         int64
+	BonusExpiresInDays int32
+	Active             bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+type SmsOutbox struct {
+	ID          string
+	MerchantID  string
+	Phone       string
+	Kind        string
+	SubjectID   string
+	Body        *string
+	State       string
+	CreatedAt   time.Time
+	DeliveredAt *time.Time
+}
+
+type Verification struct {
+	ID             string
+	MerchantID     string
+	CustomerID     string
+	WalletID       string
+	Phone          string
+	State          string
+	Salt           []byte
+	CodeHash       []byte
+	LinkTokenHash  []byte
+	ExpiresAt      time.Time
+	FailedAttempts int32
+	LastSentAt     time.Time
+	ResentAt       []time.Time
+	CreatedAt      time.Time
+	VerifiedAt     *time.Time
+}
+
+type Wallet struct {
+	ID                  string
+	MerchantID          string
+	CustomerID          string
+	Currency            string
+	Status              string
+	VerifiedAt          *time.Time
+	ActualMinor         int64
+	PromoAvailableMinor int64
+	PromoLockedMinor    int64
+	NextPromoExpiryAt   *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }

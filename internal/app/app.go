@@ -15,11 +15,21 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/checkout"
+	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/httpapi"
+	"github.com/feddi/partner-api/internal/identity"
+	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/jobs"
 	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/internal/qr"
+	"github.com/feddi/partner-api/internal/ratelimit"
+	"github.com/feddi/partner-api/internal/sms"
+	"github.com/feddi/partner-api/internal/topup"
+	"github.com/feddi/partner-api/internal/transactions"
 	"github.com/feddi/partner-api/openapi"
 )
 
@@ -53,25 +63,62 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	setup := jobs.NewSetup()
 	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
 	setup.Periodic = append(setup.Periodic, idempotency.PurgeJob(time.Hour))
+	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool})
+	setup.Periodic = append(setup.Periodic, grants.SweepJob(time.Minute))
 
 	authSvc, err := auth.NewFromConfig(pool, cfg, doc, logger)
 	if err != nil {
 		return nil, err
 	}
 
-	health := &healthChecker{pool: pool}
-	srv := httpapi.NewServer(httpapi.Deps{
-		Config:      cfg,
-		Spec:        doc,
-		Pool:        pool,
-		Health:      health,
-		Idempotency: idem,
-		Auth:        authSvc,
-	})
+	// Payments' workers get their service once the River client that its
+	// SMS outbox inserts jobs with exists.
+	paymentExpiry, credentialPurge := &payments.ExpireWorker{}, &payments.PurgeWorker{}
+	river.AddWorker(setup.Workers, paymentExpiry)
+	setup.Periodic = append(setup.Periodic, payments.ExpireJob(time.Minute))
+	river.AddWorker(setup.Workers, credentialPurge)
+	setup.Periodic = append(setup.Periodic, payments.PurgeJob(time.Hour))
+	// The SMS dispatcher: the outbox's jobs go out through the configured
+	// sender, with River's retries.
+	smsSender, err := sms.NewSender(cfg, pool, logger)
+	if err != nil {
+		return nil, err
+	}
+	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger))
+	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool})
+	setup.Periodic = append(setup.Periodic, sms.PurgeJob(time.Hour))
 	jobsClient, err := jobs.NewClient(pool, setup, logger)
 	if err != nil {
 		return nil, err
 	}
+	limiter := ratelimit.New(pool)
+	qrSvc := qr.NewService(pool)
+	identitySvc := identity.NewService(pool, qrSvc, limiter)
+	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient))
+	paymentExpiry.Service, credentialPurge.Service = paymentsSvc, paymentsSvc
+
+	health := &healthChecker{pool: pool}
+	smsHealth := sms.NewHealth(pool)
+	health.checks = append(health.checks, func(ctx context.Context) (string, bool) { return "sms", smsHealth.Degraded(ctx) })
+	srv := httpapi.NewServer(httpapi.Deps{
+		Config:       cfg,
+		Spec:         doc,
+		Pool:         pool,
+		Health:       health,
+		Idempotency:  idem,
+		Auth:         authSvc,
+		Topup:        topup.NewService(pool),
+		Grants:       grants.NewService(pool),
+		Transactions: transactions.NewService(pool),
+		Payments:     paymentsSvc,
+		Identity:     identitySvc,
+		Checkout:     checkout.NewService(pool, identitySvc),
+		QR:           qrSvc,
+		Enrollment: enrollment.NewService(pool, enrollment.Config{
+			Outbox: sms.NewOutbox(jobsClient), LinkBaseURL: enrollment.LinkBaseFor(cfg.Env),
+		}),
+		SandboxMessages: sms.NewInbox(pool, cfg.Env),
+	})
 	return &App{
 		Config:  cfg,
 		Spec:    doc,

@@ -4,9 +4,20 @@ import (
 	"context"
 
 	"github.com/feddi/partner-api/gen/api"
+	"github.com/feddi/partner-api/internal/payments"
 )
 
-// CapturePayment is not built yet.
-func (s *Server) CapturePayment(_ context.Context, _ api.CapturePaymentRequestObject) (api.CapturePaymentResponseObject, error) {
-	return nil, notImplemented("capturePayment")
+// CapturePayment captures or closes an authorized payment.
+func (s *Server) CapturePayment(ctx context.Context, req api.CapturePaymentRequestObject) (api.CapturePaymentResponseObject, error) {
+	p, err := s.Payments.Capture(ctx, payments.CaptureRequest{
+		MerchantID: principal(ctx).MerchantID,
+		PaymentID:  req.Id,
+		Action:     payments.Action(req.Body.Data.Action),
+		Amount:     req.Body.Data.AmountMinor,
+		Context:    ledgerContext(ctx, req.Body.Context),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return api.CapturePayment200JSONResponse{Ok: true, Data: apiPayment(p), Meta: s.meta(ctx)}, nil
 }

@@ -6,7 +6,11 @@ import (
 	"github.com/feddi/partner-api/gen/api"
 )
 
-// CreateClaim is not built yet.
-func (s *Server) CreateClaim(_ context.Context, _ api.CreateClaimRequestObject) (api.CreateClaimResponseObject, error) {
-	return nil, notImplemented("createClaim")
+// CreateClaim re-drives the release of a verified wallet's locked grants.
+func (s *Server) CreateClaim(ctx context.Context, req api.CreateClaimRequestObject) (api.CreateClaimResponseObject, error) {
+	r, err := s.Enrollment.Claim(ctx, enrollmentCaller(ctx, req.Body.Context), req.Body.Data.WalletId)
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateClaim200JSONResponse{Ok: true, Data: apiWalletRelease(r), Meta: s.meta(ctx)}, nil
 }

@@ -2,9 +2,25 @@ package httpapi
 
 import (
 	"errors"
+	"net/http"
+	"strconv"
 
 	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/checkout"
+	"github.com/feddi/partner-api/internal/customers"
+	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/grants"
+	"github.com/feddi/partner-api/internal/identity"
+	"github.com/feddi/partner-api/internal/ledger"
+	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/apierror"
+	"github.com/feddi/partner-api/internal/platform/keyset"
+	"github.com/feddi/partner-api/internal/qr"
+	"github.com/feddi/partner-api/internal/ratelimit"
+	"github.com/feddi/partner-api/internal/sms"
+	"github.com/feddi/partner-api/internal/topup"
+	"github.com/feddi/partner-api/internal/transactions"
+	"github.com/feddi/partner-api/internal/wallets"
 )
 
 // errorMapping gives a domain error its API code. Message is the text clients
@@ -30,10 +46,54 @@ var errorTable = []errorMapping{
 	{err: auth.ErrInvalid, code: apierror.ValidationFailed},
 
 	// ledger, top-ups, grants, transactions
+	{err: wallets.ErrNotFound, code: apierror.NotFound, message: "No such wallet."},
+	{err: customers.ErrNotFound, code: apierror.NotFound, message: "No such customer."},
+	{err: grants.ErrNotFound, code: apierror.NotFound, message: "No such grant."},
+	{err: transactions.ErrNotFound, code: apierror.NotFound, message: "No such transaction."},
+	{err: ledger.ErrNotFound, code: apierror.NotFound, message: "No such transaction."},
+	{err: topup.ErrConfigNotFound, code: apierror.NotFound, message: "No reload-bonus configuration for this currency."},
+	{err: wallets.ErrNotVerified, code: apierror.WalletNotVerified, message: "The wallet is still pending_proof; finish enrollment first."},
+	{err: wallets.ErrCurrencyNotSupported, code: apierror.CurrencyNotSupported},
+	{err: wallets.ErrBalanceCeiling, code: apierror.AmountInvalid},
+	{err: topup.ErrSettlementReferenceUsed, code: apierror.SettlementReferenceAlreadyUsed},
+	{err: topup.ErrSkuNotFound, code: apierror.SKUNotFound},
+	{err: topup.ErrInvalid, code: apierror.ValidationFailed},
+	{err: grants.ErrStateConflict, code: apierror.GrantStateConflict},
+	{err: keyset.ErrInvalid, code: apierror.ValidationFailed},
+	{err: transactions.ErrInvalidRange, code: apierror.ValidationFailed},
 
 	// enrollment, claims
+	{err: enrollment.ErrInvalid, code: apierror.ValidationFailed},
+	{err: enrollment.ErrNotFound, code: apierror.NotFound, message: "No pending verification matches this verification_id or phone."},
+	{err: enrollment.ErrWalletNotFound, code: apierror.NotFound, message: "No such wallet."},
+	{err: enrollment.ErrAlreadyEnrolled, code: apierror.AlreadyEnrolled, message: "This phone already has a verified wallet."},
+	{err: enrollment.ErrCodeInvalid, code: apierror.VerificationCodeInvalid, message: "The verification code is not correct."},
+	{err: enrollment.ErrExpired, code: apierror.VerificationExpired, message: "The verification code has expired; ask for a new one with POST /enroll/resend."},
+	{err: enrollment.ErrAttemptsExhausted, code: apierror.VerificationAttemptsExhausted, message: "Five wrong codes: ask for a new one with POST /enroll/resend."},
+	{err: enrollment.ErrRateLimited, code: apierror.RateLimited, message: "Wait before asking for another code."},
+	{err: enrollment.ErrResendLimitReached, code: apierror.ResendLimitReached, message: "No more resends for now: 3 were sent in the last 24 hours."},
+	{err: enrollment.ErrProofRequired, code: apierror.ProofRequired, message: "The wallet's phone is not verified yet; finish enrollment with POST /enroll/verify."},
+	{err: sms.ErrSandboxOnly, code: apierror.OperationNotEnabled, message: "Sandbox messages are not available in live."},
+	{err: sms.ErrInvalidCursor, code: apierror.ValidationFailed, message: "The cursor is not one of this listing."},
 
 	// payments, identify, checkout, QR
+	{err: payments.ErrNotFound, code: apierror.NotFound, message: "No such payment."},
+	{err: checkout.ErrNotFound, code: apierror.NotFound, message: "No such checkout session."},
+	{err: identity.ErrCustomerNotFound, code: apierror.CustomerNotFound, message: "No customer matches this credential."},
+	{err: ratelimit.ErrLimited, code: apierror.RateLimited},
+	{err: qr.ErrCredentialInvalid, code: apierror.CredentialInvalid},
+	{err: payments.ErrCredentialInvalid, code: apierror.CredentialInvalid},
+	{err: payments.ErrCredentialMalformed, code: apierror.ValidationFailed},
+	{err: payments.ErrAmountWithClose, code: apierror.ValidationFailed},
+	{err: payments.ErrInsufficientFunds, code: apierror.InsufficientFunds},
+	{err: payments.ErrOTPRequired, code: apierror.OTPRequired},
+	{err: payments.ErrOTPInvalid, code: apierror.OTPInvalid},
+	{err: payments.ErrOTPAttemptsExhausted, code: apierror.OTPAttemptsExhausted},
+	{err: payments.ErrStateConflict, code: apierror.PaymentStateConflict},
+	{err: payments.ErrCaptureExceedsAuthorized, code: apierror.CaptureExceedsAuthorized},
+	{err: checkout.ErrClosed, code: apierror.CheckoutSessionClosed},
+	{err: checkout.ErrAmountMismatch, code: apierror.AmountInvalid},
+	{err: checkout.ErrCurrencyMismatch, code: apierror.ValidationFailed},
 }
 
 // detailer is implemented by domain errors with code-specific figures.
@@ -44,6 +104,12 @@ type detailer interface {
 // fielder is implemented by domain errors about one input field.
 type fielder interface {
 	Field() string
+}
+
+// retryAfterer is implemented by domain errors that say when to try again
+// (rate_limited); the Retry-After header carries it.
+type retryAfterer interface {
+	RetryAfterSeconds() int
 }
 
 // MapError translates a domain error through the table.
@@ -65,12 +131,11 @@ func MapError(err error) (*apierror.Error, bool) {
 		if errors.As(err, &f) {
 			out.Field = f.Field()
 		}
+		var ra retryAfterer
+		if errors.As(err, &ra) {
+			out.Header = http.Header{"Retry-After": {strconv.Itoa(ra.RetryAfterSeconds())}}
+		}
 		return out, true
 	}
 	return nil, false
-}
-
-// notImplemented answers an operation whose issue has not landed yet.
-func notImplemented(operationID string) error {
-	return apierror.New(apierror.NotImplemented, "%s is not available yet on this server", operationID)
 }

@@ -6,7 +6,11 @@ import (
 	"github.com/feddi/partner-api/gen/api"
 )
 
-// GetPayment is not built yet.
-func (s *Server) GetPayment(_ context.Context, _ api.GetPaymentRequestObject) (api.GetPaymentResponseObject, error) {
-	return nil, notImplemented("getPayment")
+// GetPayment reads a payment of the caller's merchant.
+func (s *Server) GetPayment(ctx context.Context, req api.GetPaymentRequestObject) (api.GetPaymentResponseObject, error) {
+	p, err := s.Payments.Get(ctx, principal(ctx).MerchantID, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return api.GetPayment200JSONResponse{Ok: true, Data: apiPayment(p), Meta: s.meta(ctx)}, nil
 }

@@ -4,9 +4,15 @@ import (
 	"context"
 
 	"github.com/feddi/partner-api/gen/api"
+	"github.com/feddi/partner-api/internal/identity"
 )
 
-// IdentifyCheckoutSession is not built yet.
-func (s *Server) IdentifyCheckoutSession(_ context.Context, _ api.IdentifyCheckoutSessionRequestObject) (api.IdentifyCheckoutSessionResponseObject, error) {
-	return nil, notImplemented("identifyCheckoutSession")
+// IdentifyCheckoutSession attaches the identified customer to an open
+// checkout session.
+func (s *Server) IdentifyCheckoutSession(ctx context.Context, req api.IdentifyCheckoutSessionRequestObject) (api.IdentifyCheckoutSessionResponseObject, error) {
+	sess, err := s.Checkout.Identify(ctx, identity.CallerOf(principal(ctx)), req.Id, identityCredential(req.Body.Data.Credential))
+	if err != nil {
+		return nil, err
+	}
+	return api.IdentifyCheckoutSession200JSONResponse{Ok: true, Data: apiCheckoutSession(sess), Meta: s.meta(ctx)}, nil
 }

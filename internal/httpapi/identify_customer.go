@@ -4,9 +4,14 @@ import (
 	"context"
 
 	"github.com/feddi/partner-api/gen/api"
+	"github.com/feddi/partner-api/internal/identity"
 )
 
-// IdentifyCustomer is not built yet.
-func (s *Server) IdentifyCustomer(_ context.Context, _ api.IdentifyCustomerRequestObject) (api.IdentifyCustomerResponseObject, error) {
-	return nil, notImplemented("identifyCustomer")
+// IdentifyCustomer resolves a credential to a customer context.
+func (s *Server) IdentifyCustomer(ctx context.Context, req api.IdentifyCustomerRequestObject) (api.IdentifyCustomerResponseObject, error) {
+	cc, err := s.Identity.Identify(ctx, identity.CallerOf(principal(ctx)), identityCredential(req.Body.Data.Credential), "")
+	if err != nil {
+		return nil, err
+	}
+	return api.IdentifyCustomer200JSONResponse{Ok: true, Data: apiCustomerContext(cc), Meta: s.meta(ctx)}, nil
 }

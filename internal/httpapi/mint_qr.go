@@ -6,7 +6,14 @@ import (
 	"github.com/feddi/partner-api/gen/api"
 )
 
-// MintQr is not built yet.
-func (s *Server) MintQr(_ context.Context, _ api.MintQrRequestObject) (api.MintQrResponseObject, error) {
-	return nil, notImplemented("mintQr")
+// MintQr mints a fresh QR payload and short code for a verified wallet.
+func (s *Server) MintQr(ctx context.Context, req api.MintQrRequestObject) (api.MintQrResponseObject, error) {
+	m, err := s.QR.Mint(ctx, principal(ctx).MerchantID, req.Body.Data.WalletId)
+	if err != nil {
+		return nil, err
+	}
+	return api.MintQr200JSONResponse{Ok: true, Meta: s.meta(ctx), Data: api.MintedQr{
+		QrPayload: m.Payload, QrExpiresAt: m.PayloadExpiresAt,
+		ShortCode: m.ShortCode, ShortCodeExpiresAt: m.ShortCodeExpiresAt,
+	}}, nil
 }

@@ -11,10 +11,19 @@ import (
 
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/checkout"
+	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/grants"
+	"github.com/feddi/partner-api/internal/identity"
+	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/internal/qr"
+	"github.com/feddi/partner-api/internal/sms"
+	"github.com/feddi/partner-api/internal/topup"
+	"github.com/feddi/partner-api/internal/transactions"
 )
 
 // Deps are the services the handlers call.
@@ -26,6 +35,20 @@ type Deps struct {
 	// Idempotency stores the results of keyed mutating requests.
 	Idempotency *idempotency.Store
 	Auth        *auth.Service
+	// Money: top-ups and their catalog, promotional grants, the ledger's
+	// transactions.
+	Topup        *topup.Service
+	Grants       *grants.Service
+	Transactions *transactions.Service
+	// Payments, identify, checkout sessions and wallet QR codes.
+	Payments *payments.Service
+	Identity *identity.Service
+	Checkout *checkout.Service
+	QR       *qr.Service
+	// Enrollment (initiate, verify, resend, claims) and the sandbox's SMS
+	// read-back.
+	Enrollment      *enrollment.Service
+	SandboxMessages *sms.Inbox
 }
 
 // HealthChecker reports the impaired subsystems; a database failure means down.

@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +24,16 @@ type Position struct {
 	Key string
 }
 
-// ErrInvalid: the cursor is not one of this listing.
-var ErrInvalid = errors.New("the cursor is not a cursor of this listing")
+// ErrInvalid: the cursor is not one of this listing. It names the cursor
+// query parameter as the field at fault.
+var ErrInvalid error = invalidCursor{}
+
+type invalidCursor struct{}
+
+func (invalidCursor) Error() string { return "The cursor is not a cursor of this listing." }
+
+// Field is the query parameter at fault.
+func (invalidCursor) Field() string { return "/query/cursor" }
 
 const version = "k1"
 

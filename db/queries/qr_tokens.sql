@@ -1,0 +1,60 @@
+-- name: QrTokenRetire :exec
+-- Before a mint: retires the wallet's earlier unused tokens (minting
+-- invalidates them) and any expired token still holding the new short
+-- code, so the code can name the new token.
+UPDATE qr_tokens
+SET retired_at = now()
+WHERE merchant_id = @merchant_id
+  AND retired_at IS NULL
+  AND (wallet_id = @wallet_id OR (short_code_hash = @short_code_hash AND short_code_expires_at <= now()));
+
+-- name: QrTokenInsert :one
+-- Mints a token valid for the given seconds (QR payload, short code),
+-- counted from the database clock every replica shares.
+INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
+VALUES (@merchant_id, @wallet_id, @payload_hash, @short_code_hash,
+        now() + make_interval(secs => @qr_ttl_seconds::integer),
+        now() + make_interval(secs => @short_code_ttl_seconds::integer))
+RETURNING qr_expires_at, short_code_expires_at;
+
+-- name: QrTokenUseByPayload :one
+-- Uses a live QR payload for a payment: the token is retired, so it can
+-- never pay twice. No row: unknown, expired or used (QrTokenFindByPayload).
+UPDATE qr_tokens
+SET used_at = now(), retired_at = now(), payment_id = @payment_id
+WHERE merchant_id = @merchant_id AND payload_hash = @payload_hash
+  AND retired_at IS NULL AND qr_expires_at > now()
+RETURNING wallet_id;
+
+-- name: QrTokenUseByShortCode :one
+UPDATE qr_tokens
+SET used_at = now(), retired_at = now(), payment_id = @payment_id
+WHERE merchant_id = @merchant_id AND short_code_hash = @short_code_hash
+  AND retired_at IS NULL AND short_code_expires_at > now()
+RETURNING wallet_id;
+
+-- name: QrTokenFindByPayload :one
+-- The token behind a QR payload and its state now: live, used or expired
+-- (past its expiry or replaced by a newer mint).
+SELECT wallet_id,
+       (CASE WHEN used_at IS NOT NULL THEN 'used'
+             WHEN retired_at IS NOT NULL OR qr_expires_at <= now() THEN 'expired'
+             ELSE 'live' END)::text AS state
+FROM qr_tokens
+WHERE merchant_id = @merchant_id AND payload_hash = @payload_hash;
+
+-- name: QrTokenFindByShortCode :one
+-- The latest token that had this short code, and its state now.
+SELECT wallet_id,
+       (CASE WHEN used_at IS NOT NULL THEN 'used'
+             WHEN retired_at IS NOT NULL OR short_code_expires_at <= now() THEN 'expired'
+             ELSE 'live' END)::text AS state
+FROM qr_tokens
+WHERE merchant_id = @merchant_id AND short_code_hash = @short_code_hash
+ORDER BY id DESC
+LIMIT 1;
+
+-- name: QrTokenPurge :execrows
+-- Deletes up to batch_size tokens minted before the cutoff (long dead).
+DELETE FROM qr_tokens
+WHERE id = ANY(ARRAY(SELECT old.id FROM qr_tokens old WHERE old.created_at < @before ORDER BY old.created_at LIMIT @batch_size));

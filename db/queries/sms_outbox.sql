@@ -1,0 +1,36 @@
+-- name: SMSOutboxInsert :exec
+INSERT INTO sms_outbox (id, merchant_id, phone, kind, subject_id, body)
+VALUES (@id, @merchant_id, @phone, @kind, @subject_id, @body);
+
+-- name: SMSOutboxSupersede :execrows
+-- Wipes the queued messages of a subject: a newer code replaced theirs.
+UPDATE sms_outbox SET state = 'superseded', body = NULL
+WHERE subject_id = @subject_id AND state = 'queued';
+
+-- name: SMSOutboxGetQueued :one
+SELECT * FROM sms_outbox WHERE id = @id AND state = 'queued';
+
+-- name: SMSOutboxMarkDelivered :execrows
+UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = now()
+WHERE id = @id AND state = 'queued';
+
+-- name: SMSOutboxMarkFailed :execrows
+UPDATE sms_outbox SET state = 'failed', body = NULL
+WHERE id = @id AND state = 'queued';
+
+-- name: SMSOutboxCountStale :one
+-- Messages that should have left by now: still queued (or given up) after
+-- @older_than, within the last day so one old failure does not mark the
+-- service degraded forever.
+SELECT count(*) FROM sms_outbox
+WHERE state IN ('queued', 'failed')
+  AND created_at < now() - make_interval(secs => @older_than_seconds::double precision)
+  AND created_at > now() - interval '24 hours';
+
+-- name: SMSOutboxDeleteOld :execrows
+-- Retention: messages that left (or never will) and are older than the
+-- retention, in batches.
+DELETE FROM sms_outbox
+WHERE ctid IN (SELECT ctid FROM sms_outbox
+               WHERE state <> 'queued' AND created_at < now() - make_interval(secs => @older_than_seconds::double precision)
+               LIMIT @batch_size);

@@ -1,0 +1,295 @@
+// Package checkout holds checkout sessions: a POS basket (currency, an
+// optional fixed amount, a reference) open for 30 minutes, to which identify
+// attaches a customer and which a payment naming it completes.
+//
+// API for other packages:
+//   - Service.Create / Service.Get / Service.Identify: the HTTP operations.
+//   - LockForPayment(ctx, q, merchantID, id, currency, amount) locks an open
+//     session and checks the payment fits it; Complete(ctx, q, ...) then
+//     records the payment, in the payment's transaction.
+package checkout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/customers"
+	"github.com/feddi/partner-api/internal/grants"
+	"github.com/feddi/partner-api/internal/identity"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/wallets"
+)
+
+// TTL is how long a session stays open.
+const TTL = 30 * time.Minute
+
+// Status is a session's state.
+type Status string
+
+// The statuses: an open session past its expiry reads as expired.
+const (
+	StatusOpen      Status = "open"
+	StatusCompleted Status = "completed"
+	StatusExpired   Status = "expired"
+)
+
+// Session is a checkout session.
+type Session struct {
+	ID            string
+	MerchantID    string
+	IntegrationID string
+	Currency      string
+	AmountMinor   *int64 // nil: the payment decides
+	Reference     string // "" when none
+	Status        Status
+	PaymentID     string // "" until a payment completes it
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+	// Customer is the identified customer (with their wallet), nil until
+	// identify succeeds or a payment completes the session.
+	Customer *identity.CustomerContext
+
+	customerID, walletID string
+}
+
+// New is a session to open.
+type New struct {
+	MerchantID    string
+	IntegrationID string
+	Currency      string
+	AmountMinor   *int64
+	Reference     string
+}
+
+var (
+	// ErrNotFound: no such session for the merchant.
+	ErrNotFound = errors.New("no such checkout session")
+	// ErrClosed matches every ClosedError.
+	ErrClosed = errors.New("checkout session closed")
+	// ErrAmountMismatch: the payment's amount differs from the session's
+	// fixed amount.
+	ErrAmountMismatch = &FieldError{msg: "the amount differs from the checkout session's fixed amount", field: "/data/amount_minor"}
+	// ErrCurrencyMismatch: the payment's currency differs from the session's.
+	ErrCurrencyMismatch = &FieldError{msg: "the currency differs from the checkout session's currency", field: "/data/currency"}
+)
+
+// ClosedError: the session is completed or expired.
+type ClosedError struct{ Status Status }
+
+func (e *ClosedError) Error() string { return fmt.Sprintf("The checkout session is %s.", e.Status) }
+
+// Is makes errors.Is(err, ErrClosed) hold.
+func (e *ClosedError) Is(target error) bool { return target == ErrClosed }
+
+// Details carry the session's status.
+func (e *ClosedError) Details() map[string]any { return map[string]any{"status": string(e.Status)} }
+
+// FieldError is an error about one request field.
+type FieldError struct {
+	msg   string
+	field string
+}
+
+func (e *FieldError) Error() string { return e.msg }
+
+// Field is the JSON pointer of the field at fault.
+func (e *FieldError) Field() string { return e.field }
+
+// Service runs checkout sessions.
+type Service struct {
+	pool     *pgxpool.Pool
+	identity *identity.Service
+	now      func() time.Time
+}
+
+// NewService returns the service.
+func NewService(pool *pgxpool.Pool, ids *identity.Service) *Service {
+	return &Service{pool: pool, identity: ids, now: time.Now}
+}
+
+// Create opens a session in a served currency.
+func (s *Service) Create(ctx context.Context, n New) (Session, error) {
+	if err := wallets.CheckCurrency(n.Currency, "/data/currency"); err != nil {
+		return Session{}, err
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
+		row, err := q.CheckoutSessionInsert(ctx, db.CheckoutSessionInsertParams{
+			ID:            ids.New(ids.CheckoutSession),
+			MerchantID:    n.MerchantID,
+			IntegrationID: n.IntegrationID,
+			Currency:      n.Currency,
+			AmountMinor:   n.AmountMinor,
+			Reference:     null(n.Reference),
+			TtlSeconds:    int32(TTL / time.Second),
+		})
+		if err != nil {
+			return Session{}, fmt.Errorf("opening checkout session: %w", err)
+		}
+		return fromRow(row, false), nil
+	})
+}
+
+// Get reads a session of the merchant with its customer's current context.
+func (s *Service) Get(ctx context.Context, merchantID, id string) (Session, error) {
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
+		row, err := q.CheckoutSessionGet(ctx, db.CheckoutSessionGetParams{MerchantID: merchantID, ID: id})
+		if err = interpret(err); err != nil {
+			return Session{}, err
+		}
+		return s.withCustomer(ctx, q, fromRow(row.CheckoutSession, row.Expired))
+	})
+}
+
+// Identify resolves a credential like identity.Identify (preferring the
+// customer's wallet in the session's currency) and attaches the customer to
+// the open session, replacing an earlier one.
+//
+// The session is locked first, as a payment naming it does, so the two
+// take the session's and the wallet's locks in the same order.
+func (s *Service) Identify(ctx context.Context, caller identity.Caller, id string, cred identity.Credential) (Session, error) {
+	current, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
+		return lockOpen(ctx, q, caller.MerchantID, id)
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	cc, err := s.identity.Identify(ctx, caller, cred, current.Currency)
+	if err != nil {
+		return Session{}, err
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
+		row, err := q.CheckoutSessionIdentify(ctx, db.CheckoutSessionIdentifyParams{
+			MerchantID: caller.MerchantID, ID: id, CustomerID: &cc.CustomerID, WalletID: &cc.Wallet.ID,
+		})
+		if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
+			return Session{}, s.whyNotOpen(ctx, q, caller.MerchantID, id) // closed meanwhile
+		}
+		if err != nil {
+			return Session{}, fmt.Errorf("identifying checkout session: %w", err)
+		}
+		out := fromRow(row, false)
+		out.Customer = &cc
+		return out, nil
+	})
+}
+
+// LockForPayment locks an open session of the merchant for a payment of
+// amount in currency, in the payment's transaction q. A session that is not
+// open is a *ClosedError; a fixed amount the payment does not match is
+// ErrAmountMismatch.
+func LockForPayment(ctx context.Context, q *db.Queries, merchantID, id, currency string, amount int64) error {
+	sess, err := lockOpen(ctx, q, merchantID, id)
+	switch {
+	case err != nil:
+		return err
+	case sess.Currency != currency:
+		return ErrCurrencyMismatch
+	case sess.AmountMinor != nil && *sess.AmountMinor != amount:
+		return ErrAmountMismatch
+	}
+	return nil
+}
+
+// lockOpen locks a session of the merchant that must be open until the end
+// of the caller's transaction.
+func lockOpen(ctx context.Context, q *db.Queries, merchantID, id string) (Session, error) {
+	row, err := q.CheckoutSessionGetForUpdate(ctx, db.CheckoutSessionGetForUpdateParams{MerchantID: merchantID, ID: id})
+	if err = interpret(err); err != nil {
+		return Session{}, err
+	}
+	sess := fromRow(row.CheckoutSession, row.Expired)
+	if sess.Status != StatusOpen {
+		return Session{}, &ClosedError{Status: sess.Status}
+	}
+	return sess, nil
+}
+
+// Complete records the payment that completes a session locked by
+// LockForPayment; its payer becomes the session's customer.
+func Complete(ctx context.Context, q *db.Queries, merchantID, id, paymentID, customerID, walletID string) error {
+	if err := q.CheckoutSessionComplete(ctx, db.CheckoutSessionCompleteParams{
+		MerchantID: merchantID, ID: id, PaymentID: &paymentID, CustomerID: &customerID, WalletID: &walletID,
+	}); err != nil {
+		return fmt.Errorf("completing checkout session %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Service) whyNotOpen(ctx context.Context, q *db.Queries, merchantID, id string) error {
+	row, err := q.CheckoutSessionGet(ctx, db.CheckoutSessionGetParams{MerchantID: merchantID, ID: id})
+	if err = interpret(err); err != nil {
+		return err
+	}
+	return &ClosedError{Status: fromRow(row.CheckoutSession, row.Expired).Status}
+}
+
+func (s *Service) withCustomer(ctx context.Context, q *db.Queries, sess Session) (Session, error) {
+	if sess.customerID == "" {
+		return sess, nil
+	}
+	c, err := customers.Get(ctx, q, sess.MerchantID, sess.customerID)
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.now()
+	w, err := grants.CurrentWallet(ctx, q, sess.MerchantID, sess.walletID, now)
+	if err != nil {
+		return Session{}, err
+	}
+	cc, err := identity.ContextOf(ctx, q, c, w, now)
+	if err != nil {
+		return Session{}, err
+	}
+	sess.Customer = &cc
+	return sess, nil
+}
+
+func interpret(err error) error {
+	if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
+		return ErrNotFound
+	} else if err != nil {
+		return fmt.Errorf("reading checkout session: %w", err)
+	}
+	return nil
+}
+
+func fromRow(r db.CheckoutSession, expired bool) Session {
+	s := Session{
+		ID:            r.ID,
+		MerchantID:    r.MerchantID,
+		IntegrationID: r.IntegrationID,
+		Currency:      r.Currency,
+		AmountMinor:   r.AmountMinor,
+		Reference:     str(r.Reference),
+		Status:        Status(r.Status),
+		PaymentID:     str(r.PaymentID),
+		ExpiresAt:     r.ExpiresAt.UTC(),
+		CreatedAt:     r.CreatedAt.UTC(),
+		customerID:    str(r.CustomerID),
+		walletID:      str(r.WalletID),
+	}
+	if s.Status == StatusOpen && expired {
+		s.Status = StatusExpired
+	}
+	return s
+}
+
+func null(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

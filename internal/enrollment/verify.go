@@ -1,0 +1,191 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/grants"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/wallets"
+)
+
+// Verify checks the proof and, in one transaction, flips the wallet to
+// verified and releases every locked grant of it. A wrong code is
+// *CodeInvalidError; its attempt is counted and the count is committed even
+// though the call fails (the transaction returns the verdict as a value, so
+// it commits, and the error is made afterwards). The fifth wrong code, and
+// every try after it, is ErrAttemptsExhausted; a late one ErrExpired.
+func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error) {
+	if err := p.validate(); err != nil {
+		return Release{}, err
+	}
+	type verdict struct {
+		release Release
+		wrong   error
+	}
+	now := s.now()
+	out, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (verdict, error) {
+		v, err := lockVerification(ctx, q, c.MerchantID, Target{VerificationID: p.VerificationID, Phone: p.Phone})
+		if err != nil {
+			return verdict{}, err
+		}
+		if err := v.checkUsable(now); err != nil {
+			return verdict{}, err
+		}
+		if !v.matches(p) {
+			failed, err := q.VerificationRecordFailure(ctx, v.id)
+			if err != nil {
+				return verdict{}, fmt.Errorf("counting a wrong code: %w", err)
+			}
+			if remaining := MaxAttempts - int(failed); remaining > 0 {
+				return verdict{wrong: &CodeInvalidError{AttemptsRemaining: remaining, field: p.secretField()}}, nil
+			}
+			return verdict{wrong: exhaustedError{}}, nil
+		}
+		if _, err := q.VerificationMarkVerified(ctx, db.VerificationMarkVerifiedParams{ID: v.id, VerifiedAt: &now}); err != nil {
+			return verdict{}, fmt.Errorf("marking verification %s verified: %w", v.id, err)
+		}
+		if _, err := wallets.MarkVerified(ctx, q, v.merchantID, v.walletID); err != nil {
+			return verdict{}, err
+		}
+		r, err := release(ctx, q, c, v.walletID, grants.ReasonWalletVerified)
+		return verdict{release: r}, err
+	})
+	switch {
+	case err != nil:
+		return Release{}, err
+	case out.wrong != nil:
+		return Release{}, out.wrong
+	}
+	return out.release, nil
+}
+
+// Claim re-drives the release of a verified wallet's locked grants
+// (usually there are none left: Verify releases them all). It is safe to
+// repeat. A wallet still pending_proof is *ProofRequiredError with the
+// state of its verification.
+func (s *Service) Claim(ctx context.Context, c Caller, walletID string) (Release, error) {
+	now := s.now()
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Release, error) {
+		w, err := wallets.GetForUpdate(ctx, q, c.MerchantID, walletID)
+		if errors.Is(err, wallets.ErrNotFound) {
+			return Release{}, ErrWalletNotFound
+		} else if err != nil {
+			return Release{}, err
+		}
+		if w.Status != wallets.StatusVerified {
+			row, err := q.VerificationGetByWallet(ctx, db.VerificationGetByWalletParams{MerchantID: c.MerchantID, WalletID: w.ID})
+			if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
+				return Release{}, ErrProofRequired
+			} else if err != nil {
+				return Release{}, fmt.Errorf("reading the wallet's verification: %w", err)
+			}
+			return Release{}, &ProofRequiredError{State: verificationFromRow(row).state(now)}
+		}
+		return release(ctx, q, c, w.ID, grants.ReasonClaim)
+	})
+}
+
+// release makes every locked grant of a verified wallet available and
+// reads the wallet as it is left.
+func release(ctx context.Context, q *db.Queries, c Caller, walletID, reason string) (Release, error) {
+	released, err := grants.ReleaseLocked(ctx, q, grants.Release{
+		MerchantID: c.MerchantID, WalletID: walletID, IntegrationID: c.IntegrationID, Context: c.Context, Reason: reason,
+	})
+	if err != nil {
+		return Release{}, err
+	}
+	w, err := wallets.Get(ctx, q, c.MerchantID, walletID)
+	if err != nil {
+		return Release{}, err
+	}
+	return Release{Wallet: w, Released: released}, nil
+}
+
+// Resend sends a new code and link: the old ones die and the attempts are
+// renewed. At most one send per ResendInterval (*WaitError,
+// ErrRateLimited) and MaxResends per rolling ResendWindow (*WaitError,
+// ErrResendLimitReached). The counters live in the verification's row,
+// locked while they are checked, so every replica sees the same.
+func (s *Service) Resend(ctx context.Context, c Caller, t Target) (State, error) {
+	if err := t.validate(); err != nil {
+		return State{}, err
+	}
+	now := s.now()
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (State, error) {
+		v, err := lockVerification(ctx, q, c.MerchantID, t)
+		if err != nil {
+			return State{}, err
+		}
+		if err := v.checkResend(now); err != nil {
+			return State{}, err
+		}
+		sec, err := newSecrets()
+		if err != nil {
+			return State{}, err
+		}
+		row, err := q.VerificationRenew(ctx, db.VerificationRenewParams{
+			ID: v.id, Salt: sec.salt, CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash,
+			ExpiresAt: now.Add(CodeLifetime), LastSentAt: now, ResentAt: append(v.recentResends(now), now),
+		})
+		if err != nil {
+			return State{}, fmt.Errorf("renewing verification %s: %w", v.id, err)
+		}
+		v = verificationFromRow(row)
+		if err := s.send(ctx, q, v, sec); err != nil {
+			return State{}, err
+		}
+		return v.state(now), nil
+	})
+}
+
+// lockVerification finds the merchant's verification by id or phone and
+// locks it for the rest of the transaction.
+func lockVerification(ctx context.Context, q *db.Queries, merchantID string, t Target) (verification, error) {
+	var row db.Verification
+	var err error
+	if t.VerificationID != "" {
+		row, err = q.VerificationGetForUpdate(ctx, db.VerificationGetForUpdateParams{MerchantID: merchantID, ID: t.VerificationID})
+	} else {
+		row, err = q.VerificationGetByPhoneForUpdate(ctx, db.VerificationGetByPhoneForUpdateParams{MerchantID: merchantID, Phone: t.Phone})
+	}
+	if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
+		return verification{}, ErrNotFound
+	} else if err != nil {
+		return verification{}, fmt.Errorf("reading verification: %w", err)
+	}
+	return verificationFromRow(row), nil
+}
+
+func (t Target) validate() error {
+	switch {
+	case t.VerificationID != "" && t.Phone != "":
+		return invalid("/data/phone", "give verification_id or phone, not both")
+	case t.VerificationID == "" && t.Phone == "":
+		return invalid("/data", "verification_id or phone is required")
+	}
+	return nil
+}
+
+func (p Proof) validate() error {
+	if err := (Target{VerificationID: p.VerificationID, Phone: p.Phone}).validate(); err != nil {
+		return err
+	}
+	switch {
+	case p.Code != "" && p.LinkToken != "":
+		return invalid("/data/link_token", "give code or link_token, not both")
+	case p.Code == "" && p.LinkToken == "":
+		return invalid("/data", "code or link_token is required")
+	}
+	return nil
+}
+
+// secretField is the input a wrong proof is about.
+func (p Proof) secretField() string {
+	if p.LinkToken != "" {
+		return "/data/link_token"
+	}
+	return "/data/code"
+}

@@ -1,0 +1,126 @@
+package grants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+)
+
+func get(ctx context.Context, q *db.Queries, merchantID, id string) (Grant, error) {
+	row, err := q.GrantGet(ctx, db.GrantGetParams{MerchantID: merchantID, ID: id})
+	if err = dbx.Interpret(err); err != nil {
+		if errors.Is(err, dbx.ErrNotFound) {
+			return Grant{}, ErrNotFound
+		}
+		return Grant{}, fmt.Errorf("reading grant %s: %w", id, err)
+	}
+	return fromRow(row), nil
+}
+
+// ListLive reads a wallet's locked and available grants in spending order:
+// earliest expiry first, then oldest.
+func ListLive(ctx context.Context, q *db.Queries, merchantID, walletID string) ([]Grant, error) {
+	rows, err := q.GrantListLive(ctx, db.GrantListLiveParams{MerchantID: merchantID, WalletID: walletID})
+	if err != nil {
+		return nil, fmt.Errorf("listing live grants of %s: %w", walletID, err)
+	}
+	return fromRows(rows), nil
+}
+
+// transition moves grants to a state, recording history; keepRemaining is
+// false when the grant dies (its remaining promo leaves with txnID).
+// Only grants in a state the machine leaves for to are moved; fewer rows
+// than ids is an error (the caller read a state that changed).
+func transition(ctx context.Context, q *db.Queries, merchantID string, ids []string, to State, keepRemaining bool, reason, txnID, detail, note string) ([]Grant, error) {
+	from := []string{string(StateLocked), string(StateAvailable)} // expired, clawed_back
+	if to == StateAvailable {
+		from = []string{string(StateLocked)} // a release; consumed -> available is Restore
+	}
+	rows, err := q.GrantTransition(ctx, db.GrantTransitionParams{
+		ToState: string(to), KeepRemaining: keepRemaining, MerchantID: merchantID, Ids: ids, FromStates: from,
+		Reason: reason, TransactionID: null(txnID), Detail: null(detail), Note: null(note),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("moving grants to %s: %w", to, err)
+	}
+	if len(rows) != len(ids) {
+		return nil, fmt.Errorf("moving grants to %s: %d of %d found", to, len(rows), len(ids))
+	}
+	out := make([]Grant, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(db.Grant(r))
+	}
+	return out, nil
+}
+
+// withHistory fills the history of grants (one query for all of them).
+func withHistory(ctx context.Context, q *db.Queries, merchantID string, gs []Grant) ([]Grant, error) {
+	if len(gs) == 0 {
+		return gs, nil
+	}
+	ids := make([]string, len(gs))
+	for i, g := range gs {
+		ids[i] = g.ID
+	}
+	rows, err := q.GrantEventsOf(ctx, db.GrantEventsOfParams{MerchantID: merchantID, GrantIds: ids})
+	if err != nil {
+		return nil, fmt.Errorf("reading grant history: %w", err)
+	}
+	byGrant := make(map[string][]Event, len(gs))
+	for _, r := range rows {
+		byGrant[r.GrantID] = append(byGrant[r.GrantID], Event{
+			From: State(str(r.FromState)), To: State(r.ToState), Reason: r.Reason, Amount: r.AmountMinor,
+			TransactionID: str(r.TransactionID), Detail: str(r.Detail), Note: str(r.Note), At: r.At.UTC(),
+		})
+	}
+	for i := range gs {
+		gs[i].History = byGrant[gs[i].ID]
+		if gs[i].History == nil {
+			gs[i].History = []Event{}
+		}
+	}
+	return gs, nil
+}
+
+func fromRows(rows []db.Grant) []Grant {
+	out := make([]Grant, len(rows))
+	for i, r := range rows {
+		out[i] = fromRow(r)
+	}
+	return out
+}
+
+func fromRow(r db.Grant) Grant {
+	return Grant{
+		ID:            r.ID,
+		MerchantID:    r.MerchantID,
+		IntegrationID: r.IntegrationID,
+		WalletID:      r.WalletID,
+		CustomerID:    r.CustomerID,
+		Source:        Source(r.Source),
+		SourceRef:     str(r.SourceRef),
+		Currency:      r.Currency,
+		Original:      r.OriginalMinor,
+		Remaining:     r.RemainingMinor,
+		State:         State(r.State),
+		ExpiresAt:     r.ExpiresAt.UTC(),
+		CreatedAt:     r.CreatedAt.UTC(),
+	}
+}
+
+func null(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

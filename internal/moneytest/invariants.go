@@ -1,0 +1,113 @@
+package moneytest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/feddi/partner-api/internal/ledger"
+)
+
+// ledgerInvariants are queries that must return no rows on any database,
+// whatever ran on it: each names what it proves.
+var ledgerInvariants = []struct{ name, sql string }{
+	{"all entries sum to zero per currency and money class", `
+		SELECT currency, money_class FROM ledger_entries GROUP BY 1, 2 HAVING sum(amount_minor) <> 0`},
+	{"every transaction balances per money class (promo and actual never cross)", `
+		SELECT transaction_id FROM ledger_entries GROUP BY transaction_id, currency, money_class HAVING sum(amount_minor) <> 0`},
+	{"every transaction has at least two entries", `
+		SELECT t.id FROM ledger_transactions t LEFT JOIN ledger_entries e ON e.transaction_id = t.id
+		GROUP BY t.id HAVING count(e.id) < 2`},
+	{"each wallet's stored balance equals the sum of its entries", `
+		SELECT w.id FROM wallets w
+		LEFT JOIN (SELECT wallet_id,
+		                  sum(amount_minor) FILTER (WHERE account LIKE '%:actual') AS actual,
+		                  sum(amount_minor) FILTER (WHERE account LIKE '%:promo_available') AS available,
+		                  sum(amount_minor) FILTER (WHERE account LIKE '%:promo_locked') AS locked
+		           FROM ledger_entries WHERE wallet_id IS NOT NULL GROUP BY wallet_id) e ON e.wallet_id = w.id
+		WHERE w.actual_minor <> coalesce(e.actual, 0)
+		   OR w.promo_available_minor <> coalesce(e.available, 0)
+		   OR w.promo_locked_minor <> coalesce(e.locked, 0)`},
+	{"no balance is negative", `
+		SELECT id FROM wallets WHERE actual_minor < 0 OR promo_available_minor < 0 OR promo_locked_minor < 0`},
+	{"grant remainders per state equal the promo balances", `
+		SELECT w.id FROM wallets w
+		LEFT JOIN (SELECT wallet_id,
+		                  sum(remaining_minor) FILTER (WHERE state = 'available') AS available,
+		                  sum(remaining_minor) FILTER (WHERE state = 'locked') AS locked
+		           FROM grants GROUP BY wallet_id) g ON g.wallet_id = w.id
+		WHERE w.promo_available_minor <> coalesce(g.available, 0) OR w.promo_locked_minor <> coalesce(g.locked, 0)`},
+	{"a pending_proof wallet has no available promo", `
+		SELECT id FROM wallets WHERE status = 'pending_proof' AND promo_available_minor <> 0`},
+	{"next_promo_expiry_at is the earliest live grant's expiry", `
+		SELECT w.id FROM wallets w
+		LEFT JOIN (SELECT wallet_id, min(expires_at) AS next FROM grants WHERE state IN ('locked', 'available') GROUP BY wallet_id) g
+		       ON g.wallet_id = w.id
+		WHERE w.next_promo_expiry_at IS DISTINCT FROM g.next`},
+	{"each transaction's deltas are its wallet entries", `
+		SELECT t.id FROM ledger_transactions t
+		LEFT JOIN (SELECT transaction_id,
+		                  sum(amount_minor) FILTER (WHERE account LIKE 'wallet:%:actual') AS actual,
+		                  sum(amount_minor) FILTER (WHERE account LIKE 'wallet:%:promo_%') AS promo
+		           FROM ledger_entries GROUP BY transaction_id) e ON e.transaction_id = t.id
+		WHERE t.actual_delta_minor <> coalesce(e.actual, 0) OR t.promo_delta_minor <> coalesce(e.promo, 0)`},
+	{"each wallet's latest snapshot is its balance", `
+		SELECT w.id FROM wallets w
+		JOIN LATERAL (SELECT * FROM ledger_transactions t WHERE t.wallet_id = w.id ORDER BY created_at DESC, id DESC LIMIT 1) t ON true
+		WHERE (t.actual_after_minor, t.promo_available_after_minor, t.promo_locked_after_minor) <>
+		      (w.actual_minor, w.promo_available_minor, w.promo_locked_minor)
+		   OR t.next_promo_expiry_after IS DISTINCT FROM w.next_promo_expiry_at`},
+	{"grant history ends in the grant's state", `
+		SELECT g.id FROM grants g
+		JOIN LATERAL (SELECT to_state FROM grant_events e WHERE e.grant_id = g.id ORDER BY id DESC LIMIT 1) e ON true
+		WHERE e.to_state <> g.state`},
+}
+
+// CheckLedger proves the ledger's invariants over the whole database.
+func CheckLedger(t testing.TB, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	for _, inv := range ledgerInvariants {
+		rows, err := pool.Query(ctx, inv.sql)
+		require.NoError(t, err, inv.name)
+		var bad []string
+		for rows.Next() {
+			vals, err := rows.Values()
+			require.NoError(t, err)
+			bad = append(bad, toString(vals))
+		}
+		require.NoError(t, rows.Err())
+		require.Empty(t, bad, "invariant broken: %s", inv.name)
+	}
+	// The money class the database derived agrees with the Go rule, so
+	// no entry moved value between an actual and a promo account.
+	rows, err := pool.Query(ctx, `SELECT DISTINCT account, money_class FROM ledger_entries`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var account, class string
+		require.NoError(t, rows.Scan(&account, &class))
+		require.Equal(t, string(ledger.Account(account).Class()), class, account)
+		require.True(t, ledger.Account(account).Valid(), account)
+	}
+	require.NoError(t, rows.Err())
+}
+
+func toString(vals []any) string {
+	out := ""
+	for i, v := range vals {
+		if i > 0 {
+			out += " "
+		}
+		out += fmtAny(v)
+	}
+	return out
+}
+
+func fmtAny(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "?"
+}

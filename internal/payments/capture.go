@@ -1,0 +1,160 @@
+package payments
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/grants"
+	"github.com/feddi/partner-api/internal/ledger"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/wallets"
+)
+
+// CaptureRequest captures (all, or Amount when set) or closes a payment.
+type CaptureRequest struct {
+	MerchantID string
+	PaymentID  string
+	Action     Action
+	Amount     *int64
+	// Context is recorded on the ledger transactions the call causes.
+	Context ledger.Context
+}
+
+// Capture captures or closes an authorized payment of the merchant. What is
+// not captured goes back to the wallet by reversing the allocation.
+func (s *Service) Capture(ctx context.Context, r CaptureRequest) (Payment, error) {
+	if r.Action == ActionClose && r.Amount != nil {
+		return Payment{}, ErrAmountWithClose
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
+		p, err := get(ctx, q, r.MerchantID, r.PaymentID, true)
+		if err != nil {
+			return Payment{}, err
+		}
+		if p.Status != StatusAuthorized {
+			return Payment{}, &StateConflictError{Status: p.Status}
+		}
+		capture, status, release := p.Authorized(), StatusCaptured, ledger.TypePaymentRelease
+		if r.Action == ActionClose {
+			capture, status = 0, StatusClosed
+		} else if r.Amount != nil {
+			if *r.Amount > p.Authorized() {
+				return Payment{}, &CaptureExceedsError{Authorized: p.Authorized()}
+			}
+			capture = *r.Amount
+		}
+		if r.Context != (ledger.Context{}) {
+			p.Context = r.Context
+		}
+		return s.settle(ctx, q, p, capture, status, release)
+	})
+}
+
+// settle ends an authorization locked by the caller: capture goes to the
+// merchant, the rest back to the wallet (actual money first, then promo to
+// the grants it came from, the last allocated first; promo whose grant has
+// meanwhile expired or been clawed back lapses to promo_expired at once).
+func (s *Service) settle(ctx context.Context, q *db.Queries, p Payment, capture int64, status Status, releaseType ledger.Type) (Payment, error) {
+	w, err := wallets.GetForUpdate(ctx, q, p.MerchantID, p.WalletID)
+	if err != nil {
+		return Payment{}, err
+	}
+	now := s.now()
+	if w, err = grants.ExpireDueForLockedWallet(ctx, q, w, now); err != nil {
+		return Payment{}, err
+	}
+	back := p.Authorized() - capture
+	actualBack := min(back, p.ActualApplied)
+	promoBack := back - actualBack
+	p.Status, p.PromoCaptured, p.ActualCaptured = status, p.PromoApplied-promoBack, p.ActualApplied-actualBack
+	p.BalanceAfter = w.Balance
+
+	if capture > 0 {
+		txn, err := ledger.Post(ctx, q, p.movement("", ledger.TypePaymentCapture, capture, captureEntries(p, p.PromoCaptured, p.ActualCaptured)))
+		if err != nil {
+			return Payment{}, err
+		}
+		p.BalanceAfter = txn.BalanceAfter
+	}
+	if back > 0 {
+		txnID := ids.New(ids.Transaction)
+		restored, lapsed, err := grants.Restore(ctx, q, w, lastAllocatedFirst(p.Allocations, promoBack), txnID, now)
+		if err != nil {
+			return Payment{}, err
+		}
+		txn, err := ledger.Post(ctx, q, p.movement(txnID, releaseType, back, releaseEntries(p, actualBack, grants.Total(restored), lapsed)))
+		if err != nil {
+			return Payment{}, err
+		}
+		p.BalanceAfter = txn.BalanceAfter
+	}
+	return settleRow(ctx, q, p)
+}
+
+// lastAllocatedFirst picks promo to give back, amount in all, from the
+// allocations taken last.
+func lastAllocatedFirst(as []grants.Allocation, amount int64) []grants.Allocation {
+	out := []grants.Allocation{}
+	for i := len(as) - 1; i >= 0 && amount > 0; i-- {
+		take := min(as[i].Amount, amount)
+		out = append(out, grants.Allocation{GrantID: as[i].GrantID, Amount: take})
+		amount -= take
+	}
+	return out
+}
+
+// releaseEntries return the hold: actual to the wallet, promo to the
+// wallet's available promo (restored to live grants) or to promo_expired
+// (lapsed).
+func releaseEntries(p Payment, actual, restored, lapsed int64) []ledger.Entry {
+	var es []ledger.Entry
+	if actual > 0 {
+		es = append(es,
+			ledger.Entry{Account: ledger.HoldActual(p.ID), Amount: -actual},
+			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: actual})
+	}
+	if restored+lapsed > 0 {
+		es = append(es, ledger.Entry{Account: ledger.HoldPromo(p.ID), Amount: -(restored + lapsed)})
+	}
+	if restored > 0 {
+		es = append(es, ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: restored})
+	}
+	if lapsed > 0 {
+		es = append(es, ledger.Entry{Account: ledger.PromoExpired(p.MerchantID), Amount: lapsed})
+	}
+	return es
+}
+
+// ExpireDue releases every authorization past its expiry and says how many
+// it expired. Each payment goes in a transaction of its own, under its row
+// lock, so a sweep holds one wallet lock at a time and a payment captured
+// meanwhile is left alone.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	const batch = 100
+	expired := 0
+	for {
+		due, err := db.New(s.pool).PaymentListExpired(ctx, batch)
+		if err != nil {
+			return expired, fmt.Errorf("listing expired authorizations: %w", err)
+		}
+		for _, d := range due {
+			err := dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+				p, err := get(ctx, q, d.MerchantID, d.ID, true)
+				if err != nil || p.Status != StatusAuthorized {
+					return err
+				}
+				_, err = s.settle(ctx, q, p, 0, StatusExpired, ledger.TypePaymentExpiry)
+				return err
+			})
+			if err != nil {
+				return expired, fmt.Errorf("expiring payment %s: %w", d.ID, err)
+			}
+			expired++
+		}
+		if len(due) < batch {
+			return expired, nil
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package payments
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"time"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/customers"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/ratelimit"
+	"github.com/feddi/partner-api/internal/sms"
+	"github.com/feddi/partner-api/internal/wallets"
+)
+
+// The rules of OTP challenges.
+const (
+	// OTPTTL is how long a challenge's code is valid.
+	OTPTTL = 5 * time.Minute
+	// OTPMaxAttempts wrong codes kill a challenge.
+	OTPMaxAttempts = 5
+	// OTPResendInterval is the least time between two SMS to one customer.
+	OTPResendInterval = 60 * time.Second
+)
+
+// startChallenge sends a one-time code to the customer behind the phone
+// and answers *OTPRequiredError. The challenge and its SMS (the outbox) are
+// written together; the error is the operation's outcome, so the request's
+// idempotency record stores it and commits them.
+func (s *Service) startChallenge(ctx context.Context, r Request) error {
+	merchantID := r.Caller.MerchantID
+	code, err := newOTPCode()
+	if err != nil {
+		return err
+	}
+	var out *OTPRequiredError
+	err = dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+		c, err := customers.GetByPhone(ctx, q, merchantID, r.Credential.Phone)
+		if errors.Is(err, customers.ErrNotFound) {
+			return &CredentialInvalidError{Reason: ReasonUnknown, field: "/data/credential/phone"}
+		} else if err != nil {
+			return err
+		}
+		w, err := wallets.GetByCustomer(ctx, q, merchantID, c.ID, r.Currency)
+		if errors.Is(err, wallets.ErrNotFound) {
+			return &CredentialInvalidError{Reason: ReasonCurrencyMismatch, field: "/data/credential/phone"}
+		} else if err != nil {
+			return err
+		}
+		if w.Status != wallets.StatusVerified {
+			return wallets.ErrNotVerified
+		}
+		since, err := q.OtpChallengeSecondsSinceLast(ctx, db.OtpChallengeSecondsSinceLastParams{MerchantID: merchantID, CustomerID: c.ID})
+		if err = dbx.Interpret(err); err != nil && !errors.Is(err, dbx.ErrNotFound) {
+			return fmt.Errorf("reading the last OTP challenge: %w", err)
+		} else if err == nil && since < OTPResendInterval.Seconds() {
+			wait := time.Duration(math.Ceil(OTPResendInterval.Seconds()-since)) * time.Second
+			return &ratelimit.Exceeded{RetryAfter: wait}
+		}
+		id := ids.New(ids.OTPChallenge)
+		expiresAt, err := q.OtpChallengeInsert(ctx, db.OtpChallengeInsertParams{
+			ID: id, MerchantID: merchantID, CustomerID: c.ID, WalletID: w.ID,
+			CodeHash: otpHash(id, code), TtlSeconds: int32(OTPTTL / time.Second),
+		})
+		if err != nil {
+			return fmt.Errorf("starting OTP challenge: %w", err)
+		}
+		if _, err := s.outbox.Enqueue(ctx, q, sms.Outgoing{
+			MerchantID: merchantID, Phone: c.Phone, Kind: sms.KindOTP, SubjectID: id,
+			Body: fmt.Sprintf("Your Feddi payment code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL/time.Minute)),
+		}); err != nil {
+			return err
+		}
+		out = &OTPRequiredError{ChallengeID: id, ExpiresAt: expiresAt.UTC(), MaskedPhone: sms.MaskPhone(c.Phone)}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return out
+}
+
+// verifyChallenge checks the code of a challenge of the merchant and
+// returns the challenge's wallet. A wrong code is counted in a step of its
+// own that persists although the request then fails.
+func (s *Service) verifyChallenge(ctx context.Context, merchantID string, c Credential) (walletID string, err error) {
+	var wrong *OTPInvalidError
+	walletID, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (string, error) {
+		ch, err := q.OtpChallengeGetForUpdate(ctx, db.OtpChallengeGetForUpdateParams{MerchantID: merchantID, ID: c.ChallengeID})
+		switch err = dbx.Interpret(err); {
+		case errors.Is(err, dbx.ErrNotFound):
+			return "", &CredentialInvalidError{Reason: ReasonChallengeUnknown, field: "/data/credential/challenge_id"}
+		case err != nil:
+			return "", fmt.Errorf("reading OTP challenge: %w", err)
+		case ch.UsedAt != nil:
+			return "", &CredentialInvalidError{Reason: ReasonUsed, field: "/data/credential/challenge_id"}
+		case ch.Attempts >= OTPMaxAttempts:
+			return "", ErrOTPAttemptsExhausted
+		case ch.Expired:
+			return "", &CredentialInvalidError{Reason: ReasonChallengeExpired, field: "/data/credential/challenge_id"}
+		case subtle.ConstantTimeCompare(ch.CodeHash, otpHash(ch.ID, c.Code)) == 1:
+			return ch.WalletID, nil
+		}
+		attempts, err := q.OtpChallengeCountWrongCode(ctx, db.OtpChallengeCountWrongCodeParams{MerchantID: merchantID, ID: ch.ID})
+		if err != nil {
+			return "", fmt.Errorf("counting a wrong OTP code: %w", err)
+		}
+		wrong = &OTPInvalidError{AttemptsRemaining: OTPMaxAttempts - int(attempts)}
+		return "", nil // commit the count, then report
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case wrong != nil && wrong.AttemptsRemaining == 0:
+		return "", ErrOTPAttemptsExhausted
+	case wrong != nil:
+		return "", wrong
+	}
+	return walletID, nil
+}
+
+// useChallenge spends a verified challenge for a payment, once, in the
+// payment's transaction.
+func useChallenge(ctx context.Context, q *db.Queries, merchantID, challengeID, paymentID string) error {
+	n, err := q.OtpChallengeUse(ctx, db.OtpChallengeUseParams{MerchantID: merchantID, ID: challengeID, PaymentID: &paymentID})
+	if err != nil {
+		return fmt.Errorf("using OTP challenge: %w", err)
+	}
+	if n == 0 {
+		return &CredentialInvalidError{Reason: ReasonUsed, field: "/data/credential/challenge_id"}
+	}
+	return nil
+}
+
+func newOTPCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", fmt.Errorf("drawing an OTP code: %w", err)
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// otpHash binds the code to its challenge.
+func otpHash(challengeID, code string) []byte {
+	h := sha256.Sum256([]byte("otp\x00" + challengeID + "\x00" + code))
+	return h[:]
+}

@@ -1,0 +1,246 @@
+// Package qr mints the wallet credentials a customer shows at the till: a
+// QR payload (valid 60 seconds) and an 8-digit short code (valid 5
+// minutes), two renderings of one single-use token. Minting invalidates the
+// wallet's earlier unused tokens. Only hashes are stored; the raw values
+// exist in the mint response alone and are never logged.
+//
+// API for other packages:
+//   - Service.Mint(ctx, merchantID, walletID) mints for a verified wallet.
+//   - Service.Peek(ctx, merchantID, value) resolves a live payload or short
+//     code to its wallet without using it (identify, lookup).
+//   - Use(ctx, q, merchantID, value, paymentID) uses a token inside the
+//     payment's transaction, so it is spent exactly when the debit commits.
+//   - IsShortCode(value) tells the two renderings apart.
+package qr
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/wallets"
+)
+
+// The lifetimes of the contract.
+const (
+	PayloadTTL   = 60 * time.Second
+	ShortCodeTTL = 5 * time.Minute
+)
+
+// payloadPrefix marks a Feddi QR payload (format version 1); the rest is
+// 256 random bits, base64url.
+const payloadPrefix = "FDQ1."
+
+const shortCodeDigits = 8
+
+// Minted is a fresh token, shown to the customer's wallet app only.
+type Minted struct {
+	Payload            string
+	PayloadExpiresAt   time.Time
+	ShortCode          string
+	ShortCodeExpiresAt time.Time
+}
+
+// Reasons a QR credential is unusable (credential_invalid details.reason).
+const (
+	ReasonUnknown = "unknown"
+	ReasonExpired = "expired"
+	ReasonUsed    = "used"
+)
+
+// ErrCredentialInvalid is the sentinel of InvalidError.
+var ErrCredentialInvalid = errors.New("credential invalid")
+
+// InvalidError says why a payload or short code cannot be used.
+type InvalidError struct {
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	switch e.Reason {
+	case ReasonUsed:
+		return "the QR code or short code was already used"
+	case ReasonExpired:
+		return "the QR code or short code has expired or was replaced by a newer one"
+	}
+	return "the QR code or short code is not known"
+}
+
+// Unwrap returns ErrCredentialInvalid.
+func (e *InvalidError) Unwrap() error { return ErrCredentialInvalid }
+
+// Details carry the reason for the client.
+func (e *InvalidError) Details() map[string]any { return map[string]any{"reason": e.Reason} }
+
+// Field points at the credential's value.
+func (e *InvalidError) Field() string { return "/data/credential/value" }
+
+// IsShortCode says whether value is shaped like a short code (8 digits);
+// anything else is taken for a QR payload.
+func IsShortCode(value string) bool {
+	if len(value) != shortCodeDigits {
+		return false
+	}
+	for _, c := range value {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Service mints and resolves tokens.
+type Service struct {
+	pool *pgxpool.Pool
+}
+
+// NewService returns the service.
+func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
+
+// mintAttempts bounds the retries when a fresh short code collides with a
+// live one of the same merchant (one chance in 10^8 per live code).
+const mintAttempts = 5
+
+// Mint makes a new token for a verified wallet of the merchant, retiring
+// the wallet's earlier unused ones. An unknown wallet is wallets.ErrNotFound,
+// a pending_proof one wallets.ErrNotVerified.
+func (s *Service) Mint(ctx context.Context, merchantID, walletID string) (Minted, error) {
+	w, err := wallets.Get(ctx, dbx.Q(ctx, s.pool), merchantID, walletID)
+	if err != nil {
+		return Minted{}, err
+	}
+	if w.Status != wallets.StatusVerified {
+		return Minted{}, wallets.ErrNotVerified
+	}
+	for range mintAttempts {
+		m, err := s.mintOnce(ctx, merchantID, walletID)
+		if dbx.IsUniqueViolation(err, "qr_tokens_live_short_code_key") {
+			continue // a live token of the merchant holds this code: draw again
+		}
+		return m, err
+	}
+	return Minted{}, errors.New("minting a QR token: no free short code after several draws")
+}
+
+func (s *Service) mintOnce(ctx context.Context, merchantID, walletID string) (Minted, error) {
+	payload, err := newPayload()
+	if err != nil {
+		return Minted{}, err
+	}
+	code, err := newShortCode()
+	if err != nil {
+		return Minted{}, err
+	}
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Minted, error) {
+		codeHash := shortCodeHash(merchantID, code)
+		if err := q.QrTokenRetire(ctx, db.QrTokenRetireParams{MerchantID: merchantID, WalletID: walletID, ShortCodeHash: codeHash}); err != nil {
+			return Minted{}, fmt.Errorf("retiring earlier QR tokens: %w", err)
+		}
+		row, err := q.QrTokenInsert(ctx, db.QrTokenInsertParams{
+			MerchantID:          merchantID,
+			WalletID:            walletID,
+			PayloadHash:         HashPayload(payload),
+			ShortCodeHash:       codeHash,
+			QrTtlSeconds:        int32(PayloadTTL / time.Second),
+			ShortCodeTtlSeconds: int32(ShortCodeTTL / time.Second),
+		})
+		if err != nil {
+			return Minted{}, fmt.Errorf("inserting QR token: %w", err)
+		}
+		return Minted{Payload: payload, PayloadExpiresAt: row.QrExpiresAt, ShortCode: code, ShortCodeExpiresAt: row.ShortCodeExpiresAt}, nil
+	})
+}
+
+// Peek returns the wallet of a live payload or short code without using
+// it, or an *InvalidError.
+func (s *Service) Peek(ctx context.Context, merchantID, value string) (walletID string, err error) {
+	return find(ctx, dbx.Q(ctx, s.pool), merchantID, value)
+}
+
+// Use spends a live payload or short code for a payment, inside the
+// payment's transaction q: it is used exactly when the debit commits. It
+// returns the token's wallet, or an *InvalidError.
+func Use(ctx context.Context, q *db.Queries, merchantID, value, paymentID string) (walletID string, err error) {
+	if IsShortCode(value) {
+		walletID, err = q.QrTokenUseByShortCode(ctx, db.QrTokenUseByShortCodeParams{
+			PaymentID: &paymentID, MerchantID: merchantID, ShortCodeHash: shortCodeHash(merchantID, value),
+		})
+	} else {
+		walletID, err = q.QrTokenUseByPayload(ctx, db.QrTokenUseByPayloadParams{
+			PaymentID: &paymentID, MerchantID: merchantID, PayloadHash: HashPayload(value),
+		})
+	}
+	switch err = dbx.Interpret(err); {
+	case err == nil:
+		return walletID, nil
+	case errors.Is(err, dbx.ErrNotFound):
+		_, err := find(ctx, q, merchantID, value) // why not: unknown, expired or used
+		if err == nil {
+			return "", errors.New("using QR token: live token could not be used")
+		}
+		return "", err
+	}
+	return "", fmt.Errorf("using QR token: %w", err)
+}
+
+func find(ctx context.Context, q *db.Queries, merchantID, value string) (string, error) {
+	var walletID, state string
+	var err error
+	if IsShortCode(value) {
+		var row db.QrTokenFindByShortCodeRow
+		row, err = q.QrTokenFindByShortCode(ctx, db.QrTokenFindByShortCodeParams{MerchantID: merchantID, ShortCodeHash: shortCodeHash(merchantID, value)})
+		walletID, state = row.WalletID, row.State
+	} else {
+		var row db.QrTokenFindByPayloadRow
+		row, err = q.QrTokenFindByPayload(ctx, db.QrTokenFindByPayloadParams{MerchantID: merchantID, PayloadHash: HashPayload(value)})
+		walletID, state = row.WalletID, row.State
+	}
+	switch err = dbx.Interpret(err); {
+	case errors.Is(err, dbx.ErrNotFound):
+		return "", &InvalidError{Reason: ReasonUnknown}
+	case err != nil:
+		return "", fmt.Errorf("finding QR token: %w", err)
+	case state == "live":
+		return walletID, nil
+	}
+	return "", &InvalidError{Reason: state}
+}
+
+func newPayload() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("drawing a QR payload: %w", err)
+	}
+	return payloadPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func newShortCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		return "", fmt.Errorf("drawing a short code: %w", err)
+	}
+	return fmt.Sprintf("%08d", n.Int64()), nil
+}
+
+// HashPayload is what is stored of a QR payload. Exported for fixtures that
+// issue tokens straight in the database (payments/paymenttest).
+func HashPayload(payload string) []byte {
+	h := sha256.Sum256([]byte(payload))
+	return h[:]
+}
+
+// shortCodeHash binds the code to its merchant: the same digits at two
+// merchants are two codes.
+func shortCodeHash(merchantID, code string) []byte {
+	h := sha256.Sum256([]byte("short_code\x00" + merchantID + "\x00" + code))
+	return h[:]
+}

@@ -1,0 +1,151 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/ids"
+)
+
+// MessagePrefix is the id prefix of messages (msg_…).
+const MessagePrefix = "msg"
+
+// MaxDeliveryAttempts bounds River's retries. With its backoff (attempt⁴
+// seconds) six attempts span about a quarter of an hour: the lifetime of
+// the code the message carries. After that the message is given up and
+// the customer asks for a new code.
+const MaxDeliveryAttempts = 6
+
+// StaleAfter is the age at which a waiting message marks sms degraded.
+const StaleAfter = 5 * time.Minute
+
+// JobInserter inserts River jobs in a transaction (*jobs.Client does).
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// Outbox queues messages in the caller's transaction.
+type Outbox struct {
+	jobs JobInserter
+}
+
+// NewOutbox returns an outbox inserting its delivery jobs with jobs.
+func NewOutbox(jobs JobInserter) *Outbox { return &Outbox{jobs: jobs} }
+
+// Outgoing is a message to queue. SubjectID names what the message is for
+// (a verification, an OTP challenge): queuing a message supersedes the
+// subject's earlier ones that have not left yet, whose code is dead anyway.
+type Outgoing struct {
+	MerchantID string
+	Phone      string
+	Kind       Kind
+	SubjectID  string
+	Body       string
+}
+
+// Enqueue writes the message and its delivery job. It must run inside
+// dbx.InTx with q on that transaction: the message exists if and only if
+// the caller's transaction commits.
+func (o *Outbox) Enqueue(ctx context.Context, q *db.Queries, m Outgoing) (string, error) {
+	tx, ok := dbx.Ambient(ctx)
+	if !ok {
+		return "", errors.New("sms: Enqueue must run inside dbx.InTx")
+	}
+	if _, err := q.SMSOutboxSupersede(ctx, m.SubjectID); err != nil {
+		return "", fmt.Errorf("superseding earlier messages: %w", err)
+	}
+	id := ids.New(MessagePrefix)
+	if err := q.SMSOutboxInsert(ctx, db.SMSOutboxInsertParams{
+		ID: id, MerchantID: m.MerchantID, Phone: m.Phone, Kind: string(m.Kind), SubjectID: m.SubjectID, Body: &m.Body,
+	}); err != nil {
+		return "", fmt.Errorf("queuing message: %w", err)
+	}
+	if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: MaxDeliveryAttempts}); err != nil {
+		return "", fmt.Errorf("queuing delivery job: %w", err)
+	}
+	return id, nil
+}
+
+// SendArgs is the delivery job. It names the message only: the phone and
+// the text stay in sms_outbox, where delivery wipes the text.
+type SendArgs struct {
+	MessageID string `json:"message_id"`
+}
+
+// Kind names the job in River's tables.
+func (SendArgs) Kind() string { return "sms_send" }
+
+// SendWorker delivers queued messages through the sender.
+type SendWorker struct {
+	river.WorkerDefaults[SendArgs]
+	pool   *pgxpool.Pool
+	sender Sender
+	logger *slog.Logger
+}
+
+// NewSendWorker returns the dispatcher; register it with river.AddWorker.
+func NewSendWorker(pool *pgxpool.Pool, sender Sender, logger *slog.Logger) *SendWorker {
+	return &SendWorker{pool: pool, sender: sender, logger: logger}
+}
+
+// Timeout leaves room for the webhook's own timeout.
+func (w *SendWorker) Timeout(*river.Job[SendArgs]) time.Duration { return 2 * WebhookTimeout }
+
+// Work sends one message. A message already delivered or superseded is
+// done. A failed send returns the error so River retries it; the last
+// failure marks the message failed and wipes its text.
+func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+	q := db.New(w.pool)
+	row, err := q.SMSOutboxGetQueued(ctx, job.Args.MessageID)
+	if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("reading message %s: %w", job.Args.MessageID, err)
+	}
+	msg := messageFromRow(row)
+	if err := w.sender.Send(ctx, msg); err != nil {
+		w.logger.WarnContext(ctx, "sms delivery failed", "message_id", msg.ID, "kind", string(msg.Kind),
+			"phone", MaskPhone(msg.Phone), "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "error", err.Error())
+		if job.Attempt >= job.MaxAttempts {
+			if _, ferr := q.SMSOutboxMarkFailed(context.WithoutCancel(ctx), msg.ID); ferr != nil {
+				return errors.Join(err, ferr)
+			}
+		}
+		return err
+	}
+	if _, err := q.SMSOutboxMarkDelivered(ctx, msg.ID); err != nil {
+		return fmt.Errorf("marking message %s delivered: %w", msg.ID, err)
+	}
+	return nil
+}
+
+func messageFromRow(r db.SmsOutbox) Message {
+	m := Message{ID: r.ID, MerchantID: r.MerchantID, Phone: r.Phone, Kind: Kind(r.Kind), QueuedAt: r.CreatedAt}
+	if r.Body != nil {
+		m.Body = *r.Body
+	}
+	return m
+}
+
+// Health reports whether messages are waiting longer than they should.
+type Health struct{ pool *pgxpool.Pool }
+
+// NewHealth returns the sms health check.
+func NewHealth(pool *pgxpool.Pool) *Health { return &Health{pool: pool} }
+
+// Degraded says whether a message queued more than StaleAfter ago has not
+// been delivered (still waiting, or given up, within the last day).
+func (h *Health) Degraded(ctx context.Context) bool {
+	n, err := db.New(h.pool).SMSOutboxCountStale(ctx, StaleAfter.Seconds())
+	return err != nil || n > 0
+}
