@@ -71,7 +71,7 @@ func (o *Options) responseProblem(c echo.Context, op *spec.Operation, rec *recor
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request:    c.Request(),
 			PathParams: pathParams(c),
-			Route:      route(o.Spec, op),
+			Route:      route(o.Spec.Doc, op),
 		},
 		Status: rec.status,
 		Header: header,

@@ -18,8 +18,8 @@ import (
 	"github.com/feddi/partner-api/internal/platform/spec"
 )
 
-func route(s *spec.Spec, op *spec.Operation) *routers.Route {
-	return &routers.Route{Spec: s.Doc, Path: op.Path, PathItem: op.PathItem, Method: op.Method, Operation: op.Op}
+func route(doc *openapi3.T, op *spec.Operation) *routers.Route {
+	return &routers.Route{Spec: doc, Path: op.Path, PathItem: op.PathItem, Method: op.Method, Operation: op.Op}
 }
 
 func pathParams(c echo.Context) map[string]string {
@@ -45,7 +45,7 @@ func (o *Options) validate(next echo.HandlerFunc) echo.HandlerFunc {
 		err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 			Request:    req,
 			PathParams: pathParams(c),
-			Route:      route(o.Spec, op),
+			Route:      route(o.Spec.RequestValidationDoc, op),
 			Options: &openapi3filter.Options{
 				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 				KeepValidatedValue: true,

@@ -72,12 +72,21 @@ func (o *Operation) MayReturn(code string) bool { return slices.Contains(o.Error
 
 // Spec is the loaded document.
 type Spec struct {
-	Doc        *openapi3.T
-	Bytes      []byte
-	APIVersion string
-	ops        []*Operation
-	byRoute    map[string]*Operation
-	byID       map[string]*Operation
+	Doc *openapi3.T
+	// RequestValidationDoc is Doc presented to kin-openapi as OpenAPI 3.0 for
+	// request validation. For a 3.1 document kin-openapi compiles a JSON
+	// Schema 2020-12 validator from scratch on every call (measured: 718 µs
+	// and 6 000 allocations per confirmTopup request, against 9.6 µs for its
+	// 3.0 validator, which caches). The request schemas use no keyword that
+	// only the 2020-12 validator knows (a test holds them to that), so both
+	// validators accept and refuse the same requests. Responses, validated in
+	// tests only, still go through the 3.1 path.
+	RequestValidationDoc *openapi3.T
+	Bytes                []byte
+	APIVersion           string
+	ops                  []*Operation
+	byRoute              map[string]*Operation
+	byID                 map[string]*Operation
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -93,12 +102,15 @@ func Load(data []byte) (*Spec, error) {
 		return nil, fmt.Errorf("validating OpenAPI document: %w", err)
 	}
 	doc.Servers = nil // requests are matched on their path alone
+	asLegacy := *doc
+	asLegacy.OpenAPI = "3.0.3"
 	s := &Spec{
-		Doc:        doc,
-		Bytes:      data,
-		APIVersion: doc.Info.Version,
-		byRoute:    map[string]*Operation{},
-		byID:       map[string]*Operation{},
+		Doc:                  doc,
+		RequestValidationDoc: &asLegacy,
+		Bytes:                data,
+		APIVersion:           doc.Info.Version,
+		byRoute:              map[string]*Operation{},
+		byID:                 map[string]*Operation{},
 	}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/feddi/partner-api/internal/platform/apierror"
@@ -173,4 +174,42 @@ func TestErrorCodeTableMatchesTheServer(t *testing.T) {
 		seen[m[1]] = true
 	}
 	require.Len(t, seen, len(apierror.Codes()), "the table describes every code")
+}
+
+// TestRequestSchemasNeedNoJSONSchema2020Validator holds the request side of
+// the document to what kin-openapi's cached validator enforces exactly, the
+// condition under which RequestValidationDoc is safe (see its comment).
+func TestRequestSchemasNeedNoJSONSchema2020Validator(t *testing.T) {
+	t.Parallel()
+	s := load(t)
+	uses2020 := func(sc *openapi3.Schema) bool {
+		return sc.Const != nil || len(sc.PrefixItems) != 0 || sc.Contains != nil ||
+			len(sc.PatternProperties) != 0 || len(sc.DependentSchemas) != 0 || sc.PropertyNames != nil ||
+			sc.UnevaluatedItems.Has != nil || sc.UnevaluatedItems.Schema != nil ||
+			sc.UnevaluatedProperties.Has != nil || sc.UnevaluatedProperties.Schema != nil ||
+			sc.If != nil || sc.Then != nil || sc.Else != nil ||
+			len(sc.DependentRequired) != 0 || len(sc.Defs) != 0 || sc.ContentSchema != nil
+	}
+	visited := 0
+	check := func(where string, ref *openapi3.SchemaRef) {
+		if ref == nil {
+			return
+		}
+		require.NoError(t, ref.WalkSubtree(func(path string, r *openapi3.SchemaRef) error {
+			visited++
+			require.False(t, uses2020(r.Value), "%s %s uses a JSON Schema 2020-12 keyword", where, path)
+			return nil
+		}), where)
+	}
+	for _, op := range s.Operations() {
+		for _, p := range append(append(openapi3.Parameters{}, op.PathItem.Parameters...), op.Op.Parameters...) {
+			check(op.ID+" parameter "+p.Value.Name, p.Value.Schema)
+		}
+		if rb := op.Op.RequestBody; rb != nil {
+			for _, mt := range rb.Value.Content {
+				check(op.ID+" body", mt.Schema)
+			}
+		}
+	}
+	require.Greater(t, visited, 200, "the walk reached the nested request schemas")
 }
