@@ -125,7 +125,7 @@ func (s *Service) Create(ctx context.Context, n New) (Session, error) {
 			IntegrationID: n.IntegrationID,
 			Currency:      n.Currency,
 			AmountMinor:   n.AmountMinor,
-			Reference:     null(n.Reference),
+			Reference:     dbx.NullString(n.Reference),
 			TtlSeconds:    int32(TTL / time.Second),
 		})
 		if err != nil {
@@ -266,30 +266,16 @@ func fromRow(r db.CheckoutSession, expired bool) Session {
 		IntegrationID: r.IntegrationID,
 		Currency:      r.Currency,
 		AmountMinor:   r.AmountMinor,
-		Reference:     str(r.Reference),
+		Reference:     dbx.String(r.Reference),
 		Status:        Status(r.Status),
-		PaymentID:     str(r.PaymentID),
+		PaymentID:     dbx.String(r.PaymentID),
 		ExpiresAt:     r.ExpiresAt.UTC(),
 		CreatedAt:     r.CreatedAt.UTC(),
-		customerID:    str(r.CustomerID),
-		walletID:      str(r.WalletID),
+		customerID:    dbx.String(r.CustomerID),
+		walletID:      dbx.String(r.WalletID),
 	}
 	if s.Status == StatusOpen && expired {
 		s.Status = StatusExpired
 	}
 	return s
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -71,9 +71,9 @@ func Create(ctx context.Context, q *db.Queries, n NewCustomer) (Customer, error)
 		ID:                 ids.New(ids.Customer),
 		MerchantID:         n.MerchantID,
 		Phone:              n.Phone,
-		DisplayName:        null(n.DisplayName),
-		CardFingerprint:    null(n.CardFingerprint),
-		ProviderCustomerID: null(n.ProviderCustomerID),
+		DisplayName:        dbx.NullString(n.DisplayName),
+		CardFingerprint:    dbx.NullString(n.CardFingerprint),
+		ProviderCustomerID: dbx.NullString(n.ProviderCustomerID),
 	})
 	if err != nil {
 		return Customer{}, interpretWrite(err)
@@ -86,9 +86,9 @@ func UpdateProfile(ctx context.Context, q *db.Queries, merchantID, customerID st
 	row, err := q.CustomerUpdateProfile(ctx, db.CustomerUpdateProfileParams{
 		MerchantID:         merchantID,
 		ID:                 customerID,
-		DisplayName:        null(p.DisplayName),
-		CardFingerprint:    null(p.CardFingerprint),
-		ProviderCustomerID: null(p.ProviderCustomerID),
+		DisplayName:        dbx.NullString(p.DisplayName),
+		CardFingerprint:    dbx.NullString(p.CardFingerprint),
+		ProviderCustomerID: dbx.NullString(p.ProviderCustomerID),
 	})
 	if err != nil {
 		if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
@@ -144,24 +144,10 @@ func fromRow(r db.Customer) Customer {
 	return Customer{
 		ID:                 r.ID,
 		MerchantID:         r.MerchantID,
-		DisplayName:        str(r.DisplayName),
+		DisplayName:        dbx.String(r.DisplayName),
 		Phone:              r.Phone,
-		CardFingerprint:    str(r.CardFingerprint),
-		ProviderCustomerID: str(r.ProviderCustomerID),
+		CardFingerprint:    dbx.String(r.CardFingerprint),
+		ProviderCustomerID: dbx.String(r.ProviderCustomerID),
 		CreatedAt:          r.CreatedAt.UTC(),
 	}
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
+	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/wallets"
 )
@@ -43,7 +44,7 @@ func IssueOnLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wallet, n
 	txnID := ids.New(ids.Transaction)
 	row, err := q.GrantInsert(ctx, db.GrantInsertParams{
 		ID: ids.New(ids.Grant), MerchantID: w.MerchantID, IntegrationID: n.IntegrationID, WalletID: w.ID,
-		CustomerID: w.CustomerID, Source: string(n.Source), SourceRef: null(n.SourceRef), Currency: w.Currency,
+		CustomerID: w.CustomerID, Source: string(n.Source), SourceRef: dbx.NullString(n.SourceRef), Currency: w.Currency,
 		AmountMinor: n.Amount, State: string(state), ExpiresAt: n.ExpiresAt, TransactionID: &txnID,
 	})
 	if err != nil {

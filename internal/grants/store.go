@@ -41,7 +41,7 @@ func transition(ctx context.Context, q *db.Queries, merchantID string, ids []str
 	}
 	rows, err := q.GrantTransition(ctx, db.GrantTransitionParams{
 		ToState: string(to), KeepRemaining: keepRemaining, MerchantID: merchantID, Ids: ids, FromStates: from,
-		Reason: reason, TransactionID: null(txnID), Detail: null(detail), Note: null(note),
+		Reason: reason, TransactionID: dbx.NullString(txnID), Detail: dbx.NullString(detail), Note: dbx.NullString(note),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("moving grants to %s: %w", to, err)
@@ -72,8 +72,8 @@ func withHistory(ctx context.Context, q *db.Queries, merchantID string, gs []Gra
 	byGrant := make(map[string][]Event, len(gs))
 	for _, r := range rows {
 		byGrant[r.GrantID] = append(byGrant[r.GrantID], Event{
-			From: State(str(r.FromState)), To: State(r.ToState), Reason: r.Reason, Amount: r.AmountMinor,
-			TransactionID: str(r.TransactionID), Detail: str(r.Detail), Note: str(r.Note), At: r.At.UTC(),
+			From: State(dbx.String(r.FromState)), To: State(r.ToState), Reason: r.Reason, Amount: r.AmountMinor,
+			TransactionID: dbx.String(r.TransactionID), Detail: dbx.String(r.Detail), Note: dbx.String(r.Note), At: r.At.UTC(),
 		})
 	}
 	for i := range gs {
@@ -101,7 +101,7 @@ func fromRow(r db.Grant) Grant {
 		WalletID:      r.WalletID,
 		CustomerID:    r.CustomerID,
 		Source:        Source(r.Source),
-		SourceRef:     str(r.SourceRef),
+		SourceRef:     dbx.String(r.SourceRef),
 		Currency:      r.Currency,
 		Original:      r.OriginalMinor,
 		Remaining:     r.RemainingMinor,
@@ -109,18 +109,4 @@ func fromRow(r db.Grant) Grant {
 		ExpiresAt:     r.ExpiresAt.UTC(),
 		CreatedAt:     r.CreatedAt.UTC(),
 	}
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

@@ -49,15 +49,15 @@ func Post(ctx context.Context, q *db.Queries, m Movement) (Transaction, error) {
 		IntegrationID:       m.IntegrationID,
 		TxnType:             string(m.Type),
 		AmountMinor:         m.Amount,
-		PaymentID:           null(m.References.PaymentID),
-		GrantID:             null(m.References.GrantID),
-		SettlementReference: null(m.References.SettlementReference),
-		Provider:            null(m.References.Provider),
-		SkuID:               null(m.References.SkuID),
-		PosReference:        null(m.References.POSReference),
-		TerminalID:          null(m.Context.TerminalID),
-		LocationID:          null(m.Context.LocationID),
-		OperatorID:          null(m.Context.OperatorID),
+		PaymentID:           dbx.NullString(m.References.PaymentID),
+		GrantID:             dbx.NullString(m.References.GrantID),
+		SettlementReference: dbx.NullString(m.References.SettlementReference),
+		Provider:            dbx.NullString(m.References.Provider),
+		SkuID:               dbx.NullString(m.References.SkuID),
+		PosReference:        dbx.NullString(m.References.POSReference),
+		TerminalID:          dbx.NullString(m.Context.TerminalID),
+		LocationID:          dbx.NullString(m.Context.LocationID),
+		OperatorID:          dbx.NullString(m.Context.OperatorID),
 		Accounts:            accounts,
 		Amounts:             amounts,
 	})
@@ -154,34 +154,20 @@ func fromRow(r db.LedgerTransaction) Transaction {
 			NextPromoExpiryAt: utc(r.NextPromoExpiryAfter),
 		},
 		References: References{
-			PaymentID:           str(r.PaymentID),
-			GrantID:             str(r.GrantID),
-			SettlementReference: str(r.SettlementReference),
-			Provider:            str(r.Provider),
-			SkuID:               str(r.SkuID),
-			POSReference:        str(r.PosReference),
+			PaymentID:           dbx.String(r.PaymentID),
+			GrantID:             dbx.String(r.GrantID),
+			SettlementReference: dbx.String(r.SettlementReference),
+			Provider:            dbx.String(r.Provider),
+			SkuID:               dbx.String(r.SkuID),
+			POSReference:        dbx.String(r.PosReference),
 		},
 		Context: Context{
-			TerminalID: str(r.TerminalID),
-			LocationID: str(r.LocationID),
-			OperatorID: str(r.OperatorID),
+			TerminalID: dbx.String(r.TerminalID),
+			LocationID: dbx.String(r.LocationID),
+			OperatorID: dbx.String(r.OperatorID),
 		},
 		CreatedAt: r.CreatedAt.UTC(),
 	}
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 func utc(t *time.Time) *time.Time {

@@ -38,11 +38,11 @@ func insert(ctx context.Context, q *db.Queries, p Payment) (Payment, error) {
 		PromoAvailableAfterMinor: p.BalanceAfter.PromoAvailable,
 		PromoLockedAfterMinor:    p.BalanceAfter.PromoLocked,
 		NextPromoExpiryAfter:     p.BalanceAfter.NextPromoExpiryAt,
-		TerminalID:               null(p.Context.TerminalID),
-		LocationID:               null(p.Context.LocationID),
-		OperatorID:               null(p.Context.OperatorID),
-		CheckoutSessionID:        null(p.CheckoutSessionID),
-		Reference:                null(p.Reference),
+		TerminalID:               dbx.NullString(p.Context.TerminalID),
+		LocationID:               dbx.NullString(p.Context.LocationID),
+		OperatorID:               dbx.NullString(p.Context.OperatorID),
+		CheckoutSessionID:        dbx.NullString(p.CheckoutSessionID),
+		Reference:                dbx.NullString(p.Reference),
 		GrantIds:                 grantIDs,
 		GrantAmounts:             amounts,
 	})
@@ -125,12 +125,12 @@ func fromRow(r db.Payment) Payment {
 		},
 		AuthorizationExpiresAt: r.AuthorizationExpiresAt.UTC(),
 		Context: ledger.Context{
-			TerminalID: str(r.TerminalID),
-			LocationID: str(r.LocationID),
-			OperatorID: str(r.OperatorID),
+			TerminalID: dbx.String(r.TerminalID),
+			LocationID: dbx.String(r.LocationID),
+			OperatorID: dbx.String(r.OperatorID),
 		},
-		CheckoutSessionID: str(r.CheckoutSessionID),
-		Reference:         str(r.Reference),
+		CheckoutSessionID: dbx.String(r.CheckoutSessionID),
+		Reference:         dbx.String(r.Reference),
 		CreatedAt:         r.CreatedAt.UTC(),
 		UpdatedAt:         r.UpdatedAt.UTC(),
 	}
@@ -139,18 +139,4 @@ func fromRow(r db.Payment) Payment {
 		p.BalanceAfter.NextPromoExpiryAt = &t
 	}
 	return p
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }

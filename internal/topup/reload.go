@@ -125,7 +125,7 @@ func (s *Service) SetReloadBonus(ctx context.Context, in ReloadBonusInput) (Relo
 		row, err := q.ReloadBonusConfigInsert(ctx, db.ReloadBonusConfigInsertParams{
 			MerchantID: in.MerchantID, Currency: in.Currency, Tiers: raw,
 			BonusExpiresInDays: int32(in.BonusExpiresInDays), Active: in.Active,
-			IntegrationID: in.IntegrationID, OperatorID: null(in.OperatorID),
+			IntegrationID: in.IntegrationID, OperatorID: dbx.NullString(in.OperatorID),
 		})
 		if err != nil {
 			return ReloadBonusConfig{}, fmt.Errorf("writing reload-bonus config: %w", err)
@@ -169,11 +169,4 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

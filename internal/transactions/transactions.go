@@ -86,7 +86,7 @@ func (s *Service) List(ctx context.Context, lq Query) (Page, error) {
 	}
 	params := db.TransactionListParams{
 		MerchantID: lq.MerchantID, IntegrationID: lq.IntegrationID,
-		CustomerID: null(lq.CustomerID), WalletID: null(lq.WalletID), Type: null(string(lq.Type)),
+		CustomerID: dbx.NullString(lq.CustomerID), WalletID: dbx.NullString(lq.WalletID), Type: dbx.NullString(string(lq.Type)),
 		CreatedAfter: lq.CreatedAfter, CreatedBefore: lq.CreatedBefore,
 		PageSize: int32(lq.Limit + 1),
 	}
@@ -157,11 +157,4 @@ func TopupStatsOf(ctx context.Context, q *db.Queries, merchantID, walletID strin
 		return TopupStats{}, fmt.Errorf("reading top-up stats of %s: %w", walletID, err)
 	}
 	return TopupStats{Count: r.Topups, TotalMinor: r.TotalMinor}, nil
-}
-
-func null(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

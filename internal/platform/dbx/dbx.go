@@ -143,3 +143,19 @@ func Interpret(err error) error {
 	}
 	return err
 }
+
+// NullString stores an optional text: the empty string as NULL.
+func NullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// String reads an optional text: NULL as the empty string.
+func String(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
