@@ -5577,20 +5577,6 @@ func (response GetJwks500JSONResponse) VisitGetJwksResponse(w http.ResponseWrite
 	return err
 }
 
-type GetJwks501JSONResponse ErrorEnvelope
-
-func (response GetJwks501JSONResponse) VisitGetJwksResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type GetJwks503JSONResponse ErrorEnvelope
 
 func (response GetJwks503JSONResponse) VisitGetJwksResponse(w http.ResponseWriter) error {
@@ -5679,20 +5665,6 @@ func (response ListApiKeys500JSONResponse) VisitListApiKeysResponse(w http.Respo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListApiKeys501JSONResponse ErrorEnvelope
-
-func (response ListApiKeys501JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5842,20 +5814,6 @@ func (response CreateApiKey500JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type CreateApiKey501JSONResponse ErrorEnvelope
-
-func (response CreateApiKey501JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6024,20 +5982,6 @@ func (response DeleteApiKey500JSONResponse) VisitDeleteApiKeyResponse(w http.Res
 	return err
 }
 
-type DeleteApiKey501JSONResponse ErrorEnvelope
-
-func (response DeleteApiKey501JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type DeleteApiKey503JSONResponse ErrorEnvelope
 
 func (response DeleteApiKey503JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
@@ -6198,20 +6142,6 @@ func (response RegenerateApiKey500JSONResponse) VisitRegenerateApiKeyResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type RegenerateApiKey501JSONResponse ErrorEnvelope
-
-func (response RegenerateApiKey501JSONResponse) VisitRegenerateApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6380,20 +6310,6 @@ func (response RevokeApiKey500JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
-type RevokeApiKey501JSONResponse ErrorEnvelope
-
-func (response RevokeApiKey501JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type RevokeApiKey503JSONResponse ErrorEnvelope
 
 func (response RevokeApiKey503JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
@@ -6543,20 +6459,6 @@ func (response CreateTerminalToken500JSONResponse) VisitCreateTerminalTokenRespo
 	return err
 }
 
-type CreateTerminalToken501JSONResponse ErrorEnvelope
-
-func (response CreateTerminalToken501JSONResponse) VisitCreateTerminalTokenResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreateTerminalToken503JSONResponse ErrorEnvelope
 
 func (response CreateTerminalToken503JSONResponse) VisitCreateTerminalTokenResponse(w http.ResponseWriter) error {
@@ -6649,20 +6551,6 @@ func (response ValidateTerminalToken500JSONResponse) VisitValidateTerminalTokenR
 	return err
 }
 
-type ValidateTerminalToken501JSONResponse ErrorEnvelope
-
-func (response ValidateTerminalToken501JSONResponse) VisitValidateTerminalTokenResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ValidateTerminalToken503JSONResponse ErrorEnvelope
 
 func (response ValidateTerminalToken503JSONResponse) VisitValidateTerminalTokenResponse(w http.ResponseWriter) error {
@@ -6737,20 +6625,6 @@ func (response GetCapabilities500JSONResponse) VisitGetCapabilitiesResponse(w ht
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetCapabilities501JSONResponse ErrorEnvelope
-
-func (response GetCapabilities501JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6904,20 +6778,6 @@ func (response CreateCheckoutSession500JSONResponse) VisitCreateCheckoutSessionR
 	return err
 }
 
-type CreateCheckoutSession501JSONResponse ErrorEnvelope
-
-func (response CreateCheckoutSession501JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreateCheckoutSession503JSONResponse ErrorEnvelope
 
 func (response CreateCheckoutSession503JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
@@ -7021,20 +6881,6 @@ func (response GetCheckoutSession500JSONResponse) VisitGetCheckoutSessionRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetCheckoutSession501JSONResponse ErrorEnvelope
-
-func (response GetCheckoutSession501JSONResponse) VisitGetCheckoutSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7217,20 +7063,6 @@ func (response IdentifyCheckoutSession500JSONResponse) VisitIdentifyCheckoutSess
 	return err
 }
 
-type IdentifyCheckoutSession501JSONResponse ErrorEnvelope
-
-func (response IdentifyCheckoutSession501JSONResponse) VisitIdentifyCheckoutSessionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type IdentifyCheckoutSession503JSONResponse ErrorEnvelope
 
 func (response IdentifyCheckoutSession503JSONResponse) VisitIdentifyCheckoutSessionResponse(w http.ResponseWriter) error {
@@ -7394,20 +7226,6 @@ func (response CreateClaim500JSONResponse) VisitCreateClaimResponse(w http.Respo
 	return err
 }
 
-type CreateClaim501JSONResponse ErrorEnvelope
-
-func (response CreateClaim501JSONResponse) VisitCreateClaimResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreateClaim503JSONResponse ErrorEnvelope
 
 func (response CreateClaim503JSONResponse) VisitCreateClaimResponse(w http.ResponseWriter) error {
@@ -7510,20 +7328,6 @@ func (response LookupCustomer500JSONResponse) VisitLookupCustomerResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type LookupCustomer501JSONResponse ErrorEnvelope
-
-func (response LookupCustomer501JSONResponse) VisitLookupCustomerResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7631,20 +7435,6 @@ func (response ListCustomerGrants500JSONResponse) VisitListCustomerGrantsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListCustomerGrants501JSONResponse ErrorEnvelope
-
-func (response ListCustomerGrants501JSONResponse) VisitListCustomerGrantsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7794,20 +7584,6 @@ func (response InitiateEnrollment500JSONResponse) VisitInitiateEnrollmentRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type InitiateEnrollment501JSONResponse ErrorEnvelope
-
-func (response InitiateEnrollment501JSONResponse) VisitInitiateEnrollmentResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7985,20 +7761,6 @@ func (response ResendEnrollment500JSONResponse) VisitResendEnrollmentResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ResendEnrollment501JSONResponse ErrorEnvelope
-
-func (response ResendEnrollment501JSONResponse) VisitResendEnrollmentResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8194,20 +7956,6 @@ func (response VerifyEnrollment500JSONResponse) VisitVerifyEnrollmentResponse(w 
 	return err
 }
 
-type VerifyEnrollment501JSONResponse ErrorEnvelope
-
-func (response VerifyEnrollment501JSONResponse) VisitVerifyEnrollmentResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type VerifyEnrollment503JSONResponse ErrorEnvelope
 
 func (response VerifyEnrollment503JSONResponse) VisitVerifyEnrollmentResponse(w http.ResponseWriter) error {
@@ -8372,20 +8120,6 @@ func (response ClawbackGrant500JSONResponse) VisitClawbackGrantResponse(w http.R
 	return err
 }
 
-type ClawbackGrant501JSONResponse ErrorEnvelope
-
-func (response ClawbackGrant501JSONResponse) VisitClawbackGrantResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ClawbackGrant503JSONResponse ErrorEnvelope
 
 func (response ClawbackGrant503JSONResponse) VisitClawbackGrantResponse(w http.ResponseWriter) error {
@@ -8446,20 +8180,6 @@ func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetHealth501JSONResponse ErrorEnvelope
-
-func (response GetHealth501JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8641,20 +8361,6 @@ func (response IdentifyCustomer500JSONResponse) VisitIdentifyCustomerResponse(w 
 	return err
 }
 
-type IdentifyCustomer501JSONResponse ErrorEnvelope
-
-func (response IdentifyCustomer501JSONResponse) VisitIdentifyCustomerResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type IdentifyCustomer503JSONResponse ErrorEnvelope
 
 func (response IdentifyCustomer503JSONResponse) VisitIdentifyCustomerResponse(w http.ResponseWriter) error {
@@ -8765,20 +8471,6 @@ func (response GetOpenapi500JSONResponse) VisitGetOpenapiResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetOpenapi501JSONResponse ErrorEnvelope
-
-func (response GetOpenapi501JSONResponse) VisitGetOpenapiResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8974,20 +8666,6 @@ func (response CreatePayment500JSONResponse) VisitCreatePaymentResponse(w http.R
 	return err
 }
 
-type CreatePayment501JSONResponse ErrorEnvelope
-
-func (response CreatePayment501JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreatePayment503JSONResponse ErrorEnvelope
 
 func (response CreatePayment503JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
@@ -9091,20 +8769,6 @@ func (response GetPayment500JSONResponse) VisitGetPaymentResponse(w http.Respons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetPayment501JSONResponse ErrorEnvelope
-
-func (response GetPayment501JSONResponse) VisitGetPaymentResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9273,20 +8937,6 @@ func (response CapturePayment500JSONResponse) VisitCapturePaymentResponse(w http
 	return err
 }
 
-type CapturePayment501JSONResponse ErrorEnvelope
-
-func (response CapturePayment501JSONResponse) VisitCapturePaymentResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CapturePayment503JSONResponse ErrorEnvelope
 
 func (response CapturePayment503JSONResponse) VisitCapturePaymentResponse(w http.ResponseWriter) error {
@@ -9450,20 +9100,6 @@ func (response MintQr500JSONResponse) VisitMintQrResponse(w http.ResponseWriter)
 	return err
 }
 
-type MintQr501JSONResponse ErrorEnvelope
-
-func (response MintQr501JSONResponse) VisitMintQrResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type MintQr503JSONResponse ErrorEnvelope
 
 func (response MintQr503JSONResponse) VisitMintQrResponse(w http.ResponseWriter) error {
@@ -9552,20 +9188,6 @@ func (response ListSandboxMessages500JSONResponse) VisitListSandboxMessagesRespo
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListSandboxMessages501JSONResponse ErrorEnvelope
-
-func (response ListSandboxMessages501JSONResponse) VisitListSandboxMessagesResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9733,20 +9355,6 @@ func (response ConfirmTopup500JSONResponse) VisitConfirmTopupResponse(w http.Res
 	return err
 }
 
-type ConfirmTopup501JSONResponse ErrorEnvelope
-
-func (response ConfirmTopup501JSONResponse) VisitConfirmTopupResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type ConfirmTopup503JSONResponse ErrorEnvelope
 
 func (response ConfirmTopup503JSONResponse) VisitConfirmTopupResponse(w http.ResponseWriter) error {
@@ -9863,20 +9471,6 @@ func (response GetReloadBonusConfig500JSONResponse) VisitGetReloadBonusConfigRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetReloadBonusConfig501JSONResponse ErrorEnvelope
-
-func (response GetReloadBonusConfig501JSONResponse) VisitGetReloadBonusConfigResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10026,20 +9620,6 @@ func (response SetReloadBonusConfig500JSONResponse) VisitSetReloadBonusConfigRes
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type SetReloadBonusConfig501JSONResponse ErrorEnvelope
-
-func (response SetReloadBonusConfig501JSONResponse) VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10208,20 +9788,6 @@ func (response CreateSkuTopup500JSONResponse) VisitCreateSkuTopupResponse(w http
 	return err
 }
 
-type CreateSkuTopup501JSONResponse ErrorEnvelope
-
-func (response CreateSkuTopup501JSONResponse) VisitCreateSkuTopupResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreateSkuTopup503JSONResponse ErrorEnvelope
 
 func (response CreateSkuTopup503JSONResponse) VisitCreateSkuTopupResponse(w http.ResponseWriter) error {
@@ -10310,20 +9876,6 @@ func (response ListSkus500JSONResponse) VisitListSkusResponse(w http.ResponseWri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListSkus501JSONResponse ErrorEnvelope
-
-func (response ListSkus501JSONResponse) VisitListSkusResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10477,20 +10029,6 @@ func (response UpsertSku500JSONResponse) VisitUpsertSkuResponse(w http.ResponseW
 	return err
 }
 
-type UpsertSku501JSONResponse ErrorEnvelope
-
-func (response UpsertSku501JSONResponse) VisitUpsertSkuResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type UpsertSku503JSONResponse ErrorEnvelope
 
 func (response UpsertSku503JSONResponse) VisitUpsertSkuResponse(w http.ResponseWriter) error {
@@ -10594,20 +10132,6 @@ func (response ListTransactions500JSONResponse) VisitListTransactionsResponse(w 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type ListTransactions501JSONResponse ErrorEnvelope
-
-func (response ListTransactions501JSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10716,20 +10240,6 @@ func (response GetTransaction500JSONResponse) VisitGetTransactionResponse(w http
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(500)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-type GetTransaction501JSONResponse ErrorEnvelope
-
-func (response GetTransaction501JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(501)
 	_, err := buf.WriteTo(w)
 	return err
 }

@@ -4107,7 +4107,7 @@ type ClientInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
 	GetJwks(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4122,7 +4122,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /auth/keys (the `ListApiKeys` operationId).
 	ListApiKeys(ctx context.Context, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4139,7 +4139,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4158,7 +4158,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4176,7 +4176,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4194,7 +4194,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4212,7 +4212,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4230,7 +4230,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4248,7 +4248,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4266,7 +4266,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4285,7 +4285,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4304,7 +4304,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4321,7 +4321,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the call carries an API key instead of a bearer token.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /auth/token/validate (the `ValidateTerminalToken` operationId).
 	ValidateTerminalToken(ctx context.Context, params *ValidateTerminalTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4337,7 +4337,7 @@ type ClientInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /capabilities (the `GetCapabilities` operationId).
 	GetCapabilities(ctx context.Context, params *GetCapabilitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4352,7 +4352,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4369,7 +4369,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4386,7 +4386,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /checkout/sessions/{id} (the `GetCheckoutSession` operationId).
 	GetCheckoutSession(ctx context.Context, id CheckoutSessionIdPath, params *GetCheckoutSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4404,7 +4404,7 @@ type ClientInterface interface {
 	// - `customer_not_found` (404): no customer matches the credential.
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4424,7 +4424,7 @@ type ClientInterface interface {
 	// - `customer_not_found` (404): no customer matches the credential.
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4442,7 +4442,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4460,7 +4460,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4478,7 +4478,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): not exactly one of the four query parameters is given.
 	// - `rate_limited` (429): too many `short_code` misses from this terminal.
-	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
 	LookupCustomer(ctx context.Context, params *LookupCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4493,7 +4493,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no customer with this id for the merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
 	ListCustomerGrants(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4511,7 +4511,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4531,7 +4531,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4551,7 +4551,7 @@ type ClientInterface interface {
 	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4571,7 +4571,7 @@ type ClientInterface interface {
 	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4592,7 +4592,7 @@ type ClientInterface interface {
 	// - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 	// - `verification_expired` (410): the code is older than 15 minutes; resend.
 	// - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4613,7 +4613,7 @@ type ClientInterface interface {
 	// - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 	// - `verification_expired` (410): the code is older than 15 minutes; resend.
 	// - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4632,7 +4632,7 @@ type ClientInterface interface {
 	// - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 	// - `not_found` (404): no grant with this id for the merchant.
 	// - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4651,7 +4651,7 @@ type ClientInterface interface {
 	// - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 	// - `not_found` (404): no grant with this id for the merchant.
 	// - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4671,7 +4671,7 @@ type ClientInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /health (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4689,7 +4689,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4709,7 +4709,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4725,7 +4725,7 @@ type ClientInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /openapi (the `GetOpenapi` operationId).
 	GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4756,7 +4756,7 @@ type ClientInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 	// - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4789,7 +4789,7 @@ type ClientInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 	// - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4806,7 +4806,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /payments/{id} (the `GetPayment` operationId).
 	GetPayment(ctx context.Context, id PaymentIdPath, params *GetPaymentParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4823,7 +4823,7 @@ type ClientInterface interface {
 	// - `not_found` (404): no payment with this id for the merchant.
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4842,7 +4842,7 @@ type ClientInterface interface {
 	// - `not_found` (404): no payment with this id for the merchant.
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4860,7 +4860,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4878,7 +4878,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4895,7 +4895,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `operation_not_enabled` (403): called in the live environment.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /sandbox/messages (the `ListSandboxMessages` operationId).
 	ListSandboxMessages(ctx context.Context, params *ListSandboxMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4914,7 +4914,7 @@ type ClientInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4935,7 +4935,7 @@ type ClientInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4953,7 +4953,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no configuration was ever set for this currency.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /topup/reload-bonus/config (the `GetReloadBonusConfig` operationId).
 	GetReloadBonusConfig(ctx context.Context, params *GetReloadBonusConfigParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4969,7 +4969,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4987,7 +4987,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5007,7 +5007,7 @@ type ClientInterface interface {
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `sku_not_found` (404): no active SKU with this id.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5027,7 +5027,7 @@ type ClientInterface interface {
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `sku_not_found` (404): no active SKU with this id.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5043,7 +5043,7 @@ type ClientInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /topup/skus (the `ListSkus` operationId).
 	ListSkus(ctx context.Context, params *ListSkusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5059,7 +5059,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): changing the currency of a SKU that was already sold.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -5077,7 +5077,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): changing the currency of a SKU that was already sold.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -5095,7 +5095,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `integrationId` is not the caller's integration.
 	// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
-	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /{integrationId}/transactions (the `ListTransactions` operationId).
 	ListTransactions(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5110,7 +5110,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `integrationId` is not the caller's integration, or no such transaction in it.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /{integrationId}/transactions/{transactionId} (the `GetTransaction` operationId).
 	GetTransaction(ctx context.Context, integrationId IntegrationIdPath, transactionId TransactionIdPath, params *GetTransactionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5125,7 +5125,7 @@ type ClientInterface interface {
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
 func (c *Client) GetJwks(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5150,7 +5150,7 @@ func (c *Client) GetJwks(ctx context.Context, params *GetJwksParams, reqEditors 
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /auth/keys (the `ListApiKeys` operationId).
 func (c *Client) ListApiKeys(ctx context.Context, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5177,7 +5177,7 @@ func (c *Client) ListApiKeys(ctx context.Context, params *ListApiKeysParams, req
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5206,7 +5206,7 @@ func (c *Client) CreateApiKeyWithBody(ctx context.Context, params *CreateApiKeyP
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5234,7 +5234,7 @@ func (c *Client) CreateApiKey(ctx context.Context, params *CreateApiKeyParams, b
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5262,7 +5262,7 @@ func (c *Client) DeleteApiKeyWithBody(ctx context.Context, keyId KeyIdPath, para
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5290,7 +5290,7 @@ func (c *Client) DeleteApiKey(ctx context.Context, keyId KeyIdPath, params *Dele
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5318,7 +5318,7 @@ func (c *Client) RegenerateApiKeyWithBody(ctx context.Context, keyId KeyIdPath, 
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5346,7 +5346,7 @@ func (c *Client) RegenerateApiKey(ctx context.Context, keyId KeyIdPath, params *
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5374,7 +5374,7 @@ func (c *Client) RevokeApiKeyWithBody(ctx context.Context, keyId KeyIdPath, para
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5403,7 +5403,7 @@ func (c *Client) RevokeApiKey(ctx context.Context, keyId KeyIdPath, params *Revo
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5432,7 +5432,7 @@ func (c *Client) CreateTerminalTokenWithBody(ctx context.Context, params *Create
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5459,7 +5459,7 @@ func (c *Client) CreateTerminalToken(ctx context.Context, params *CreateTerminal
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the call carries an API key instead of a bearer token.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /auth/token/validate (the `ValidateTerminalToken` operationId).
 func (c *Client) ValidateTerminalToken(ctx context.Context, params *ValidateTerminalTokenParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5485,7 +5485,7 @@ func (c *Client) ValidateTerminalToken(ctx context.Context, params *ValidateTerm
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /capabilities (the `GetCapabilities` operationId).
 func (c *Client) GetCapabilities(ctx context.Context, params *GetCapabilitiesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5510,7 +5510,7 @@ func (c *Client) GetCapabilities(ctx context.Context, params *GetCapabilitiesPar
 //
 // **Errors** (switch on `error.code`):
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5537,7 +5537,7 @@ func (c *Client) CreateCheckoutSessionWithBody(ctx context.Context, params *Crea
 //
 // **Errors** (switch on `error.code`):
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5564,7 +5564,7 @@ func (c *Client) CreateCheckoutSession(ctx context.Context, params *CreateChecko
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /checkout/sessions/{id} (the `GetCheckoutSession` operationId).
 func (c *Client) GetCheckoutSession(ctx context.Context, id CheckoutSessionIdPath, params *GetCheckoutSessionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5592,7 +5592,7 @@ func (c *Client) GetCheckoutSession(ctx context.Context, id CheckoutSessionIdPat
 // - `customer_not_found` (404): no customer matches the credential.
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5622,7 +5622,7 @@ func (c *Client) IdentifyCheckoutSessionWithBody(ctx context.Context, id Checkou
 // - `customer_not_found` (404): no customer matches the credential.
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5650,7 +5650,7 @@ func (c *Client) IdentifyCheckoutSession(ctx context.Context, id CheckoutSession
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5678,7 +5678,7 @@ func (c *Client) CreateClaimWithBody(ctx context.Context, params *CreateClaimPar
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5706,7 +5706,7 @@ func (c *Client) CreateClaim(ctx context.Context, params *CreateClaimParams, bod
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): not exactly one of the four query parameters is given.
 // - `rate_limited` (429): too many `short_code` misses from this terminal.
-// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
 func (c *Client) LookupCustomer(ctx context.Context, params *LookupCustomerParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5731,7 +5731,7 @@ func (c *Client) LookupCustomer(ctx context.Context, params *LookupCustomerParam
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no customer with this id for the merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
 func (c *Client) ListCustomerGrants(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5759,7 +5759,7 @@ func (c *Client) ListCustomerGrants(ctx context.Context, customerId CustomerIdPa
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5789,7 +5789,7 @@ func (c *Client) InitiateEnrollmentWithBody(ctx context.Context, params *Initiat
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5819,7 +5819,7 @@ func (c *Client) InitiateEnrollment(ctx context.Context, params *InitiateEnrollm
 // - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5849,7 +5849,7 @@ func (c *Client) ResendEnrollmentWithBody(ctx context.Context, params *ResendEnr
 // - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5880,7 +5880,7 @@ func (c *Client) ResendEnrollment(ctx context.Context, params *ResendEnrollmentP
 // - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 // - `verification_expired` (410): the code is older than 15 minutes; resend.
 // - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5911,7 +5911,7 @@ func (c *Client) VerifyEnrollmentWithBody(ctx context.Context, params *VerifyEnr
 // - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 // - `verification_expired` (410): the code is older than 15 minutes; resend.
 // - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5940,7 +5940,7 @@ func (c *Client) VerifyEnrollment(ctx context.Context, params *VerifyEnrollmentP
 // - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 // - `not_found` (404): no grant with this id for the merchant.
 // - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5969,7 +5969,7 @@ func (c *Client) ClawbackGrantWithBody(ctx context.Context, id GrantIdPath, para
 // - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 // - `not_found` (404): no grant with this id for the merchant.
 // - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5999,7 +5999,7 @@ func (c *Client) ClawbackGrant(ctx context.Context, id GrantIdPath, params *Claw
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /health (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6027,7 +6027,7 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6057,7 +6057,7 @@ func (c *Client) IdentifyCustomerWithBody(ctx context.Context, params *IdentifyC
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6083,7 +6083,7 @@ func (c *Client) IdentifyCustomer(ctx context.Context, params *IdentifyCustomerP
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /openapi (the `GetOpenapi` operationId).
 func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6124,7 +6124,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 // - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6167,7 +6167,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 // - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6194,7 +6194,7 @@ func (c *Client) CreatePayment(ctx context.Context, params *CreatePaymentParams,
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /payments/{id} (the `GetPayment` operationId).
 func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPaymentParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6221,7 +6221,7 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 // - `not_found` (404): no payment with this id for the merchant.
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6250,7 +6250,7 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 // - `not_found` (404): no payment with this id for the merchant.
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6278,7 +6278,7 @@ func (c *Client) CapturePayment(ctx context.Context, id PaymentIdPath, params *C
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6306,7 +6306,7 @@ func (c *Client) MintQrWithBody(ctx context.Context, params *MintQrParams, conte
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6333,7 +6333,7 @@ func (c *Client) MintQr(ctx context.Context, params *MintQrParams, body MintQrJS
 //
 // **Errors** (switch on `error.code`):
 // - `operation_not_enabled` (403): called in the live environment.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /sandbox/messages (the `ListSandboxMessages` operationId).
 func (c *Client) ListSandboxMessages(ctx context.Context, params *ListSandboxMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6362,7 +6362,7 @@ func (c *Client) ListSandboxMessages(ctx context.Context, params *ListSandboxMes
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6393,7 +6393,7 @@ func (c *Client) ConfirmTopupWithBody(ctx context.Context, params *ConfirmTopupP
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6421,7 +6421,7 @@ func (c *Client) ConfirmTopup(ctx context.Context, params *ConfirmTopupParams, b
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no configuration was ever set for this currency.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /topup/reload-bonus/config (the `GetReloadBonusConfig` operationId).
 func (c *Client) GetReloadBonusConfig(ctx context.Context, params *GetReloadBonusConfigParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6447,7 +6447,7 @@ func (c *Client) GetReloadBonusConfig(ctx context.Context, params *GetReloadBonu
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6475,7 +6475,7 @@ func (c *Client) SetReloadBonusConfigWithBody(ctx context.Context, params *SetRe
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6505,7 +6505,7 @@ func (c *Client) SetReloadBonusConfig(ctx context.Context, params *SetReloadBonu
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `sku_not_found` (404): no active SKU with this id.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6535,7 +6535,7 @@ func (c *Client) CreateSkuTopupWithBody(ctx context.Context, skuId SkuIdPath, pa
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `sku_not_found` (404): no active SKU with this id.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6561,7 +6561,7 @@ func (c *Client) CreateSkuTopup(ctx context.Context, skuId SkuIdPath, params *Cr
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /topup/skus (the `ListSkus` operationId).
 func (c *Client) ListSkus(ctx context.Context, params *ListSkusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6587,7 +6587,7 @@ func (c *Client) ListSkus(ctx context.Context, params *ListSkusParams, reqEditor
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): changing the currency of a SKU that was already sold.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -6615,7 +6615,7 @@ func (c *Client) UpsertSkuWithBody(ctx context.Context, params *UpsertSkuParams,
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): changing the currency of a SKU that was already sold.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6643,7 +6643,7 @@ func (c *Client) UpsertSku(ctx context.Context, params *UpsertSkuParams, body Up
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `integrationId` is not the caller's integration.
 // - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
-// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /{integrationId}/transactions (the `ListTransactions` operationId).
 func (c *Client) ListTransactions(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6668,7 +6668,7 @@ func (c *Client) ListTransactions(ctx context.Context, integrationId Integration
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `integrationId` is not the caller's integration, or no such transaction in it.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /{integrationId}/transactions/{transactionId} (the `GetTransaction` operationId).
 func (c *Client) GetTransaction(ctx context.Context, integrationId IntegrationIdPath, transactionId TransactionIdPath, params *GetTransactionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8893,7 +8893,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8910,7 +8910,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8929,7 +8929,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8948,7 +8948,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8966,7 +8966,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8984,7 +8984,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9002,7 +9002,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9020,7 +9020,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9038,7 +9038,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9056,7 +9056,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 	// - `not_found` (404): no key with this id in the calling integration.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9075,7 +9075,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9094,7 +9094,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9111,7 +9111,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the call carries an API key instead of a bearer token.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9129,7 +9129,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9146,7 +9146,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9163,7 +9163,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9180,7 +9180,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9200,7 +9200,7 @@ type ClientWithResponsesInterface interface {
 	// - `customer_not_found` (404): no customer matches the credential.
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9220,7 +9220,7 @@ type ClientWithResponsesInterface interface {
 	// - `customer_not_found` (404): no customer matches the credential.
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9238,7 +9238,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9256,7 +9256,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9274,7 +9274,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): not exactly one of the four query parameters is given.
 	// - `rate_limited` (429): too many `short_code` misses from this terminal.
-	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9291,7 +9291,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no customer with this id for the merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9311,7 +9311,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9331,7 +9331,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9351,7 +9351,7 @@ type ClientWithResponsesInterface interface {
 	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9371,7 +9371,7 @@ type ClientWithResponsesInterface interface {
 	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9392,7 +9392,7 @@ type ClientWithResponsesInterface interface {
 	// - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 	// - `verification_expired` (410): the code is older than 15 minutes; resend.
 	// - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9413,7 +9413,7 @@ type ClientWithResponsesInterface interface {
 	// - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 	// - `verification_expired` (410): the code is older than 15 minutes; resend.
 	// - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9432,7 +9432,7 @@ type ClientWithResponsesInterface interface {
 	// - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 	// - `not_found` (404): no grant with this id for the merchant.
 	// - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9451,7 +9451,7 @@ type ClientWithResponsesInterface interface {
 	// - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 	// - `not_found` (404): no grant with this id for the merchant.
 	// - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9471,7 +9471,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9491,7 +9491,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9511,7 +9511,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9527,7 +9527,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9560,7 +9560,7 @@ type ClientWithResponsesInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 	// - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9593,7 +9593,7 @@ type ClientWithResponsesInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 	// - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9610,7 +9610,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9629,7 +9629,7 @@ type ClientWithResponsesInterface interface {
 	// - `not_found` (404): no payment with this id for the merchant.
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9648,7 +9648,7 @@ type ClientWithResponsesInterface interface {
 	// - `not_found` (404): no payment with this id for the merchant.
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9666,7 +9666,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9684,7 +9684,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9701,7 +9701,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `operation_not_enabled` (403): called in the live environment.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9722,7 +9722,7 @@ type ClientWithResponsesInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9743,7 +9743,7 @@ type ClientWithResponsesInterface interface {
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9761,7 +9761,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no configuration was ever set for this currency.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9779,7 +9779,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9797,7 +9797,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9817,7 +9817,7 @@ type ClientWithResponsesInterface interface {
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `sku_not_found` (404): no active SKU with this id.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9837,7 +9837,7 @@ type ClientWithResponsesInterface interface {
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 	// - `sku_not_found` (404): no active SKU with this id.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9853,7 +9853,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9871,7 +9871,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): changing the currency of a SKU that was already sold.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9889,7 +9889,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): changing the currency of a SKU that was already sold.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9907,7 +9907,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `integrationId` is not the caller's integration.
 	// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
-	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9924,7 +9924,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `integrationId` is not the caller's integration, or no such transaction in it.
-	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9941,8 +9941,6 @@ type GetJwksResult struct {
 	JSON400 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorEnvelope
 }
@@ -9960,11 +9958,6 @@ func (r GetJwksResult) GetJSON400() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetJwksResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetJwksResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10014,8 +10007,6 @@ type ListApiKeysResult struct {
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10043,11 +10034,6 @@ func (r ListApiKeysResult) GetJSON403() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListApiKeysResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListApiKeysResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10105,8 +10091,6 @@ type CreateApiKeyResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10154,11 +10138,6 @@ func (r CreateApiKeyResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateApiKeyResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CreateApiKeyResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10218,8 +10197,6 @@ type DeleteApiKeyResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10272,11 +10249,6 @@ func (r DeleteApiKeyResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r DeleteApiKeyResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r DeleteApiKeyResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10336,8 +10308,6 @@ type RegenerateApiKeyResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10390,11 +10360,6 @@ func (r RegenerateApiKeyResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r RegenerateApiKeyResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10454,8 +10419,6 @@ type RevokeApiKeyResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10508,11 +10471,6 @@ func (r RevokeApiKeyResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r RevokeApiKeyResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r RevokeApiKeyResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10570,8 +10528,6 @@ type CreateTerminalTokenResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10621,11 +10577,6 @@ func (r CreateTerminalTokenResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateTerminalTokenResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -10673,8 +10624,6 @@ type ValidateTerminalTokenResult struct {
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10702,11 +10651,6 @@ func (r ValidateTerminalTokenResult) GetJSON403() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ValidateTerminalTokenResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10754,8 +10698,6 @@ type GetCapabilitiesResult struct {
 	JSON401 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10778,11 +10720,6 @@ func (r GetCapabilitiesResult) GetJSON401() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCapabilitiesResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetCapabilitiesResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10840,8 +10777,6 @@ type CreateCheckoutSessionResult struct {
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10889,11 +10824,6 @@ func (r CreateCheckoutSessionResult) GetJSON422() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CreateCheckoutSessionResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -10945,8 +10875,6 @@ type GetCheckoutSessionResult struct {
 	JSON404 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -10979,11 +10907,6 @@ func (r GetCheckoutSessionResult) GetJSON404() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetCheckoutSessionResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11045,8 +10968,6 @@ type IdentifyCheckoutSessionResult struct {
 	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11106,11 +11027,6 @@ func (r IdentifyCheckoutSessionResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r IdentifyCheckoutSessionResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -11168,8 +11084,6 @@ type CreateClaimResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11224,11 +11138,6 @@ func (r CreateClaimResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CreateClaimResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateClaimResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -11278,8 +11187,6 @@ type LookupCustomerResult struct {
 	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11312,11 +11219,6 @@ func (r LookupCustomerResult) GetJSON429() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r LookupCustomerResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r LookupCustomerResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11368,8 +11270,6 @@ type ListCustomerGrantsResult struct {
 	JSON404 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11402,11 +11302,6 @@ func (r ListCustomerGrantsResult) GetJSON404() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListCustomerGrantsResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11464,8 +11359,6 @@ type InitiateEnrollmentResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11513,11 +11406,6 @@ func (r InitiateEnrollmentResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r InitiateEnrollmentResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11579,8 +11467,6 @@ type ResendEnrollmentResult struct {
 	JSON429 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11638,11 +11524,6 @@ func (r ResendEnrollmentResult) GetJSON429() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ResendEnrollmentResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ResendEnrollmentResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -11706,8 +11587,6 @@ type VerifyEnrollmentResult struct {
 	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11772,11 +11651,6 @@ func (r VerifyEnrollmentResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r VerifyEnrollmentResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -11834,8 +11708,6 @@ type ClawbackGrantResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -11890,11 +11762,6 @@ func (r ClawbackGrantResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ClawbackGrantResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ClawbackGrantResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -11938,8 +11805,6 @@ type GetHealthResult struct {
 	JSON400 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorEnvelope
 }
@@ -11957,11 +11822,6 @@ func (r GetHealthResult) GetJSON400() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetHealthResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetHealthResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12023,8 +11883,6 @@ type IdentifyCustomerResult struct {
 	JSON429 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12084,11 +11942,6 @@ func (r IdentifyCustomerResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r IdentifyCustomerResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r IdentifyCustomerResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -12144,8 +11997,6 @@ type GetOpenapiResult struct {
 	JSON400 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -12172,11 +12023,6 @@ func (r GetOpenapiResult) GetJSON400() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetOpenapiResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetOpenapiResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12240,8 +12086,6 @@ type CreatePaymentResult struct {
 	JSON429 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12306,11 +12150,6 @@ func (r CreatePaymentResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CreatePaymentResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreatePaymentResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -12360,8 +12199,6 @@ type GetPaymentResult struct {
 	JSON404 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12394,11 +12231,6 @@ func (r GetPaymentResult) GetJSON404() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetPaymentResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetPaymentResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12458,8 +12290,6 @@ type CapturePaymentResult struct {
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12512,11 +12342,6 @@ func (r CapturePaymentResult) GetJSON422() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r CapturePaymentResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CapturePaymentResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12576,8 +12401,6 @@ type MintQrResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12632,11 +12455,6 @@ func (r MintQrResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r MintQrResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r MintQrResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -12684,8 +12502,6 @@ type ListSandboxMessagesResult struct {
 	JSON403 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12713,11 +12529,6 @@ func (r ListSandboxMessagesResult) GetJSON403() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListSandboxMessagesResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12777,8 +12588,6 @@ type ConfirmTopupResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12833,11 +12642,6 @@ func (r ConfirmTopupResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ConfirmTopupResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r ConfirmTopupResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -12889,8 +12693,6 @@ type GetReloadBonusConfigResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -12928,11 +12730,6 @@ func (r GetReloadBonusConfigResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetReloadBonusConfigResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -12990,8 +12787,6 @@ type SetReloadBonusConfigResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -13039,11 +12834,6 @@ func (r SetReloadBonusConfigResult) GetJSON422() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r SetReloadBonusConfigResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -13103,8 +12893,6 @@ type CreateSkuTopupResult struct {
 	JSON422 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -13159,11 +12947,6 @@ func (r CreateSkuTopupResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r CreateSkuTopupResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
-}
-
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
 func (r CreateSkuTopupResult) GetJSON503() *ErrorResponse {
 	return r.JSON503
@@ -13211,8 +12994,6 @@ type ListSkusResult struct {
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -13240,11 +13021,6 @@ func (r ListSkusResult) GetJSON403() *ErrorResponse {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListSkusResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListSkusResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -13302,8 +13078,6 @@ type UpsertSkuResult struct {
 	JSON422 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -13351,11 +13125,6 @@ func (r UpsertSkuResult) GetJSON422() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpsertSkuResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r UpsertSkuResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -13407,8 +13176,6 @@ type ListTransactionsResult struct {
 	JSON404 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -13441,11 +13208,6 @@ func (r ListTransactionsResult) GetJSON404() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r ListTransactionsResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r ListTransactionsResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -13497,8 +13259,6 @@ type GetTransactionResult struct {
 	JSON404 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON501 the response for an HTTP 501 `application/json` response
-	JSON501 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ErrorResponse
 }
@@ -13531,11 +13291,6 @@ func (r GetTransactionResult) GetJSON404() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetTransactionResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON501 returns the response for an HTTP 501 `application/json` response
-func (r GetTransactionResult) GetJSON501() *ErrorResponse {
-	return r.JSON501
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -13581,7 +13336,7 @@ func (r GetTransactionResult) ContentType() string {
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13604,7 +13359,7 @@ func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, params *G
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13629,7 +13384,7 @@ func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, param
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13654,7 +13409,7 @@ func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Conte
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, requests a scope it does not hold itself, asks for role `operator` without being an operator key, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13678,7 +13433,7 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, para
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13702,7 +13457,7 @@ func (c *ClientWithResponses) DeleteApiKeyWithBodyWithResponse(ctx context.Conte
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13726,7 +13481,7 @@ func (c *ClientWithResponses) DeleteApiKeyWithResponse(ctx context.Context, keyI
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13750,7 +13505,7 @@ func (c *ClientWithResponses) RegenerateApiKeyWithBodyWithResponse(ctx context.C
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13774,7 +13529,7 @@ func (c *ClientWithResponses) RegenerateApiKeyWithResponse(ctx context.Context, 
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13798,7 +13553,7 @@ func (c *ClientWithResponses) RevokeApiKeyWithBodyWithResponse(ctx context.Conte
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
 // - `not_found` (404): no key with this id in the calling integration.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13823,7 +13578,7 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, keyI
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13848,7 +13603,7 @@ func (c *ClientWithResponses) CreateTerminalTokenWithBodyWithResponse(ctx contex
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13871,7 +13626,7 @@ func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Contex
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the call carries an API key instead of a bearer token.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13895,7 +13650,7 @@ func (c *ClientWithResponses) ValidateTerminalTokenWithResponse(ctx context.Cont
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13918,7 +13673,7 @@ func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, p
 //
 // **Errors** (switch on `error.code`):
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13941,7 +13696,7 @@ func (c *ClientWithResponses) CreateCheckoutSessionWithBodyWithResponse(ctx cont
 //
 // **Errors** (switch on `error.code`):
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13964,7 +13719,7 @@ func (c *ClientWithResponses) CreateCheckoutSessionWithResponse(ctx context.Cont
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -13990,7 +13745,7 @@ func (c *ClientWithResponses) GetCheckoutSessionWithResponse(ctx context.Context
 // - `customer_not_found` (404): no customer matches the credential.
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14016,7 +13771,7 @@ func (c *ClientWithResponses) IdentifyCheckoutSessionWithBodyWithResponse(ctx co
 // - `customer_not_found` (404): no customer matches the credential.
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14040,7 +13795,7 @@ func (c *ClientWithResponses) IdentifyCheckoutSessionWithResponse(ctx context.Co
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14064,7 +13819,7 @@ func (c *ClientWithResponses) CreateClaimWithBodyWithResponse(ctx context.Contex
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `proof_required` (409): the wallet is still `pending_proof`; `details` holds the verification state.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14088,7 +13843,7 @@ func (c *ClientWithResponses) CreateClaimWithResponse(ctx context.Context, param
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): not exactly one of the four query parameters is given.
 // - `rate_limited` (429): too many `short_code` misses from this terminal.
-// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14111,7 +13866,7 @@ func (c *ClientWithResponses) LookupCustomerWithResponse(ctx context.Context, pa
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no customer with this id for the merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14137,7 +13892,7 @@ func (c *ClientWithResponses) ListCustomerGrantsWithResponse(ctx context.Context
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14163,7 +13918,7 @@ func (c *ClientWithResponses) InitiateEnrollmentWithBodyWithResponse(ctx context
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14189,7 +13944,7 @@ func (c *ClientWithResponses) InitiateEnrollmentWithResponse(ctx context.Context
 // - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14215,7 +13970,7 @@ func (c *ClientWithResponses) ResendEnrollmentWithBodyWithResponse(ctx context.C
 // - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14242,7 +13997,7 @@ func (c *ClientWithResponses) ResendEnrollmentWithResponse(ctx context.Context, 
 // - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 // - `verification_expired` (410): the code is older than 15 minutes; resend.
 // - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14269,7 +14024,7 @@ func (c *ClientWithResponses) VerifyEnrollmentWithBodyWithResponse(ctx context.C
 // - `verification_code_invalid` (422): wrong code or link token (`details.attempts_remaining`).
 // - `verification_expired` (410): the code is older than 15 minutes; resend.
 // - `verification_attempts_exhausted` (429): 5 wrong codes; resend to get a new one.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14294,7 +14049,7 @@ func (c *ClientWithResponses) VerifyEnrollmentWithResponse(ctx context.Context, 
 // - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 // - `not_found` (404): no grant with this id for the merchant.
 // - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14319,7 +14074,7 @@ func (c *ClientWithResponses) ClawbackGrantWithBodyWithResponse(ctx context.Cont
 // - `forbidden` (403): not an API key, no `grants:clawback` scope, or role not `operator`.
 // - `not_found` (404): no grant with this id for the merchant.
 // - `grant_state_conflict` (409): the grant is already `expired`, `clawed_back` or fully `consumed` (`details.state`).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14345,7 +14100,7 @@ func (c *ClientWithResponses) ClawbackGrantWithResponse(ctx context.Context, id 
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14371,7 +14126,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14397,7 +14152,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.C
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
 // - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14419,7 +14174,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithResponse(ctx context.Context, 
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14458,7 +14213,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 // - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14497,7 +14252,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the amount differs from the checkout session's fixed amount.
 // - `checkout_session_closed` (409): the checkout session is `completed` or `expired`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14520,7 +14275,7 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, par
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14545,7 +14300,7 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 // - `not_found` (404): no payment with this id for the merchant.
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14570,7 +14325,7 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 // - `not_found` (404): no payment with this id for the merchant.
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14594,7 +14349,7 @@ func (c *ClientWithResponses) CapturePaymentWithResponse(ctx context.Context, id
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14618,7 +14373,7 @@ func (c *ClientWithResponses) MintQrWithBodyWithResponse(ctx context.Context, pa
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `wallet_not_verified` (409): the wallet is still `pending_proof`.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14641,7 +14396,7 @@ func (c *ClientWithResponses) MintQrWithResponse(ctx context.Context, params *Mi
 //
 // **Errors** (switch on `error.code`):
 // - `operation_not_enabled` (403): called in the live environment.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14668,7 +14423,7 @@ func (c *ClientWithResponses) ListSandboxMessagesWithResponse(ctx context.Contex
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14695,7 +14450,7 @@ func (c *ClientWithResponses) ConfirmTopupWithBodyWithResponse(ctx context.Conte
 // - `currency_not_supported` (422): the currency is not served for this merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14719,7 +14474,7 @@ func (c *ClientWithResponses) ConfirmTopupWithResponse(ctx context.Context, para
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no configuration was ever set for this currency.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14743,7 +14498,7 @@ func (c *ClientWithResponses) GetReloadBonusConfigWithResponse(ctx context.Conte
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14767,7 +14522,7 @@ func (c *ClientWithResponses) SetReloadBonusConfigWithBodyWithResponse(ctx conte
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): a tier with both or neither of `bonus_bps` and `bonus_fixed_minor`, `max_bonus_minor` without `bonus_bps`, or duplicate `min_topup_minor`.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14793,7 +14548,7 @@ func (c *ClientWithResponses) SetReloadBonusConfigWithResponse(ctx context.Conte
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `sku_not_found` (404): no active SKU with this id.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14819,7 +14574,7 @@ func (c *ClientWithResponses) CreateSkuTopupWithBodyWithResponse(ctx context.Con
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
 // - `sku_not_found` (404): no active SKU with this id.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14841,7 +14596,7 @@ func (c *ClientWithResponses) CreateSkuTopupWithResponse(ctx context.Context, sk
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14865,7 +14620,7 @@ func (c *ClientWithResponses) ListSkusWithResponse(ctx context.Context, params *
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): changing the currency of a SKU that was already sold.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14889,7 +14644,7 @@ func (c *ClientWithResponses) UpsertSkuWithBodyWithResponse(ctx context.Context,
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): changing the currency of a SKU that was already sold.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14913,7 +14668,7 @@ func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params 
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `integrationId` is not the caller's integration.
 // - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
-// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14936,7 +14691,7 @@ func (c *ClientWithResponses) ListTransactionsWithResponse(ctx context.Context, 
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `integrationId` is not the caller's integration, or no such transaction in it.
-// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `not_implemented`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14983,13 +14738,6 @@ func ParseGetJwksResult(rsp *http.Response) (*GetJwksResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorEnvelope
@@ -15051,13 +14799,6 @@ func ParseListApiKeysResult(rsp *http.Response) (*ListApiKeysResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -15147,13 +14888,6 @@ func ParseCreateApiKeyResult(rsp *http.Response) (*CreateApiKeyResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -15251,13 +14985,6 @@ func ParseDeleteApiKeyResult(rsp *http.Response) (*DeleteApiKeyResult, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15353,13 +15080,6 @@ func ParseRegenerateApiKeyResult(rsp *http.Response) (*RegenerateApiKeyResult, e
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -15457,13 +15177,6 @@ func ParseRevokeApiKeyResult(rsp *http.Response) (*RevokeApiKeyResult, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15553,13 +15266,6 @@ func ParseCreateTerminalTokenResult(rsp *http.Response) (*CreateTerminalTokenRes
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15621,13 +15327,6 @@ func ParseValidateTerminalTokenResult(rsp *http.Response) (*ValidateTerminalToke
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15681,13 +15380,6 @@ func ParseGetCapabilitiesResult(rsp *http.Response) (*GetCapabilitiesResult, err
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -15778,13 +15470,6 @@ func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessio
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15852,13 +15537,6 @@ func ParseGetCheckoutSessionResult(rsp *http.Response) (*GetCheckoutSessionResul
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -15963,13 +15641,6 @@ func ParseIdentifyCheckoutSessionResult(rsp *http.Response) (*IdentifyCheckoutSe
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16066,13 +15737,6 @@ func ParseCreateClaimResult(rsp *http.Response) (*CreateClaimResult, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16141,13 +15805,6 @@ func ParseLookupCustomerResult(rsp *http.Response) (*LookupCustomerResult, error
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16215,13 +15872,6 @@ func ParseListCustomerGrantsResult(rsp *http.Response) (*ListCustomerGrantsResul
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -16311,13 +15961,6 @@ func ParseInitiateEnrollmentResult(rsp *http.Response) (*InitiateEnrollmentResul
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -16421,13 +16064,6 @@ func ParseResendEnrollmentResult(rsp *http.Response) (*ResendEnrollmentResult, e
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -16539,13 +16175,6 @@ func ParseVerifyEnrollmentResult(rsp *http.Response) (*VerifyEnrollmentResult, e
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16642,13 +16271,6 @@ func ParseClawbackGrantResult(rsp *http.Response) (*ClawbackGrantResult, error) 
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16695,13 +16317,6 @@ func ParseGetHealthResult(rsp *http.Response) (*GetHealthResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorEnvelope
@@ -16806,13 +16421,6 @@ func ParseIdentifyCustomerResult(rsp *http.Response) (*IdentifyCustomerResult, e
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16869,13 +16477,6 @@ func ParseGetOpenapiResult(rsp *http.Response) (*GetOpenapiResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -17010,13 +16611,6 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17084,13 +16678,6 @@ func ParseGetPaymentResult(rsp *http.Response) (*GetPaymentResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -17188,13 +16775,6 @@ func ParseCapturePaymentResult(rsp *http.Response) (*CapturePaymentResult, error
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17291,13 +16871,6 @@ func ParseMintQrResult(rsp *http.Response) (*MintQrResult, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17358,13 +16931,6 @@ func ParseListSandboxMessagesResult(rsp *http.Response) (*ListSandboxMessagesRes
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -17462,13 +17028,6 @@ func ParseConfirmTopupResult(rsp *http.Response) (*ConfirmTopupResult, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17543,13 +17102,6 @@ func ParseGetReloadBonusConfigResult(rsp *http.Response) (*GetReloadBonusConfigR
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -17639,13 +17191,6 @@ func ParseSetReloadBonusConfigResult(rsp *http.Response) (*SetReloadBonusConfigR
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -17743,13 +17288,6 @@ func ParseCreateSkuTopupResult(rsp *http.Response) (*CreateSkuTopupResult, error
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17810,13 +17348,6 @@ func ParseListSkusResult(rsp *http.Response) (*ListSkusResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
@@ -17907,13 +17438,6 @@ func ParseUpsertSkuResult(rsp *http.Response) (*UpsertSkuResult, error) {
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17982,13 +17506,6 @@ func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, e
 		}
 		response.JSON500 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
-
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -18056,13 +17573,6 @@ func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 501:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON501 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ErrorResponse
