@@ -41,6 +41,14 @@ bench: ## Run the benchmarks against a real server and database.
 	@$(db_start)
 	DATABASE_URL="$(db_url)" $(GO) test -run '^$$' -bench . -benchtime 5s -timeout 20m ./...
 
+.PHONY: codes
+codes: ## Report the documented error codes no test provokes, per operation.
+	@$(db_start)
+	@mkdir -p .data && rm -f .data/codes.txt
+	DATABASE_URL="$(db_url)" FEDDI_TEST_CODES="$(CURDIR)/.data/codes.txt" $(GO) test -count=1 -timeout 15m ./... >/dev/null
+	@sort -u .data/codes.txt -o .data/codes.txt
+	FEDDI_TEST_CODES_REPORT="$(CURDIR)/.data/codes.txt" $(GO) test -count=1 -run TestErrorCodeCoverageReport -v ./internal/platform/spec | grep -v '^=== RUN'
+
 .PHONY: generate
 generate: ## Regenerate gen/ from openapi/ and db/.
 	$(GO) tool oapi-codegen -config oapi-codegen.yaml openapi/openapi.yaml

@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/jobs"
 	"github.com/feddi/partner-api/internal/platform/spec"
@@ -39,7 +40,7 @@ var LoadSpec = sync.OnceValues(func() (*spec.Spec, error) { return spec.Load(ope
 // Options tune an App beyond its configuration.
 type Options struct {
 	// CheckResponse, when set, validates every response against the document.
-	CheckResponse func(op *spec.Operation, status int, problem error)
+	CheckResponse func(httpx.ResponseCheck)
 }
 
 // App is the assembled service.
@@ -173,15 +174,15 @@ func (a *App) Prepare(ctx context.Context) error {
 }
 
 // LogResponseProblems logs responses that do not match the document.
-func LogResponseProblems(logger *slog.Logger) func(op *spec.Operation, status int, problem error) {
-	return func(op *spec.Operation, status int, problem error) {
-		if problem == nil {
+func LogResponseProblems(logger *slog.Logger) func(httpx.ResponseCheck) {
+	return func(c httpx.ResponseCheck) {
+		if c.Problem == nil {
 			return
 		}
 		id := ""
-		if op != nil {
-			id = op.ID
+		if c.Operation != nil {
+			id = c.Operation.ID
 		}
-		logger.Error("response does not match the OpenAPI document", "operation_id", id, "status", status, "problem", problem.Error())
+		logger.Error("response does not match the OpenAPI document", "operation_id", id, "status", c.Status, "problem", c.Problem.Error())
 	}
 }

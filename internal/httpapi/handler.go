@@ -9,7 +9,6 @@ import (
 
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/platform/httpx"
-	"github.com/feddi/partner-api/internal/platform/spec"
 )
 
 type httpRequestKey struct{}
@@ -39,7 +38,7 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 	// CheckResponse, when set, receives every response's conformance to the
 	// document (nil problem when it conforms).
-	CheckResponse func(op *spec.Operation, status int, problem error)
+	CheckResponse func(httpx.ResponseCheck)
 }
 
 // NewHandler returns the complete HTTP handler: the conventions of httpx

@@ -5,11 +5,13 @@ package apptest
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,7 +19,7 @@ import (
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app"
 	"github.com/feddi/partner-api/internal/platform/config"
-	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/testdb"
 )
 
@@ -91,13 +93,34 @@ func (s *Server) Do(t testing.TB, req *http.Request) *http.Response {
 	return res
 }
 
-func failOnProblem(t testing.TB) func(op *spec.Operation, status int, problem error) {
-	return func(_ *spec.Operation, _ int, problem error) {
-		if problem != nil {
-			t.Errorf("response breaks the OpenAPI document: %v", problem)
+func failOnProblem(t testing.TB) func(httpx.ResponseCheck) {
+	return func(c httpx.ResponseCheck) {
+		if c.Problem != nil {
+			t.Errorf("response breaks the OpenAPI document: %v", c.Problem)
 		}
+		recordCode(c)
 	}
 }
+
+// recordCode appends "operationId code" to the file FEDDI_TEST_CODES names,
+// for the report of which documented error codes the tests provoke
+// (make codes).
+func recordCode(c httpx.ResponseCheck) {
+	path := os.Getenv("FEDDI_TEST_CODES")
+	if path == "" || c.Operation == nil || c.Code == "" {
+		return
+	}
+	codesMu.Lock()
+	defer codesMu.Unlock()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer func() { _ = f.Close() }()
+	_, _ = fmt.Fprintf(f, "%s %s\n", c.Operation.ID, c.Code)
+}
+
+var codesMu sync.Mutex
 
 func logger() *slog.Logger {
 	if os.Getenv("FEDDI_TEST_LOG") != "" {

@@ -9,11 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
 
 	"github.com/feddi/partner-api/gen/db"
 )
@@ -158,4 +161,23 @@ func String(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// IsUnavailable says whether err means the database cannot be reached (a
+// closed pool, a refused or lost connection, a server shutting down), which
+// clients see as service_unavailable rather than internal_error.
+func IsUnavailable(err error) bool {
+	if errors.Is(err, puddle.ErrClosedPool) {
+		return true
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr)
 }

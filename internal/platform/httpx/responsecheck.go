@@ -32,29 +32,49 @@ func (o *Options) checkResponses(next echo.HandlerFunc) echo.HandlerFunc {
 			original.Header().Set(echo.HeaderContentType, ct)
 		}
 		op := Operation(c.Request().Context())
-		o.CheckResponse(op, rec.status, o.responseProblem(c, op, rec))
+		code, problem := o.responseProblem(c, op, rec)
+		o.CheckResponse(ResponseCheck{Operation: op, Status: rec.status, Code: code, Problem: problem})
 		original.WriteHeader(rec.status)
 		_, err := original.Write(rec.body.Bytes())
 		return err
 	}
 }
 
-func (o *Options) responseProblem(c echo.Context, op *spec.Operation, rec *recorder) error {
-	code := ""
-	if rec.status >= 400 && rec.body.Len() > 0 {
-		var env struct {
-			Error struct {
-				Code string `json:"code"`
-			} `json:"error"`
-		}
-		if err := json.Unmarshal(rec.body.Bytes(), &env); err != nil {
-			return fmt.Errorf("error response is not JSON: %w", err)
-		}
-		code = env.Error.Code
-		if !isKnownCode(code) {
-			return fmt.Errorf("error code %q is not in the ErrorCode enum", code)
-		}
+// ResponseCheck is the verdict on one response.
+type ResponseCheck struct {
+	Operation *spec.Operation // nil when no route matched
+	Status    int
+	Code      string // error.code of an error response
+	Problem   error  // nil when the response conforms
+}
+
+func (o *Options) responseProblem(c echo.Context, op *spec.Operation, rec *recorder) (code string, problem error) {
+	code, problem = errorCodeOf(rec)
+	if problem == nil {
+		problem = o.conformance(c, op, rec, code)
 	}
+	return code, problem
+}
+
+func errorCodeOf(rec *recorder) (string, error) {
+	if rec.status < 400 || rec.body.Len() == 0 {
+		return "", nil
+	}
+	var env struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(rec.body.Bytes(), &env); err != nil {
+		return "", fmt.Errorf("error response is not JSON: %w", err)
+	}
+	if !isKnownCode(env.Error.Code) {
+		return env.Error.Code, fmt.Errorf("error code %q is not in the ErrorCode enum", env.Error.Code)
+	}
+	return env.Error.Code, nil
+}
+
+func (o *Options) conformance(c echo.Context, op *spec.Operation, rec *recorder, code string) error {
 	if op == nil {
 		if code != string(apierror.NotFound) && code != string(apierror.MethodNotAllowed) {
 			return fmt.Errorf("unrouted request answered %d %q", rec.status, code)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/feddi/partner-api/internal/platform/apierror"
+	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/spec"
 )
@@ -31,8 +32,8 @@ type Options struct {
 	// Errors it does not know become internal_error.
 	MapError func(error) (*apierror.Error, bool)
 	// CheckResponse, when set, validates every response against the
-	// document and reports what does not conform (tests set it).
-	CheckResponse func(op *spec.Operation, status int, problem error)
+	// document and reports each, conforming or not (tests set it).
+	CheckResponse func(ResponseCheck)
 }
 
 // New returns an echo server with every convention installed; register the
@@ -87,6 +88,10 @@ func (o *Options) toAPIError(err error, c echo.Context) *apierror.Error {
 		}
 	}
 	ctx := c.Request().Context()
+	if dbx.IsUnavailable(err) {
+		o.Logger.Warn("database unavailable", "request_id", RequestID(ctx), "error", err)
+		return apierror.New(apierror.ServiceUnavailable, "the service cannot reach its database; retry with the same Idempotency-Key")
+	}
 	level := slog.LevelError
 	if errors.Is(err, context.Canceled) {
 		level = slog.LevelWarn
