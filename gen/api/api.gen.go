@@ -8475,20 +8475,6 @@ func (response GetOpenapi500JSONResponse) VisitGetOpenapiResponse(w http.Respons
 	return err
 }
 
-type GetOpenapi503JSONResponse ErrorEnvelope
-
-func (response GetOpenapi503JSONResponse) VisitGetOpenapiResponse(w http.ResponseWriter) error {
-
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(503)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
 type CreatePaymentRequestObject struct {
 	Params CreatePaymentParams
 	Body   *CreatePaymentJSONRequestBody

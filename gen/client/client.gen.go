@@ -4725,7 +4725,7 @@ type ClientInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
 	//
 	// Corresponds with GET /openapi (the `GetOpenapi` operationId).
 	GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -6083,7 +6083,7 @@ func (c *Client) IdentifyCustomer(ctx context.Context, params *IdentifyCustomerP
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
 //
 // Corresponds with GET /openapi (the `GetOpenapi` operationId).
 func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -9527,7 +9527,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -11997,8 +11997,6 @@ type GetOpenapiResult struct {
 	JSON400 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ErrorResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOpenapiResult200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
@@ -12023,11 +12021,6 @@ func (r GetOpenapiResult) GetJSON400() *ErrorEnvelope {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r GetOpenapiResult) GetJSON500() *ErrorResponse {
 	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetOpenapiResult) GetJSON503() *ErrorResponse {
-	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -14174,7 +14167,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithResponse(ctx context.Context, 
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - Also: `validation_failed`, `unsupported_api_version`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -16477,13 +16470,6 @@ func ParseGetOpenapiResult(rsp *http.Response) (*GetOpenapiResult, error) {
 			return nil, err
 		}
 		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
 
 	}
 
