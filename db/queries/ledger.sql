@@ -1,8 +1,8 @@
 -- name: LedgerPost :one
 -- The one statement that moves money: applies the wallet's balance deltas
 -- (the CHECKs refuse a negative balance), books the transaction with the
--- balance it left, and inserts its entries. The deferred triggers check at
--- commit that the entries balance.
+-- balance it left, and inserts its entries. The ledger's triggers check at
+-- the end of this statement that the entries balance.
 WITH moved AS (
     UPDATE wallets w
     SET actual_minor          = w.actual_minor + @actual_delta::bigint,

@@ -132,8 +132,8 @@ type LedgerPostRow struct {
 
 // The one statement that moves money: applies the wallet's balance deltas
 // (the CHECKs refuse a negative balance), books the transaction with the
-// balance it left, and inserts its entries. The deferred triggers check at
-// commit that the entries balance.
+// balance it left, and inserts its entries. The ledger's triggers check at
+// the end of this statement that the entries balance.
 func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) (LedgerPostRow, error) {
 	row := q.db.QueryRow(ctx, ledgerPost,
 		arg.ActualDelta,

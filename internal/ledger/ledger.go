@@ -16,7 +16,8 @@
 // to zero per currency and per money class: actual money and promotional
 // credit never cross. The wallet's balance columns change in the same
 // statement that writes the entries, so they always equal the entries. The
-// database checks the same rules at commit (db/migrations/00003_ledger.sql).
+// database checks the same rules by itself, at the end of every statement
+// that books entries (db/migrations/00003_ledger.sql).
 //
 // Callers lock the wallet first (wallets.GetForUpdate, several wallets in id
 // order) and run Post on the queries of their transaction.

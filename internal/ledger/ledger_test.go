@@ -182,14 +182,27 @@ func TestDatabaseGuards(t *testing.T) {
 		return `INSERT INTO ledger_entries (transaction_id, merchant_id, account, currency, amount_minor)
 			VALUES ('` + id + `', '` + b.tenant.MerchantID + `', '` + account + `', 'EUR', ` + amount + `)`
 	}
+	// entries books several entries in ONE statement, as ledger.Post does:
+	// the guard checks a transaction at the end of every statement that
+	// books on it (guards_test.go), so a transaction's entries come together.
+	entries := func(b bundle, id string, lines ...[2]string) string {
+		sql := `INSERT INTO ledger_entries (transaction_id, merchant_id, account, currency, amount_minor) VALUES `
+		for i, l := range lines {
+			if i > 0 {
+				sql += `, `
+			}
+			sql += `('` + id + `', '` + b.tenant.MerchantID + `', '` + l[0] + `', 'EUR', ` + l[1] + `)`
+		}
+		return sql
+	}
 
-	t.Run("RefusesUnbalancedEntriesAtCommit", func(t *testing.T) {
+	t.Run("RefusesUnbalancedEntries", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		id := ids.New(ids.Transaction)
-		err := exec(t, b.pool, insertTxn(b, id),
-			entry(b, id, string(ledger.WalletActual(b.wallet.ID)), "100"),
-			entry(b, id, string(ledger.TopupClearing(b.tenant.MerchantID, "x")), "-99"))
+		err := exec(t, b.pool, insertTxn(b, id), entries(b, id,
+			[2]string{string(ledger.WalletActual(b.wallet.ID)), "100"},
+			[2]string{string(ledger.TopupClearing(b.tenant.MerchantID, "x")), "-99"}))
 		require.ErrorContains(t, err, "does not sum to zero")
 	})
 	t.Run("RefusesATransactionWithOneEntry", func(t *testing.T) {
@@ -203,9 +216,9 @@ func TestDatabaseGuards(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		id := ids.New(ids.Transaction)
-		err := exec(t, b.pool, insertTxn(b, id),
-			entry(b, id, string(ledger.WalletPromoAvailable(b.wallet.ID)), "100"),
-			entry(b, id, string(ledger.TopupClearing(b.tenant.MerchantID, "x")), "-100"))
+		err := exec(t, b.pool, insertTxn(b, id), entries(b, id,
+			[2]string{string(ledger.WalletPromoAvailable(b.wallet.ID)), "100"},
+			[2]string{string(ledger.TopupClearing(b.tenant.MerchantID, "x")), "-100"}))
 		require.ErrorContains(t, err, "money class")
 	})
 	t.Run("RefusesUpdateAndDelete", func(t *testing.T) {

@@ -19,7 +19,8 @@ import (
 // deltas, inserts the transaction with the balance it left and inserts the
 // entries. It refuses a movement that breaks a ledger rule (ErrUnbalanced)
 // before touching the database; the database refuses a negative balance
-// (ErrNegativeBalance) and, at commit, entries that do not balance.
+// (ErrNegativeBalance) and, at the end of the statement, entries that do
+// not balance.
 //
 // The caller holds the wallet's lock and runs Post on its transaction's
 // queries. Grant rows the movement concerns are written before Post, so the
