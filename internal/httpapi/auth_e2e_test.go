@@ -66,19 +66,10 @@ func domainService(t *testing.T, s *apptest.Server, now func() time.Time) *auth.
 	return svc
 }
 
-func withKey(key string) client.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("X-Api-Key", key)
-		return nil
-	}
-}
-
-func withBearer(token string) client.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Authorization", "Bearer "+token)
-		return nil
-	}
-}
+var (
+	withKey    = apptest.WithKey
+	withBearer = apptest.WithBearer
+)
 
 var idemCounter atomic.Int64
 

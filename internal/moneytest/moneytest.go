@@ -59,21 +59,11 @@ func On(t testing.TB, s *apptest.Server, merchant string) *Env {
 	}
 }
 
-// Key authenticates a request with an API key.
-func Key(secret string) client.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("X-Api-Key", secret)
-		return nil
-	}
-}
-
-// Bearer authenticates a request with a terminal JWT.
-func Bearer(token string) client.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Authorization", "Bearer "+token)
-		return nil
-	}
-}
+// Key authenticates a request with an API key; Bearer with a terminal JWT.
+var (
+	Key    = apptest.WithKey
+	Bearer = apptest.WithBearer
+)
 
 // AsAdmin authenticates with the bootstrap key.
 func (e *Env) AsAdmin() client.RequestEditorFn { return Key(e.Admin) }
