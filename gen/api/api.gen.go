@@ -1482,6 +1482,9 @@ type CapturePaymentRequestData struct {
 
 // CapturePaymentResponse Success envelope of `capturePayment`.
 type CapturePaymentResponse struct {
+	// Ok Always true on success.
+	Ok CapturePaymentResponseOk `json:"ok"`
+
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 	Data Payment `json:"data"`
 
@@ -1490,9 +1493,6 @@ type CapturePaymentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CapturePaymentResponseOk `json:"ok"`
 }
 
 // CapturePaymentResponseOk Always true on success.
@@ -1557,6 +1557,9 @@ type ClawbackGrantRequestData struct {
 
 // ClawbackGrantResponse Success envelope of `clawbackGrant`.
 type ClawbackGrantResponse struct {
+	// Ok Always true on success.
+	Ok ClawbackGrantResponseOk `json:"ok"`
+
 	// Data A clawed-back grant.
 	Data ClawbackResult `json:"data"`
 
@@ -1565,9 +1568,6 @@ type ClawbackGrantResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ClawbackGrantResponseOk `json:"ok"`
 }
 
 // ClawbackGrantResponseOk Always true on success.
@@ -1617,6 +1617,9 @@ type ConfirmTopupRequestData struct {
 
 // ConfirmTopupResponse Success envelope of `confirmTopup`.
 type ConfirmTopupResponse struct {
+	// Ok Always true on success.
+	Ok ConfirmTopupResponseOk `json:"ok"`
+
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
 
@@ -1625,9 +1628,6 @@ type ConfirmTopupResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ConfirmTopupResponseOk `json:"ok"`
 }
 
 // ConfirmTopupResponseOk Always true on success.
@@ -1662,6 +1662,9 @@ type CreateApiKeyRequestData struct {
 
 // CreateApiKeyResponse Success envelope of `createApiKey`.
 type CreateApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok CreateApiKeyResponseOk `json:"ok"`
+
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
 
@@ -1670,9 +1673,6 @@ type CreateApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateApiKeyResponseOk `json:"ok"`
 }
 
 // CreateApiKeyResponseOk Always true on success.
@@ -1704,6 +1704,9 @@ type CreateCheckoutSessionRequestData struct {
 
 // CreateCheckoutSessionResponse Success envelope of `createCheckoutSession`.
 type CreateCheckoutSessionResponse struct {
+	// Ok Always true on success.
+	Ok CreateCheckoutSessionResponseOk `json:"ok"`
+
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
 
@@ -1712,9 +1715,6 @@ type CreateCheckoutSessionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateCheckoutSessionResponseOk `json:"ok"`
 }
 
 // CreateCheckoutSessionResponseOk Always true on success.
@@ -1740,6 +1740,9 @@ type CreateClaimRequestData struct {
 
 // CreateClaimResponse Success envelope of `createClaim`.
 type CreateClaimResponse struct {
+	// Ok Always true on success.
+	Ok CreateClaimResponseOk `json:"ok"`
+
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
 
@@ -1748,9 +1751,6 @@ type CreateClaimResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateClaimResponseOk `json:"ok"`
 }
 
 // CreateClaimResponseOk Always true on success.
@@ -1800,6 +1800,9 @@ type CreatePaymentRequestData struct {
 
 // CreatePaymentResponse Success envelope of `createPayment`.
 type CreatePaymentResponse struct {
+	// Ok Always true on success.
+	Ok CreatePaymentResponseOk `json:"ok"`
+
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 	Data Payment `json:"data"`
 
@@ -1808,9 +1811,6 @@ type CreatePaymentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreatePaymentResponseOk `json:"ok"`
 }
 
 // CreatePaymentResponseOk Always true on success.
@@ -1842,6 +1842,9 @@ type CreateSkuTopupRequestData struct {
 
 // CreateSkuTopupResponse Success envelope of `createSkuTopup`.
 type CreateSkuTopupResponse struct {
+	// Ok Always true on success.
+	Ok CreateSkuTopupResponseOk `json:"ok"`
+
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
 
@@ -1850,9 +1853,6 @@ type CreateSkuTopupResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateSkuTopupResponseOk `json:"ok"`
 }
 
 // CreateSkuTopupResponseOk Always true on success.
@@ -1881,6 +1881,9 @@ type CreateTerminalTokenRequestData struct {
 
 // CreateTerminalTokenResponse Success envelope of `createTerminalToken`.
 type CreateTerminalTokenResponse struct {
+	// Ok Always true on success.
+	Ok CreateTerminalTokenResponseOk `json:"ok"`
+
 	// Data A terminal JWT (ES256, `kid` header; claims iss, aud, sub = key id, iat, exp, jti, merchant, integration, terminal, scope). Verify it offline with `GET /.well-known/jwks.json`.
 	Data TerminalToken `json:"data"`
 
@@ -1889,9 +1892,6 @@ type CreateTerminalTokenResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateTerminalTokenResponseOk `json:"ok"`
 }
 
 // CreateTerminalTokenResponseOk Always true on success.
@@ -1977,6 +1977,9 @@ type DeleteApiKeyRequestData = map[string]interface{}
 
 // DeleteApiKeyResponse Success envelope of `deleteApiKey`.
 type DeleteApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok DeleteApiKeyResponseOk `json:"ok"`
+
 	// Data Confirmation of a hard delete.
 	Data DeletedApiKey `json:"data"`
 
@@ -1985,9 +1988,6 @@ type DeleteApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok DeleteApiKeyResponseOk `json:"ok"`
 }
 
 // DeleteApiKeyResponseOk Always true on success.
@@ -2130,6 +2130,9 @@ type ErrorCode string
 
 // ErrorEnvelope The response envelope of every failed call.
 type ErrorEnvelope struct {
+	// Ok Always false on errors.
+	Ok ErrorEnvelopeOk `json:"ok"`
+
 	// Data Always null on errors.
 	Data any `json:"data"`
 
@@ -2138,9 +2141,6 @@ type ErrorEnvelope struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always false on errors.
-	Ok ErrorEnvelopeOk `json:"ok"`
 }
 
 // ErrorEnvelopeOk Always false on errors.
@@ -2160,6 +2160,9 @@ type FeatureFlags struct {
 
 // GetCapabilitiesResponse Success envelope of `getCapabilities`.
 type GetCapabilitiesResponse struct {
+	// Ok Always true on success.
+	Ok GetCapabilitiesResponseOk `json:"ok"`
+
 	// Data What the calling credential can do right now, computed from this document.
 	Data CapabilitiesData `json:"data"`
 
@@ -2168,9 +2171,6 @@ type GetCapabilitiesResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetCapabilitiesResponseOk `json:"ok"`
 }
 
 // GetCapabilitiesResponseOk Always true on success.
@@ -2178,6 +2178,9 @@ type GetCapabilitiesResponseOk bool
 
 // GetCheckoutSessionResponse Success envelope of `getCheckoutSession`.
 type GetCheckoutSessionResponse struct {
+	// Ok Always true on success.
+	Ok GetCheckoutSessionResponseOk `json:"ok"`
+
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
 
@@ -2186,9 +2189,6 @@ type GetCheckoutSessionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetCheckoutSessionResponseOk `json:"ok"`
 }
 
 // GetCheckoutSessionResponseOk Always true on success.
@@ -2196,6 +2196,9 @@ type GetCheckoutSessionResponseOk bool
 
 // GetHealthResponse Success envelope of `getHealth`.
 type GetHealthResponse struct {
+	// Ok Always true on success.
+	Ok GetHealthResponseOk `json:"ok"`
+
 	// Data Liveness and readiness.
 	Data HealthData `json:"data"`
 
@@ -2204,9 +2207,6 @@ type GetHealthResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetHealthResponseOk `json:"ok"`
 }
 
 // GetHealthResponseOk Always true on success.
@@ -2214,6 +2214,9 @@ type GetHealthResponseOk bool
 
 // GetPaymentResponse Success envelope of `getPayment`.
 type GetPaymentResponse struct {
+	// Ok Always true on success.
+	Ok GetPaymentResponseOk `json:"ok"`
+
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 	Data Payment `json:"data"`
 
@@ -2222,9 +2225,6 @@ type GetPaymentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetPaymentResponseOk `json:"ok"`
 }
 
 // GetPaymentResponseOk Always true on success.
@@ -2232,6 +2232,9 @@ type GetPaymentResponseOk bool
 
 // GetReloadBonusConfigResponse Success envelope of `getReloadBonusConfig`.
 type GetReloadBonusConfigResponse struct {
+	// Ok Always true on success.
+	Ok GetReloadBonusConfigResponseOk `json:"ok"`
+
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
 
@@ -2240,9 +2243,6 @@ type GetReloadBonusConfigResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetReloadBonusConfigResponseOk `json:"ok"`
 }
 
 // GetReloadBonusConfigResponseOk Always true on success.
@@ -2250,6 +2250,9 @@ type GetReloadBonusConfigResponseOk bool
 
 // GetTransactionResponse Success envelope of `getTransaction`.
 type GetTransactionResponse struct {
+	// Ok Always true on success.
+	Ok GetTransactionResponseOk `json:"ok"`
+
 	// Data A ledger transaction with its double-entry ledger entries.
 	Data TransactionDetail `json:"data"`
 
@@ -2258,9 +2261,6 @@ type GetTransactionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetTransactionResponseOk `json:"ok"`
 }
 
 // GetTransactionResponseOk Always true on success.
@@ -2412,6 +2412,9 @@ type IdentifyCheckoutSessionRequestData struct {
 
 // IdentifyCheckoutSessionResponse Success envelope of `identifyCheckoutSession`.
 type IdentifyCheckoutSessionResponse struct {
+	// Ok Always true on success.
+	Ok IdentifyCheckoutSessionResponseOk `json:"ok"`
+
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
 
@@ -2420,9 +2423,6 @@ type IdentifyCheckoutSessionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok IdentifyCheckoutSessionResponseOk `json:"ok"`
 }
 
 // IdentifyCheckoutSessionResponseOk Always true on success.
@@ -2460,6 +2460,9 @@ type IdentifyCustomerRequestData struct {
 
 // IdentifyCustomerResponse Success envelope of `identifyCustomer`.
 type IdentifyCustomerResponse struct {
+	// Ok Always true on success.
+	Ok IdentifyCustomerResponseOk `json:"ok"`
+
 	// Data What a POS may know about an identified customer. Never contains anything that can debit the wallet.
 	Data CustomerContext `json:"data"`
 
@@ -2468,9 +2471,6 @@ type IdentifyCustomerResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok IdentifyCustomerResponseOk `json:"ok"`
 }
 
 // IdentifyCustomerResponseOk Always true on success.
@@ -2511,6 +2511,9 @@ type InitiateEnrollmentRequestData struct {
 
 // InitiateEnrollmentResponse Success envelope of `initiateEnrollment`.
 type InitiateEnrollmentResponse struct {
+	// Ok Always true on success.
+	Ok InitiateEnrollmentResponseOk `json:"ok"`
+
 	// Data A pending enrollment.
 	Data EnrollmentInitiation `json:"data"`
 
@@ -2519,9 +2522,6 @@ type InitiateEnrollmentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok InitiateEnrollmentResponseOk `json:"ok"`
 }
 
 // InitiateEnrollmentResponseOk Always true on success.
@@ -2586,6 +2586,9 @@ type LedgerEntry struct {
 
 // ListApiKeysResponse Success envelope of `listApiKeys`.
 type ListApiKeysResponse struct {
+	// Ok Always true on success.
+	Ok ListApiKeysResponseOk `json:"ok"`
+
 	// Data A page of API keys, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data ApiKeyList `json:"data"`
 
@@ -2594,9 +2597,6 @@ type ListApiKeysResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListApiKeysResponseOk `json:"ok"`
 }
 
 // ListApiKeysResponseOk Always true on success.
@@ -2604,6 +2604,9 @@ type ListApiKeysResponseOk bool
 
 // ListCustomerGrantsResponse Success envelope of `listCustomerGrants`.
 type ListCustomerGrantsResponse struct {
+	// Ok Always true on success.
+	Ok ListCustomerGrantsResponseOk `json:"ok"`
+
 	// Data A page of grants, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data GrantList `json:"data"`
 
@@ -2612,9 +2615,6 @@ type ListCustomerGrantsResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListCustomerGrantsResponseOk `json:"ok"`
 }
 
 // ListCustomerGrantsResponseOk Always true on success.
@@ -2622,6 +2622,9 @@ type ListCustomerGrantsResponseOk bool
 
 // ListSandboxMessagesResponse Success envelope of `listSandboxMessages`.
 type ListSandboxMessagesResponse struct {
+	// Ok Always true on success.
+	Ok ListSandboxMessagesResponseOk `json:"ok"`
+
 	// Data A page of messages, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SandboxMessageList `json:"data"`
 
@@ -2630,9 +2633,6 @@ type ListSandboxMessagesResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListSandboxMessagesResponseOk `json:"ok"`
 }
 
 // ListSandboxMessagesResponseOk Always true on success.
@@ -2640,6 +2640,9 @@ type ListSandboxMessagesResponseOk bool
 
 // ListSkusResponse Success envelope of `listSkus`.
 type ListSkusResponse struct {
+	// Ok Always true on success.
+	Ok ListSkusResponseOk `json:"ok"`
+
 	// Data A page of SKUs, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SkuList `json:"data"`
 
@@ -2648,9 +2651,6 @@ type ListSkusResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListSkusResponseOk `json:"ok"`
 }
 
 // ListSkusResponseOk Always true on success.
@@ -2658,6 +2658,9 @@ type ListSkusResponseOk bool
 
 // ListTransactionsResponse Success envelope of `listTransactions`.
 type ListTransactionsResponse struct {
+	// Ok Always true on success.
+	Ok ListTransactionsResponseOk `json:"ok"`
+
 	// Data A page of transactions, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data TransactionList `json:"data"`
 
@@ -2666,9 +2669,6 @@ type ListTransactionsResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListTransactionsResponseOk `json:"ok"`
 }
 
 // ListTransactionsResponseOk Always true on success.
@@ -2676,6 +2676,9 @@ type ListTransactionsResponseOk bool
 
 // LookupCustomerResponse Success envelope of `lookupCustomer`.
 type LookupCustomerResponse struct {
+	// Ok Always true on success.
+	Ok LookupCustomerResponseOk `json:"ok"`
+
 	// Data Cashier-panel lookup result. `not_found` is a normal result (HTTP 200), not an error.
 	Data CustomerLookup `json:"data"`
 
@@ -2684,9 +2687,6 @@ type LookupCustomerResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok LookupCustomerResponseOk `json:"ok"`
 }
 
 // LookupCustomerResponseOk Always true on success.
@@ -2718,6 +2718,9 @@ type MintQrRequestData struct {
 
 // MintQrResponse Success envelope of `mintQr`.
 type MintQrResponse struct {
+	// Ok Always true on success.
+	Ok MintQrResponseOk `json:"ok"`
+
 	// Data A fresh single-use payment credential for the wallet app. Minting invalidates the wallet's earlier unused ones.
 	Data MintedQr `json:"data"`
 
@@ -2726,9 +2729,6 @@ type MintQrResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok MintQrResponseOk `json:"ok"`
 }
 
 // MintQrResponseOk Always true on success.
@@ -2868,6 +2868,9 @@ type RegenerateApiKeyRequestData = map[string]interface{}
 
 // RegenerateApiKeyResponse Success envelope of `regenerateApiKey`.
 type RegenerateApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok RegenerateApiKeyResponseOk `json:"ok"`
+
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
 
@@ -2876,9 +2879,6 @@ type RegenerateApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok RegenerateApiKeyResponseOk `json:"ok"`
 }
 
 // RegenerateApiKeyResponseOk Always true on success.
@@ -2982,6 +2982,9 @@ type ResendEnrollmentRequestData struct {
 
 // ResendEnrollmentResponse Success envelope of `resendEnrollment`.
 type ResendEnrollmentResponse struct {
+	// Ok Always true on success.
+	Ok ResendEnrollmentResponseOk `json:"ok"`
+
 	// Data State of an enrollment verification (phone-ownership proof).
 	Data VerificationState `json:"data"`
 
@@ -2990,9 +2993,6 @@ type ResendEnrollmentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ResendEnrollmentResponseOk `json:"ok"`
 }
 
 // ResendEnrollmentResponseOk Always true on success.
@@ -3030,6 +3030,9 @@ type RevokeApiKeyRequestData = map[string]interface{}
 
 // RevokeApiKeyResponse Success envelope of `revokeApiKey`.
 type RevokeApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok RevokeApiKeyResponseOk `json:"ok"`
+
 	// Data The revoked key.
 	Data RevokedApiKey `json:"data"`
 
@@ -3038,9 +3041,6 @@ type RevokeApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok RevokeApiKeyResponseOk `json:"ok"`
 }
 
 // RevokeApiKeyResponseOk Always true on success.
@@ -3135,6 +3135,9 @@ type SetReloadBonusConfigRequestData struct {
 
 // SetReloadBonusConfigResponse Success envelope of `setReloadBonusConfig`.
 type SetReloadBonusConfigResponse struct {
+	// Ok Always true on success.
+	Ok SetReloadBonusConfigResponseOk `json:"ok"`
+
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
 
@@ -3143,9 +3146,6 @@ type SetReloadBonusConfigResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok SetReloadBonusConfigResponseOk `json:"ok"`
 }
 
 // SetReloadBonusConfigResponseOk Always true on success.
@@ -3468,6 +3468,9 @@ type UpsertSkuRequestData struct {
 
 // UpsertSkuResponse Success envelope of `upsertSku`.
 type UpsertSkuResponse struct {
+	// Ok Always true on success.
+	Ok UpsertSkuResponseOk `json:"ok"`
+
 	// Data A top-up SKU of the merchant's catalog (for example a gift card sold at the till).
 	Data Sku `json:"data"`
 
@@ -3476,9 +3479,6 @@ type UpsertSkuResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok UpsertSkuResponseOk `json:"ok"`
 }
 
 // UpsertSkuResponseOk Always true on success.
@@ -3486,6 +3486,9 @@ type UpsertSkuResponseOk bool
 
 // ValidateTerminalTokenResponse Success envelope of `validateTerminalToken`.
 type ValidateTerminalTokenResponse struct {
+	// Ok Always true on success.
+	Ok ValidateTerminalTokenResponseOk `json:"ok"`
+
 	// Data Freshness of the presented terminal JWT.
 	Data TokenValidation `json:"data"`
 
@@ -3494,9 +3497,6 @@ type ValidateTerminalTokenResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ValidateTerminalTokenResponseOk `json:"ok"`
 }
 
 // ValidateTerminalTokenResponseOk Always true on success.
@@ -3552,6 +3552,9 @@ type VerifyEnrollmentRequestData struct {
 
 // VerifyEnrollmentResponse Success envelope of `verifyEnrollment`.
 type VerifyEnrollmentResponse struct {
+	// Ok Always true on success.
+	Ok VerifyEnrollmentResponseOk `json:"ok"`
+
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
 
@@ -3560,9 +3563,6 @@ type VerifyEnrollmentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok VerifyEnrollmentResponseOk `json:"ok"`
 }
 
 // VerifyEnrollmentResponseOk Always true on success.

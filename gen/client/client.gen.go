@@ -1485,6 +1485,9 @@ type CapturePaymentRequestData struct {
 
 // CapturePaymentResponse Success envelope of `capturePayment`.
 type CapturePaymentResponse struct {
+	// Ok Always true on success.
+	Ok CapturePaymentResponseOk `json:"ok"`
+
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 	Data Payment `json:"data"`
 
@@ -1493,9 +1496,6 @@ type CapturePaymentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CapturePaymentResponseOk `json:"ok"`
 }
 
 // CapturePaymentResponseOk Always true on success.
@@ -1560,6 +1560,9 @@ type ClawbackGrantRequestData struct {
 
 // ClawbackGrantResponse Success envelope of `clawbackGrant`.
 type ClawbackGrantResponse struct {
+	// Ok Always true on success.
+	Ok ClawbackGrantResponseOk `json:"ok"`
+
 	// Data A clawed-back grant.
 	Data ClawbackResult `json:"data"`
 
@@ -1568,9 +1571,6 @@ type ClawbackGrantResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ClawbackGrantResponseOk `json:"ok"`
 }
 
 // ClawbackGrantResponseOk Always true on success.
@@ -1620,6 +1620,9 @@ type ConfirmTopupRequestData struct {
 
 // ConfirmTopupResponse Success envelope of `confirmTopup`.
 type ConfirmTopupResponse struct {
+	// Ok Always true on success.
+	Ok ConfirmTopupResponseOk `json:"ok"`
+
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
 
@@ -1628,9 +1631,6 @@ type ConfirmTopupResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ConfirmTopupResponseOk `json:"ok"`
 }
 
 // ConfirmTopupResponseOk Always true on success.
@@ -1665,6 +1665,9 @@ type CreateApiKeyRequestData struct {
 
 // CreateApiKeyResponse Success envelope of `createApiKey`.
 type CreateApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok CreateApiKeyResponseOk `json:"ok"`
+
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
 
@@ -1673,9 +1676,6 @@ type CreateApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateApiKeyResponseOk `json:"ok"`
 }
 
 // CreateApiKeyResponseOk Always true on success.
@@ -1707,6 +1707,9 @@ type CreateCheckoutSessionRequestData struct {
 
 // CreateCheckoutSessionResponse Success envelope of `createCheckoutSession`.
 type CreateCheckoutSessionResponse struct {
+	// Ok Always true on success.
+	Ok CreateCheckoutSessionResponseOk `json:"ok"`
+
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
 
@@ -1715,9 +1718,6 @@ type CreateCheckoutSessionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateCheckoutSessionResponseOk `json:"ok"`
 }
 
 // CreateCheckoutSessionResponseOk Always true on success.
@@ -1743,6 +1743,9 @@ type CreateClaimRequestData struct {
 
 // CreateClaimResponse Success envelope of `createClaim`.
 type CreateClaimResponse struct {
+	// Ok Always true on success.
+	Ok CreateClaimResponseOk `json:"ok"`
+
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
 
@@ -1751,9 +1754,6 @@ type CreateClaimResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateClaimResponseOk `json:"ok"`
 }
 
 // CreateClaimResponseOk Always true on success.
@@ -1803,6 +1803,9 @@ type CreatePaymentRequestData struct {
 
 // CreatePaymentResponse Success envelope of `createPayment`.
 type CreatePaymentResponse struct {
+	// Ok Always true on success.
+	Ok CreatePaymentResponseOk `json:"ok"`
+
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 	Data Payment `json:"data"`
 
@@ -1811,9 +1814,6 @@ type CreatePaymentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreatePaymentResponseOk `json:"ok"`
 }
 
 // CreatePaymentResponseOk Always true on success.
@@ -1845,6 +1845,9 @@ type CreateSkuTopupRequestData struct {
 
 // CreateSkuTopupResponse Success envelope of `createSkuTopup`.
 type CreateSkuTopupResponse struct {
+	// Ok Always true on success.
+	Ok CreateSkuTopupResponseOk `json:"ok"`
+
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
 
@@ -1853,9 +1856,6 @@ type CreateSkuTopupResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateSkuTopupResponseOk `json:"ok"`
 }
 
 // CreateSkuTopupResponseOk Always true on success.
@@ -1884,6 +1884,9 @@ type CreateTerminalTokenRequestData struct {
 
 // CreateTerminalTokenResponse Success envelope of `createTerminalToken`.
 type CreateTerminalTokenResponse struct {
+	// Ok Always true on success.
+	Ok CreateTerminalTokenResponseOk `json:"ok"`
+
 	// Data A terminal JWT (ES256, `kid` header; claims iss, aud, sub = key id, iat, exp, jti, merchant, integration, terminal, scope). Verify it offline with `GET /.well-known/jwks.json`.
 	Data TerminalToken `json:"data"`
 
@@ -1892,9 +1895,6 @@ type CreateTerminalTokenResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok CreateTerminalTokenResponseOk `json:"ok"`
 }
 
 // CreateTerminalTokenResponseOk Always true on success.
@@ -1980,6 +1980,9 @@ type DeleteApiKeyRequestData = map[string]interface{}
 
 // DeleteApiKeyResponse Success envelope of `deleteApiKey`.
 type DeleteApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok DeleteApiKeyResponseOk `json:"ok"`
+
 	// Data Confirmation of a hard delete.
 	Data DeletedApiKey `json:"data"`
 
@@ -1988,9 +1991,6 @@ type DeleteApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok DeleteApiKeyResponseOk `json:"ok"`
 }
 
 // DeleteApiKeyResponseOk Always true on success.
@@ -2133,6 +2133,9 @@ type ErrorCode string
 
 // ErrorEnvelope The response envelope of every failed call.
 type ErrorEnvelope struct {
+	// Ok Always false on errors.
+	Ok ErrorEnvelopeOk `json:"ok"`
+
 	// Data Always null on errors.
 	Data any `json:"data"`
 
@@ -2141,9 +2144,6 @@ type ErrorEnvelope struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always false on errors.
-	Ok ErrorEnvelopeOk `json:"ok"`
 }
 
 // ErrorEnvelopeOk Always false on errors.
@@ -2163,6 +2163,9 @@ type FeatureFlags struct {
 
 // GetCapabilitiesResponse Success envelope of `getCapabilities`.
 type GetCapabilitiesResponse struct {
+	// Ok Always true on success.
+	Ok GetCapabilitiesResponseOk `json:"ok"`
+
 	// Data What the calling credential can do right now, computed from this document.
 	Data CapabilitiesData `json:"data"`
 
@@ -2171,9 +2174,6 @@ type GetCapabilitiesResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetCapabilitiesResponseOk `json:"ok"`
 }
 
 // GetCapabilitiesResponseOk Always true on success.
@@ -2181,6 +2181,9 @@ type GetCapabilitiesResponseOk bool
 
 // GetCheckoutSessionResponse Success envelope of `getCheckoutSession`.
 type GetCheckoutSessionResponse struct {
+	// Ok Always true on success.
+	Ok GetCheckoutSessionResponseOk `json:"ok"`
+
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
 
@@ -2189,9 +2192,6 @@ type GetCheckoutSessionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetCheckoutSessionResponseOk `json:"ok"`
 }
 
 // GetCheckoutSessionResponseOk Always true on success.
@@ -2199,6 +2199,9 @@ type GetCheckoutSessionResponseOk bool
 
 // GetHealthResponse Success envelope of `getHealth`.
 type GetHealthResponse struct {
+	// Ok Always true on success.
+	Ok GetHealthResponseOk `json:"ok"`
+
 	// Data Liveness and readiness.
 	Data HealthData `json:"data"`
 
@@ -2207,9 +2210,6 @@ type GetHealthResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetHealthResponseOk `json:"ok"`
 }
 
 // GetHealthResponseOk Always true on success.
@@ -2217,6 +2217,9 @@ type GetHealthResponseOk bool
 
 // GetPaymentResponse Success envelope of `getPayment`.
 type GetPaymentResponse struct {
+	// Ok Always true on success.
+	Ok GetPaymentResponseOk `json:"ok"`
+
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 	Data Payment `json:"data"`
 
@@ -2225,9 +2228,6 @@ type GetPaymentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetPaymentResponseOk `json:"ok"`
 }
 
 // GetPaymentResponseOk Always true on success.
@@ -2235,6 +2235,9 @@ type GetPaymentResponseOk bool
 
 // GetReloadBonusConfigResponse Success envelope of `getReloadBonusConfig`.
 type GetReloadBonusConfigResponse struct {
+	// Ok Always true on success.
+	Ok GetReloadBonusConfigResponseOk `json:"ok"`
+
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
 
@@ -2243,9 +2246,6 @@ type GetReloadBonusConfigResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetReloadBonusConfigResponseOk `json:"ok"`
 }
 
 // GetReloadBonusConfigResponseOk Always true on success.
@@ -2253,6 +2253,9 @@ type GetReloadBonusConfigResponseOk bool
 
 // GetTransactionResponse Success envelope of `getTransaction`.
 type GetTransactionResponse struct {
+	// Ok Always true on success.
+	Ok GetTransactionResponseOk `json:"ok"`
+
 	// Data A ledger transaction with its double-entry ledger entries.
 	Data TransactionDetail `json:"data"`
 
@@ -2261,9 +2264,6 @@ type GetTransactionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok GetTransactionResponseOk `json:"ok"`
 }
 
 // GetTransactionResponseOk Always true on success.
@@ -2415,6 +2415,9 @@ type IdentifyCheckoutSessionRequestData struct {
 
 // IdentifyCheckoutSessionResponse Success envelope of `identifyCheckoutSession`.
 type IdentifyCheckoutSessionResponse struct {
+	// Ok Always true on success.
+	Ok IdentifyCheckoutSessionResponseOk `json:"ok"`
+
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
 
@@ -2423,9 +2426,6 @@ type IdentifyCheckoutSessionResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok IdentifyCheckoutSessionResponseOk `json:"ok"`
 }
 
 // IdentifyCheckoutSessionResponseOk Always true on success.
@@ -2463,6 +2463,9 @@ type IdentifyCustomerRequestData struct {
 
 // IdentifyCustomerResponse Success envelope of `identifyCustomer`.
 type IdentifyCustomerResponse struct {
+	// Ok Always true on success.
+	Ok IdentifyCustomerResponseOk `json:"ok"`
+
 	// Data What a POS may know about an identified customer. Never contains anything that can debit the wallet.
 	Data CustomerContext `json:"data"`
 
@@ -2471,9 +2474,6 @@ type IdentifyCustomerResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok IdentifyCustomerResponseOk `json:"ok"`
 }
 
 // IdentifyCustomerResponseOk Always true on success.
@@ -2514,6 +2514,9 @@ type InitiateEnrollmentRequestData struct {
 
 // InitiateEnrollmentResponse Success envelope of `initiateEnrollment`.
 type InitiateEnrollmentResponse struct {
+	// Ok Always true on success.
+	Ok InitiateEnrollmentResponseOk `json:"ok"`
+
 	// Data A pending enrollment.
 	Data EnrollmentInitiation `json:"data"`
 
@@ -2522,9 +2525,6 @@ type InitiateEnrollmentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok InitiateEnrollmentResponseOk `json:"ok"`
 }
 
 // InitiateEnrollmentResponseOk Always true on success.
@@ -2589,6 +2589,9 @@ type LedgerEntry struct {
 
 // ListApiKeysResponse Success envelope of `listApiKeys`.
 type ListApiKeysResponse struct {
+	// Ok Always true on success.
+	Ok ListApiKeysResponseOk `json:"ok"`
+
 	// Data A page of API keys, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data ApiKeyList `json:"data"`
 
@@ -2597,9 +2600,6 @@ type ListApiKeysResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListApiKeysResponseOk `json:"ok"`
 }
 
 // ListApiKeysResponseOk Always true on success.
@@ -2607,6 +2607,9 @@ type ListApiKeysResponseOk bool
 
 // ListCustomerGrantsResponse Success envelope of `listCustomerGrants`.
 type ListCustomerGrantsResponse struct {
+	// Ok Always true on success.
+	Ok ListCustomerGrantsResponseOk `json:"ok"`
+
 	// Data A page of grants, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data GrantList `json:"data"`
 
@@ -2615,9 +2618,6 @@ type ListCustomerGrantsResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListCustomerGrantsResponseOk `json:"ok"`
 }
 
 // ListCustomerGrantsResponseOk Always true on success.
@@ -2625,6 +2625,9 @@ type ListCustomerGrantsResponseOk bool
 
 // ListSandboxMessagesResponse Success envelope of `listSandboxMessages`.
 type ListSandboxMessagesResponse struct {
+	// Ok Always true on success.
+	Ok ListSandboxMessagesResponseOk `json:"ok"`
+
 	// Data A page of messages, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SandboxMessageList `json:"data"`
 
@@ -2633,9 +2636,6 @@ type ListSandboxMessagesResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListSandboxMessagesResponseOk `json:"ok"`
 }
 
 // ListSandboxMessagesResponseOk Always true on success.
@@ -2643,6 +2643,9 @@ type ListSandboxMessagesResponseOk bool
 
 // ListSkusResponse Success envelope of `listSkus`.
 type ListSkusResponse struct {
+	// Ok Always true on success.
+	Ok ListSkusResponseOk `json:"ok"`
+
 	// Data A page of SKUs, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SkuList `json:"data"`
 
@@ -2651,9 +2654,6 @@ type ListSkusResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListSkusResponseOk `json:"ok"`
 }
 
 // ListSkusResponseOk Always true on success.
@@ -2661,6 +2661,9 @@ type ListSkusResponseOk bool
 
 // ListTransactionsResponse Success envelope of `listTransactions`.
 type ListTransactionsResponse struct {
+	// Ok Always true on success.
+	Ok ListTransactionsResponseOk `json:"ok"`
+
 	// Data A page of transactions, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data TransactionList `json:"data"`
 
@@ -2669,9 +2672,6 @@ type ListTransactionsResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ListTransactionsResponseOk `json:"ok"`
 }
 
 // ListTransactionsResponseOk Always true on success.
@@ -2679,6 +2679,9 @@ type ListTransactionsResponseOk bool
 
 // LookupCustomerResponse Success envelope of `lookupCustomer`.
 type LookupCustomerResponse struct {
+	// Ok Always true on success.
+	Ok LookupCustomerResponseOk `json:"ok"`
+
 	// Data Cashier-panel lookup result. `not_found` is a normal result (HTTP 200), not an error.
 	Data CustomerLookup `json:"data"`
 
@@ -2687,9 +2690,6 @@ type LookupCustomerResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok LookupCustomerResponseOk `json:"ok"`
 }
 
 // LookupCustomerResponseOk Always true on success.
@@ -2721,6 +2721,9 @@ type MintQrRequestData struct {
 
 // MintQrResponse Success envelope of `mintQr`.
 type MintQrResponse struct {
+	// Ok Always true on success.
+	Ok MintQrResponseOk `json:"ok"`
+
 	// Data A fresh single-use payment credential for the wallet app. Minting invalidates the wallet's earlier unused ones.
 	Data MintedQr `json:"data"`
 
@@ -2729,9 +2732,6 @@ type MintQrResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok MintQrResponseOk `json:"ok"`
 }
 
 // MintQrResponseOk Always true on success.
@@ -2871,6 +2871,9 @@ type RegenerateApiKeyRequestData = map[string]interface{}
 
 // RegenerateApiKeyResponse Success envelope of `regenerateApiKey`.
 type RegenerateApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok RegenerateApiKeyResponseOk `json:"ok"`
+
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
 
@@ -2879,9 +2882,6 @@ type RegenerateApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok RegenerateApiKeyResponseOk `json:"ok"`
 }
 
 // RegenerateApiKeyResponseOk Always true on success.
@@ -2985,6 +2985,9 @@ type ResendEnrollmentRequestData struct {
 
 // ResendEnrollmentResponse Success envelope of `resendEnrollment`.
 type ResendEnrollmentResponse struct {
+	// Ok Always true on success.
+	Ok ResendEnrollmentResponseOk `json:"ok"`
+
 	// Data State of an enrollment verification (phone-ownership proof).
 	Data VerificationState `json:"data"`
 
@@ -2993,9 +2996,6 @@ type ResendEnrollmentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ResendEnrollmentResponseOk `json:"ok"`
 }
 
 // ResendEnrollmentResponseOk Always true on success.
@@ -3033,6 +3033,9 @@ type RevokeApiKeyRequestData = map[string]interface{}
 
 // RevokeApiKeyResponse Success envelope of `revokeApiKey`.
 type RevokeApiKeyResponse struct {
+	// Ok Always true on success.
+	Ok RevokeApiKeyResponseOk `json:"ok"`
+
 	// Data The revoked key.
 	Data RevokedApiKey `json:"data"`
 
@@ -3041,9 +3044,6 @@ type RevokeApiKeyResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok RevokeApiKeyResponseOk `json:"ok"`
 }
 
 // RevokeApiKeyResponseOk Always true on success.
@@ -3138,6 +3138,9 @@ type SetReloadBonusConfigRequestData struct {
 
 // SetReloadBonusConfigResponse Success envelope of `setReloadBonusConfig`.
 type SetReloadBonusConfigResponse struct {
+	// Ok Always true on success.
+	Ok SetReloadBonusConfigResponseOk `json:"ok"`
+
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
 
@@ -3146,9 +3149,6 @@ type SetReloadBonusConfigResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok SetReloadBonusConfigResponseOk `json:"ok"`
 }
 
 // SetReloadBonusConfigResponseOk Always true on success.
@@ -3471,6 +3471,9 @@ type UpsertSkuRequestData struct {
 
 // UpsertSkuResponse Success envelope of `upsertSku`.
 type UpsertSkuResponse struct {
+	// Ok Always true on success.
+	Ok UpsertSkuResponseOk `json:"ok"`
+
 	// Data A top-up SKU of the merchant's catalog (for example a gift card sold at the till).
 	Data Sku `json:"data"`
 
@@ -3479,9 +3482,6 @@ type UpsertSkuResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok UpsertSkuResponseOk `json:"ok"`
 }
 
 // UpsertSkuResponseOk Always true on success.
@@ -3489,6 +3489,9 @@ type UpsertSkuResponseOk bool
 
 // ValidateTerminalTokenResponse Success envelope of `validateTerminalToken`.
 type ValidateTerminalTokenResponse struct {
+	// Ok Always true on success.
+	Ok ValidateTerminalTokenResponseOk `json:"ok"`
+
 	// Data Freshness of the presented terminal JWT.
 	Data TokenValidation `json:"data"`
 
@@ -3497,9 +3500,6 @@ type ValidateTerminalTokenResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok ValidateTerminalTokenResponseOk `json:"ok"`
 }
 
 // ValidateTerminalTokenResponseOk Always true on success.
@@ -3555,6 +3555,9 @@ type VerifyEnrollmentRequestData struct {
 
 // VerifyEnrollmentResponse Success envelope of `verifyEnrollment`.
 type VerifyEnrollmentResponse struct {
+	// Ok Always true on success.
+	Ok VerifyEnrollmentResponseOk `json:"ok"`
+
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
 
@@ -3563,9 +3566,6 @@ type VerifyEnrollmentResponse struct {
 
 	// Meta Response metadata.
 	Meta ResponseMeta `json:"meta"`
-
-	// Ok Always true on success.
-	Ok VerifyEnrollmentResponseOk `json:"ok"`
 }
 
 // VerifyEnrollmentResponseOk Always true on success.
