@@ -332,20 +332,12 @@ func keyFromRow(r db.ApiKey) Key {
 		Scopes:        r.Scopes,
 		Status:        KeyStatus(r.Status),
 		CreatedAt:     r.CreatedAt.UTC(),
-		LastUsedAt:    utc(r.LastUsedAt),
-		ExpiresAt:     utc(r.ExpiresAt),
-		RevokedAt:     utc(r.RevokedAt),
+		LastUsedAt:    dbx.UTC(r.LastUsedAt),
+		ExpiresAt:     dbx.UTC(r.ExpiresAt),
+		RevokedAt:     dbx.UTC(r.RevokedAt),
 	}
 	if r.ReplacesKeyID != nil {
 		k.ReplacesKeyID = *r.ReplacesKeyID
 	}
 	return k
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

@@ -1,8 +1,6 @@
 package ledger
 
 import (
-	"time"
-
 	"context"
 	"errors"
 	"fmt"
@@ -152,7 +150,7 @@ func fromRow(r db.LedgerTransaction) Transaction {
 			Actual:            r.ActualAfterMinor,
 			PromoAvailable:    r.PromoAvailableAfterMinor,
 			PromoLocked:       r.PromoLockedAfterMinor,
-			NextPromoExpiryAt: utc(r.NextPromoExpiryAfter),
+			NextPromoExpiryAt: dbx.UTC(r.NextPromoExpiryAfter),
 		},
 		References: References{
 			PaymentID:           dbx.String(r.PaymentID),
@@ -169,12 +167,4 @@ func fromRow(r db.LedgerTransaction) Transaction {
 		},
 		CreatedAt: r.CreatedAt.UTC(),
 	}
-}
-
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
