@@ -106,17 +106,30 @@ func (s *Service) authenticateToken(ctx context.Context, raw string) (Principal,
 
 // touch records a key's use when the last record is older than
 // touchInterval, so a busy key costs one write a minute, not one a request.
-// A failure is logged, never returned: it must not fail the request.
+// The write goes out in the background on a connection of its own: it is
+// not part of the request's transaction (which would hold the key's row
+// locked while the request runs), and the request never waits for a second
+// connection (under load, every request holding one and waiting for
+// another would drain the pool). One write per key is in flight at a time.
+// A failure is logged, never returned: it must not fail a request.
 func (s *Service) touch(ctx context.Context, key db.ApiKey) {
 	if key.LastUsedAt != nil && time.Since(*key.LastUsedAt) < touchInterval {
 		return
 	}
-	err := dbx.Q(ctx, s.pool).ApiKeyTouch(ctx, db.ApiKeyTouchParams{
-		ID: key.ID, IntegrationID: key.IntegrationID, MerchantID: key.MerchantID, IntervalSeconds: touchInterval.Seconds(),
-	})
-	if err != nil {
-		s.logger.WarnContext(ctx, "recording API key use", "key_id", key.ID, "error", err)
+	if _, busy := s.touching.LoadOrStore(key.ID, true); busy {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	go func() {
+		defer cancel()
+		defer s.touching.Delete(key.ID)
+		err := db.New(s.pool).ApiKeyTouch(ctx, db.ApiKeyTouchParams{
+			ID: key.ID, IntegrationID: key.IntegrationID, MerchantID: key.MerchantID, IntervalSeconds: touchInterval.Seconds(),
+		})
+		if err != nil {
+			s.logger.WarnContext(ctx, "recording API key use", "key_id", key.ID, "error", err)
+		}
+	}()
 }
 
 func otherEnvironment(env config.Environment) config.Environment {

@@ -44,6 +44,8 @@ type Service struct {
 	// changes, so entries never go stale; which key is current is read
 	// from the database every time.
 	keys sync.Map // kid → *signingKey
+	// touching holds the keys whose last use is being recorded (touch).
+	touching sync.Map // key id → true
 }
 
 // New returns the service.

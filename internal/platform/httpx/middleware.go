@@ -134,6 +134,26 @@ func requestBody(c echo.Context) []byte {
 	return b
 }
 
+// beginKeyed opens the transaction of a keyed mutating request before its
+// credential is read, so authentication, the idempotency record and the
+// effects share one commit (idempotency.Store.Begin). A request refused
+// before it executes rolls it back.
+func (o *Options) beginKeyed(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		op := Operation(c.Request().Context())
+		if op == nil || op.Idempotency == spec.IdempotencyNone || c.Request().Header.Get(HeaderIdempotencyKey) == "" {
+			return next(c)
+		}
+		ctx, end, err := o.Idempotency.Begin(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		defer end()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
+
 func (o *Options) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		op := Operation(c.Request().Context())

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/gen/db"
@@ -55,21 +56,42 @@ func NewStore(pool *pgxpool.Pool, retention time.Duration) *Store {
 // Retention is how long results are kept.
 func (s *Store) Retention() time.Duration { return s.retention }
 
+type openedKey struct{}
+
+// Begin opens the transaction a keyed request will run in before anything
+// else reads the database for it (its credential), so that the whole
+// request costs one commit. Execute runs its first attempt in it; the
+// returned end rolls it back unless Execute committed it (defer it).
+func (s *Store) Begin(ctx context.Context) (context.Context, func(), error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return ctx, func() {}, fmt.Errorf("beginning idempotent transaction: %w", err)
+	}
+	ctx = context.WithValue(dbx.WithAmbient(ctx, tx), openedKey{}, tx)
+	return ctx, func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }, nil
+}
+
 // Execute runs op once for the key. A stored result with the same fingerprint
 // is returned with replayed true; a different fingerprint is ErrKeyReused; a
 // concurrent holder of the key is ErrInProgress.
 //
-// op runs inside the transaction carried by its context. Its result is stored
+// op runs inside the transaction carried by its context: the one Begin
+// opened, for the first attempt, or a fresh one. Its result is stored
 // and committed with its effects when its status is below 500; a 5xx result or
 // an error rolls everything back, leaving the key free for a retry. An error
 // for which dbx.IsRetryable holds runs op again in a fresh transaction.
 func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Context) (Result, error)) (res Result, replayed bool, err error) {
+	opened, _ := ctx.Value(openedKey{}).(pgx.Tx)
 	err = dbx.Retry(ctx, func() error {
 		res, replayed = Result{}, false
-		tx, err := s.pool.Begin(ctx)
-		if err != nil {
-			return fmt.Errorf("beginning idempotent transaction: %w", err)
+		tx := opened
+		if tx == nil {
+			var err error
+			if tx, err = s.pool.Begin(ctx); err != nil {
+				return fmt.Errorf("beginning idempotent transaction: %w", err)
+			}
 		}
+		opened = nil // a retry starts afresh
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 		q := db.New(tx)
 
