@@ -34,19 +34,23 @@ WHERE merchant_id = @merchant_id AND short_code_hash = @short_code_hash
 RETURNING wallet_id;
 
 -- name: QrTokenFindByPayload :one
--- The token behind a QR payload and its state now: live, used or expired
--- (past its expiry or replaced by a newer mint).
+-- The token behind a QR payload and its state now: live, used, superseded
+-- (retired by a newer mint while it was still valid) or expired.
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
+             WHEN retired_at IS NOT NULL AND retired_at < qr_expires_at THEN 'superseded'
              WHEN retired_at IS NOT NULL OR qr_expires_at <= now() THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
 WHERE merchant_id = @merchant_id AND payload_hash = @payload_hash;
 
 -- name: QrTokenFindByShortCode :one
--- The latest token that had this short code, and its state now.
+-- The latest token that had this short code, and its state now (as
+-- QrTokenFindByPayload; a token whose code was handed on after it expired
+-- reads expired).
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
+             WHEN retired_at IS NOT NULL AND retired_at < short_code_expires_at THEN 'superseded'
              WHEN retired_at IS NOT NULL OR short_code_expires_at <= now() THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens

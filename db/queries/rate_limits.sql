@@ -1,18 +1,17 @@
--- name: RateLimitGet :one
--- The subject's hits in the current window (0 when its row belongs to an
--- earlier window) and the seconds until the window ends.
-SELECT (CASE WHEN window_start = to_timestamp(floor(extract(epoch FROM now()) / sqlc.arg(window_seconds)::integer) * sqlc.arg(window_seconds)::integer)
-             THEN hits ELSE 0 END)::integer AS hits,
-       (sqlc.arg(window_seconds)::integer - floor(extract(epoch FROM now()))::bigint % sqlc.arg(window_seconds)::integer)::integer AS retry_after_seconds
-FROM rate_limits
-WHERE merchant_id = @merchant_id AND bucket = @bucket AND subject = @subject;
+-- name: RateLimitGate :one
+-- Serializes the guesses of one subject and says how long to wait
+-- (rate_limit_gate, 00006): <= 0 means go ahead.
+SELECT rate_limit_gate(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
+                       sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
+                       sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
+                       sqlc.arg(now)::timestamptz)::double precision AS wait_seconds;
 
 -- name: RateLimitHit :exec
--- Counts one hit in the current window, starting a new window when the
--- stored one is over.
-INSERT INTO rate_limits (merchant_id, bucket, subject, window_start, hits)
-VALUES (@merchant_id, @bucket, @subject,
-        to_timestamp(floor(extract(epoch FROM now()) / sqlc.arg(window_seconds)::integer) * sqlc.arg(window_seconds)::integer), 1)
+-- Counts one hit in every bucket given: its tat moves one interval past
+-- the later of itself and now (GCRA).
+INSERT INTO rate_limits (merchant_id, bucket, subject, tat)
+SELECT sqlc.arg(merchant_id)::text, (sqlc.arg(buckets)::text[])[i], (sqlc.arg(subjects)::text[])[i],
+       sqlc.arg(now)::timestamptz + make_interval(secs => (sqlc.arg(interval_seconds)::double precision[])[i])
+FROM generate_subscripts(sqlc.arg(buckets)::text[], 1) AS i
 ON CONFLICT (merchant_id, bucket, subject) DO UPDATE
-SET hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END,
-    window_start = excluded.window_start;
+SET tat = greatest(rate_limits.tat, sqlc.arg(now)::timestamptz) + (excluded.tat - sqlc.arg(now)::timestamptz);

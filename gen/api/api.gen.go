@@ -1185,6 +1185,7 @@ func (e TokenInvalidReason) Valid() bool {
 
 // Defines values for TransactionType.
 const (
+	TransactionTypePayment              TransactionType = "payment"
 	TransactionTypePaymentAuthorization TransactionType = "payment_authorization"
 	TransactionTypePaymentCapture       TransactionType = "payment_capture"
 	TransactionTypePaymentExpiry        TransactionType = "payment_expiry"
@@ -1200,6 +1201,8 @@ const (
 // Valid indicates whether the value is a known member of the TransactionType enum.
 func (e TransactionType) Valid() bool {
 	switch e {
+	case TransactionTypePayment:
+		return true
 	case TransactionTypePaymentAuthorization:
 		return true
 	case TransactionTypePaymentCapture:
@@ -2046,7 +2049,7 @@ type Error struct {
 	// | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 	// | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 	// | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `superseded`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 	// | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 	// | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 	// | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -2104,7 +2107,7 @@ type Error struct {
 // | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 // | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 // | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `superseded`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 // | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 // | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 // | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -3300,7 +3303,8 @@ type Transaction struct {
 	// |---|---|
 	// | `topup` | actual credited (`POST /topup/confirm`) |
 	// | `sku_topup` | actual credited with a SKU's face value (`POST /topup/sku/{skuId}`) |
-	// | `payment_authorization` | promo then actual debited into the payment hold |
+	// | `payment` | an automatically captured payment: promo then actual debited straight to the merchant (added 2026-11; clients must accept types they do not know) |
+	// | `payment_authorization` | promo then actual debited into the payment hold (manual capture) |
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
@@ -3370,7 +3374,8 @@ type TransactionDetail struct {
 	// |---|---|
 	// | `topup` | actual credited (`POST /topup/confirm`) |
 	// | `sku_topup` | actual credited with a SKU's face value (`POST /topup/sku/{skuId}`) |
-	// | `payment_authorization` | promo then actual debited into the payment hold |
+	// | `payment` | an automatically captured payment: promo then actual debited straight to the merchant (added 2026-11; clients must accept types they do not know) |
+	// | `payment_authorization` | promo then actual debited into the payment hold (manual capture) |
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
@@ -3423,7 +3428,8 @@ type TransactionReferences struct {
 // |---|---|
 // | `topup` | actual credited (`POST /topup/confirm`) |
 // | `sku_topup` | actual credited with a SKU's face value (`POST /topup/sku/{skuId}`) |
-// | `payment_authorization` | promo then actual debited into the payment hold |
+// | `payment` | an automatically captured payment: promo then actual debited straight to the merchant (added 2026-11; clients must accept types they do not know) |
+// | `payment_authorization` | promo then actual debited into the payment hold (manual capture) |
 // | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 // | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 // | `payment_expiry` | hold of an expired authorization returned |

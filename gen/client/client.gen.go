@@ -1188,6 +1188,7 @@ func (e TokenInvalidReason) Valid() bool {
 
 // Defines values for TransactionType.
 const (
+	TransactionTypePayment              TransactionType = "payment"
 	TransactionTypePaymentAuthorization TransactionType = "payment_authorization"
 	TransactionTypePaymentCapture       TransactionType = "payment_capture"
 	TransactionTypePaymentExpiry        TransactionType = "payment_expiry"
@@ -1203,6 +1204,8 @@ const (
 // Valid indicates whether the value is a known member of the TransactionType enum.
 func (e TransactionType) Valid() bool {
 	switch e {
+	case TransactionTypePayment:
+		return true
 	case TransactionTypePaymentAuthorization:
 		return true
 	case TransactionTypePaymentCapture:
@@ -2049,7 +2052,7 @@ type Error struct {
 	// | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 	// | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 	// | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+	// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `superseded`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 	// | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 	// | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 	// | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -2107,7 +2110,7 @@ type Error struct {
 // | `unsupported_media_type` | 415 | no | The request body is not `application/json`. |
 // | `rate_limited` | 429 | yes | Too many attempts in a window. `details.retry_after_seconds` and the `Retry-After` response header say when to try again. |
 // | `insufficient_funds` | 402 | no | The wallet's spendable balance is below the amount. `details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`, `currency`. |
-// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
+// | `credential_invalid` | 422 | no | The payment credential is unusable: QR payload or short code unknown, expired or already used, OTP challenge unknown, expired or already used, no customer with the OTP phone, or the credential's wallet is in another currency. `details.reason` is one of `unknown`, `expired`, `used`, `superseded`, `challenge_unknown`, `challenge_expired`, `currency_mismatch`. |
 // | `otp_required` | 402 | no | Not an authentication failure: an SMS one-time code was sent to the customer. Keep your credential and repeat the payment with `credential.challenge_id` and `credential.code` (and a new `Idempotency-Key`). `details`: `challenge_id`, `expires_at`, `masked_phone`. |
 // | `otp_invalid` | 422 | no | The one-time code is wrong. `details.attempts_remaining`. |
 // | `otp_attempts_exhausted` | 429 | no | Five wrong one-time codes: the challenge is dead. Start a new challenge. `details.attempts_remaining` is 0. |
@@ -3303,7 +3306,8 @@ type Transaction struct {
 	// |---|---|
 	// | `topup` | actual credited (`POST /topup/confirm`) |
 	// | `sku_topup` | actual credited with a SKU's face value (`POST /topup/sku/{skuId}`) |
-	// | `payment_authorization` | promo then actual debited into the payment hold |
+	// | `payment` | an automatically captured payment: promo then actual debited straight to the merchant (added 2026-11; clients must accept types they do not know) |
+	// | `payment_authorization` | promo then actual debited into the payment hold (manual capture) |
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
@@ -3373,7 +3377,8 @@ type TransactionDetail struct {
 	// |---|---|
 	// | `topup` | actual credited (`POST /topup/confirm`) |
 	// | `sku_topup` | actual credited with a SKU's face value (`POST /topup/sku/{skuId}`) |
-	// | `payment_authorization` | promo then actual debited into the payment hold |
+	// | `payment` | an automatically captured payment: promo then actual debited straight to the merchant (added 2026-11; clients must accept types they do not know) |
+	// | `payment_authorization` | promo then actual debited into the payment hold (manual capture) |
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
@@ -3426,7 +3431,8 @@ type TransactionReferences struct {
 // |---|---|
 // | `topup` | actual credited (`POST /topup/confirm`) |
 // | `sku_topup` | actual credited with a SKU's face value (`POST /topup/sku/{skuId}`) |
-// | `payment_authorization` | promo then actual debited into the payment hold |
+// | `payment` | an automatically captured payment: promo then actual debited straight to the merchant (added 2026-11; clients must accept types they do not know) |
+// | `payment_authorization` | promo then actual debited into the payment hold (manual capture) |
 // | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 // | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 // | `payment_expiry` | hold of an expired authorization returned |
@@ -4402,7 +4408,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4422,7 +4428,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4477,7 +4483,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): not exactly one of the four query parameters is given.
-	// - `rate_limited` (429): too many `short_code` misses from this terminal.
+	// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
 	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
@@ -4688,7 +4694,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
@@ -4708,7 +4714,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -4746,9 +4752,9 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
-	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -4779,9 +4785,9 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
-	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -5590,7 +5596,7 @@ func (c *Client) GetCheckoutSession(ctx context.Context, id CheckoutSessionIdPat
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5620,7 +5626,7 @@ func (c *Client) IdentifyCheckoutSessionWithBody(ctx context.Context, id Checkou
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5705,7 +5711,7 @@ func (c *Client) CreateClaim(ctx context.Context, params *CreateClaimParams, bod
 //
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): not exactly one of the four query parameters is given.
-// - `rate_limited` (429): too many `short_code` misses from this terminal.
+// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
 // - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
@@ -6026,7 +6032,7 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
@@ -6056,7 +6062,7 @@ func (c *Client) IdentifyCustomerWithBody(ctx context.Context, params *IdentifyC
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
@@ -6114,9 +6120,9 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
-// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -6157,9 +6163,9 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
-// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -9198,7 +9204,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9218,7 +9224,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9273,7 +9279,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): not exactly one of the four query parameters is given.
-	// - `rate_limited` (429): too many `short_code` misses from this terminal.
+	// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
 	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9490,7 +9496,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9510,7 +9516,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9550,9 +9556,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
-	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -9583,9 +9589,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
-	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 	// - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 	// - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -13736,7 +13742,7 @@ func (c *ClientWithResponses) GetCheckoutSessionWithResponse(ctx context.Context
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13762,7 +13768,7 @@ func (c *ClientWithResponses) IdentifyCheckoutSessionWithBodyWithResponse(ctx co
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13835,7 +13841,7 @@ func (c *ClientWithResponses) CreateClaimWithResponse(ctx context.Context, param
 //
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): not exactly one of the four query parameters is given.
-// - `rate_limited` (429): too many `short_code` misses from this terminal.
+// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
 // - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14118,7 +14124,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -14144,7 +14150,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.C
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal (10 misses per minute; counted per terminal of a terminal JWT, per API key otherwise).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -14196,9 +14202,9 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
-// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.
@@ -14235,9 +14241,9 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
-// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
-// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
+// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
 // - `otp_invalid` (422): wrong OTP code (`details.attempts_remaining`).
 // - `otp_attempts_exhausted` (429): 5 wrong OTP codes: start a new challenge.

@@ -210,11 +210,10 @@ type QrToken struct {
 }
 
 type RateLimit struct {
-	MerchantID  string
-	Bucket      string
-	Subject     string
-	WindowStart time.Time
-	Hits        int32
+	MerchantID string
+	Bucket     string
+	Subject    string
+	Tat        time.Time
 }
 
 type ReloadBonusConfig struct {

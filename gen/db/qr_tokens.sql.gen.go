@@ -13,6 +13,7 @@ import (
 const qrTokenFindByPayload = `-- name: QrTokenFindByPayload :one
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
+             WHEN retired_at IS NOT NULL AND retired_at < qr_expires_at THEN 'superseded'
              WHEN retired_at IS NOT NULL OR qr_expires_at <= now() THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
@@ -29,8 +30,8 @@ type QrTokenFindByPayloadRow struct {
 	State    string
 }
 
-// The token behind a QR payload and its state now: live, used or expired
-// (past its expiry or replaced by a newer mint).
+// The token behind a QR payload and its state now: live, used, superseded
+// (retired by a newer mint while it was still valid) or expired.
 func (q *Queries) QrTokenFindByPayload(ctx context.Context, arg QrTokenFindByPayloadParams) (QrTokenFindByPayloadRow, error) {
 	row := q.db.QueryRow(ctx, qrTokenFindByPayload, arg.MerchantID, arg.PayloadHash)
 	var i QrTokenFindByPayloadRow
@@ -41,6 +42,7 @@ func (q *Queries) QrTokenFindByPayload(ctx context.Context, arg QrTokenFindByPay
 const qrTokenFindByShortCode = `-- name: QrTokenFindByShortCode :one
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
+             WHEN retired_at IS NOT NULL AND retired_at < short_code_expires_at THEN 'superseded'
              WHEN retired_at IS NOT NULL OR short_code_expires_at <= now() THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
@@ -59,7 +61,9 @@ type QrTokenFindByShortCodeRow struct {
 	State    string
 }
 
-// The latest token that had this short code, and its state now.
+// The latest token that had this short code, and its state now (as
+// QrTokenFindByPayload; a token whose code was handed on after it expired
+// reads expired).
 func (q *Queries) QrTokenFindByShortCode(ctx context.Context, arg QrTokenFindByShortCodeParams) (QrTokenFindByShortCodeRow, error) {
 	row := q.db.QueryRow(ctx, qrTokenFindByShortCode, arg.MerchantID, arg.ShortCodeHash)
 	var i QrTokenFindByShortCodeRow

@@ -7,66 +7,69 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
-const rateLimitGet = `-- name: RateLimitGet :one
-SELECT (CASE WHEN window_start = to_timestamp(floor(extract(epoch FROM now()) / $1::integer) * $1::integer)
-             THEN hits ELSE 0 END)::integer AS hits,
-       ($1::integer - floor(extract(epoch FROM now()))::bigint % $1::integer)::integer AS retry_after_seconds
-FROM rate_limits
-WHERE merchant_id = $2 AND bucket = $3 AND subject = $4
+const rateLimitGate = `-- name: RateLimitGate :one
+SELECT rate_limit_gate($1::text, $2::text,
+                       $3::text[], $4::text[],
+                       $5::double precision[], $6::double precision[],
+                       $7::timestamptz)::double precision AS wait_seconds
 `
 
-type RateLimitGetParams struct {
-	WindowSeconds int32
-	MerchantID    string
-	Bucket        string
-	Subject       string
+type RateLimitGateParams struct {
+	MerchantID      string
+	LockSubject     string
+	Buckets         []string
+	Subjects        []string
+	WindowSeconds   []float64
+	IntervalSeconds []float64
+	Now             time.Time
 }
 
-type RateLimitGetRow struct {
-	Hits              int32
-	RetryAfterSeconds int32
-}
-
-// The subject's hits in the current window (0 when its row belongs to an
-// earlier window) and the seconds until the window ends.
-func (q *Queries) RateLimitGet(ctx context.Context, arg RateLimitGetParams) (RateLimitGetRow, error) {
-	row := q.db.QueryRow(ctx, rateLimitGet,
-		arg.WindowSeconds,
+// Serializes the guesses of one subject and says how long to wait
+// (rate_limit_gate, 00006): <= 0 means go ahead.
+func (q *Queries) RateLimitGate(ctx context.Context, arg RateLimitGateParams) (float64, error) {
+	row := q.db.QueryRow(ctx, rateLimitGate,
 		arg.MerchantID,
-		arg.Bucket,
-		arg.Subject,
+		arg.LockSubject,
+		arg.Buckets,
+		arg.Subjects,
+		arg.WindowSeconds,
+		arg.IntervalSeconds,
+		arg.Now,
 	)
-	var i RateLimitGetRow
-	err := row.Scan(&i.Hits, &i.RetryAfterSeconds)
-	return i, err
+	var wait_seconds float64
+	err := row.Scan(&wait_seconds)
+	return wait_seconds, err
 }
 
 const rateLimitHit = `-- name: RateLimitHit :exec
-INSERT INTO rate_limits (merchant_id, bucket, subject, window_start, hits)
-VALUES ($1, $2, $3,
-        to_timestamp(floor(extract(epoch FROM now()) / $4::integer) * $4::integer), 1)
+INSERT INTO rate_limits (merchant_id, bucket, subject, tat)
+SELECT $1::text, ($2::text[])[i], ($3::text[])[i],
+       $4::timestamptz + make_interval(secs => ($5::double precision[])[i])
+FROM generate_subscripts($2::text[], 1) AS i
 ON CONFLICT (merchant_id, bucket, subject) DO UPDATE
-SET hits = CASE WHEN rate_limits.window_start = excluded.window_start THEN rate_limits.hits + 1 ELSE 1 END,
-    window_start = excluded.window_start
+SET tat = greatest(rate_limits.tat, $4::timestamptz) + (excluded.tat - $4::timestamptz)
 `
 
 type RateLimitHitParams struct {
-	MerchantID    string
-	Bucket        string
-	Subject       string
-	WindowSeconds int32
+	MerchantID      string
+	Buckets         []string
+	Subjects        []string
+	Now             time.Time
+	IntervalSeconds []float64
 }
 
-// Counts one hit in the current window, starting a new window when the
-// stored one is over.
+// Counts one hit in every bucket given: its tat moves one interval past
+// the later of itself and now (GCRA).
 func (q *Queries) RateLimitHit(ctx context.Context, arg RateLimitHitParams) error {
 	_, err := q.db.Exec(ctx, rateLimitHit,
 		arg.MerchantID,
-		arg.Bucket,
-		arg.Subject,
-		arg.WindowSeconds,
+		arg.Buckets,
+		arg.Subjects,
+		arg.Now,
+		arg.IntervalSeconds,
 	)
 	return err
 }

@@ -92,7 +92,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	limiter := ratelimit.New(pool)
+	limiter := ratelimit.New(pool, guessLimits(cfg), time.Now)
 	qrSvc := qr.NewService(pool)
 	identitySvc := identity.NewService(pool, qrSvc, limiter)
 	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient))
@@ -129,6 +129,16 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Handler: httpapi.NewHandler(srv, httpapi.HandlerOptions{Logger: logger, CheckResponse: opts.CheckResponse}),
 		Jobs:    jobsClient,
 	}, nil
+}
+
+// guessLimits converts the settings of the guess limits.
+func guessLimits(cfg config.Config) ratelimit.Limits {
+	rate := func(r config.Rate) ratelimit.Rate { return ratelimit.Rate{Max: r.Max, Window: r.Window} }
+	return ratelimit.Limits{
+		PerTerminal: rate(cfg.GuessLimitPerTerminal),
+		PerKey:      rate(cfg.GuessLimitPerKey),
+		PerMerchant: rate(cfg.GuessLimitPerMerchant),
+	}
 }
 
 // StartJobs starts working background jobs until ctx ends or StopJobs.

@@ -4,13 +4,12 @@ import (
 	"context"
 
 	"github.com/feddi/partner-api/gen/api"
-	"github.com/feddi/partner-api/internal/identity"
 )
 
 // IdentifyCheckoutSession attaches the identified customer to an open
 // checkout session.
 func (s *Server) IdentifyCheckoutSession(ctx context.Context, req api.IdentifyCheckoutSessionRequestObject) (api.IdentifyCheckoutSessionResponseObject, error) {
-	sess, err := s.Checkout.Identify(ctx, identity.CallerOf(principal(ctx)), req.Id, identityCredential(req.Body.Data.Credential))
+	sess, err := s.Checkout.Identify(ctx, callerOf(ctx, req.Body.Context), req.Id, identityCredential(req.Body.Data.Credential))
 	if err != nil {
 		return nil, err
 	}

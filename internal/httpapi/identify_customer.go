@@ -4,12 +4,11 @@ import (
 	"context"
 
 	"github.com/feddi/partner-api/gen/api"
-	"github.com/feddi/partner-api/internal/identity"
 )
 
 // IdentifyCustomer resolves a credential to a customer context.
 func (s *Server) IdentifyCustomer(ctx context.Context, req api.IdentifyCustomerRequestObject) (api.IdentifyCustomerResponseObject, error) {
-	cc, err := s.Identity.Identify(ctx, identity.CallerOf(principal(ctx)), identityCredential(req.Body.Data.Credential), "")
+	cc, err := s.Identity.Identify(ctx, callerOf(ctx, req.Body.Context), identityCredential(req.Body.Data.Credential), "")
 	if err != nil {
 		return nil, err
 	}

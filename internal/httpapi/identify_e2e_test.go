@@ -139,8 +139,8 @@ func TestLookupCustomer(t *testing.T) {
 		require.Equal(t, client.CustomerBadgeRegular, d.Customer.Badge) // three or more top-ups
 		require.EqualValues(t, 850, d.Customer.Wallet.Balance.ActualMinor)
 		require.Len(t, d.RecentTransactions, 10)
-		require.Equal(t, client.TransactionTypePaymentCapture, d.RecentTransactions[0].Type) // newest first
-		require.Equal(t, client.TransactionTypePaymentAuthorization, d.RecentTransactions[1].Type)
+		require.Equal(t, client.TransactionTypePayment, d.RecentTransactions[0].Type) // newest first: one posting
+		require.Equal(t, client.TransactionTypeTopup, d.RecentTransactions[1].Type)
 	})
 
 	t.Run("NotFoundIsAResult", func(t *testing.T) {

@@ -14,7 +14,7 @@ func (s *Server) LookupCustomer(ctx context.Context, req api.LookupCustomerReque
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.Identity.Lookup(ctx, identity.CallerOf(principal(ctx)), cred)
+	l, err := s.Identity.Lookup(ctx, callerOf(ctx, nil), cred)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/grants"
+	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/wallets"
@@ -41,6 +42,12 @@ func ledgerContext(ctx context.Context, rc *api.RequestContext) ledger.Context {
 		out.TerminalID = t
 	}
 	return out
+}
+
+// callerOf names who guesses at credentials are counted against: the
+// request's terminal (ledgerContext), its key and its merchant.
+func callerOf(ctx context.Context, rc *api.RequestContext) identity.Caller {
+	return identity.CallerOf(principal(ctx), ledgerContext(ctx, rc).TerminalID)
 }
 
 func apiBalance(b ledger.Balance) api.WalletBalance {

@@ -80,6 +80,6 @@ func TestConcurrentPaymentsNeverOverdraw(t *testing.T) {
 	var debited int64
 	require.NoError(t, e.S.Pool.QueryRow(ctx, `
 		SELECT -coalesce(sum(actual_delta_minor + promo_delta_minor), 0) FROM ledger_transactions
-		WHERE wallet_id = $1 AND type = 'payment_authorization'`, w.ID).Scan(&debited))
+		WHERE wallet_id = $1 AND type IN ('payment', 'payment_authorization')`, w.ID).Scan(&debited))
 	require.Equal(t, authorized, debited, "the sum authorized is the sum debited")
 }

@@ -68,14 +68,16 @@ func TestCreatePayment(t *testing.T) {
 		require.Equal(t, "/data/credential/value", *got.Field)
 	})
 
-	t.Run("MintingRetiresTheEarlierToken", func(t *testing.T) {
+	t.Run("MintingSupersedesTheEarlierToken", func(t *testing.T) {
 		w := e.wallet(5000)
 		first := e.mint(w.ID)
 		second := e.mint(w.ID)
-		res := e.payQR(first.QrPayload, 100)
-		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCredentialInvalid)
-		require.Equal(t, "expired", (*got.Details)["reason"])
-		res = e.payQR(second.ShortCode, 100)
+		for _, value := range []string{first.QrPayload, first.ShortCode} {
+			res := e.payQR(value, 100)
+			got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCredentialInvalid)
+			require.Equal(t, "superseded", (*got.Details)["reason"])
+		}
+		res := e.payQR(second.ShortCode, 100)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	})
 

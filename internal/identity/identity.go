@@ -11,7 +11,7 @@
 //   - ContextOf(ctx, q, customer, wallet, now) builds the context of a
 //     customer whose wallet the caller read.
 //   - CallerOf(principal, contextTerminal) names the caller and the
-//     terminal that guesses are counted against.
+//     terminal, key and merchant that guesses are counted against.
 package identity
 
 import (
@@ -93,22 +93,19 @@ const RecentTransactions = 10
 // (also an unknown, expired or used short code or QR payload).
 var ErrCustomerNotFound = errors.New("no customer matches this credential")
 
-// Caller is who identifies: the merchant whose customers are searched and
-// the terminal that guesses count against.
-type Caller struct {
-	MerchantID string
-	// Terminal names the rate-limit subject: the terminal of a terminal
-	// JWT, else the API key (a key holder could otherwise pick a new
-	// terminal_id per guess).
-	Terminal string
-}
+// Caller is who identifies: the merchant whose customers are searched, and
+// who guesses are counted against (the terminal, the key, the merchant).
+type Caller = ratelimit.Subject
 
-// CallerOf names the caller of an authenticated request.
-func CallerOf(p auth.Principal) Caller {
-	if p.TerminalID != "" { // terminal ids are chosen per integration
-		return Caller{MerchantID: p.MerchantID, Terminal: "terminal:" + p.IntegrationID + ":" + p.TerminalID}
+// CallerOf names the caller of an authenticated request: the terminal of a
+// terminal token, else the context.terminal_id an API-key caller sent
+// (contextTerminal, "" when none).
+func CallerOf(p auth.Principal, contextTerminal string) Caller {
+	terminal := p.TerminalID
+	if terminal == "" {
+		terminal = contextTerminal
 	}
-	return Caller{MerchantID: p.MerchantID, Terminal: "key:" + p.KeyID}
+	return Caller{MerchantID: p.MerchantID, KeyID: p.KeyID, Terminal: terminal}
 }
 
 // Service identifies customers.
@@ -128,23 +125,41 @@ func NewService(pool *pgxpool.Pool, qrs *qr.Service, limiter *ratelimit.Limiter)
 // the wallet shown when the customer has several (a checkout session's);
 // without it, or without a wallet in it, the oldest wallet is shown. A QR
 // payload or short code shows the wallet it was minted for and stays
-// usable. Short-code and QR misses count against the caller's terminal;
-// past the limit every guess is ratelimit.ErrLimited.
+// usable. A short code or payload the service never issued is a guess,
+// counted against the caller (ratelimit); past the limit every attempt is
+// ratelimit.ErrLimited. A used, expired or superseded one is not a guess.
 func (s *Service) Identify(ctx context.Context, caller Caller, cred Credential, currency string) (CustomerContext, error) {
-	if cred.Type.guessable() {
-		if err := s.limiter.Check(ctx, ratelimit.CredentialGuesses, caller.MerchantID, caller.Terminal); err != nil {
-			return CustomerContext{}, err
-		}
+	resolve := func(ctx context.Context) (CustomerContext, error) {
+		return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (CustomerContext, error) {
+			return s.resolve(ctx, q, caller.MerchantID, cred, currency)
+		})
 	}
-	cc, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (CustomerContext, error) {
-		return s.resolve(ctx, q, caller.MerchantID, cred, currency)
-	})
-	if errors.Is(err, ErrCustomerNotFound) && cred.Type.guessable() {
-		if herr := s.limiter.Hit(ctx, ratelimit.CredentialGuesses, caller.MerchantID, caller.Terminal); herr != nil {
-			return CustomerContext{}, herr
-		}
+	if !cred.Type.guessable() {
+		return resolve(ctx)
 	}
+	var cc CustomerContext
+	err := s.limiter.Guard(ctx, caller, func(ctx context.Context) error {
+		var err error
+		cc, err = resolve(ctx)
+		return err
+	}, isGuess)
 	return cc, err
+}
+
+// unmatchedCode is a short code or QR payload that matches no live token;
+// Reason is qr's (unknown, used, expired, superseded).
+type unmatchedCode struct{ Reason string }
+
+func (e *unmatchedCode) Error() string { return ErrCustomerNotFound.Error() }
+
+// Is makes errors.Is(err, ErrCustomerNotFound) hold.
+func (e *unmatchedCode) Is(target error) bool { return target == ErrCustomerNotFound }
+
+// isGuess says whether an identify attempt tried a code the service never
+// issued.
+func isGuess(err error) bool {
+	var u *unmatchedCode
+	return errors.As(err, &u) && u.Reason == qr.ReasonUnknown
 }
 
 // Lookup is Identify for the cashier panel: nobody found is a result, and a
@@ -179,11 +194,15 @@ func (s *Service) resolve(ctx context.Context, q *db.Queries, merchantID string,
 		c, err = customers.GetByProviderCustomerID(ctx, q, merchantID, cred.Value)
 	case ShortCode, QR:
 		if cred.Type == ShortCode && !qr.IsShortCode(cred.Value) {
-			return CustomerContext{}, ErrCustomerNotFound
+			return CustomerContext{}, &unmatchedCode{Reason: qr.ReasonUnknown}
 		}
 		var walletID string
 		if walletID, err = s.qr.Peek(ctx, merchantID, cred.Value); err != nil {
-			return CustomerContext{}, notFound(err, qr.ErrCredentialInvalid)
+			var invalid *qr.InvalidError
+			if errors.As(err, &invalid) {
+				return CustomerContext{}, &unmatchedCode{Reason: invalid.Reason}
+			}
+			return CustomerContext{}, err
 		}
 		if w, err = grants.CurrentWallet(ctx, q, merchantID, walletID, s.now()); err != nil {
 			return CustomerContext{}, err

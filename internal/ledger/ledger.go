@@ -35,6 +35,7 @@ type Type string
 const (
 	TypeTopup                Type = "topup"
 	TypeSkuTopup             Type = "sku_topup"
+	TypePayment              Type = "payment"
 	TypePaymentAuthorization Type = "payment_authorization"
 	TypePaymentCapture       Type = "payment_capture"
 	TypePaymentRelease       Type = "payment_release"
@@ -47,7 +48,7 @@ const (
 
 // Types lists every transaction type.
 func Types() []Type {
-	return []Type{TypeTopup, TypeSkuTopup, TypePaymentAuthorization, TypePaymentCapture, TypePaymentRelease,
+	return []Type{TypeTopup, TypeSkuTopup, TypePayment, TypePaymentAuthorization, TypePaymentCapture, TypePaymentRelease,
 		TypePaymentExpiry, TypePromoGrant, TypePromoRelease, TypePromoExpiry, TypePromoClawback}
 }
 

@@ -83,8 +83,9 @@ func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter, outbox *sms.Outb
 //
 // A QR payload or short code is used in the same transaction as the debit.
 // An OTP credential with a phone starts a challenge and answers
-// *OTPRequiredError; with a challenge id and code it pays. Failed QR and
-// OTP attempts count against the caller's terminal (ratelimit).
+// *OTPRequiredError; with a challenge id and code it pays. Guesses (see
+// isGuess) count against the caller's terminal, key and merchant
+// (ratelimit), which also serializes the attempts of one terminal.
 func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
 	if err := wallets.CheckCurrency(r.Currency, "/data/currency"); err != nil {
 		return Payment{}, err
@@ -98,37 +99,40 @@ func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
 	if r.Credential.Type == CredentialOTP && r.Credential.Phone != "" {
 		return Payment{}, s.startChallenge(ctx, r)
 	}
-	caller := identity.CallerOf(r.Caller)
-	if err := s.limiter.Check(ctx, ratelimit.CredentialGuesses, caller.MerchantID, caller.Terminal); err != nil {
-		return Payment{}, err
-	}
-	var challengeWallet string
-	if r.Credential.Type == CredentialOTP {
-		w, err := s.verifyChallenge(ctx, r.Caller.MerchantID, r.Credential)
-		if err != nil {
-			return Payment{}, s.countMiss(ctx, caller, err)
+	var p Payment
+	err := s.limiter.Guard(ctx, identity.CallerOf(r.Caller, r.Context.TerminalID), func(ctx context.Context) error {
+		var challengeWallet string
+		if r.Credential.Type == CredentialOTP {
+			w, err := s.verifyChallenge(ctx, r.Caller.MerchantID, r.Credential)
+			if err != nil {
+				return err
+			}
+			challengeWallet = w
 		}
-		challengeWallet = w
-	}
-	p, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
-		return s.authorize(ctx, q, r, challengeWallet)
-	})
-	if errors.Is(err, qr.ErrCredentialInvalid) {
-		return Payment{}, s.countMiss(ctx, caller, err)
-	}
+		var err error
+		p, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
+			return s.authorize(ctx, q, r, challengeWallet)
+		})
+		return err
+	}, isGuess)
 	return p, err
 }
 
-// countMiss counts a failed credential attempt (in a step of its own that
-// persists) and returns the attempt's error.
-func (s *Service) countMiss(ctx context.Context, caller identity.Caller, miss error) error {
-	if errors.Is(miss, qr.ErrCredentialInvalid) || errors.Is(miss, ErrCredentialInvalid) ||
-		errors.Is(miss, ErrOTPInvalid) || errors.Is(miss, ErrOTPAttemptsExhausted) {
-		if err := s.limiter.Hit(ctx, ratelimit.CredentialGuesses, caller.MerchantID, caller.Terminal); err != nil {
-			return err
-		}
+// isGuess says whether a failed payment attempt tried a credential the
+// service never issued: an unknown QR payload or short code, an unknown
+// challenge, a wrong one-time code. A used, expired or superseded one is
+// not a guess.
+func isGuess(err error) bool {
+	var qrErr *qr.InvalidError
+	var credErr *CredentialInvalidError
+	var wrong *wrongCode
+	switch {
+	case errors.As(err, &qrErr):
+		return qrErr.Reason == qr.ReasonUnknown
+	case errors.As(err, &credErr):
+		return credErr.Reason == ReasonChallengeUnknown
 	}
-	return miss
+	return errors.Is(err, ErrOTPInvalid) || errors.As(err, &wrong)
 }
 
 // authorize runs in the payment's transaction: it locks the checkout
@@ -197,15 +201,17 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, chall
 	if _, err := grants.Spend(ctx, q, w, allocations, txnID); err != nil {
 		return Payment{}, err
 	}
-	txn, err := ledger.Post(ctx, q, p.movement(txnID, ledger.TypePaymentAuthorization, amount, authorizationEntries(p)))
-	if err != nil {
-		return Payment{}, err
-	}
+	// Automatic capture books ONE movement straight from the wallet to the
+	// merchant (type payment); manual capture books the authorization into
+	// the payment's hold, to be captured or released later.
+	txnType, entries := ledger.TypePaymentAuthorization, authorizationEntries(p)
 	if r.CaptureMode == CaptureAutomatic {
 		p.Status, p.PromoCaptured, p.ActualCaptured = StatusCaptured, promo, actual
-		if txn, err = ledger.Post(ctx, q, p.movement("", ledger.TypePaymentCapture, amount, captureEntries(p, promo, actual))); err != nil {
-			return Payment{}, err
-		}
+		txnType, entries = ledger.TypePayment, paymentEntries(p)
+	}
+	txn, err := ledger.Post(ctx, q, p.movement(txnID, txnType, amount, entries))
+	if err != nil {
+		return Payment{}, err
 	}
 	p.BalanceAfter = txn.BalanceAfter
 	if p, err = insert(ctx, q, p); err != nil {
@@ -241,6 +247,23 @@ func authorizationEntries(p Payment) []ledger.Entry {
 		es = append(es,
 			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: -p.ActualApplied},
 			ledger.Entry{Account: ledger.HoldActual(p.ID), Amount: p.ActualApplied})
+	}
+	return es
+}
+
+// paymentEntries move promo and actual money, each within its class,
+// straight from the wallet to the merchant: an automatic capture.
+func paymentEntries(p Payment) []ledger.Entry {
+	var es []ledger.Entry
+	if p.PromoApplied > 0 {
+		es = append(es,
+			ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: -p.PromoApplied},
+			ledger.Entry{Account: ledger.PromoRedeemed(p.MerchantID), Amount: p.PromoApplied})
+	}
+	if p.ActualApplied > 0 {
+		es = append(es,
+			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: -p.ActualApplied},
+			ledger.Entry{Account: ledger.Revenue(p.MerchantID), Amount: p.ActualApplied})
 	}
 	return es
 }

@@ -119,12 +119,18 @@ func (s *Service) verifyChallenge(ctx context.Context, merchantID string, c Cred
 	case err != nil:
 		return "", err
 	case wrong != nil && wrong.AttemptsRemaining == 0:
-		return "", ErrOTPAttemptsExhausted
+		return "", &wrongCode{ErrOTPAttemptsExhausted}
 	case wrong != nil:
 		return "", wrong
 	}
 	return walletID, nil
 }
+
+// wrongCode marks the wrong one-time code that used up a challenge's last
+// attempt: it answers otp_attempts_exhausted, and it is a guess.
+type wrongCode struct{ error }
+
+func (w *wrongCode) Unwrap() error { return w.error }
 
 // useChallenge spends a verified challenge for a payment, once, in the
 // payment's transaction.

@@ -51,10 +51,14 @@ type Minted struct {
 }
 
 // Reasons a QR credential is unusable (credential_invalid details.reason).
+// Only unknown is a credential the service never issued (a guess); the
+// others are everyday events at a counter: a code scanned twice, shown too
+// late, or replaced by a newer mint of the same wallet.
 const (
-	ReasonUnknown = "unknown"
-	ReasonExpired = "expired"
-	ReasonUsed    = "used"
+	ReasonUnknown    = "unknown"
+	ReasonExpired    = "expired"
+	ReasonUsed       = "used"
+	ReasonSuperseded = "superseded"
 )
 
 // ErrCredentialInvalid is the sentinel of InvalidError.
@@ -70,7 +74,9 @@ func (e *InvalidError) Error() string {
 	case ReasonUsed:
 		return "the QR code or short code was already used"
 	case ReasonExpired:
-		return "the QR code or short code has expired or was replaced by a newer one"
+		return "the QR code or short code has expired"
+	case ReasonSuperseded:
+		return "the QR code or short code was replaced by a newer one minted for the same wallet; scan the newest"
 	}
 	return "the QR code or short code is not known"
 }

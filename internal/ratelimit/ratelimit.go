@@ -1,7 +1,23 @@
-// Package ratelimit counts attempts per merchant and subject (a terminal) in
-// fixed windows kept in PostgreSQL, so every replica sees the same counts.
-// It guards the credentials an attacker could guess: short codes and QR
-// payloads (identify, lookup, payments) and one-time codes.
+// Package ratelimit limits guesses at the short secrets an attacker could
+// enumerate (QR payloads, short codes, one-time codes) in token buckets kept
+// in PostgreSQL, so every replica sees the same counts.
+//
+// Only guesses count: a credential the service never issued (an unknown
+// payload or code, a wrong one-time code). A code the service did issue and
+// that is used, expired or superseded by a newer mint is an everyday event at
+// a counter and counts nothing. A good attempt writes nothing.
+//
+// Guesses are counted three times: per terminal (the subject that is locked,
+// so that check and count are one atomic step however many guesses of one
+// terminal arrive at once), per API key (a ceiling several times the
+// terminal's, so inventing a terminal id per guess gains little) and per
+// merchant. Each bucket is a GCRA token bucket: it refills continuously, so
+// nobody is reset, or locked out, at the turn of a minute.
+//
+// API for other packages:
+//   - Limiter.Guard(ctx, subject, evaluate, isGuess) runs one attempt behind
+//     the gate and counts it when isGuess says it was a guess.
+//   - Subject names who is counted; Limits are the settings.
 package ratelimit
 
 import (
@@ -17,28 +33,61 @@ import (
 	"github.com/feddi/partner-api/internal/platform/dbx"
 )
 
-// Limit allows Max hits per Window in one Bucket.
-type Limit struct {
-	Bucket string
+// Rate allows Max events per Window, refilled continuously.
+type Rate struct {
 	Max    int
 	Window time.Duration
 }
 
-// CredentialGuesses limits failed short-code, QR and one-time-code attempts
-// per terminal: 10 misses per minute, as the document says.
-var CredentialGuesses = Limit{Bucket: "credential_guess", Max: 10, Window: time.Minute}
+// interval is the time one event takes to drain from the bucket.
+func (r Rate) interval() time.Duration { return r.Window / time.Duration(r.Max) }
+
+// Valid says whether the rate can be enforced.
+func (r Rate) Valid() bool { return r.Max >= 1 && r.Window >= time.Second }
+
+// String writes the rate as the settings read it: "10/1m0s".
+func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Max, r.Window) }
+
+// Limits are the guess limits: per terminal, and the ceilings per API key
+// and per merchant.
+type Limits struct {
+	PerTerminal Rate
+	PerKey      Rate
+	PerMerchant Rate
+}
+
+// Subject is who a guess is counted against.
+type Subject struct {
+	MerchantID string
+	// KeyID is the API key of the credential (the key behind a terminal
+	// token too).
+	KeyID string
+	// Terminal names the terminal: that of a terminal token, or the
+	// context.terminal_id an API-key caller sent; "" when neither is known,
+	// and then the key is the terminal.
+	Terminal string
+}
+
+// terminal is the terminal bucket's subject. A terminal id is chosen by
+// the integration, so it is scoped to the key that vouches for it.
+func (s Subject) terminal() string {
+	if s.Terminal == "" {
+		return "key:" + s.KeyID
+	}
+	return "key:" + s.KeyID + ":terminal:" + s.Terminal
+}
 
 // ErrLimited is the sentinel of Exceeded, for errors.Is.
 var ErrLimited = errors.New("rate limited")
 
-// Exceeded says a subject used up its window; RetryAfter says when the next
-// window starts.
+// Exceeded says a bucket is full; RetryAfter says when the next attempt
+// may go through.
 type Exceeded struct {
 	RetryAfter time.Duration
 }
 
 func (e *Exceeded) Error() string {
-	return "too many failed credential attempts from this terminal; retry later"
+	return "too many wrong credentials from this terminal or API key; retry later"
 }
 
 // Unwrap returns ErrLimited.
@@ -54,42 +103,86 @@ func (e *Exceeded) Details() map[string]any {
 	return map[string]any{"retry_after_seconds": e.RetryAfterSeconds()}
 }
 
-// Limiter checks and counts hits.
+// Limiter checks and counts guesses.
 type Limiter struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	limits Limits
+	now    func() time.Time
 }
 
-// New returns a limiter over the database.
-func New(pool *pgxpool.Pool) *Limiter { return &Limiter{pool: pool} }
+// New returns a limiter over the database; now is the clock.
+func New(pool *pgxpool.Pool, limits Limits, now func() time.Time) *Limiter {
+	return &Limiter{pool: pool, limits: limits, now: now}
+}
 
-// Check fails with *Exceeded when the subject has no hit left in the
-// current window. It counts nothing.
-func (l *Limiter) Check(ctx context.Context, limit Limit, merchantID, subject string) error {
-	row, err := dbx.Q(ctx, l.pool).RateLimitGet(ctx, db.RateLimitGetParams{
-		WindowSeconds: limit.windowSeconds(), MerchantID: merchantID, Bucket: limit.Bucket, Subject: subject,
-	})
-	switch err = dbx.Interpret(err); {
-	case errors.Is(err, dbx.ErrNotFound):
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading rate limit %s: %w", limit.Bucket, err)
-	case int(row.Hits) >= limit.Max:
-		return &Exceeded{RetryAfter: time.Duration(row.RetryAfterSeconds) * time.Second}
+// Limits returns the limits in force.
+func (l *Limiter) Limits() Limits { return l.limits }
+
+// The buckets of a guess.
+const (
+	bucketTerminal = "guess:terminal"
+	bucketKey      = "guess:key"
+	bucketMerchant = "guess:merchant"
+)
+
+type buckets struct {
+	names, subjects []string
+	windows, steps  []float64
+}
+
+func (l *Limiter) bucketsOf(s Subject) buckets {
+	var b buckets
+	add := func(name, subject string, r Rate) {
+		b.names = append(b.names, name)
+		b.subjects = append(b.subjects, subject)
+		b.windows = append(b.windows, r.Window.Seconds())
+		b.steps = append(b.steps, r.interval().Seconds())
 	}
-	return nil
+	add(bucketTerminal, s.terminal(), l.limits.PerTerminal)
+	add(bucketKey, "key:"+s.KeyID, l.limits.PerKey)
+	add(bucketMerchant, "merchant", l.limits.PerMerchant)
+	return b
 }
 
-// Hit counts one attempt. It runs as a step of its own that persists even
-// when the request then fails (a miss is counted, then reported).
-func (l *Limiter) Hit(ctx context.Context, limit Limit, merchantID, subject string) error {
-	return dbx.InTx(ctx, l.pool, func(ctx context.Context, q *db.Queries) error {
+// Guard runs one attempt at a guessable credential behind the subject's
+// gate: it waits for the terminal's earlier guesses to commit, refuses with
+// *Exceeded when a bucket is full (evaluate does not run), runs evaluate,
+// and counts the attempt when isGuess(its error) holds. It returns
+// evaluate's error.
+//
+// Guard runs in the request's transaction itself (dbx.InRequestTx): the
+// gate's lock and the count must last until the request's outcome commits,
+// so they cannot sit in a savepoint that a failed attempt rolls back.
+// evaluate runs its own writes in a savepoint (dbx.InTx), as usual.
+func (l *Limiter) Guard(ctx context.Context, s Subject, evaluate func(ctx context.Context) error, isGuess func(error) bool) error {
+	b := l.bucketsOf(s)
+	var outcome error
+	err := dbx.InRequestTx(ctx, l.pool, func(ctx context.Context, q *db.Queries) error {
+		now := l.now()
+		wait, err := q.RateLimitGate(ctx, db.RateLimitGateParams{
+			MerchantID: s.MerchantID, LockSubject: s.terminal(), Buckets: b.names, Subjects: b.subjects,
+			WindowSeconds: b.windows, IntervalSeconds: b.steps, Now: now,
+		})
+		if err != nil {
+			return fmt.Errorf("reading guess limits: %w", err)
+		}
+		if wait > 0 {
+			outcome = &Exceeded{RetryAfter: time.Duration(wait * float64(time.Second))}
+			return nil
+		}
+		outcome = evaluate(ctx)
+		if outcome == nil || !isGuess(outcome) {
+			return nil
+		}
 		if err := q.RateLimitHit(ctx, db.RateLimitHitParams{
-			MerchantID: merchantID, Bucket: limit.Bucket, Subject: subject, WindowSeconds: limit.windowSeconds(),
+			MerchantID: s.MerchantID, Buckets: b.names, Subjects: b.subjects, IntervalSeconds: b.steps, Now: now,
 		}); err != nil {
-			return fmt.Errorf("counting rate limit %s: %w", limit.Bucket, err)
+			return fmt.Errorf("counting a guess: %w", err)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return outcome
 }
-
-func (l Limit) windowSeconds() int32 { return int32(l.Window / time.Second) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -31,6 +32,17 @@ type Config struct {
 	JWTAudience          string
 	SMSSender            string
 	SMSWebhookURL        string
+	// Guess limits (FEDDI_GUESS_LIMIT_*): wrong credentials per terminal,
+	// and the ceilings per API key and per merchant.
+	GuessLimitPerTerminal Rate
+	GuessLimitPerKey      Rate
+	GuessLimitPerMerchant Rate
+}
+
+// Rate is Max events per Window, written "10/1m" in the environment.
+type Rate struct {
+	Max    int
+	Window time.Duration
 }
 
 // Defaults is the configuration when no variable is set.
@@ -44,6 +56,13 @@ func Defaults() Config {
 		JWTIssuer:            "feddi-partner-api",
 		JWTAudience:          "feddi-pos",
 		SMSSender:            "log",
+		// Defaults documented in README.md and in the document's
+		// Conventions (rate limits): a busy till makes a few wrong scans
+		// a minute at most; an attacker inventing terminal ids meets the
+		// key's ceiling.
+		GuessLimitPerTerminal: Rate{Max: 10, Window: time.Minute},
+		GuessLimitPerKey:      Rate{Max: 50, Window: time.Minute},
+		GuessLimitPerMerchant: Rate{Max: 1000, Window: time.Minute},
 	}
 }
 
@@ -66,6 +85,19 @@ func Load() (Config, error) {
 	}
 	if c.ShutdownTimeout, err = duration("FEDDI_SHUTDOWN_TIMEOUT", d.ShutdownTimeout); err != nil {
 		return c, err
+	}
+	for _, r := range []struct {
+		name string
+		dst  *Rate
+		def  Rate
+	}{
+		{"FEDDI_GUESS_LIMIT_PER_TERMINAL", &c.GuessLimitPerTerminal, d.GuessLimitPerTerminal},
+		{"FEDDI_GUESS_LIMIT_PER_KEY", &c.GuessLimitPerKey, d.GuessLimitPerKey},
+		{"FEDDI_GUESS_LIMIT_PER_MERCHANT", &c.GuessLimitPerMerchant, d.GuessLimitPerMerchant},
+	} {
+		if *r.dst, err = rate(r.name, r.def); err != nil {
+			return c, err
+		}
 	}
 	if c.ValidateResponses, err = boolean("FEDDI_VALIDATE_RESPONSES", false); err != nil {
 		return c, err
@@ -101,6 +133,22 @@ func duration(name string, def time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be a positive duration such as 24h, got %q", name, v)
 	}
 	return d, nil
+}
+
+// rate reads "MAX/WINDOW", e.g. "10/1m": at least 1 event per at least a
+// second.
+func rate(name string, def Rate) (Rate, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	maxText, windowText, ok := strings.Cut(v, "/")
+	n, nErr := strconv.Atoi(maxText)
+	w, wErr := time.ParseDuration(windowText)
+	if !ok || nErr != nil || wErr != nil || n < 1 || w < time.Second {
+		return Rate{}, fmt.Errorf("%s must be MAX/WINDOW such as 10/1m (at least 1 per second or longer), got %q", name, v)
+	}
+	return Rate{Max: n, Window: w}, nil
 }
 
 func boolean(name string, def bool) (bool, error) {

@@ -71,6 +71,21 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, 
 	})
 }
 
+// InRequestTx runs fn in the request's transaction itself when there is one
+// (not in a savepoint), otherwise in a transaction of its own. It is for
+// steps that must last until the request's outcome commits even when the
+// request then reports an error: an attempt counter, a transaction-scoped
+// lock (rolling a savepoint back releases the locks taken in it). fn must
+// return an error only when the whole request is to fail with it; it
+// reports a business outcome some other way and runs its own fallible
+// writes through InTx.
+func InRequestTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) error) error {
+	if outer, ok := Ambient(ctx); ok {
+		return fn(ctx, db.New(outer))
+	}
+	return InTx(ctx, pool, fn)
+}
+
 // InTxValue is InTx for work that returns a value.
 func InTxValue[T any](ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) (T, error)) (T, error) {
 	var out T

@@ -1,0 +1,71 @@
+-- +goose Up
+-- The till at rush hour (docs/money.md, docs/idempotency-and-errors.md):
+--
+-- 1. An automatically captured payment is ONE ledger transaction of type
+--    'payment', straight from the wallet to the merchant, instead of an
+--    authorization into a hold and its capture out of it: half the rows,
+--    half the WAL. Manual capture keeps the hold.
+-- 2. Guess limits become a GCRA token bucket per (merchant, bucket,
+--    subject): tat is the "theoretical arrival time" of the bucket. Each
+--    guess pushes it by the limit's interval (window / max); a guess is
+--    refused while tat lies more than window - interval in the future. It
+--    refills continuously, so nobody is reset (or locked out) at the turn
+--    of a minute. Rate-limit state is ephemeral: the old fixed-window rows
+--    are dropped.
+
+ALTER TABLE ledger_transactions DROP CONSTRAINT ledger_transactions_type_check;
+ALTER TABLE ledger_transactions ADD CONSTRAINT ledger_transactions_type_check CHECK (type IN (
+    'topup', 'sku_topup', 'payment', 'payment_authorization', 'payment_capture', 'payment_release',
+    'payment_expiry', 'promo_grant', 'promo_release', 'promo_expiry', 'promo_clawback'));
+
+DROP TABLE rate_limits;
+CREATE TABLE rate_limits (
+    merchant_id text        NOT NULL REFERENCES merchants (id),
+    bucket      text        NOT NULL CHECK (char_length(bucket) BETWEEN 1 AND 64),
+    subject     text        NOT NULL CHECK (char_length(subject) BETWEEN 1 AND 400),
+    tat         timestamptz NOT NULL,
+    PRIMARY KEY (merchant_id, bucket, subject)
+);
+
+-- +goose StatementBegin
+-- rate_limit_gate serializes the guesses of one subject (a terminal) and
+-- then says how long the caller must wait, in seconds (<= 0: go ahead).
+-- The lock is transaction-scoped: a second guess of the same terminal waits
+-- until the first one's transaction, with its miss counted, commits. Each
+-- statement of a VOLATILE PL/pgSQL function reads a fresh snapshot, so the
+-- read after the lock sees the counts the lock holder committed: check and
+-- count are one atomic step per terminal, however many guesses arrive at
+-- once. The wider buckets (key, merchant) are read, not locked.
+CREATE FUNCTION rate_limit_gate(
+    p_merchant_id text, p_lock_subject text, p_buckets text[], p_subjects text[],
+    p_window_seconds float8[], p_interval_seconds float8[], p_now timestamptz
+) RETURNS float8
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    wait float8;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('rate_limit:' || p_merchant_id || ':' || p_lock_subject, 0));
+    SELECT max(extract(epoch FROM r.tat - p_now) - (l.window_seconds - l.interval_seconds))
+    INTO wait
+    FROM unnest(p_buckets, p_subjects, p_window_seconds, p_interval_seconds) AS l(bucket, subject, window_seconds, interval_seconds)
+    JOIN rate_limits r ON r.merchant_id = p_merchant_id AND r.bucket = l.bucket AND r.subject = l.subject;
+    RETURN coalesce(wait, -1);
+END;
+$$;
+-- +goose StatementEnd
+
+-- +goose Down
+DROP FUNCTION rate_limit_gate(text, text, text[], text[], float8[], float8[], timestamptz);
+DROP TABLE rate_limits;
+CREATE TABLE rate_limits (
+    merchant_id  text        NOT NULL REFERENCES merchants (id),
+    bucket       text        NOT NULL CHECK (char_length(bucket) BETWEEN 1 AND 64),
+    subject      text        NOT NULL CHECK (char_length(subject) BETWEEN 1 AND 200),
+    window_start timestamptz NOT NULL,
+    hits         integer     NOT NULL CHECK (hits >= 0),
+    PRIMARY KEY (merchant_id, bucket, subject)
+);
+ALTER TABLE ledger_transactions DROP CONSTRAINT ledger_transactions_type_check;
+ALTER TABLE ledger_transactions ADD CONSTRAINT ledger_transactions_type_check CHECK (type IN (
+    'topup', 'sku_topup', 'payment_authorization', 'payment_capture', 'payment_release',
+    'payment_expiry', 'promo_grant', 'promo_release', 'promo_expiry', 'promo_clawback'));

@@ -1,0 +1,151 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/feddi/partner-api/gen/client"
+	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/config"
+)
+
+// The till at rush hour: many tills pay through ONE API key, each naming
+// itself in context.terminal_id, while the customers' wallet app (its own
+// key, qr:mint) mints the codes. Guess limits must catch a guesser and
+// nobody else.
+
+// till pays with the till key as one terminal.
+type till struct {
+	e    *payEnv
+	key  client.RequestEditorFn
+	name string
+}
+
+func (tl till) pay(value string, amount int64) *client.CreatePaymentResult {
+	tl.e.t.Helper()
+	res, err := tl.e.C.CreatePaymentWithResponse(tl.e.Ctx, &client.CreatePaymentParams{IdempotencyKey: moneytest.NewIdemKey()},
+		client.CreatePaymentRequest{
+			Meta:    moneytest.Meta(),
+			Context: &client.RequestContext{TerminalId: &tl.name},
+			Data:    eur(amount, qrCredential(value)),
+		}, tl.key)
+	require.NoError(tl.e.t, err)
+	return res
+}
+
+// outcome names a payment's answer: "ok", the error code, and for
+// credential_invalid its reason.
+func outcome(t *testing.T, res *client.CreatePaymentResult) string {
+	t.Helper()
+	if res.StatusCode() == http.StatusOK {
+		return "ok"
+	}
+	e := moneytest.APIError(t, res.Body)
+	if e.Code == client.ErrorCodeCredentialInvalid {
+		return fmt.Sprintf("%s/%v", e.Code, (*e.Details)["reason"])
+	}
+	return string(e.Code)
+}
+
+func TestRushHour(t *testing.T) {
+	t.Parallel()
+	// A terminal's bucket refills one guess every 6 minutes here, so a slow
+	// run cannot earn the guesser an extra guess.
+	e := &payEnv{Env: moneytest.Start(t, func(c *config.Config) {
+		c.GuessLimitPerTerminal = config.Rate{Max: 10, Window: time.Hour}
+	}), t: t}
+	tillKey := e.keyWith(client.ScopePaymentsWrite, client.ScopePaymentsRead)
+	appKey := e.keyWith(client.ScopeQrMint)
+	mint := func(walletID string) client.MintedQr {
+		res := e.mintAs(walletID, appKey)
+		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+		return res.JSON200.Data
+	}
+
+	t.Run("ThirtyTillsKeepPayingWhileOneGuesses", func(t *testing.T) {
+		const tills, payments = 30, 4
+		wallets := make([]string, tills)
+		for i := range wallets {
+			wallets[i] = e.wallet(10_000).ID
+		}
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range tills {
+			wg.Go(func() {
+				tl := till{e: e, key: tillKey, name: fmt.Sprintf("till-%02d", i)}
+				for range payments {
+					got := outcome(t, tl.pay(mint(wallets[i]).ShortCode, 100))
+					mu.Lock()
+					seen[got]++
+					mu.Unlock()
+				}
+			})
+		}
+		guesses := map[string]int{}
+		wg.Go(func() {
+			guesser := till{e: e, key: tillKey, name: "till-31"}
+			for i := range 100 {
+				got := outcome(t, guesser.pay(fmt.Sprintf("%08d", 90_000_000+i), 100))
+				mu.Lock()
+				guesses[got]++
+				mu.Unlock()
+			}
+		})
+		wg.Wait()
+		require.Equal(t, map[string]int{"ok": tills * payments}, seen, "every honest till paid every time")
+		require.Equal(t, map[string]int{"credential_invalid/unknown": 10, "rate_limited": 90}, guesses,
+			"the guesser is stopped after its terminal's 10 guesses")
+		moneytest.CheckLedger(t, e.S.Pool)
+	})
+
+	t.Run("MintCollisionsAreSupersededNeverRateLimited", func(t *testing.T) {
+		const workers, rounds = 32, 6
+		wallets := make([]string, 100)
+		for i := range wallets {
+			wallets[i] = e.wallet(100_000).ID
+		}
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				tl := till{e: e, key: tillKey, name: fmt.Sprintf("lane-%02d", w)}
+				for range rounds {
+					code := mint(wallets[rand.IntN(len(wallets))]).ShortCode
+					got := outcome(t, tl.pay(code, 100))
+					mu.Lock()
+					seen[got]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, workers*rounds, seen["ok"]+seen["credential_invalid/superseded"], "outcomes: %v", seen)
+		require.Positive(t, seen["ok"])
+		moneytest.CheckLedger(t, e.S.Pool)
+	})
+
+	t.Run("UsedAndExpiredCodesAreNotGuesses", func(t *testing.T) {
+		w := e.wallet(100_000).ID
+		tl := till{e: e, key: tillKey, name: "till-double-scan"}
+		code := mint(w).ShortCode
+		require.Equal(t, "ok", outcome(t, tl.pay(code, 100)))
+		for range 30 { // a till scanning the same code again and again
+			require.Equal(t, "credential_invalid/used", outcome(t, tl.pay(code, 100)))
+		}
+		late := mint(w)
+		e.exec(`UPDATE qr_tokens SET qr_expires_at = now() - interval '1 second', short_code_expires_at = now() - interval '1 second'
+			WHERE wallet_id = $1 AND retired_at IS NULL`, w)
+		for range 30 { // a customer showing a code too late
+			require.Equal(t, "credential_invalid/expired", outcome(t, tl.pay(late.ShortCode, 100)))
+		}
+		require.Equal(t, "ok", outcome(t, tl.pay(mint(w).QrPayload, 100)), "the till was never limited")
+	})
+}
