@@ -1,11 +1,10 @@
--- name: IdempotencyKeyLock :one
--- Takes the transaction-scoped lock of one key; false when another request
--- holding the same key is still running.
-SELECT pg_try_advisory_xact_lock(hashtextextended(@integration_id::text || ':' || @key::text, 0))::boolean AS locked;
-
--- name: IdempotencyKeyGet :one
-SELECT * FROM idempotency_keys
-WHERE integration_id = @integration_id AND key = @key AND expires_at > now();
+-- name: IdempotencyKeyClaim :one
+-- Locks one key for this transaction and reads its stored result
+-- (idempotency_claim, 00006): locked is false when another request holding
+-- the key still runs; status_code is 0 when nothing is stored.
+SELECT c.locked::boolean AS locked, c.fingerprint::bytea AS fingerprint,
+       c.status_code::integer AS status_code, c.response_body::bytea AS response_body
+FROM idempotency_claim(sqlc.arg(integration_id)::text, sqlc.arg(key)::text) AS c;
 
 -- name: IdempotencyKeyInsert :exec
 INSERT INTO idempotency_keys (integration_id, key, operation_id, fingerprint, status_code, response_body, expires_at)

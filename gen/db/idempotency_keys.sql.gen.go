@@ -9,6 +9,39 @@ import (
 	"context"
 )
 
+const idempotencyKeyClaim = `-- name: IdempotencyKeyClaim :one
+SELECT c.locked::boolean AS locked, c.fingerprint::bytea AS fingerprint,
+       c.status_code::integer AS status_code, c.response_body::bytea AS response_body
+FROM idempotency_claim($1::text, $2::text) AS c
+`
+
+type IdempotencyKeyClaimParams struct {
+	IntegrationID string
+	Key           string
+}
+
+type IdempotencyKeyClaimRow struct {
+	Locked       bool
+	Fingerprint  []byte
+	StatusCode   int32
+	ResponseBody []byte
+}
+
+// Locks one key for this transaction and reads its stored result
+// (idempotency_claim, 00006): locked is false when another request holding
+// the key still runs; status_code is 0 when nothing is stored.
+func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyClaimParams) (IdempotencyKeyClaimRow, error) {
+	row := q.db.QueryRow(ctx, idempotencyKeyClaim, arg.IntegrationID, arg.Key)
+	var i IdempotencyKeyClaimRow
+	err := row.Scan(
+		&i.Locked,
+		&i.Fingerprint,
+		&i.StatusCode,
+		&i.ResponseBody,
+	)
+	return i, err
+}
+
 const idempotencyKeyDeleteExpired = `-- name: IdempotencyKeyDeleteExpired :execrows
 DELETE FROM idempotency_keys
 WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT $1)
@@ -20,32 +53,6 @@ func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, batchSize int
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const idempotencyKeyGet = `-- name: IdempotencyKeyGet :one
-SELECT integration_id, key, operation_id, fingerprint, status_code, response_body, created_at, expires_at FROM idempotency_keys
-WHERE integration_id = $1 AND key = $2 AND expires_at > now()
-`
-
-type IdempotencyKeyGetParams struct {
-	IntegrationID string
-	Key           string
-}
-
-func (q *Queries) IdempotencyKeyGet(ctx context.Context, arg IdempotencyKeyGetParams) (IdempotencyKey, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyGet, arg.IntegrationID, arg.Key)
-	var i IdempotencyKey
-	err := row.Scan(
-		&i.IntegrationID,
-		&i.Key,
-		&i.OperationID,
-		&i.Fingerprint,
-		&i.StatusCode,
-		&i.ResponseBody,
-		&i.CreatedAt,
-		&i.ExpiresAt,
-	)
-	return i, err
 }
 
 const idempotencyKeyInsert = `-- name: IdempotencyKeyInsert :exec
@@ -82,22 +89,4 @@ func (q *Queries) IdempotencyKeyInsert(ctx context.Context, arg IdempotencyKeyIn
 		arg.RetentionSeconds,
 	)
 	return err
-}
-
-const idempotencyKeyLock = `-- name: IdempotencyKeyLock :one
-SELECT pg_try_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))::boolean AS locked
-`
-
-type IdempotencyKeyLockParams struct {
-	IntegrationID string
-	Key           string
-}
-
-// Takes the transaction-scoped lock of one key; false when another request
-// holding the same key is still running.
-func (q *Queries) IdempotencyKeyLock(ctx context.Context, arg IdempotencyKeyLockParams) (bool, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyLock, arg.IntegrationID, arg.Key)
-	var locked bool
-	err := row.Scan(&locked)
-	return locked, err
 }

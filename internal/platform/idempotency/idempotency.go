@@ -95,23 +95,17 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 		q := db.New(tx)
 
-		locked, err := q.IdempotencyKeyLock(ctx, db.IdempotencyKeyLockParams{IntegrationID: req.Scope, Key: req.Key})
-		if err != nil {
-			return fmt.Errorf("locking idempotency key: %w", err)
-		}
-		if !locked {
+		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{IntegrationID: req.Scope, Key: req.Key})
+		switch {
+		case err != nil:
+			return fmt.Errorf("claiming idempotency key: %w", err)
+		case !claim.Locked:
 			return ErrInProgress
-		}
-		stored, err := q.IdempotencyKeyGet(ctx, db.IdempotencyKeyGetParams{IntegrationID: req.Scope, Key: req.Key})
-		switch err = dbx.Interpret(err); {
-		case err == nil:
-			if !bytes.Equal(stored.Fingerprint, req.Fingerprint) {
-				return ErrKeyReused
-			}
-			res, replayed = Result{Status: int(stored.StatusCode), Body: stored.ResponseBody}, true
+		case claim.StatusCode != 0 && !bytes.Equal(claim.Fingerprint, req.Fingerprint):
+			return ErrKeyReused
+		case claim.StatusCode != 0:
+			res, replayed = Result{Status: int(claim.StatusCode), Body: claim.ResponseBody}, true
 			return nil
-		case !errors.Is(err, dbx.ErrNotFound):
-			return fmt.Errorf("reading idempotency key: %w", err)
 		}
 
 		res, err = op(dbx.WithAmbient(ctx, tx))
