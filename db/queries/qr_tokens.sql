@@ -18,20 +18,43 @@ VALUES (@merchant_id, @wallet_id, @payload_hash, @short_code_hash,
 RETURNING qr_expires_at, short_code_expires_at;
 
 -- name: QrTokenUseByPayload :one
--- Uses a live QR payload for a payment: the token is retired, so it can
--- never pay twice. No row: unknown, expired or used (QrTokenFindByPayload).
-UPDATE qr_tokens
-SET used_at = now(), retired_at = now(), payment_id = @payment_id
-WHERE merchant_id = @merchant_id AND payload_hash = @payload_hash
-  AND retired_at IS NULL AND qr_expires_at > now()
-RETURNING wallet_id;
+-- Uses a live QR payload for a payment behind the caller's guess gate, in
+-- one statement: rate_limit_gate (00006) takes the terminal's lock and
+-- reads its buckets first (the UPDATE needs its answer before it touches a
+-- row), and only a caller it lets through retires the token, so it can
+-- never pay twice. wait_seconds > 0: refused by the gate. wallet_id '':
+-- unknown, expired, superseded or used (QrTokenFindByPayload says which).
+WITH gate AS MATERIALIZED (
+    SELECT rate_limit_gate(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
+                           sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
+                           sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
+                           sqlc.arg(now)::timestamptz) AS wait_seconds
+), used AS (
+    UPDATE qr_tokens
+    SET used_at = now(), retired_at = now(), payment_id = sqlc.arg(payment_id)::text
+    WHERE merchant_id = sqlc.arg(merchant_id)::text AND payload_hash = sqlc.arg(payload_hash)::bytea
+      AND retired_at IS NULL AND qr_expires_at > now()
+      AND (SELECT wait_seconds FROM gate) <= 0
+    RETURNING wallet_id
+)
+SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id;
 
 -- name: QrTokenUseByShortCode :one
-UPDATE qr_tokens
-SET used_at = now(), retired_at = now(), payment_id = @payment_id
-WHERE merchant_id = @merchant_id AND short_code_hash = @short_code_hash
-  AND retired_at IS NULL AND short_code_expires_at > now()
-RETURNING wallet_id;
+-- QrTokenUseByPayload for a short code.
+WITH gate AS MATERIALIZED (
+    SELECT rate_limit_gate(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
+                           sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
+                           sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
+                           sqlc.arg(now)::timestamptz) AS wait_seconds
+), used AS (
+    UPDATE qr_tokens
+    SET used_at = now(), retired_at = now(), payment_id = sqlc.arg(payment_id)::text
+    WHERE merchant_id = sqlc.arg(merchant_id)::text AND short_code_hash = sqlc.arg(short_code_hash)::bytea
+      AND retired_at IS NULL AND short_code_expires_at > now()
+      AND (SELECT wait_seconds FROM gate) <= 0
+    RETURNING wallet_id
+)
+SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id;
 
 -- name: QrTokenFindByPayload :one
 -- The token behind a QR payload and its state now: live, used, superseded

@@ -151,45 +151,110 @@ func (q *Queries) QrTokenRetire(ctx context.Context, arg QrTokenRetireParams) er
 }
 
 const qrTokenUseByPayload = `-- name: QrTokenUseByPayload :one
-UPDATE qr_tokens
-SET used_at = now(), retired_at = now(), payment_id = $1
-WHERE merchant_id = $2 AND payload_hash = $3
-  AND retired_at IS NULL AND qr_expires_at > now()
-RETURNING wallet_id
+WITH gate AS MATERIALIZED (
+    SELECT rate_limit_gate($1::text, $2::text,
+                           $3::text[], $4::text[],
+                           $5::double precision[], $6::double precision[],
+                           $7::timestamptz) AS wait_seconds
+), used AS (
+    UPDATE qr_tokens
+    SET used_at = now(), retired_at = now(), payment_id = $8::text
+    WHERE merchant_id = $1::text AND payload_hash = $9::bytea
+      AND retired_at IS NULL AND qr_expires_at > now()
+      AND (SELECT wait_seconds FROM gate) <= 0
+    RETURNING wallet_id
+)
+SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id
 `
 
 type QrTokenUseByPayloadParams struct {
-	PaymentID   *string
-	MerchantID  string
-	PayloadHash []byte
+	MerchantID      string
+	LockSubject     string
+	Buckets         []string
+	Subjects        []string
+	WindowSeconds   []float64
+	IntervalSeconds []float64
+	Now             time.Time
+	PaymentID       string
+	PayloadHash     []byte
 }
 
-// Uses a live QR payload for a payment: the token is retired, so it can
-// never pay twice. No row: unknown, expired or used (QrTokenFindByPayload).
-func (q *Queries) QrTokenUseByPayload(ctx context.Context, arg QrTokenUseByPayloadParams) (string, error) {
-	row := q.db.QueryRow(ctx, qrTokenUseByPayload, arg.PaymentID, arg.MerchantID, arg.PayloadHash)
-	var wallet_id string
-	err := row.Scan(&wallet_id)
-	return wallet_id, err
+type QrTokenUseByPayloadRow struct {
+	WaitSeconds float64
+	WalletID    string
+}
+
+// Uses a live QR payload for a payment behind the caller's guess gate, in
+// one statement: rate_limit_gate (00006) takes the terminal's lock and
+// reads its buckets first (the UPDATE needs its answer before it touches a
+// row), and only a caller it lets through retires the token, so it can
+// never pay twice. wait_seconds > 0: refused by the gate. wallet_id ”:
+// unknown, expired, superseded or used (QrTokenFindByPayload says which).
+func (q *Queries) QrTokenUseByPayload(ctx context.Context, arg QrTokenUseByPayloadParams) (QrTokenUseByPayloadRow, error) {
+	row := q.db.QueryRow(ctx, qrTokenUseByPayload,
+		arg.MerchantID,
+		arg.LockSubject,
+		arg.Buckets,
+		arg.Subjects,
+		arg.WindowSeconds,
+		arg.IntervalSeconds,
+		arg.Now,
+		arg.PaymentID,
+		arg.PayloadHash,
+	)
+	var i QrTokenUseByPayloadRow
+	err := row.Scan(&i.WaitSeconds, &i.WalletID)
+	return i, err
 }
 
 const qrTokenUseByShortCode = `-- name: QrTokenUseByShortCode :one
-UPDATE qr_tokens
-SET used_at = now(), retired_at = now(), payment_id = $1
-WHERE merchant_id = $2 AND short_code_hash = $3
-  AND retired_at IS NULL AND short_code_expires_at > now()
-RETURNING wallet_id
+WITH gate AS MATERIALIZED (
+    SELECT rate_limit_gate($1::text, $2::text,
+                           $3::text[], $4::text[],
+                           $5::double precision[], $6::double precision[],
+                           $7::timestamptz) AS wait_seconds
+), used AS (
+    UPDATE qr_tokens
+    SET used_at = now(), retired_at = now(), payment_id = $8::text
+    WHERE merchant_id = $1::text AND short_code_hash = $9::bytea
+      AND retired_at IS NULL AND short_code_expires_at > now()
+      AND (SELECT wait_seconds FROM gate) <= 0
+    RETURNING wallet_id
+)
+SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id
 `
 
 type QrTokenUseByShortCodeParams struct {
-	PaymentID     *string
-	MerchantID    string
-	ShortCodeHash []byte
+	MerchantID      string
+	LockSubject     string
+	Buckets         []string
+	Subjects        []string
+	WindowSeconds   []float64
+	IntervalSeconds []float64
+	Now             time.Time
+	PaymentID       string
+	ShortCodeHash   []byte
 }
 
-func (q *Queries) QrTokenUseByShortCode(ctx context.Context, arg QrTokenUseByShortCodeParams) (string, error) {
-	row := q.db.QueryRow(ctx, qrTokenUseByShortCode, arg.PaymentID, arg.MerchantID, arg.ShortCodeHash)
-	var wallet_id string
-	err := row.Scan(&wallet_id)
-	return wallet_id, err
+type QrTokenUseByShortCodeRow struct {
+	WaitSeconds float64
+	WalletID    string
+}
+
+// QrTokenUseByPayload for a short code.
+func (q *Queries) QrTokenUseByShortCode(ctx context.Context, arg QrTokenUseByShortCodeParams) (QrTokenUseByShortCodeRow, error) {
+	row := q.db.QueryRow(ctx, qrTokenUseByShortCode,
+		arg.MerchantID,
+		arg.LockSubject,
+		arg.Buckets,
+		arg.Subjects,
+		arg.WindowSeconds,
+		arg.IntervalSeconds,
+		arg.Now,
+		arg.PaymentID,
+		arg.ShortCodeHash,
+	)
+	var i QrTokenUseByShortCodeRow
+	err := row.Scan(&i.WaitSeconds, &i.WalletID)
+	return i, err
 }

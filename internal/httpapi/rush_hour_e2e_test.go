@@ -132,6 +132,25 @@ func TestRushHour(t *testing.T) {
 		moneytest.CheckLedger(t, e.S.Pool)
 	})
 
+	t.Run("TwoHundredConcurrentGuessesEvaluateTheLimit", func(t *testing.T) {
+		// Check and count are one step per terminal: guesses arriving all at
+		// once are evaluated one at a time, and only 10 are evaluated.
+		guesser := till{e: e, key: e.keyWith(client.ScopePaymentsWrite), name: "till-burst"}
+		var mu sync.Mutex
+		seen := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range 200 {
+			wg.Go(func() {
+				got := outcome(t, guesser.pay(fmt.Sprintf("%08d", 80_000_000+i), 100))
+				mu.Lock()
+				seen[got]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		require.Equal(t, map[string]int{"credential_invalid/unknown": 10, "rate_limited": 190}, seen)
+	})
+
 	t.Run("UsedAndExpiredCodesAreNotGuesses", func(t *testing.T) {
 		w := e.wallet(100_000).ID
 		tl := till{e: e, key: tillKey, name: "till-double-scan"}

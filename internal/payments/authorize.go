@@ -99,24 +99,73 @@ func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
 	if r.Credential.Type == CredentialOTP && r.Credential.Phone != "" {
 		return Payment{}, s.startChallenge(ctx, r)
 	}
+	caller := identity.CallerOf(r.Caller, r.Context.TerminalID)
+	if r.Credential.Type == CredentialQR {
+		return s.payByQR(ctx, r, caller)
+	}
 	var p Payment
-	err := s.limiter.Guard(ctx, identity.CallerOf(r.Caller, r.Context.TerminalID), func(ctx context.Context) error {
-		var challengeWallet string
-		if r.Credential.Type == CredentialOTP {
-			w, err := s.verifyChallenge(ctx, r.Caller.MerchantID, r.Credential)
-			if err != nil {
-				return err
-			}
-			challengeWallet = w
+	err := s.limiter.Guard(ctx, caller, func(ctx context.Context) error {
+		walletID, err := s.verifyChallenge(ctx, r.Caller.MerchantID, r.Credential)
+		if err != nil {
+			return err
 		}
-		var err error
 		p, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
-			return s.authorize(ctx, q, r, challengeWallet)
+			return s.authorize(ctx, q, r, func(paymentID string) (string, error) {
+				return walletID, useChallenge(ctx, q, r.Caller.MerchantID, r.Credential.ChallengeID, paymentID)
+			})
 		})
 		return err
 	}, isGuess)
 	return p, err
 }
+
+// payByQR pays with a QR payload or short code. The caller's guess gate
+// and the use of the token are one statement (qr.Use), the first of the
+// payment's savepoint: a good payment pays nothing extra for the limit. A
+// token that cannot pay leaves nothing written, so its savepoint is
+// released rather than rolled back and the gate's lock stays with the
+// request's transaction (rolling back would release it), where a guess is
+// counted before the lock goes at commit.
+func (s *Service) payByQR(ctx context.Context, r Request, caller identity.Caller) (Payment, error) {
+	var p Payment
+	var outcome error
+	err := dbx.InRequestTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+		gate := s.limiter.Gate(caller)
+		var miss error
+		var err error
+		p, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
+			p, err := s.authorize(ctx, q, r, func(paymentID string) (string, error) {
+				walletID, err := qr.Use(ctx, q, r.Credential.Value, paymentID, gate)
+				var invalid *qr.InvalidError
+				if errors.Is(err, ratelimit.ErrLimited) || errors.As(err, &invalid) {
+					miss = err
+					return "", errNothingWritten
+				}
+				return walletID, err
+			})
+			if errors.Is(err, errNothingWritten) {
+				return Payment{}, nil // release the savepoint: the gate's lock goes to the request
+			}
+			return p, err
+		})
+		outcome = err // a failed payment was rolled back with its savepoint
+		if err == nil {
+			outcome = miss
+		}
+		if isGuess(outcome) {
+			return s.limiter.CountGuess(ctx, q, gate)
+		}
+		return nil
+	})
+	if err != nil {
+		return Payment{}, err
+	}
+	return p, outcome
+}
+
+// errNothingWritten stops a payment whose credential could not pay before
+// it wrote anything, so its savepoint may be released.
+var errNothingWritten = errors.New("the credential could not pay; nothing was written")
 
 // isGuess says whether a failed payment attempt tried a credential the
 // service never issued: an unknown QR payload or short code, an unknown
@@ -135,27 +184,23 @@ func isGuess(err error) bool {
 	return errors.Is(err, ErrOTPInvalid) || errors.As(err, &wrong)
 }
 
-// authorize runs in the payment's transaction: it locks the checkout
-// session (if any), uses the credential, locks the wallet, expires its due
-// grants, allocates promo first and books the authorization (and the
-// capture, in automatic mode).
-func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, challengeWallet string) (Payment, error) {
+// authorize runs in the payment's transaction: it uses the credential
+// (use spends it for the payment and names its wallet), locks the checkout
+// session (if any) and the wallet, expires the wallet's due grants,
+// allocates promo first and books the payment: one movement straight to
+// the merchant in automatic mode, an authorization into the hold in manual
+// mode.
+func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use func(paymentID string) (walletID string, err error)) (Payment, error) {
 	merchantID := r.Caller.MerchantID
 	paymentID := ids.New(ids.Payment)
+	walletID, err := use(paymentID)
+	if err != nil {
+		return Payment{}, err
+	}
 	if r.CheckoutSessionID != "" {
 		if err := checkout.LockForPayment(ctx, q, merchantID, r.CheckoutSessionID, r.Currency, r.Amount); err != nil {
 			return Payment{}, err
 		}
-	}
-	walletID := challengeWallet
-	var err error
-	if r.Credential.Type == CredentialQR {
-		walletID, err = qr.Use(ctx, q, merchantID, r.Credential.Value, paymentID)
-	} else {
-		err = useChallenge(ctx, q, merchantID, r.Credential.ChallengeID, paymentID)
-	}
-	if err != nil {
-		return Payment{}, err
 	}
 	w, err := wallets.GetForUpdate(ctx, q, merchantID, walletID)
 	if err != nil {

@@ -8,8 +8,9 @@
 //   - Service.Mint(ctx, merchantID, walletID) mints for a verified wallet.
 //   - Service.Peek(ctx, merchantID, value) resolves a live payload or short
 //     code to its wallet without using it (identify, lookup).
-//   - Use(ctx, q, merchantID, value, paymentID) uses a token inside the
-//     payment's transaction, so it is spent exactly when the debit commits.
+//   - Use(ctx, q, value, paymentID, gate) uses a token inside the
+//     payment's transaction, behind the caller's guess gate, so it is spent
+//     exactly when the debit commits.
 //   - IsShortCode(value) tells the two renderings apart.
 package qr
 
@@ -27,6 +28,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -173,29 +175,43 @@ func (s *Service) Peek(ctx context.Context, merchantID, value string) (walletID 
 }
 
 // Use spends a live payload or short code for a payment, inside the
-// payment's transaction q: it is used exactly when the debit commits. It
-// returns the token's wallet, or an *InvalidError.
-func Use(ctx context.Context, q *db.Queries, merchantID, value, paymentID string) (walletID string, err error) {
+// payment's transaction q, behind the caller's guess gate (ratelimit): the
+// gate and the use are one statement, so a good payment pays nothing extra
+// for the limit. It returns the token's wallet; *ratelimit.Exceeded when
+// the gate refused (nothing was evaluated); or an *InvalidError saying why
+// the value cannot pay (only ReasonUnknown is a guess, which the caller
+// counts with ratelimit.Limiter.CountGuess while it holds the gate).
+func Use(ctx context.Context, q *db.Queries, value, paymentID string, gate ratelimit.Gate) (walletID string, err error) {
+	var wait float64
 	if IsShortCode(value) {
-		walletID, err = q.QrTokenUseByShortCode(ctx, db.QrTokenUseByShortCodeParams{
-			PaymentID: &paymentID, MerchantID: merchantID, ShortCodeHash: shortCodeHash(merchantID, value),
+		var row db.QrTokenUseByShortCodeRow
+		row, err = q.QrTokenUseByShortCode(ctx, db.QrTokenUseByShortCodeParams{
+			MerchantID: gate.MerchantID, LockSubject: gate.LockSubject, Buckets: gate.Buckets, Subjects: gate.Subjects,
+			WindowSeconds: gate.WindowSeconds, IntervalSeconds: gate.IntervalSeconds, Now: gate.Now,
+			PaymentID: paymentID, ShortCodeHash: shortCodeHash(gate.MerchantID, value),
 		})
+		wait, walletID = row.WaitSeconds, row.WalletID
 	} else {
-		walletID, err = q.QrTokenUseByPayload(ctx, db.QrTokenUseByPayloadParams{
-			PaymentID: &paymentID, MerchantID: merchantID, PayloadHash: HashPayload(value),
+		var row db.QrTokenUseByPayloadRow
+		row, err = q.QrTokenUseByPayload(ctx, db.QrTokenUseByPayloadParams{
+			MerchantID: gate.MerchantID, LockSubject: gate.LockSubject, Buckets: gate.Buckets, Subjects: gate.Subjects,
+			WindowSeconds: gate.WindowSeconds, IntervalSeconds: gate.IntervalSeconds, Now: gate.Now,
+			PaymentID: paymentID, PayloadHash: HashPayload(value),
 		})
+		wait, walletID = row.WaitSeconds, row.WalletID
 	}
-	switch err = dbx.Interpret(err); {
-	case err == nil:
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("using QR token: %w", err)
+	case ratelimit.Refused(wait) != nil:
+		return "", ratelimit.Refused(wait)
+	case walletID != "":
 		return walletID, nil
-	case errors.Is(err, dbx.ErrNotFound):
-		_, err := find(ctx, q, merchantID, value) // why not: unknown, expired or used
-		if err == nil {
-			return "", errors.New("using QR token: live token could not be used")
-		}
-		return "", err
 	}
-	return "", fmt.Errorf("using QR token: %w", err)
+	if _, err := find(ctx, q, gate.MerchantID, value); err != nil {
+		return "", err // why not: unknown, expired, superseded or used
+	}
+	return "", errors.New("using QR token: live token could not be used")
 }
 
 func find(ctx context.Context, q *db.Queries, merchantID, value string) (string, error) {

@@ -3,6 +3,7 @@ package qr_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/testdb"
 	"github.com/feddi/partner-api/internal/qr"
+	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -28,6 +30,9 @@ func TestTokens(t *testing.T) {
 	tn := moneytest.NewTenant(t, pool)
 	s := qr.NewService(pool)
 	ctx := context.Background()
+	every := ratelimit.Rate{Max: 100, Window: time.Minute}
+	gate := ratelimit.New(pool, ratelimit.Limits{PerTerminal: every, PerKey: every, PerMerchant: every}, time.Now).
+		Gate(ratelimit.Subject{MerchantID: tn.MerchantID, KeyID: "key_test"})
 
 	t.Run("PeekResolvesWithoutUsingAndUseSpendsOnce", func(t *testing.T) {
 		w := moneytest.Wallet(t, pool, tn, moneytest.WalletOpts{})
@@ -40,7 +45,7 @@ func TestTokens(t *testing.T) {
 		}
 		use := func(v string) (string, error) {
 			return dbx.InTxValue(ctx, pool, func(ctx context.Context, q *db.Queries) (string, error) {
-				return qr.Use(ctx, q, tn.MerchantID, v, "pay_01JWREDZS08C5W3VCRQEDKC38Q")
+				return qr.Use(ctx, q, v, "pay_01JWREDZS08C5W3VCRQEDKC38Q", gate)
 			})
 		}
 		got, err := use(m.ShortCode)

@@ -17,6 +17,9 @@
 // API for other packages:
 //   - Limiter.Guard(ctx, subject, evaluate, isGuess) runs one attempt behind
 //     the gate and counts it when isGuess says it was a guess.
+//   - Limiter.Gate(subject), Refused(wait) and Limiter.CountGuess: the same
+//     for a statement that passes the gate and evaluates the credential in
+//     one round trip (qr.Use).
 //   - Subject names who is counted; Limits are the settings.
 package ratelimit
 
@@ -144,6 +147,50 @@ func (l *Limiter) bucketsOf(s Subject) buckets {
 	return b
 }
 
+// Gate is what one statement needs to pass a subject's gate by itself
+// (rate_limit_gate): a statement that evaluates a credential and passes
+// the gate in the same round trip, so a good attempt costs nothing extra
+// (qr.Use). Refused turns its answer into an error; CountGuess counts a
+// guess it made.
+type Gate struct {
+	MerchantID      string
+	LockSubject     string
+	Buckets         []string
+	Subjects        []string
+	WindowSeconds   []float64
+	IntervalSeconds []float64
+	Now             time.Time
+}
+
+// Gate returns the gate of a subject, now.
+func (l *Limiter) Gate(s Subject) Gate {
+	b := l.bucketsOf(s)
+	return Gate{
+		MerchantID: s.MerchantID, LockSubject: s.terminal(), Buckets: b.names, Subjects: b.subjects,
+		WindowSeconds: b.windows, IntervalSeconds: b.steps, Now: l.now(),
+	}
+}
+
+// Refused is the error of a gate that answered wait seconds: nil when
+// wait <= 0 (go ahead), else *Exceeded.
+func Refused(wait float64) error {
+	if wait <= 0 {
+		return nil
+	}
+	return &Exceeded{RetryAfter: time.Duration(wait * float64(time.Second))}
+}
+
+// CountGuess counts one guess of a subject that passed its gate, on the
+// queries of the transaction that holds the gate's lock.
+func (l *Limiter) CountGuess(ctx context.Context, q *db.Queries, g Gate) error {
+	if err := q.RateLimitHit(ctx, db.RateLimitHitParams{
+		MerchantID: g.MerchantID, Buckets: g.Buckets, Subjects: g.Subjects, IntervalSeconds: g.IntervalSeconds, Now: g.Now,
+	}); err != nil {
+		return fmt.Errorf("counting a guess: %w", err)
+	}
+	return nil
+}
+
 // Guard runs one attempt at a guessable credential behind the subject's
 // gate: it waits for the terminal's earlier guesses to commit, refuses with
 // *Exceeded when a bucket is full (evaluate does not run), runs evaluate,
@@ -155,29 +202,18 @@ func (l *Limiter) bucketsOf(s Subject) buckets {
 // so they cannot sit in a savepoint that a failed attempt rolls back.
 // evaluate runs its own writes in a savepoint (dbx.InTx), as usual.
 func (l *Limiter) Guard(ctx context.Context, s Subject, evaluate func(ctx context.Context) error, isGuess func(error) bool) error {
-	b := l.bucketsOf(s)
 	var outcome error
 	err := dbx.InRequestTx(ctx, l.pool, func(ctx context.Context, q *db.Queries) error {
-		now := l.now()
-		wait, err := q.RateLimitGate(ctx, db.RateLimitGateParams{
-			MerchantID: s.MerchantID, LockSubject: s.terminal(), Buckets: b.names, Subjects: b.subjects,
-			WindowSeconds: b.windows, IntervalSeconds: b.steps, Now: now,
-		})
+		g := l.Gate(s)
+		wait, err := q.RateLimitGate(ctx, db.RateLimitGateParams(g))
 		if err != nil {
 			return fmt.Errorf("reading guess limits: %w", err)
 		}
-		if wait > 0 {
-			outcome = &Exceeded{RetryAfter: time.Duration(wait * float64(time.Second))}
-			return nil
-		}
-		outcome = evaluate(ctx)
-		if outcome == nil || !isGuess(outcome) {
-			return nil
-		}
-		if err := q.RateLimitHit(ctx, db.RateLimitHitParams{
-			MerchantID: s.MerchantID, Buckets: b.names, Subjects: b.subjects, IntervalSeconds: b.steps, Now: now,
-		}); err != nil {
-			return fmt.Errorf("counting a guess: %w", err)
+		if outcome = Refused(wait); outcome == nil {
+			outcome = evaluate(ctx)
+			if outcome != nil && isGuess(outcome) {
+				return l.CountGuess(ctx, q, g)
+			}
 		}
 		return nil
 	})
