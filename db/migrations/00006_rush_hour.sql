@@ -79,6 +79,13 @@ END;
 $$;
 -- +goose StatementEnd
 
+-- 4. An Idempotency-Key belongs to the calling credential (the API key, or
+--    the terminal of a terminal token), not to the whole integration, so
+--    another credential's key never replays its response (and its secrets)
+--    to you. Results stored before this migration keep their integration
+--    scope and are never replayed again: they expire within the retention.
+ALTER TABLE idempotency_keys RENAME COLUMN integration_id TO scope;
+
 -- +goose StatementBegin
 -- idempotency_claim takes the transaction-scoped lock of one key (false:
 -- a request holding the same key still runs) and, holding it, reads the
@@ -95,7 +102,7 @@ BEGIN
         SELECT k.fingerprint, k.status_code, k.response_body
         INTO fingerprint, status_code, response_body
         FROM idempotency_keys k
-        WHERE k.integration_id = p_scope AND k.key = p_key AND k.expires_at > now();
+        WHERE k.scope = p_scope AND k.key = p_key AND k.expires_at > now();
     END IF;
     status_code := coalesce(status_code, 0); -- 0: nothing stored
 END;
@@ -104,6 +111,7 @@ $$;
 
 -- +goose Down
 DROP FUNCTION idempotency_claim(text, text);
+ALTER TABLE idempotency_keys RENAME COLUMN scope TO integration_id;
 ALTER TABLE payments RESET (fillfactor);
 ALTER TABLE wallets RESET (fillfactor);
 DROP INDEX idempotency_keys_expires_at_idx;

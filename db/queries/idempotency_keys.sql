@@ -4,12 +4,12 @@
 -- the key still runs; status_code is 0 when nothing is stored.
 SELECT c.locked::boolean AS locked, c.fingerprint::bytea AS fingerprint,
        c.status_code::integer AS status_code, c.response_body::bytea AS response_body
-FROM idempotency_claim(sqlc.arg(integration_id)::text, sqlc.arg(key)::text) AS c;
+FROM idempotency_claim(sqlc.arg(scope)::text, sqlc.arg(key)::text) AS c;
 
 -- name: IdempotencyKeyInsert :exec
-INSERT INTO idempotency_keys (integration_id, key, operation_id, fingerprint, status_code, response_body, expires_at)
-VALUES (@integration_id, @key, @operation_id, @fingerprint, @status_code, @response_body, now() + make_interval(secs => @retention_seconds::double precision))
-ON CONFLICT (integration_id, key) DO UPDATE
+INSERT INTO idempotency_keys (scope, key, operation_id, fingerprint, status_code, response_body, expires_at)
+VALUES (@scope, @key, @operation_id, @fingerprint, @status_code, @response_body, now() + make_interval(secs => @retention_seconds::double precision))
+ON CONFLICT (scope, key) DO UPDATE
 SET operation_id = EXCLUDED.operation_id,
     fingerprint = EXCLUDED.fingerprint,
     status_code = EXCLUDED.status_code,

@@ -2742,11 +2742,14 @@ type MintedQr struct {
 	// QrExpiresAt QR expiry.
 	QrExpiresAt time.Time `json:"qr_expires_at"`
 
-	// QrPayload Payload to render as a QR code; valid 60 seconds, single use.
-	QrPayload string `json:"qr_payload"`
+	// QrPayload Payload to render as a QR code; valid 60 seconds, single use. Null on an idempotent replay: codes are never stored for replay (`secret_redacted: true`); mint again.
+	QrPayload *string `json:"qr_payload"`
 
-	// ShortCode 8-digit code to type at the till; valid 5 minutes, single use.
-	ShortCode string `json:"short_code"`
+	// SecretRedacted True on an idempotent replay, when `qr_payload` and `short_code` are withheld.
+	SecretRedacted bool `json:"secret_redacted"`
+
+	// ShortCode 8-digit code to type at the till; valid 5 minutes, single use. Null on an idempotent replay.
+	ShortCode *string `json:"short_code"`
 
 	// ShortCodeExpiresAt Short-code expiry.
 	ShortCodeExpiresAt time.Time `json:"short_code_expires_at"`
@@ -3210,11 +3213,14 @@ type TerminalToken struct {
 	// Scopes Scopes carried by the token.
 	Scopes []Scope `json:"scopes"`
 
+	// SecretRedacted True on an idempotent replay, when `token` is withheld.
+	SecretRedacted bool `json:"secret_redacted"`
+
 	// TerminalId The terminal the token is bound to.
 	TerminalId string `json:"terminal_id"`
 
-	// Token The JWT, to send as `Authorization: Bearer <token>`.
-	Token string `json:"token"`
+	// Token The JWT, to send as `Authorization: Bearer <token>`. Null on an idempotent replay: tokens are never stored for replay (`secret_redacted: true`); mint a new one.
+	Token *string `json:"token"`
 
 	// TokenType Always `Bearer`.
 	TokenType TerminalTokenTokenType `json:"token_type"`

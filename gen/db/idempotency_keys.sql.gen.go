@@ -16,8 +16,8 @@ FROM idempotency_claim($1::text, $2::text) AS c
 `
 
 type IdempotencyKeyClaimParams struct {
-	IntegrationID string
-	Key           string
+	Scope string
+	Key   string
 }
 
 type IdempotencyKeyClaimRow struct {
@@ -31,7 +31,7 @@ type IdempotencyKeyClaimRow struct {
 // (idempotency_claim, 00006): locked is false when another request holding
 // the key still runs; status_code is 0 when nothing is stored.
 func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyClaimParams) (IdempotencyKeyClaimRow, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyClaim, arg.IntegrationID, arg.Key)
+	row := q.db.QueryRow(ctx, idempotencyKeyClaim, arg.Scope, arg.Key)
 	var i IdempotencyKeyClaimRow
 	err := row.Scan(
 		&i.Locked,
@@ -56,9 +56,9 @@ func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, batchSize int
 }
 
 const idempotencyKeyInsert = `-- name: IdempotencyKeyInsert :exec
-INSERT INTO idempotency_keys (integration_id, key, operation_id, fingerprint, status_code, response_body, expires_at)
+INSERT INTO idempotency_keys (scope, key, operation_id, fingerprint, status_code, response_body, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::double precision))
-ON CONFLICT (integration_id, key) DO UPDATE
+ON CONFLICT (scope, key) DO UPDATE
 SET operation_id = EXCLUDED.operation_id,
     fingerprint = EXCLUDED.fingerprint,
     status_code = EXCLUDED.status_code,
@@ -69,7 +69,7 @@ WHERE idempotency_keys.expires_at <= now()
 `
 
 type IdempotencyKeyInsertParams struct {
-	IntegrationID    string
+	Scope            string
 	Key              string
 	OperationID      string
 	Fingerprint      []byte
@@ -80,7 +80,7 @@ type IdempotencyKeyInsertParams struct {
 
 func (q *Queries) IdempotencyKeyInsert(ctx context.Context, arg IdempotencyKeyInsertParams) error {
 	_, err := q.db.Exec(ctx, idempotencyKeyInsert,
-		arg.IntegrationID,
+		arg.Scope,
 		arg.Key,
 		arg.OperationID,
 		arg.Fingerprint,

@@ -83,14 +83,14 @@ type GrantEvent struct {
 }
 
 type IdempotencyKey struct {
-	IntegrationID string
-	Key           string
-	OperationID   string
-	Fingerprint   []byte
-	StatusCode    int32
-	ResponseBody  []byte
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
+	Scope        string
+	Key          string
+	OperationID  string
+	Fingerprint  []byte
+	StatusCode   int32
+	ResponseBody []byte
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
 }
 
 type Integration struct {

@@ -132,7 +132,7 @@ func (e *authEnv) mint(t *testing.T, key string, sc ...client.Scope) string {
 	}
 	res := e.mintRaw(t, key, sc)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-	return res.JSON200.Data.Token
+	return *res.JSON200.Data.Token
 }
 
 func (e *authEnv) capabilities(t *testing.T, editor client.RequestEditorFn) *client.GetCapabilitiesResult {
@@ -742,7 +742,11 @@ func TestAuthErrorCodes(t *testing.T) {
 				require.NoError(t, err)
 				defer func() { _ = tx.Rollback(e.ctx) }()
 				// Hold the key's lock as a request still running would.
-				_, err = tx.Exec(e.ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))`, e.boot.Integration.ID, h["Idempotency-Key"])
+				hdr := http.Header{}
+				for k, v := range h {
+					hdr.Set(k, v)
+				}
+				_, err = tx.Exec(e.ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::text, 0))`, scopeOf(t, e.s, hdr), h["Idempotency-Key"])
 				require.NoError(t, err)
 				expect(t, client.ErrorCodeIdempotencyInProgress, http.StatusConflict, h, o.body)
 			})

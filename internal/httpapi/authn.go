@@ -113,10 +113,22 @@ var kindOfScheme = map[string]auth.Kind{
 	spec.SchemeTerminalJWT: auth.KindTerminalJWT,
 }
 
-// idempotencyScope is the integration an Idempotency-Key belongs to.
+// idempotencyScope is the credential an Idempotency-Key belongs to: the
+// API key, or the terminal of a terminal token (with the key that minted
+// it). Another credential's key never replays this one's response.
 func (s *Server) idempotencyScope(ctx context.Context) string {
 	p, _ := auth.PrincipalFrom(ctx)
-	return p.IntegrationID
+	return IdempotencyScope(p)
+}
+
+// IdempotencyScope names the credential of p as idempotency keys are
+// scoped (exported for tests that hold a key's lock).
+func IdempotencyScope(p auth.Principal) string {
+	scope := p.IntegrationID + "/" + p.KeyID
+	if p.Kind == auth.KindTerminalJWT {
+		scope += "/terminal:" + p.TerminalID
+	}
+	return scope
 }
 
 // principal is the caller of an authenticated operation (the zero value,

@@ -171,11 +171,12 @@ func TestMintQr(t *testing.T) {
 
 	t.Run("MintsAPayloadAndAShortCode", func(t *testing.T) {
 		w := e.wallet(0)
-		m := e.mint(w.ID)
+		res := e.mintAs(w.ID, e.AsAdmin())
+		m := mintedOf(t, res)
 		require.Regexp(t, `^FDQ1\.[A-Za-z0-9_-]{43}$`, m.QrPayload)
 		require.Regexp(t, `^\d{8}$`, m.ShortCode)
-		require.WithinDuration(t, time.Now().Add(60*time.Second), m.QrExpiresAt, 5*time.Second)
-		require.WithinDuration(t, time.Now().Add(5*time.Minute), m.ShortCodeExpiresAt, 5*time.Second)
+		require.WithinDuration(t, time.Now().Add(60*time.Second), res.JSON200.Data.QrExpiresAt, 5*time.Second)
+		require.WithinDuration(t, time.Now().Add(5*time.Minute), res.JSON200.Data.ShortCodeExpiresAt, 5*time.Second)
 		var stored int
 		require.NoError(t, e.S.Pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM qr_tokens WHERE payload_hash = sha256($1::bytea)`, []byte(m.QrPayload)).Scan(&stored))

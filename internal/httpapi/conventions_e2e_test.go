@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app/apptest"
 	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/httpapi"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/spec"
 	"github.com/feddi/partner-api/openapi"
@@ -160,10 +161,11 @@ var conventionChecks = []conventionCheck{
 		require.NoError(t, err)
 		defer func() { _ = conn.Close(ctx) }()
 		const lockID = `hashtextextended($1::text || ':' || $2::text, 0)`
-		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockID+`)`, env.ok.integration, key)
+		scope := scopeOf(t, env.ok.s, r.header)
+		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockID+`)`, scope, key)
 		require.NoError(t, err)
 		env.ok.send(t, r).expect(t, "idempotency_in_progress", "")
-		_, err = conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockID+`)`, env.ok.integration, key)
+		_, err = conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockID+`)`, scope, key)
 		require.NoError(t, err)
 		// Retryable: the same request with the same key now goes through.
 		again := env.ok.send(t, r)
@@ -591,4 +593,15 @@ func (a conventionAnswer) expect(t *testing.T, code, field string) {
 	if field != "" {
 		require.Equal(t, field, a.field, "body: %s", a.body)
 	}
+}
+
+// scopeOf is the idempotency scope of the credential in header (the one
+// a request with that header runs under), for tests that hold a key's lock.
+func scopeOf(t *testing.T, s *apptest.Server, header http.Header) string {
+	t.Helper()
+	token, err := auth.BearerToken(header.Get(headerAuthorization))
+	require.NoError(t, err)
+	p, err := s.App.Server.Auth.Authenticate(context.Background(), auth.Credentials{APIKey: header.Get(headerAPIKey), BearerToken: token})
+	require.NoError(t, err)
+	return httpapi.IdempotencyScope(p)
 }

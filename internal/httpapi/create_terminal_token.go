@@ -20,13 +20,14 @@ func (s *Server) CreateTerminalToken(ctx context.Context, req api.CreateTerminal
 	return api.CreateTerminalToken200JSONResponse{
 		Ok: true,
 		Data: api.TerminalToken{
-			Token:      tok.Token,
-			TokenType:  api.TerminalTokenTokenTypeBearer,
-			ExpiresIn:  int(auth.TokenTTL.Seconds()),
-			ExpiresAt:  tok.ExpiresAt,
-			Scopes:     apiScopes(tok.Scopes),
-			TerminalId: tok.TerminalID,
-			KeyId:      tok.KeyID,
+			Token:          &tok.Token,
+			TokenType:      api.TerminalTokenTokenTypeBearer,
+			ExpiresIn:      int(auth.TokenTTL.Seconds()),
+			ExpiresAt:      tok.ExpiresAt,
+			Scopes:         apiScopes(tok.Scopes),
+			TerminalId:     tok.TerminalID,
+			KeyId:          tok.KeyID,
+			SecretRedacted: false,
 		},
 		Meta: s.meta(ctx),
 	}, nil

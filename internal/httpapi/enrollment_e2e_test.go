@@ -326,7 +326,7 @@ func TestInitiateEnrollment(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, tok.StatusCode(), "body: %s", tok.Body)
 		res := e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone(), WelcomeGrant: &client.WelcomeGrantInput{AmountMinor: 200, ExpiresInDays: 30}},
-			apptest.WithBearer(tok.JSON200.Data.Token))
+			apptest.WithBearer(*tok.JSON200.Data.Token))
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		var terminal string
 		require.NoError(t, e.s.Pool.QueryRow(e.ctx, `SELECT terminal_id FROM ledger_transactions WHERE type = 'promo_grant' AND wallet_id = $1`,

@@ -13,7 +13,7 @@ func (s *Server) MintQr(ctx context.Context, req api.MintQrRequestObject) (api.M
 		return nil, err
 	}
 	return api.MintQr200JSONResponse{Ok: true, Meta: s.meta(ctx), Data: api.MintedQr{
-		QrPayload: m.Payload, QrExpiresAt: m.PayloadExpiresAt,
-		ShortCode: m.ShortCode, ShortCodeExpiresAt: m.ShortCodeExpiresAt,
+		QrPayload: &m.Payload, QrExpiresAt: m.PayloadExpiresAt,
+		ShortCode: &m.ShortCode, ShortCodeExpiresAt: m.ShortCodeExpiresAt, SecretRedacted: false,
 	}}, nil
 }

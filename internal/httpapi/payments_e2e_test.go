@@ -179,7 +179,7 @@ func TestCreatePayment(t *testing.T) {
 			client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, other.AsAdmin())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-		pay := e.payQR(res.JSON200.Data.QrPayload, 100)
+		pay := e.payQR(*res.JSON200.Data.QrPayload, 100)
 		got := wantError(t, pay, pay.Body, http.StatusUnprocessableEntity, client.ErrorCodeCredentialInvalid)
 		require.Equal(t, "unknown", (*got.Details)["reason"])
 	})

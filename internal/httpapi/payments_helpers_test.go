@@ -56,12 +56,24 @@ func (e *payEnv) topup(walletID, currency string, amount int64) {
 	require.Equal(e.t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 }
 
+// minted is a fresh QR token as the wallet app shows it.
+type minted struct{ QrPayload, ShortCode string }
+
 // mint mints a QR for the wallet with the admin key.
-func (e *payEnv) mint(walletID string) client.MintedQr {
+func (e *payEnv) mint(walletID string) minted {
 	e.t.Helper()
-	res := e.mintAs(walletID, e.AsAdmin())
-	require.Equal(e.t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-	return res.JSON200.Data
+	return mintedOf(e.t, e.mintAs(walletID, e.AsAdmin()))
+}
+
+// mintedOf reads a successful mint.
+func mintedOf(t *testing.T, res *client.MintQrResult) minted {
+	t.Helper()
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+	d := res.JSON200.Data
+	require.False(t, d.SecretRedacted)
+	require.NotNil(t, d.QrPayload)
+	require.NotNil(t, d.ShortCode)
+	return minted{QrPayload: *d.QrPayload, ShortCode: *d.ShortCode}
 }
 
 func (e *payEnv) mintAs(walletID string, auth client.RequestEditorFn) *client.MintQrResult {

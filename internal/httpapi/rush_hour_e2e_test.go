@@ -62,11 +62,7 @@ func TestRushHour(t *testing.T) {
 	}), t: t}
 	tillKey := e.keyWith(client.ScopePaymentsWrite, client.ScopePaymentsRead)
 	appKey := e.keyWith(client.ScopeQrMint)
-	mint := func(walletID string) client.MintedQr {
-		res := e.mintAs(walletID, appKey)
-		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-		return res.JSON200.Data
-	}
+	mint := func(walletID string) minted { return mintedOf(t, e.mintAs(walletID, appKey)) }
 
 	t.Run("ThirtyTillsKeepPayingWhileOneGuesses", func(t *testing.T) {
 		const tills, payments = 30, 4

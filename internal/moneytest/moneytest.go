@@ -94,7 +94,7 @@ func (e *Env) Mint(t testing.TB, key, terminal string, scopes ...client.Scope) s
 		client.CreateTerminalTokenRequest{Meta: Meta(), Data: data}, Key(key))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-	return res.JSON200.Data.Token
+	return *res.JSON200.Data.Token
 }
 
 // OtherIntegration creates a second integration of the merchant and returns

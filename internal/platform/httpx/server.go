@@ -24,8 +24,8 @@ type Options struct {
 	// Authenticate checks the request's credential against the operation's
 	// security requirements and returns the context to serve it with.
 	Authenticate func(c echo.Context, op *spec.Operation) (context.Context, error)
-	// IdempotencyScope is the integration a key belongs to (from the
-	// authenticated credential).
+	// IdempotencyScope is the credential a key belongs to (from the
+	// authenticated principal).
 	IdempotencyScope func(ctx context.Context) string
 	Idempotency      *idempotency.Store
 	// MapError translates domain errors to API errors (the one table).

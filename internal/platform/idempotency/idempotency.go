@@ -30,7 +30,7 @@ var (
 
 // Request identifies one keyed request.
 type Request struct {
-	Scope       string // the integration the key belongs to
+	Scope       string // the credential the key belongs to
 	Key         string
 	OperationID string
 	Fingerprint []byte
@@ -95,7 +95,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 		q := db.New(tx)
 
-		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{IntegrationID: req.Scope, Key: req.Key})
+		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{Scope: req.Scope, Key: req.Key})
 		switch {
 		case err != nil:
 			return fmt.Errorf("claiming idempotency key: %w", err)
@@ -120,7 +120,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 			return fmt.Errorf("redacting stored response: %w", err)
 		}
 		if err := q.IdempotencyKeyInsert(ctx, db.IdempotencyKeyInsertParams{
-			IntegrationID:    req.Scope,
+			Scope:            req.Scope,
 			Key:              req.Key,
 			OperationID:      req.OperationID,
 			Fingerprint:      req.Fingerprint,
@@ -169,7 +169,7 @@ func canonicalJSON(body []byte) ([]byte, error) {
 // secretFields are response data fields that hold a secret shown only once.
 // A response data object that has a secret_redacted flag is stored with these
 // fields nulled and the flag set, so a replay never shows the secret again.
-var secretFields = []string{"api_key"}
+var secretFields = []string{"api_key", "token", "qr_payload", "short_code"}
 
 type envelope struct {
 	OK    json.RawMessage `json:"ok"`
