@@ -47,7 +47,7 @@ func (q *Queries) PaymentAllocations(ctx context.Context, arg PaymentAllocations
 }
 
 const paymentGet = `-- name: PaymentGet :one
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at FROM payments
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM payments
 WHERE merchant_id = $1 AND id = $2
 `
 
@@ -86,12 +86,14 @@ func (q *Queries) PaymentGet(ctx context.Context, arg PaymentGetParams) (Payment
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
 
 const paymentGetForUpdate = `-- name: PaymentGetForUpdate :one
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at FROM payments
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM payments
 WHERE merchant_id = $1 AND id = $2
 FOR UPDATE
 `
@@ -131,6 +133,8 @@ func (q *Queries) PaymentGetForUpdate(ctx context.Context, arg PaymentGetForUpda
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
@@ -149,14 +153,14 @@ WITH p AS (
         $12, $13, now() + make_interval(secs => $14::integer),
         $15, $16, $17, $18,
         $19, $20, $21, $22, $23)
-    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at
+    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
 ), a AS (
     INSERT INTO payment_allocations (payment_id, merchant_id, position, grant_id, amount_minor)
     SELECT p.id, p.merchant_id, u.position, u.grant_id, u.amount_minor
     FROM p, (SELECT unnest($24::text[]) AS grant_id, unnest($25::bigint[]) AS amount_minor,
                     generate_series(0, cardinality($24::text[]) - 1) AS position) u
 )
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at FROM p
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM p
 `
 
 type PaymentInsertParams struct {
@@ -214,6 +218,8 @@ type PaymentInsertRow struct {
 	Reference                *string
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
+	ExpiryAttempts           int32
+	ExpiryRetryAt            *time.Time
 }
 
 // Inserts a payment and its grant allocations (in spending order) in one
@@ -274,6 +280,8 @@ func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (P
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
@@ -323,7 +331,7 @@ SET status = $1,
     next_promo_expiry_after = $7,
     updated_at = now()
 WHERE merchant_id = $8 AND id = $9 AND status = 'authorized'
-RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at
+RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
 `
 
 type PaymentSettleParams struct {
@@ -380,6 +388,8 @@ func (q *Queries) PaymentSettle(ctx context.Context, arg PaymentSettleParams) (P
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
