@@ -24,32 +24,57 @@ type CaptureRequest struct {
 
 // Capture captures or closes an authorized payment of the merchant. What is
 // not captured goes back to the wallet by reversing the allocation.
+//
+// A payment found past its authorization_expires_at (the sweeper has not
+// reached it yet) is expired there and then, and the call answers a
+// *StateConflictError saying so. The expiry commits although the call
+// fails: it is the outcome of the transaction, not its error, so the
+// request's transaction (the idempotency record's) keeps it.
 func (s *Service) Capture(ctx context.Context, r CaptureRequest) (Payment, error) {
 	if r.Action == ActionClose && r.Amount != nil {
 		return Payment{}, ErrAmountWithClose
 	}
-	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
+	type outcome struct {
+		payment  Payment
+		conflict error
+	}
+	out, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (outcome, error) {
 		p, err := get(ctx, q, r.MerchantID, r.PaymentID, true)
 		if err != nil {
-			return Payment{}, err
+			return outcome{}, err
 		}
 		if p.Status != StatusAuthorized {
-			return Payment{}, &StateConflictError{Status: p.Status}
+			return outcome{}, &StateConflictError{Status: p.Status}
+		}
+		if !s.now().Before(p.AuthorizationExpiresAt) {
+			if _, err := s.settle(ctx, q, p, 0, StatusExpired, ledger.TypePaymentExpiry); err != nil {
+				return outcome{}, err
+			}
+			at := p.AuthorizationExpiresAt
+			return outcome{conflict: &StateConflictError{Status: StatusExpired, ExpiredAt: &at}}, nil
 		}
 		capture, status, release := p.Authorized(), StatusCaptured, ledger.TypePaymentRelease
 		if r.Action == ActionClose {
 			capture, status = 0, StatusClosed
 		} else if r.Amount != nil {
 			if *r.Amount > p.Authorized() {
-				return Payment{}, &CaptureExceedsError{Authorized: p.Authorized()}
+				return outcome{}, &CaptureExceedsError{Authorized: p.Authorized()}
 			}
 			capture = *r.Amount
 		}
 		if r.Context != (ledger.Context{}) {
 			p.Context = r.Context
 		}
-		return s.settle(ctx, q, p, capture, status, release)
+		p, err = s.settle(ctx, q, p, capture, status, release)
+		return outcome{payment: p}, err
 	})
+	if err != nil {
+		return Payment{}, err
+	}
+	if out.conflict != nil {
+		return Payment{}, out.conflict
+	}
+	return out.payment, nil
 }
 
 // settle ends an authorization locked by the caller: capture goes to the
