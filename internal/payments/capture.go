@@ -2,7 +2,11 @@ package payments
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/grants"
@@ -152,34 +156,97 @@ func releaseEntries(p Payment, actual, restored, lapsed int64) []ledger.Entry {
 	return es
 }
 
+// ExpiryBackoff is how long the sweeper leaves a payment whose expiry
+// failed before it tries again; it doubles with each further failure, up
+// to MaxExpiryBackoff.
+const (
+	ExpiryBackoff    = time.Minute
+	MaxExpiryBackoff = time.Hour
+)
+
+// expiryFailures counts failed payment expiries in this process.
+var expiryFailures atomic.Int64
+
+// ExpiryFailures is how many payment expiries failed in this process since
+// it started (each is also logged as "payment expiry failed"): the figure
+// a metric will export.
+func ExpiryFailures() int64 { return expiryFailures.Load() }
+
 // ExpireDue releases every authorization past its expiry and says how many
 // it expired. Each payment goes in a transaction of its own, under its row
 // lock, so a sweep holds one wallet lock at a time and a payment captured
-// meanwhile is left alone.
+// meanwhile is left alone. A payment whose expiry fails is logged, counted
+// (ExpiryFailures) and left until its backoff passes (expiryBackoff), and
+// the sweep goes on with the others: one broken payment never keeps the
+// rest holding their customers' money.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	const batch = 100
 	expired := 0
+	seen := map[string]bool{}
 	for {
-		due, err := db.New(s.pool).PaymentListExpired(ctx, batch)
+		due, err := db.New(s.pool).PaymentListExpired(ctx, db.PaymentListExpiredParams{Now: s.now(), BatchSize: batch})
 		if err != nil {
 			return expired, fmt.Errorf("listing expired authorizations: %w", err)
 		}
+		progressed := false
 		for _, d := range due {
-			err := dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
-				p, err := get(ctx, q, d.MerchantID, d.ID, true)
-				if err != nil || p.Status != StatusAuthorized {
-					return err
+			if seen[d.ID] {
+				continue // its failure could not be recorded: not again this sweep
+			}
+			seen[d.ID], progressed = true, true
+			if err := s.expire(ctx, d.MerchantID, d.ID); err != nil {
+				if ctx.Err() != nil {
+					return expired, ctx.Err()
 				}
-				_, err = s.settle(ctx, q, p, 0, StatusExpired, ledger.TypePaymentExpiry)
-				return err
-			})
-			if err != nil {
-				return expired, fmt.Errorf("expiring payment %s: %w", d.ID, err)
+				s.expiryFailed(ctx, d, err)
+				continue
 			}
 			expired++
 		}
-		if len(due) < batch {
+		if len(due) < batch || !progressed {
 			return expired, nil
 		}
 	}
+}
+
+// expire releases one authorization past its expiry, in its own
+// transaction; one settled meanwhile is left as it is.
+func (s *Service) expire(ctx context.Context, merchantID, id string) error {
+	return dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+		p, err := get(ctx, q, merchantID, id, true)
+		if err != nil || p.Status != StatusAuthorized {
+			return err
+		}
+		_, err = s.settle(ctx, q, p, 0, StatusExpired, ledger.TypePaymentExpiry)
+		return err
+	})
+}
+
+// expiryFailed logs and counts a failed expiry and puts the payment off
+// until its backoff has passed.
+func (s *Service) expiryFailed(ctx context.Context, d db.PaymentListExpiredRow, cause error) {
+	expiryFailures.Add(1)
+	retryAt := s.now().Add(expiryBackoff(d.ExpiryAttempts))
+	attempts, err := db.New(s.pool).PaymentExpiryFailed(ctx, db.PaymentExpiryFailedParams{
+		MerchantID: d.MerchantID, ID: d.ID, RetryAt: &retryAt,
+	})
+	slog.ErrorContext(ctx, "payment expiry failed",
+		"payment_id", d.ID, "merchant_id", d.MerchantID, "attempts", attempts, "retry_at", retryAt, "error", cause)
+	if err = dbx.Interpret(err); err != nil && !errors.Is(err, dbx.ErrNotFound) { // not found: settled meanwhile
+		slog.ErrorContext(ctx, "recording a failed payment expiry", "payment_id", d.ID, "error", err)
+	}
+}
+
+// expiryBackoff is the wait before the next try of an expiry that failed
+// after attempts earlier failures: ExpiryBackoff doubled per failure, at
+// most MaxExpiryBackoff.
+func expiryBackoff(attempts int32) time.Duration {
+	d := ExpiryBackoff
+	for range attempts {
+		if d >= MaxExpiryBackoff/2 {
+			return MaxExpiryBackoff
+		}
+		d *= 2
+	}
+	return d
 }

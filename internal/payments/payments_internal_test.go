@@ -65,6 +65,15 @@ func TestEntriesBalancePerClass(t *testing.T) {
 	require.Len(t, authorizationEntries(Payment{PromoApplied: 0, ActualApplied: 10, ID: p.ID, WalletID: p.WalletID}), 2)
 }
 
+func TestExpiryBackoffDoublesToItsCeiling(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, ExpiryBackoff, expiryBackoff(0))
+	require.Equal(t, 2*ExpiryBackoff, expiryBackoff(1))
+	require.Equal(t, 32*ExpiryBackoff, expiryBackoff(5))
+	require.Equal(t, MaxExpiryBackoff, expiryBackoff(6))
+	require.Equal(t, MaxExpiryBackoff, expiryBackoff(1<<30))
+}
+
 func withoutZeros(m map[ledger.Class]int64) map[ledger.Class]int64 {
 	for k, v := range m {
 		if v == 0 {
