@@ -84,7 +84,9 @@ func (s *Service) Capture(ctx context.Context, r CaptureRequest) (Payment, error
 // settle ends an authorization locked by the caller: capture goes to the
 // merchant, the rest back to the wallet (actual money first, then promo to
 // the grants it came from, the last allocated first; promo whose grant has
-// meanwhile expired or been clawed back lapses to promo_expired at once).
+// meanwhile expired lapses to promo_expired at once, and promo whose grant
+// was clawed back to promo_clawback). The wallet's ceiling counts held
+// money (wallets.CheckCredit), so the actual money coming back always fits.
 func (s *Service) settle(ctx context.Context, q *db.Queries, p Payment, capture int64, status Status, releaseType ledger.Type) (Payment, error) {
 	w, err := wallets.GetForUpdate(ctx, q, p.MerchantID, p.WalletID)
 	if err != nil {
@@ -109,11 +111,11 @@ func (s *Service) settle(ctx context.Context, q *db.Queries, p Payment, capture 
 	}
 	if back > 0 {
 		txnID := ids.New(ids.Transaction)
-		restored, lapsed, err := grants.Restore(ctx, q, w, lastAllocatedFirst(p.Allocations, promoBack), txnID, now)
+		returned, err := grants.Restore(ctx, q, w, lastAllocatedFirst(p.Allocations, promoBack), txnID, now)
 		if err != nil {
 			return Payment{}, err
 		}
-		txn, err := ledger.Post(ctx, q, p.movement(txnID, releaseType, back, releaseEntries(p, actualBack, grants.Total(restored), lapsed)))
+		txn, err := ledger.Post(ctx, q, p.movement(txnID, releaseType, back, releaseEntries(p, actualBack, returned)))
 		if err != nil {
 			return Payment{}, err
 		}
@@ -135,23 +137,27 @@ func lastAllocatedFirst(as []grants.Allocation, amount int64) []grants.Allocatio
 }
 
 // releaseEntries return the hold: actual to the wallet, promo to the
-// wallet's available promo (restored to live grants) or to promo_expired
-// (lapsed).
-func releaseEntries(p Payment, actual, restored, lapsed int64) []ledger.Entry {
+// wallet's available promo (restored to live grants), to promo_expired
+// (its grant expired) or to promo_clawback (its grant was clawed back).
+func releaseEntries(p Payment, actual int64, promo grants.Returned) []ledger.Entry {
 	var es []ledger.Entry
 	if actual > 0 {
 		es = append(es,
 			ledger.Entry{Account: ledger.HoldActual(p.ID), Amount: -actual},
 			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: actual})
 	}
-	if restored+lapsed > 0 {
-		es = append(es, ledger.Entry{Account: ledger.HoldPromo(p.ID), Amount: -(restored + lapsed)})
+	restored := grants.Total(promo.Restored)
+	if back := restored + promo.Expired + promo.ClawedBack; back > 0 {
+		es = append(es, ledger.Entry{Account: ledger.HoldPromo(p.ID), Amount: -back})
 	}
 	if restored > 0 {
 		es = append(es, ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: restored})
 	}
-	if lapsed > 0 {
-		es = append(es, ledger.Entry{Account: ledger.PromoExpired(p.MerchantID), Amount: lapsed})
+	if promo.Expired > 0 {
+		es = append(es, ledger.Entry{Account: ledger.PromoExpired(p.MerchantID), Amount: promo.Expired})
+	}
+	if promo.ClawedBack > 0 {
+		es = append(es, ledger.Entry{Account: ledger.PromoClawback(p.MerchantID), Amount: promo.ClawedBack})
 	}
 	return es
 }

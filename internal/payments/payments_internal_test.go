@@ -57,8 +57,9 @@ func TestEntriesBalancePerClass(t *testing.T) {
 	for _, es := range [][]ledger.Entry{
 		authorizationEntries(p),
 		captureEntries(p, 500, 950),
-		releaseEntries(p, 0, 600, 400),
-		releaseEntries(p, 950, 0, 0),
+		releaseEntries(p, 0, grants.Returned{Restored: []grants.Allocation{{GrantID: "a", Amount: 600}}, Expired: 400}),
+		releaseEntries(p, 0, grants.Returned{Expired: 100, ClawedBack: 400}),
+		releaseEntries(p, 950, grants.Returned{}),
 	} {
 		require.Equal(t, map[ledger.Class]int64{}, withoutZeros(sum(es)))
 	}
