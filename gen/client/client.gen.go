@@ -1794,7 +1794,7 @@ type CreatePaymentRequestData struct {
 	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
 	Currency Currency `json:"currency"`
 
-	// PartialAuthorization Accept less than `amount_minor` when the spendable balance is short (authorizes everything spendable and sets `partial: true`).
+	// PartialAuthorization Accept less than `amount_minor` when the spendable balance is short (authorizes everything spendable and sets `partial: true`). Not with a fixed-amount `checkout_session_id` the wallet does not cover: that is `validation_failed` (a session is completed only when paid in full).
 	PartialAuthorization *bool `json:"partial_authorization,omitempty"`
 
 	// Reference Your reference (receipt or order number).
@@ -2061,8 +2061,8 @@ type Error struct {
 	// | `verification_attempts_exhausted` | 429 | no | Five wrong enrollment codes. Ask for a new code with `POST /enroll/resend`. |
 	// | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 	// | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
-	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance above 1 000 000 000 000 minor units. |
-	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. |
+	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
+	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call: `details.status` is `expired` and `details.authorization_expires_at` says when. |
 	// | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 	// | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 	// | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2119,8 +2119,8 @@ type Error struct {
 // | `verification_attempts_exhausted` | 429 | no | Five wrong enrollment codes. Ask for a new code with `POST /enroll/resend`. |
 // | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 // | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
-// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance above 1 000 000 000 000 minor units. |
-// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. |
+// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
+// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call: `details.status` is `expired` and `details.authorization_expires_at` says when. |
 // | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 // | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 // | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2308,6 +2308,7 @@ type Grant struct {
 	// - `locked | available -> clawed_back`: an operator's clawback (final).
 	// - `available -> consumed`: payments used up `remaining_minor`.
 	// - `consumed -> available`: a payment that used it was closed while the grant is still live.
+	// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 	State GrantState `json:"state"`
 
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
@@ -2341,6 +2342,7 @@ type GrantHistoryEntry struct {
 	// - `locked | available -> clawed_back`: an operator's clawback (final).
 	// - `available -> consumed`: payments used up `remaining_minor`.
 	// - `consumed -> available`: a payment that used it was closed while the grant is still live.
+	// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 	ToState GrantState `json:"to_state"`
 
 	// TransactionId The ledger transaction of the transition, or null.
@@ -2372,6 +2374,7 @@ type GrantSource string
 // - `locked | available -> clawed_back`: an operator's clawback (final).
 // - `available -> consumed`: payments used up `remaining_minor`.
 // - `consumed -> available`: a payment that used it was closed while the grant is still live.
+// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 type GrantState string
 
 // HealthData Liveness and readiness.
@@ -2805,7 +2808,7 @@ type Payment struct {
 	// Reference Your reference, or null.
 	Reference *string `json:"reference"`
 
-	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server.
+	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 	Status PaymentStatus `json:"status"`
 
 	// TerminalId Terminal that took the payment, or null.
@@ -2848,7 +2851,7 @@ type PaymentCredentialType string
 // PaymentId Identifier of a wallet payment: `pay_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type PaymentId = string
 
-// PaymentStatus `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server.
+// PaymentStatus `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 type PaymentStatus string
 
 // PhoneNumber Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
@@ -4344,7 +4347,7 @@ type ClientInterface interface {
 
 	// CreateCheckoutSessionWithBody Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4361,7 +4364,7 @@ type ClientInterface interface {
 
 	// CreateCheckoutSession Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4738,7 +4741,7 @@ type ClientInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4746,6 +4749,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -4771,7 +4775,7 @@ type ClientInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4779,6 +4783,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -4813,7 +4818,9 @@ type ClientInterface interface {
 
 	// CapturePaymentWithBody Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4821,7 +4828,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4832,7 +4839,9 @@ type ClientInterface interface {
 
 	// CapturePayment Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4840,7 +4849,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4912,7 +4921,7 @@ type ClientInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4933,7 +4942,7 @@ type ClientInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -5005,7 +5014,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -5025,7 +5034,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -5502,7 +5511,7 @@ func (c *Client) GetCapabilities(ctx context.Context, params *GetCapabilitiesPar
 
 // CreateCheckoutSessionWithBody Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -5529,7 +5538,7 @@ func (c *Client) CreateCheckoutSessionWithBody(ctx context.Context, params *Crea
 
 // CreateCheckoutSession Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6106,7 +6115,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6114,6 +6123,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -6149,7 +6159,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6157,6 +6167,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -6211,7 +6222,9 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 
 // CapturePaymentWithBody Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6219,7 +6232,7 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6240,7 +6253,9 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 
 // CapturePayment Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6248,7 +6263,7 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6360,7 +6375,7 @@ func (c *Client) ListSandboxMessages(ctx context.Context, params *ListSandboxMes
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6391,7 +6406,7 @@ func (c *Client) ConfirmTopupWithBody(ctx context.Context, params *ConfirmTopupP
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6503,7 +6518,7 @@ func (c *Client) SetReloadBonusConfig(ctx context.Context, params *SetReloadBonu
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6533,7 +6548,7 @@ func (c *Client) CreateSkuTopupWithBody(ctx context.Context, skuId SkuIdPath, pa
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -9138,7 +9153,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateCheckoutSessionWithBodyWithResponse Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9155,7 +9170,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateCheckoutSessionWithResponse Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9542,7 +9557,7 @@ type ClientWithResponsesInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9550,6 +9565,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -9575,7 +9591,7 @@ type ClientWithResponsesInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9583,6 +9599,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -9619,7 +9636,9 @@ type ClientWithResponsesInterface interface {
 
 	// CapturePaymentWithBodyWithResponse Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9627,7 +9646,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9638,7 +9657,9 @@ type ClientWithResponsesInterface interface {
 
 	// CapturePaymentWithResponse Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9646,7 +9667,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9720,7 +9741,7 @@ type ClientWithResponsesInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9741,7 +9762,7 @@ type ClientWithResponsesInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9815,7 +9836,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9835,7 +9856,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -13658,7 +13679,7 @@ func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, p
 
 // CreateCheckoutSessionWithBodyWithResponse Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -13681,7 +13702,7 @@ func (c *ClientWithResponses) CreateCheckoutSessionWithBodyWithResponse(ctx cont
 
 // CreateCheckoutSessionWithResponse Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14188,7 +14209,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14196,6 +14217,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -14227,7 +14249,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14235,6 +14257,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many QR, short-code or OTP attempts from this terminal, or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, expired (or replaced by a newer mint) or used; OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -14283,7 +14306,9 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 
 // CapturePaymentWithBodyWithResponse Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14291,7 +14316,7 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14308,7 +14333,9 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 
 // CapturePaymentWithResponse Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14316,7 +14343,7 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14414,7 +14441,7 @@ func (c *ClientWithResponses) ListSandboxMessagesWithResponse(ctx context.Contex
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14441,7 +14468,7 @@ func (c *ClientWithResponses) ConfirmTopupWithBodyWithResponse(ctx context.Conte
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14539,7 +14566,7 @@ func (c *ClientWithResponses) SetReloadBonusConfigWithResponse(ctx context.Conte
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14565,7 +14592,7 @@ func (c *ClientWithResponses) CreateSkuTopupWithBodyWithResponse(ctx context.Con
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
