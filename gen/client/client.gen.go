@@ -2062,7 +2062,7 @@ type Error struct {
 	// | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 	// | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
 	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
-	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call: `details.status` is `expired` and `details.authorization_expires_at` says when. |
+	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 	// | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 	// | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 	// | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2120,7 +2120,7 @@ type Error struct {
 // | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 // | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
 // | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
-// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call: `details.status` is `expired` and `details.authorization_expires_at` says when. |
+// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 // | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 // | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 // | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -4828,7 +4828,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4849,7 +4849,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -6232,7 +6232,7 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6263,7 +6263,7 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -9646,7 +9646,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9667,7 +9667,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -14316,7 +14316,7 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14343,7 +14343,7 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call (`details.status` `expired`, `details.authorization_expires_at`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //

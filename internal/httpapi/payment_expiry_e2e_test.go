@@ -50,6 +50,7 @@ func TestCaptureAfterAuthorizationExpiry(t *testing.T) {
 			again := e.capture(p.Id, client.CapturePaymentRequestData{Action: action})
 			got = wantError(t, again, again.Body, http.StatusConflict, client.ErrorCodePaymentStateConflict)
 			require.Equal(t, "expired", (*got.Details)["status"])
+			require.Equal(t, after.AuthorizationExpiresAt.UTC().Format(time.RFC3339), (*got.Details)["authorization_expires_at"])
 			require.Equal(t, 1, e.count(`SELECT count(*) FROM ledger_transactions WHERE payment_id = $1 AND type = 'payment_expiry'`, p.Id))
 		})
 	}

@@ -48,14 +48,14 @@ func (s *Service) Capture(ctx context.Context, r CaptureRequest) (Payment, error
 			return outcome{}, err
 		}
 		if p.Status != StatusAuthorized {
-			return outcome{}, &StateConflictError{Status: p.Status}
+			return outcome{}, conflictOf(p)
 		}
 		if !s.now().Before(p.AuthorizationExpiresAt) {
-			if _, err := s.settle(ctx, q, p, 0, StatusExpired, ledger.TypePaymentExpiry); err != nil {
+			p, err := s.settle(ctx, q, p, 0, StatusExpired, ledger.TypePaymentExpiry)
+			if err != nil {
 				return outcome{}, err
 			}
-			at := p.AuthorizationExpiresAt
-			return outcome{conflict: &StateConflictError{Status: StatusExpired, ExpiredAt: &at}}, nil
+			return outcome{conflict: conflictOf(p)}, nil // commit the expiry, refuse the call
 		}
 		capture, status, release := p.Authorized(), StatusCaptured, ledger.TypePaymentRelease
 		if r.Action == ActionClose {
@@ -79,6 +79,17 @@ func (s *Service) Capture(ctx context.Context, r CaptureRequest) (Payment, error
 		return Payment{}, out.conflict
 	}
 	return out.payment, nil
+}
+
+// conflictOf is the refusal of a capture or close of a payment that is not
+// authorized; an expired one says when its authorization expired.
+func conflictOf(p Payment) *StateConflictError {
+	e := &StateConflictError{Status: p.Status}
+	if p.Status == StatusExpired {
+		at := p.AuthorizationExpiresAt
+		e.ExpiredAt = &at
+	}
+	return e
 }
 
 // settle ends an authorization locked by the caller: capture goes to the

@@ -250,8 +250,9 @@ func (*attemptsExhausted) Error() string {
 func (*attemptsExhausted) Details() map[string]any { return map[string]any{"attempts_remaining": 0} }
 
 // StateConflictError: capture or close of a payment that is not authorized.
-// A payment found past its authorization_expires_at is expired on the spot
-// and reports Status expired with ExpiredAt, its authorization's expiry.
+// An expired payment (by the sweeper, or on the spot when a call finds it
+// past its authorization_expires_at) reports ExpiredAt, its
+// authorization's expiry.
 type StateConflictError struct {
 	Status    Status
 	ExpiredAt *time.Time
