@@ -24,9 +24,14 @@ SET customer_id = @customer_id, wallet_id = @wallet_id, updated_at = now()
 WHERE merchant_id = @merchant_id AND id = @id AND status = 'open' AND expires_at > now()
 RETURNING *;
 
--- name: CheckoutSessionComplete :exec
+-- name: CheckoutSessionComplete :execrows
 -- Completes a session with its payment (locked and checked open by the
--- caller); the payer becomes the session's customer.
-UPDATE checkout_sessions
-SET status = 'completed', payment_id = @payment_id, customer_id = @customer_id, wallet_id = @wallet_id, updated_at = now()
-WHERE merchant_id = @merchant_id AND id = @id;
+-- caller); the payer becomes the session's customer. A session with a fixed
+-- amount is completed only by a payment that authorized all of it: no row
+-- is changed for a partial authorization.
+UPDATE checkout_sessions s
+SET status = 'completed', payment_id = p.id, customer_id = @customer_id, wallet_id = @wallet_id, updated_at = now()
+FROM payments p
+WHERE s.merchant_id = @merchant_id AND s.id = @id
+  AND p.merchant_id = s.merchant_id AND p.id = @payment_id
+  AND (s.amount_minor IS NULL OR p.authorized_minor >= s.amount_minor);

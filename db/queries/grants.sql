@@ -96,6 +96,35 @@ SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_r
        original_minor, remaining_minor, state, expires_at, created_at, updated_at
 FROM upd;
 
+-- name: GrantLapse :many
+-- Records promo a payment gave back that its grant cannot take back (the
+-- grant expired or was clawed back meanwhile), for the caller to book to
+-- promo_expired or promo_clawback in the same @transaction_id. A consumed
+-- grant past its expiry becomes expired (history reason "expired"); a grant
+-- already expired or clawed back keeps its state and its history records
+-- the lapse (reason "payment_closed"). Returns each grant's state after.
+WITH old AS (
+    SELECT g.id, g.merchant_id, g.state AS from_state, a.amount,
+           CASE WHEN g.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
+    FROM grants g
+    JOIN (SELECT unnest(@ids::text[]) AS id, unnest(@amounts::bigint[]) AS amount) a ON a.id = g.id
+    WHERE g.merchant_id = @merchant_id AND g.wallet_id = @wallet_id
+    FOR UPDATE OF g
+), upd AS (
+    UPDATE grants g
+    SET state = old.to_state, updated_at = now()
+    FROM old
+    WHERE g.id = old.id AND old.from_state <> old.to_state
+    RETURNING g.id
+), ev AS (
+    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
+    SELECT old.merchant_id, old.id, old.from_state, old.to_state,
+           CASE WHEN old.from_state = old.to_state THEN 'payment_closed' ELSE 'expired' END,
+           old.amount, @transaction_id
+    FROM old
+)
+SELECT old.id, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old;
+
 -- name: GrantListByCustomer :many
 -- One page of a customer's grants, newest first, keyset on (created_at, id).
 SELECT * FROM grants

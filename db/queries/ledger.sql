@@ -1,6 +1,8 @@
 -- name: LedgerPost :one
 -- The one statement that moves money: applies the wallet's balance deltas
--- (the CHECKs refuse a negative balance), books the transaction with the
+-- and the change of the actual money its payments hold (the CHECKs refuse
+-- a negative balance, and actual money that with the holds would pass the
+-- ceiling), books the transaction with the
 -- balance it left, and inserts its entries. The ledger's triggers check at
 -- the end of this statement that the entries balance.
 WITH moved AS (
@@ -8,6 +10,7 @@ WITH moved AS (
     SET actual_minor          = w.actual_minor + @actual_delta::bigint,
         promo_available_minor = w.promo_available_minor + @promo_available_delta::bigint,
         promo_locked_minor    = w.promo_locked_minor + @promo_locked_delta::bigint,
+        held_actual_minor     = w.held_actual_minor + @held_actual_delta::bigint,
         next_promo_expiry_at  = (SELECT min(g.expires_at) FROM grants g
                                  WHERE g.wallet_id = w.id AND g.state IN ('locked', 'available')),
         updated_at            = now()

@@ -53,9 +53,19 @@ WHERE merchant_id = @merchant_id AND id = @id AND status = 'authorized'
 RETURNING *;
 
 -- name: PaymentListExpired :many
--- Authorizations past their expiry (the sweeper's work list; every
--- merchant), oldest first.
-SELECT merchant_id, id FROM payments
-WHERE status = 'authorized' AND authorization_expires_at <= now()
+-- Authorizations past their expiry at @now (the sweeper's work list; every
+-- merchant), oldest first, leaving out those whose last expiry failed until
+-- their retry time: a payment that keeps failing never blocks the others.
+SELECT merchant_id, id, expiry_attempts FROM payments
+WHERE status = 'authorized' AND authorization_expires_at <= @now
+  AND (expiry_retry_at IS NULL OR expiry_retry_at <= @now)
 ORDER BY authorization_expires_at
 LIMIT @batch_size;
+
+-- name: PaymentExpiryFailed :one
+-- Counts a failed expiry of an authorization and sets when the sweeper may
+-- try it again. Returns the failures so far.
+UPDATE payments
+SET expiry_attempts = expiry_attempts + 1, expiry_retry_at = @retry_at, updated_at = now()
+WHERE merchant_id = @merchant_id AND id = @id AND status = 'authorized'
+RETURNING expiry_attempts;

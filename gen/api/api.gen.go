@@ -1794,7 +1794,7 @@ type CreatePaymentRequestData struct {
 	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
 	Currency Currency `json:"currency"`
 
-	// PartialAuthorization Accept less than `amount_minor` when the spendable balance is short (authorizes everything spendable and sets `partial: true`).
+	// PartialAuthorization Accept less than `amount_minor` when the spendable balance is short (authorizes everything spendable and sets `partial: true`). Not with a fixed-amount `checkout_session_id` the wallet does not cover: that is `validation_failed` (a session is completed only when paid in full).
 	PartialAuthorization *bool `json:"partial_authorization,omitempty"`
 
 	// Reference Your reference (receipt or order number).
@@ -2061,8 +2061,8 @@ type Error struct {
 	// | `verification_attempts_exhausted` | 429 | no | Five wrong enrollment codes. Ask for a new code with `POST /enroll/resend`. |
 	// | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 	// | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
-	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance above 1 000 000 000 000 minor units. |
-	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. |
+	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
+	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 	// | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 	// | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 	// | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2119,8 +2119,8 @@ type Error struct {
 // | `verification_attempts_exhausted` | 429 | no | Five wrong enrollment codes. Ask for a new code with `POST /enroll/resend`. |
 // | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 // | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
-// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance above 1 000 000 000 000 minor units. |
-// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. |
+// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
+// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 // | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 // | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 // | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2308,6 +2308,7 @@ type Grant struct {
 	// - `locked | available -> clawed_back`: an operator's clawback (final).
 	// - `available -> consumed`: payments used up `remaining_minor`.
 	// - `consumed -> available`: a payment that used it was closed while the grant is still live.
+	// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 	State GrantState `json:"state"`
 
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
@@ -2341,6 +2342,7 @@ type GrantHistoryEntry struct {
 	// - `locked | available -> clawed_back`: an operator's clawback (final).
 	// - `available -> consumed`: payments used up `remaining_minor`.
 	// - `consumed -> available`: a payment that used it was closed while the grant is still live.
+	// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 	ToState GrantState `json:"to_state"`
 
 	// TransactionId The ledger transaction of the transition, or null.
@@ -2372,6 +2374,7 @@ type GrantSource string
 // - `locked | available -> clawed_back`: an operator's clawback (final).
 // - `available -> consumed`: payments used up `remaining_minor`.
 // - `consumed -> available`: a payment that used it was closed while the grant is still live.
+// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 type GrantState string
 
 // HealthData Liveness and readiness.
@@ -2808,7 +2811,7 @@ type Payment struct {
 	// Reference Your reference, or null.
 	Reference *string `json:"reference"`
 
-	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server.
+	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 	Status PaymentStatus `json:"status"`
 
 	// TerminalId Terminal that took the payment, or null.
@@ -2851,7 +2854,7 @@ type PaymentCredentialType string
 // PaymentId Identifier of a wallet payment: `pay_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type PaymentId = string
 
-// PaymentStatus `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server.
+// PaymentStatus `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 type PaymentStatus string
 
 // PhoneNumber Phone number in E.164 form (`+`, country code, subscriber number; no spaces).

@@ -1797,7 +1797,7 @@ type CreatePaymentRequestData struct {
 	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
 	Currency Currency `json:"currency"`
 
-	// PartialAuthorization Accept less than `amount_minor` when the spendable balance is short (authorizes everything spendable and sets `partial: true`).
+	// PartialAuthorization Accept less than `amount_minor` when the spendable balance is short (authorizes everything spendable and sets `partial: true`). Not with a fixed-amount `checkout_session_id` the wallet does not cover: that is `validation_failed` (a session is completed only when paid in full).
 	PartialAuthorization *bool `json:"partial_authorization,omitempty"`
 
 	// Reference Your reference (receipt or order number).
@@ -2064,8 +2064,8 @@ type Error struct {
 	// | `verification_attempts_exhausted` | 429 | no | Five wrong enrollment codes. Ask for a new code with `POST /enroll/resend`. |
 	// | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 	// | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
-	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance above 1 000 000 000 000 minor units. |
-	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. |
+	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
+	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 	// | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 	// | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 	// | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2122,8 +2122,8 @@ type Error struct {
 // | `verification_attempts_exhausted` | 429 | no | Five wrong enrollment codes. Ask for a new code with `POST /enroll/resend`. |
 // | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 // | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
-// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance above 1 000 000 000 000 minor units. |
-// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. |
+// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
+// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 // | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
 // | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 // | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
@@ -2311,6 +2311,7 @@ type Grant struct {
 	// - `locked | available -> clawed_back`: an operator's clawback (final).
 	// - `available -> consumed`: payments used up `remaining_minor`.
 	// - `consumed -> available`: a payment that used it was closed while the grant is still live.
+	// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 	State GrantState `json:"state"`
 
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
@@ -2344,6 +2345,7 @@ type GrantHistoryEntry struct {
 	// - `locked | available -> clawed_back`: an operator's clawback (final).
 	// - `available -> consumed`: payments used up `remaining_minor`.
 	// - `consumed -> available`: a payment that used it was closed while the grant is still live.
+	// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 	ToState GrantState `json:"to_state"`
 
 	// TransactionId The ledger transaction of the transition, or null.
@@ -2375,6 +2377,7 @@ type GrantSource string
 // - `locked | available -> clawed_back`: an operator's clawback (final).
 // - `available -> consumed`: payments used up `remaining_minor`.
 // - `consumed -> available`: a payment that used it was closed while the grant is still live.
+// - `consumed -> expired`: promo a payment held came back after `expires_at` (final).
 type GrantState string
 
 // HealthData Liveness and readiness.
@@ -2811,7 +2814,7 @@ type Payment struct {
 	// Reference Your reference, or null.
 	Reference *string `json:"reference"`
 
-	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server.
+	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 	Status PaymentStatus `json:"status"`
 
 	// TerminalId Terminal that took the payment, or null.
@@ -2854,7 +2857,7 @@ type PaymentCredentialType string
 // PaymentId Identifier of a wallet payment: `pay_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type PaymentId = string
 
-// PaymentStatus `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server.
+// PaymentStatus `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 type PaymentStatus string
 
 // PhoneNumber Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
@@ -4356,7 +4359,7 @@ type ClientInterface interface {
 
 	// CreateCheckoutSessionWithBody Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4373,7 +4376,7 @@ type ClientInterface interface {
 
 	// CreateCheckoutSession Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4750,7 +4753,7 @@ type ClientInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4758,6 +4761,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -4783,7 +4787,7 @@ type ClientInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4791,6 +4795,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -4825,7 +4830,9 @@ type ClientInterface interface {
 
 	// CapturePaymentWithBody Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4833,7 +4840,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4844,7 +4851,9 @@ type ClientInterface interface {
 
 	// CapturePayment Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -4852,7 +4861,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4924,7 +4933,7 @@ type ClientInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4945,7 +4954,7 @@ type ClientInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -5017,7 +5026,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -5037,7 +5046,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -5514,7 +5523,7 @@ func (c *Client) GetCapabilities(ctx context.Context, params *GetCapabilitiesPar
 
 // CreateCheckoutSessionWithBody Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -5541,7 +5550,7 @@ func (c *Client) CreateCheckoutSessionWithBody(ctx context.Context, params *Crea
 
 // CreateCheckoutSession Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6118,7 +6127,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6126,6 +6135,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -6161,7 +6171,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6169,6 +6179,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -6223,7 +6234,9 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 
 // CapturePaymentWithBody Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6231,7 +6244,7 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6252,7 +6265,9 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 
 // CapturePayment Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -6260,7 +6275,7 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6372,7 +6387,7 @@ func (c *Client) ListSandboxMessages(ctx context.Context, params *ListSandboxMes
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6403,7 +6418,7 @@ func (c *Client) ConfirmTopupWithBody(ctx context.Context, params *ConfirmTopupP
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6515,7 +6530,7 @@ func (c *Client) SetReloadBonusConfig(ctx context.Context, params *SetReloadBonu
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -6545,7 +6560,7 @@ func (c *Client) CreateSkuTopupWithBody(ctx context.Context, skuId SkuIdPath, pa
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -9150,7 +9165,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateCheckoutSessionWithBodyWithResponse Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9167,7 +9182,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreateCheckoutSessionWithResponse Open a checkout session
 	//
-	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+	// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9554,7 +9569,7 @@ type ClientWithResponsesInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9562,6 +9577,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -9587,7 +9603,7 @@ type ClientWithResponsesInterface interface {
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 	// - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 	//
-	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+	// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9595,6 +9611,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
+	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -9631,7 +9648,9 @@ type ClientWithResponsesInterface interface {
 
 	// CapturePaymentWithBodyWithResponse Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9639,7 +9658,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9650,7 +9669,9 @@ type ClientWithResponsesInterface interface {
 
 	// CapturePaymentWithResponse Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	//
+	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 	//
@@ -9658,7 +9679,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no payment with this id for the merchant.
-	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9732,7 +9753,7 @@ type ClientWithResponsesInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9753,7 +9774,7 @@ type ClientWithResponsesInterface interface {
 	// - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 	// - `not_found` (404): no wallet with this id for the merchant.
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9827,7 +9848,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9847,7 +9868,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 	// - `not_found` (404): no wallet with this id for the merchant.
-	// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+	// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 	// - `sku_not_found` (404): no active SKU with this id.
 	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -13670,7 +13691,7 @@ func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, p
 
 // CreateCheckoutSessionWithBodyWithResponse Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -13693,7 +13714,7 @@ func (c *ClientWithResponses) CreateCheckoutSessionWithBodyWithResponse(ctx cont
 
 // CreateCheckoutSessionWithResponse Open a checkout session
 //
-// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise.
+// Opens a checkout session for a basket: the anchor that later identify and payment calls refer to. It stays `open` for 30 minutes, becomes `completed` when a payment naming it in `checkout_session_id` succeeds, and `expired` otherwise. A session with a fixed `amount_minor` is completed only by a payment of all of it: a `partial_authorization` that would cover less is refused (`validation_failed`) and the session stays `open`.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14200,7 +14221,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14208,6 +14229,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -14239,7 +14261,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
 // - `otp`: first call with `phone`: an SMS code is sent and the answer is `otp_required` (HTTP 402) with `details.challenge_id`. This is not an authentication failure: keep your credential and repeat the payment with `{type: otp, challenge_id, code}` and a new `Idempotency-Key`.
 //
-// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). Concurrent payments never overdraw a wallet.
+// The wallet must be `verified`. When the spendable balance (`actual + promo_available`) is short the answer is `insufficient_funds` with the figures to recover (top up `shortfall_minor`, then pay again with a new key), unless `partial_authorization` is true. Naming an open `checkout_session_id` completes that session (the payment must be in the session's currency, else `validation_failed`). A session with a fixed `amount_minor` is completed only by a payment that authorizes all of it: `partial_authorization` cannot pay it when the wallet covers less (`validation_failed`, `error.field` `/data/partial_authorization`; nothing is debited and the credential stays usable), so a session that reads `completed` was always paid in full. Top up and pay again, or take the amount with another tender outside the session. Concurrent payments never overdraw a wallet.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14247,6 +14269,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
+// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
 // - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
@@ -14295,7 +14318,9 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 
 // CapturePaymentWithBodyWithResponse Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14303,7 +14328,7 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14320,7 +14345,9 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 
 // CapturePaymentWithResponse Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired or been clawed back expires at once. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+//
+// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:write`.
 //
@@ -14328,7 +14355,7 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no payment with this id for the merchant.
-// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`).
+// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14426,7 +14453,7 @@ func (c *ClientWithResponses) ListSandboxMessagesWithResponse(ctx context.Contex
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14453,7 +14480,7 @@ func (c *ClientWithResponses) ConfirmTopupWithBodyWithResponse(ctx context.Conte
 // - `validation_failed` (400): the currency is not the wallet's currency (`field: /data/currency`).
 // - `not_found` (404): no wallet with this id for the merchant.
 // - `currency_not_supported` (422): the currency is not served for this merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `settlement_reference_already_used` (409): this provider and settlement reference were already confirmed (`details.transaction_id`).
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14551,7 +14578,7 @@ func (c *ClientWithResponses) SetReloadBonusConfigWithResponse(ctx context.Conte
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -14577,7 +14604,7 @@ func (c *ClientWithResponses) CreateSkuTopupWithBodyWithResponse(ctx context.Con
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): the SKU's currency is not the wallet's currency (`field: /data/wallet_id`).
 // - `not_found` (404): no wallet with this id for the merchant.
-// - `amount_invalid` (422): the credit would take the wallet's actual balance above 1 000 000 000 000.
+// - `amount_invalid` (422): the credit would take the wallet's actual balance, with the actual money its `authorized` payments hold, above 1 000 000 000 000 (held money comes back to the wallet when a payment is closed or expires, so it must always fit).
 // - `sku_not_found` (404): no active SKU with this id.
 // - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //

@@ -9,31 +9,39 @@ import (
 	"context"
 )
 
-const checkoutSessionComplete = `-- name: CheckoutSessionComplete :exec
-UPDATE checkout_sessions
-SET status = 'completed', payment_id = $1, customer_id = $2, wallet_id = $3, updated_at = now()
-WHERE merchant_id = $4 AND id = $5
+const checkoutSessionComplete = `-- name: CheckoutSessionComplete :execrows
+UPDATE checkout_sessions s
+SET status = 'completed', payment_id = p.id, customer_id = $1, wallet_id = $2, updated_at = now()
+FROM payments p
+WHERE s.merchant_id = $3 AND s.id = $4
+  AND p.merchant_id = s.merchant_id AND p.id = $5
+  AND (s.amount_minor IS NULL OR p.authorized_minor >= s.amount_minor)
 `
 
 type CheckoutSessionCompleteParams struct {
-	PaymentID  *string
 	CustomerID *string
 	WalletID   *string
 	MerchantID string
 	ID         string
+	PaymentID  string
 }
 
 // Completes a session with its payment (locked and checked open by the
-// caller); the payer becomes the session's customer.
-func (q *Queries) CheckoutSessionComplete(ctx context.Context, arg CheckoutSessionCompleteParams) error {
-	_, err := q.db.Exec(ctx, checkoutSessionComplete,
-		arg.PaymentID,
+// caller); the payer becomes the session's customer. A session with a fixed
+// amount is completed only by a payment that authorized all of it: no row
+// is changed for a partial authorization.
+func (q *Queries) CheckoutSessionComplete(ctx context.Context, arg CheckoutSessionCompleteParams) (int64, error) {
+	result, err := q.db.Exec(ctx, checkoutSessionComplete,
 		arg.CustomerID,
 		arg.WalletID,
 		arg.MerchantID,
 		arg.ID,
+		arg.PaymentID,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const checkoutSessionGet = `-- name: CheckoutSessionGet :one

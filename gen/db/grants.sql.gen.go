@@ -169,6 +169,76 @@ func (q *Queries) GrantInsert(ctx context.Context, arg GrantInsertParams) (Grant
 	return i, err
 }
 
+const grantLapse = `-- name: GrantLapse :many
+WITH old AS (
+    SELECT g.id, g.merchant_id, g.state AS from_state, a.amount,
+           CASE WHEN g.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
+    FROM grants g
+    JOIN (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS amount) a ON a.id = g.id
+    WHERE g.merchant_id = $3 AND g.wallet_id = $4
+    FOR UPDATE OF g
+), upd AS (
+    UPDATE grants g
+    SET state = old.to_state, updated_at = now()
+    FROM old
+    WHERE g.id = old.id AND old.from_state <> old.to_state
+    RETURNING g.id
+), ev AS (
+    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
+    SELECT old.merchant_id, old.id, old.from_state, old.to_state,
+           CASE WHEN old.from_state = old.to_state THEN 'payment_closed' ELSE 'expired' END,
+           old.amount, $5
+    FROM old
+)
+SELECT old.id, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old
+`
+
+type GrantLapseParams struct {
+	Ids           []string
+	Amounts       []int64
+	MerchantID    string
+	WalletID      string
+	TransactionID *string
+}
+
+type GrantLapseRow struct {
+	ID          string
+	State       string
+	AmountMinor int64
+}
+
+// Records promo a payment gave back that its grant cannot take back (the
+// grant expired or was clawed back meanwhile), for the caller to book to
+// promo_expired or promo_clawback in the same @transaction_id. A consumed
+// grant past its expiry becomes expired (history reason "expired"); a grant
+// already expired or clawed back keeps its state and its history records
+// the lapse (reason "payment_closed"). Returns each grant's state after.
+func (q *Queries) GrantLapse(ctx context.Context, arg GrantLapseParams) ([]GrantLapseRow, error) {
+	rows, err := q.db.Query(ctx, grantLapse,
+		arg.Ids,
+		arg.Amounts,
+		arg.MerchantID,
+		arg.WalletID,
+		arg.TransactionID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GrantLapseRow{}
+	for rows.Next() {
+		var i GrantLapseRow
+		if err := rows.Scan(&i.ID, &i.State, &i.AmountMinor); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const grantListByCustomer = `-- name: GrantListByCustomer :many
 SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at FROM grants
 WHERE merchant_id = $1 AND customer_id = $2

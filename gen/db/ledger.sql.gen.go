@@ -51,10 +51,11 @@ WITH moved AS (
     SET actual_minor          = w.actual_minor + $1::bigint,
         promo_available_minor = w.promo_available_minor + $2::bigint,
         promo_locked_minor    = w.promo_locked_minor + $3::bigint,
+        held_actual_minor     = w.held_actual_minor + $4::bigint,
         next_promo_expiry_at  = (SELECT min(g.expires_at) FROM grants g
                                  WHERE g.wallet_id = w.id AND g.state IN ('locked', 'available')),
         updated_at            = now()
-    WHERE w.merchant_id = $4 AND w.id = $5 AND w.currency = $6
+    WHERE w.merchant_id = $5 AND w.id = $6 AND w.currency = $7
     RETURNING w.id, w.merchant_id, w.customer_id, w.currency, w.actual_minor, w.promo_available_minor, w.promo_locked_minor, w.next_promo_expiry_at
 ), txn AS (
     INSERT INTO ledger_transactions (
@@ -63,17 +64,17 @@ WITH moved AS (
         actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after,
         payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference,
         terminal_id, location_id, operator_id)
-    SELECT $7::text, moved.merchant_id, $8::text, $9::text, moved.id, moved.customer_id, moved.currency,
-        $10::bigint, $1::bigint, $11::bigint,
+    SELECT $8::text, moved.merchant_id, $9::text, $10::text, moved.id, moved.customer_id, moved.currency,
+        $11::bigint, $1::bigint, $12::bigint,
         moved.actual_minor, moved.promo_available_minor, moved.promo_locked_minor, moved.next_promo_expiry_at,
-        $12::text, $13::text, $14::text, $15::text, $16::text, $17::text,
-        $18::text, $19::text, $20::text
+        $13::text, $14::text, $15::text, $16::text, $17::text, $18::text,
+        $19::text, $20::text, $21::text
     FROM moved
     RETURNING id, merchant_id, integration_id, type, wallet_id, customer_id, currency, amount_minor, actual_delta_minor, promo_delta_minor, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference, terminal_id, location_id, operator_id, created_at
 ), entries AS (
     INSERT INTO ledger_entries (transaction_id, merchant_id, account, currency, amount_minor)
     SELECT txn.id, txn.merchant_id, e.account, txn.currency, e.amount_minor
-    FROM txn, (SELECT unnest($21::text[]) AS account, unnest($22::bigint[]) AS amount_minor) e
+    FROM txn, (SELECT unnest($22::text[]) AS account, unnest($23::bigint[]) AS amount_minor) e
 )
 SELECT id, merchant_id, integration_id, type, wallet_id, customer_id, currency, amount_minor, actual_delta_minor, promo_delta_minor, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference, terminal_id, location_id, operator_id, created_at FROM txn
 `
@@ -82,6 +83,7 @@ type LedgerPostParams struct {
 	ActualDelta         int64
 	PromoAvailableDelta int64
 	PromoLockedDelta    int64
+	HeldActualDelta     int64
 	MerchantID          string
 	WalletID            string
 	Currency            string
@@ -131,7 +133,9 @@ type LedgerPostRow struct {
 }
 
 // The one statement that moves money: applies the wallet's balance deltas
-// (the CHECKs refuse a negative balance), books the transaction with the
+// and the change of the actual money its payments hold (the CHECKs refuse
+// a negative balance, and actual money that with the holds would pass the
+// ceiling), books the transaction with the
 // balance it left, and inserts its entries. The ledger's triggers check at
 // the end of this statement that the entries balance.
 func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) (LedgerPostRow, error) {
@@ -139,6 +143,7 @@ func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) (LedgerP
 		arg.ActualDelta,
 		arg.PromoAvailableDelta,
 		arg.PromoLockedDelta,
+		arg.HeldActualDelta,
 		arg.MerchantID,
 		arg.WalletID,
 		arg.Currency,

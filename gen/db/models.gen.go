@@ -185,6 +185,8 @@ type Payment struct {
 	Reference                *string
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
+	ExpiryAttempts           int32
+	ExpiryRetryAt            *time.Time
 }
 
 type PaymentAllocation struct {
@@ -302,4 +304,5 @@ type Wallet struct {
 	NextPromoExpiryAt   *time.Time
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	HeldActualMinor     int64
 }

@@ -46,8 +46,30 @@ func (q *Queries) PaymentAllocations(ctx context.Context, arg PaymentAllocations
 	return items, nil
 }
 
+const paymentExpiryFailed = `-- name: PaymentExpiryFailed :one
+UPDATE payments
+SET expiry_attempts = expiry_attempts + 1, expiry_retry_at = $1, updated_at = now()
+WHERE merchant_id = $2 AND id = $3 AND status = 'authorized'
+RETURNING expiry_attempts
+`
+
+type PaymentExpiryFailedParams struct {
+	RetryAt    *time.Time
+	MerchantID string
+	ID         string
+}
+
+// Counts a failed expiry of an authorization and sets when the sweeper may
+// try it again. Returns the failures so far.
+func (q *Queries) PaymentExpiryFailed(ctx context.Context, arg PaymentExpiryFailedParams) (int32, error) {
+	row := q.db.QueryRow(ctx, paymentExpiryFailed, arg.RetryAt, arg.MerchantID, arg.ID)
+	var expiry_attempts int32
+	err := row.Scan(&expiry_attempts)
+	return expiry_attempts, err
+}
+
 const paymentGet = `-- name: PaymentGet :one
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at FROM payments
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM payments
 WHERE merchant_id = $1 AND id = $2
 `
 
@@ -86,12 +108,14 @@ func (q *Queries) PaymentGet(ctx context.Context, arg PaymentGetParams) (Payment
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
 
 const paymentGetForUpdate = `-- name: PaymentGetForUpdate :one
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at FROM payments
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM payments
 WHERE merchant_id = $1 AND id = $2
 FOR UPDATE
 `
@@ -131,6 +155,8 @@ func (q *Queries) PaymentGetForUpdate(ctx context.Context, arg PaymentGetForUpda
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
@@ -149,14 +175,14 @@ WITH p AS (
         $12, $13, now() + make_interval(secs => $14::integer),
         $15, $16, $17, $18,
         $19, $20, $21, $22, $23)
-    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at
+    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
 ), a AS (
     INSERT INTO payment_allocations (payment_id, merchant_id, position, grant_id, amount_minor)
     SELECT p.id, p.merchant_id, u.position, u.grant_id, u.amount_minor
     FROM p, (SELECT unnest($24::text[]) AS grant_id, unnest($25::bigint[]) AS amount_minor,
                     generate_series(0, cardinality($24::text[]) - 1) AS position) u
 )
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at FROM p
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM p
 `
 
 type PaymentInsertParams struct {
@@ -214,6 +240,8 @@ type PaymentInsertRow struct {
 	Reference                *string
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
+	ExpiryAttempts           int32
+	ExpiryRetryAt            *time.Time
 }
 
 // Inserts a payment and its grant allocations (in spending order) in one
@@ -274,26 +302,36 @@ func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (P
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }
 
 const paymentListExpired = `-- name: PaymentListExpired :many
-SELECT merchant_id, id FROM payments
-WHERE status = 'authorized' AND authorization_expires_at <= now()
+SELECT merchant_id, id, expiry_attempts FROM payments
+WHERE status = 'authorized' AND authorization_expires_at <= $1
+  AND (expiry_retry_at IS NULL OR expiry_retry_at <= $1)
 ORDER BY authorization_expires_at
-LIMIT $1
+LIMIT $2
 `
 
-type PaymentListExpiredRow struct {
-	MerchantID string
-	ID         string
+type PaymentListExpiredParams struct {
+	Now       time.Time
+	BatchSize int32
 }
 
-// Authorizations past their expiry (the sweeper's work list; every
-// merchant), oldest first.
-func (q *Queries) PaymentListExpired(ctx context.Context, batchSize int32) ([]PaymentListExpiredRow, error) {
-	rows, err := q.db.Query(ctx, paymentListExpired, batchSize)
+type PaymentListExpiredRow struct {
+	MerchantID     string
+	ID             string
+	ExpiryAttempts int32
+}
+
+// Authorizations past their expiry at @now (the sweeper's work list; every
+// merchant), oldest first, leaving out those whose last expiry failed until
+// their retry time: a payment that keeps failing never blocks the others.
+func (q *Queries) PaymentListExpired(ctx context.Context, arg PaymentListExpiredParams) ([]PaymentListExpiredRow, error) {
+	rows, err := q.db.Query(ctx, paymentListExpired, arg.Now, arg.BatchSize)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +339,7 @@ func (q *Queries) PaymentListExpired(ctx context.Context, batchSize int32) ([]Pa
 	items := []PaymentListExpiredRow{}
 	for rows.Next() {
 		var i PaymentListExpiredRow
-		if err := rows.Scan(&i.MerchantID, &i.ID); err != nil {
+		if err := rows.Scan(&i.MerchantID, &i.ID, &i.ExpiryAttempts); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -323,7 +361,7 @@ SET status = $1,
     next_promo_expiry_after = $7,
     updated_at = now()
 WHERE merchant_id = $8 AND id = $9 AND status = 'authorized'
-RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at
+RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
 `
 
 type PaymentSettleParams struct {
@@ -380,6 +418,8 @@ func (q *Queries) PaymentSettle(ctx context.Context, arg PaymentSettleParams) (P
 		&i.Reference,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
 	)
 	return i, err
 }

@@ -11,7 +11,7 @@ import (
 )
 
 const walletGet = `-- name: WalletGet :one
-SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at FROM wallets
+SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor FROM wallets
 WHERE merchant_id = $1 AND id = $2
 `
 
@@ -36,12 +36,13 @@ func (q *Queries) WalletGet(ctx context.Context, arg WalletGetParams) (Wallet, e
 		&i.NextPromoExpiryAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.HeldActualMinor,
 	)
 	return i, err
 }
 
 const walletGetByCustomer = `-- name: WalletGetByCustomer :one
-SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at FROM wallets
+SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor FROM wallets
 WHERE merchant_id = $1 AND customer_id = $2 AND currency = $3
 `
 
@@ -67,12 +68,13 @@ func (q *Queries) WalletGetByCustomer(ctx context.Context, arg WalletGetByCustom
 		&i.NextPromoExpiryAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.HeldActualMinor,
 	)
 	return i, err
 }
 
 const walletGetForUpdate = `-- name: WalletGetForUpdate :one
-SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at FROM wallets
+SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor FROM wallets
 WHERE merchant_id = $1 AND id = $2
 FOR UPDATE
 `
@@ -100,6 +102,7 @@ func (q *Queries) WalletGetForUpdate(ctx context.Context, arg WalletGetForUpdate
 		&i.NextPromoExpiryAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.HeldActualMinor,
 	)
 	return i, err
 }
@@ -108,7 +111,7 @@ const walletInsert = `-- name: WalletInsert :one
 INSERT INTO wallets (id, merchant_id, customer_id, currency, status, verified_at)
 VALUES ($1, $2, $3, $4, $5,
         CASE WHEN $5::text = 'verified' THEN now() END)
-RETURNING id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at
+RETURNING id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor
 `
 
 type WalletInsertParams struct {
@@ -141,12 +144,13 @@ func (q *Queries) WalletInsert(ctx context.Context, arg WalletInsertParams) (Wal
 		&i.NextPromoExpiryAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.HeldActualMinor,
 	)
 	return i, err
 }
 
 const walletListByCustomer = `-- name: WalletListByCustomer :many
-SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at FROM wallets
+SELECT id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor FROM wallets
 WHERE merchant_id = $1 AND customer_id = $2
 ORDER BY id
 `
@@ -178,6 +182,7 @@ func (q *Queries) WalletListByCustomer(ctx context.Context, arg WalletListByCust
 			&i.NextPromoExpiryAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.HeldActualMinor,
 		); err != nil {
 			return nil, err
 		}
@@ -232,7 +237,7 @@ const walletMarkVerified = `-- name: WalletMarkVerified :one
 UPDATE wallets
 SET status = 'verified', verified_at = coalesce(verified_at, now()), updated_at = now()
 WHERE merchant_id = $1 AND id = $2
-RETURNING id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at
+RETURNING id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor
 `
 
 type WalletMarkVerifiedParams struct {
@@ -257,6 +262,7 @@ func (q *Queries) WalletMarkVerified(ctx context.Context, arg WalletMarkVerified
 		&i.NextPromoExpiryAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.HeldActualMinor,
 	)
 	return i, err
 }

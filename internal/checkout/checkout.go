@@ -77,6 +77,12 @@ var (
 	ErrAmountMismatch = &FieldError{msg: "the amount differs from the checkout session's fixed amount", field: "/data/amount_minor"}
 	// ErrCurrencyMismatch: the payment's currency differs from the session's.
 	ErrCurrencyMismatch = &FieldError{msg: "the currency differs from the checkout session's currency", field: "/data/currency"}
+	// ErrPartialAuthorization: a partial authorization cannot pay a session
+	// with a fixed amount. A session reads completed only when its whole
+	// amount is paid, so a till that trusts it never hands over goods worth
+	// more than it was paid; the customer tops up, or the till takes the
+	// whole amount another way.
+	ErrPartialAuthorization = &FieldError{msg: "partial_authorization cannot pay a checkout session with a fixed amount: the wallet does not cover all of it", field: "/data/partial_authorization"}
 )
 
 // ClosedError: the session is completed or expired.
@@ -210,13 +216,20 @@ func lockOpen(ctx context.Context, q *db.Queries, merchantID, id string) (Sessio
 	return sess, nil
 }
 
-// Complete records the payment that completes a session locked by
-// LockForPayment; its payer becomes the session's customer.
+// Complete records the payment (already stored) that completes a session
+// locked by LockForPayment; its payer becomes the session's customer. A
+// session with a fixed amount is completed only by a payment that
+// authorized all of it: a partial authorization is ErrPartialAuthorization,
+// and the caller's transaction, debit included, is rolled back.
 func Complete(ctx context.Context, q *db.Queries, merchantID, id, paymentID, customerID, walletID string) error {
-	if err := q.CheckoutSessionComplete(ctx, db.CheckoutSessionCompleteParams{
-		MerchantID: merchantID, ID: id, PaymentID: &paymentID, CustomerID: &customerID, WalletID: &walletID,
-	}); err != nil {
+	n, err := q.CheckoutSessionComplete(ctx, db.CheckoutSessionCompleteParams{
+		MerchantID: merchantID, ID: id, PaymentID: paymentID, CustomerID: &customerID, WalletID: &walletID,
+	})
+	if err != nil {
 		return fmt.Errorf("completing checkout session %s: %w", id, err)
+	}
+	if n == 0 {
+		return ErrPartialAuthorization
 	}
 	return nil
 }

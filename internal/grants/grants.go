@@ -14,15 +14,16 @@
 //	ListLive(ctx, q, merchantID, walletID) ([]Grant, error)  locked and available, spending order
 //	AllocatePromoFirst(grants, amount, now) []Allocation  pure: earliest expiry first, then oldest
 //	Spend(ctx, q, w, allocations, txnID) ([]Grant, error)  a payment takes promo from grants
-//	Restore(ctx, q, w, allocations, txnID, now) (restored []Allocation, lapsed int64, err)  a closed payment gives it back
+//	Restore(ctx, q, w, allocations, txnID, now) (Returned, error)  a closed payment gives it back
 //	Service.ListForCustomer, Service.Clawback  the HTTP operations
 //	SweepWorker / SweepJob  the River expiry sweeper
 //
 // State machine (CONTRACT 6): locked -> available (release); locked |
 // available -> expired (at expires_at); locked | available -> clawed_back
 // (operator); available -> consumed (remaining hits 0); consumed ->
-// available (a payment using it closed while the grant is live). expired and
-// clawed_back are final. Every transition is recorded in the history, and
+// available (a payment using it closed while the grant is live); consumed ->
+// expired (promo a payment held comes back after the grant's expiry).
+// expired and clawed_back are final. Every transition is recorded in the history, and
 // every one that moves promo books a ledger transaction on the wallet.
 package grants
 

@@ -45,6 +45,21 @@ func (b bundle) read(t *testing.T, walletID string) wallets.Wallet {
 	return w
 }
 
+// paymentRow stores the authorized payment of a test that books its hold by
+// hand, so the hold belongs to a payment (moneytest's hold invariants).
+func (b bundle) paymentRow(ctx context.Context, q *db.Queries, id string, w wallets.Wallet, as []grants.Allocation) error {
+	gs, amounts := make([]string, len(as)), make([]int64, len(as))
+	for i, a := range as {
+		gs[i], amounts[i] = a.GrantID, a.Amount
+	}
+	_, err := q.PaymentInsert(ctx, db.PaymentInsertParams{
+		ID: id, MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID, WalletID: w.ID, CustomerID: w.CustomerID,
+		Currency: w.Currency, AmountMinor: grants.Total(as), PromoAppliedMinor: grants.Total(as), Status: "authorized",
+		CaptureMode: "manual", AuthorizationTtlSeconds: 3600, GrantIds: gs, GrantAmounts: amounts,
+	})
+	return err
+}
+
 func (b bundle) grantsOf(t *testing.T, customerID string) map[string]grants.Grant {
 	t.Helper()
 	page, err := b.svc.ListForCustomer(b.ctx, grants.ListQuery{MerchantID: b.tenant.MerchantID, CustomerID: customerID, Limit: 200})
@@ -342,7 +357,10 @@ func TestSpendAndRestore(t *testing.T) {
 				{Account: ledger.WalletPromoAvailable(w.ID), Amount: -400},
 				{Account: ledger.HoldPromo(payment), Amount: 400},
 			}, References: ledger.References{PaymentID: payment}})
-		return as, err
+		if err != nil {
+			return nil, err
+		}
+		return as, b.paymentRow(ctx, q, payment, w, as)
 	})
 	require.NoError(t, err)
 	require.Equal(t, []grants.Allocation{{g1.ID, 300}, {g2.ID, 100}}, allocs)
@@ -359,19 +377,24 @@ func TestSpendAndRestore(t *testing.T) {
 			return err
 		}
 		txnID := ids.New(ids.Transaction)
-		restored, lapsed, err := grants.Restore(ctx, q, locked, allocs, txnID, time.Now())
+		returned, err := grants.Restore(ctx, q, locked, allocs, txnID, time.Now())
 		if err != nil {
 			return err
 		}
-		require.Equal(t, []grants.Allocation{{g1.ID, 300}}, restored)
-		require.Equal(t, int64(100), lapsed)
+		require.Equal(t, []grants.Allocation{{g1.ID, 300}}, returned.Restored)
+		require.Equal(t, int64(100), returned.ClawedBack, "promo of a clawed-back grant goes to promo_clawback")
+		require.Zero(t, returned.Expired)
 		_, err = ledger.Post(ctx, q, ledger.Movement{ID: txnID, MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID,
 			Type: ledger.TypePaymentRelease, WalletID: w.ID, Currency: "EUR", Amount: 400,
 			Entries: []ledger.Entry{
 				{Account: ledger.HoldPromo(payment), Amount: -400},
-				{Account: ledger.WalletPromoAvailable(w.ID), Amount: grants.Total(restored)},
-				{Account: ledger.PromoExpired(b.tenant.MerchantID), Amount: lapsed},
+				{Account: ledger.WalletPromoAvailable(w.ID), Amount: grants.Total(returned.Restored)},
+				{Account: ledger.PromoClawback(b.tenant.MerchantID), Amount: returned.ClawedBack},
 			}, References: ledger.References{PaymentID: payment}})
+		if err != nil {
+			return err
+		}
+		_, err = q.PaymentSettle(ctx, db.PaymentSettleParams{MerchantID: b.tenant.MerchantID, ID: payment, Status: "closed"})
 		return err
 	})
 	require.NoError(t, err)
@@ -380,5 +403,8 @@ func TestSpendAndRestore(t *testing.T) {
 	require.Equal(t, int64(300), all[g1.ID].Remaining)
 	last := all[g1.ID].History[len(all[g1.ID].History)-1]
 	require.Equal(t, grants.ReasonPaymentClosed, last.Reason)
+	lapse := all[g2.ID].History[len(all[g2.ID].History)-1]
+	require.Equal(t, grants.Event{From: grants.StateClawedBack, To: grants.StateClawedBack, Reason: grants.ReasonPaymentClosed,
+		Amount: 100, TransactionID: lapse.TransactionID, At: lapse.At}, lapse, "the lapse is in the clawed-back grant's history")
 	require.Equal(t, int64(300), b.read(t, w.ID).Balance.PromoAvailable)
 }

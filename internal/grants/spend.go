@@ -33,35 +33,76 @@ func Spend(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation
 	return out, nil
 }
 
+// Returned is where promo a payment held went when it came back.
+type Returned struct {
+	// Restored went back to grants still live (wallet promo_available).
+	Restored []Allocation
+	// Expired lapsed because its grant expired meanwhile (promo_expired).
+	Expired int64
+	// ClawedBack lapsed because an operator clawed its grant back
+	// meanwhile (promo_clawback).
+	ClawedBack int64
+}
+
 // Restore gives promo a closed or expired payment held back to its grants
 // (a wallet the caller has locked): a grant still available or consumed and
 // not expired at now takes its allocation back (consumed -> available,
-// history reason "payment_closed"). What cannot go back, because its grant
-// has meanwhile expired or been clawed back, is lapsed: the caller books
-// it to the merchant's promo_expired account in the same txnID (hold promo
-// -> wallet promo_available for restored, -> promo_expired for lapsed).
-func Restore(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, txnID string, now time.Time) (restored []Allocation, lapsed int64, err error) {
+// history reason "payment_closed"). What cannot go back lapses with its
+// grant, and the grant's history says so: a consumed grant past its expiry
+// becomes expired then (reason "expired"), a grant already expired or
+// clawed back records the lapse (reason "payment_closed"). The caller books
+// all of it in the same txnID: hold promo -> wallet promo_available for
+// Restored, -> promo_expired for Expired, -> promo_clawback for ClawedBack.
+func Restore(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, txnID string, now time.Time) (Returned, error) {
+	out := Returned{Restored: []Allocation{}}
 	if len(as) == 0 {
-		return []Allocation{}, 0, nil
+		return out, nil
 	}
 	ids, amounts := split(as)
 	rows, err := q.GrantRestore(ctx, db.GrantRestoreParams{Ids: ids, Amounts: amounts, MerchantID: w.MerchantID, WalletID: w.ID, Now: now, TransactionID: &txnID})
 	if err != nil {
-		return nil, 0, fmt.Errorf("restoring grants of %s: %w", w.ID, err)
+		return Returned{}, fmt.Errorf("restoring grants of %s: %w", w.ID, err)
 	}
 	back := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		back[r.ID] = true
 	}
-	restored = []Allocation{}
+	var lapsed []Allocation
 	for _, a := range as {
 		if back[a.GrantID] {
-			restored = append(restored, a)
+			out.Restored = append(out.Restored, a)
 		} else {
-			lapsed += a.Amount
+			lapsed = append(lapsed, a)
 		}
 	}
-	return restored, lapsed, nil
+	if err := lapse(ctx, q, w, lapsed, txnID, &out); err != nil {
+		return Returned{}, err
+	}
+	return out, nil
+}
+
+// lapse records promo that came back to grants that can no longer take it,
+// adding it to out by where it goes.
+func lapse(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, txnID string, out *Returned) error {
+	if len(as) == 0 {
+		return nil
+	}
+	ids, amounts := split(as)
+	rows, err := q.GrantLapse(ctx, db.GrantLapseParams{Ids: ids, Amounts: amounts, MerchantID: w.MerchantID, WalletID: w.ID, TransactionID: &txnID})
+	if err != nil {
+		return fmt.Errorf("recording lapsed promo of %s: %w", w.ID, err)
+	}
+	if len(rows) != len(as) {
+		return fmt.Errorf("recording lapsed promo of %s: %d of %d grants found", w.ID, len(rows), len(as))
+	}
+	for _, r := range rows {
+		if State(r.State) == StateClawedBack {
+			out.ClawedBack += r.AmountMinor
+		} else {
+			out.Expired += r.AmountMinor
+		}
+	}
+	return nil
 }
 
 func split(as []Allocation) ([]string, []int64) {

@@ -94,6 +94,7 @@ var errorTable = []errorMapping{
 	{err: checkout.ErrClosed, code: apierror.CheckoutSessionClosed},
 	{err: checkout.ErrAmountMismatch, code: apierror.AmountInvalid},
 	{err: checkout.ErrCurrencyMismatch, code: apierror.ValidationFailed},
+	{err: checkout.ErrPartialAuthorization, code: apierror.ValidationFailed},
 }
 
 // detailer is implemented by domain errors with code-specific figures.

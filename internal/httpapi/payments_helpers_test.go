@@ -22,9 +22,13 @@ type payEnv struct {
 	t *testing.T
 }
 
+// newPayEnv starts the server; when the test ends, the ledger's
+// invariants (moneytest.CheckLedger) must hold over its database.
 func newPayEnv(t *testing.T) *payEnv {
 	t.Helper()
-	return &payEnv{Env: moneytest.Start(t), t: t}
+	e := &payEnv{Env: moneytest.Start(t), t: t}
+	t.Cleanup(func() { moneytest.CheckLedger(t, e.S.Pool) })
+	return e
 }
 
 // wallet makes a customer with a wallet holding actual money (topped up

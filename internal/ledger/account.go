@@ -115,9 +115,16 @@ func segment(a Account, i int) string {
 	return ""
 }
 
-// walletDeltas is what a movement does to its wallet's balance columns.
+// walletDeltas is what a movement does to its wallet's balance columns,
+// and to the actual money the wallet's payments hold (heldActual: the
+// credit checks count it against the ceiling).
 type walletDeltas struct {
-	actual, promoAvailable, promoLocked int64
+	actual, promoAvailable, promoLocked, heldActual int64
+}
+
+// IsHoldActual says whether the account is a payment's held actual money.
+func (a Account) IsHoldActual() bool {
+	return segment(a, 0) == "hold" && segment(a, 2) == string(ClassActual)
 }
 
 // check verifies the ledger rules of m and returns its wallet deltas.
@@ -162,6 +169,9 @@ func (m Movement) check() (walletDeltas, error) {
 			case WalletPromoLocked(w):
 				d.promoLocked += e.Amount
 			}
+		}
+		if e.Account.IsHoldActual() {
+			d.heldActual += e.Amount
 		}
 		sums[e.Account.Class()] += e.Amount
 	}

@@ -40,6 +40,7 @@ func Post(ctx context.Context, q *db.Queries, m Movement) (Transaction, error) {
 		ActualDelta:         d.actual,
 		PromoAvailableDelta: d.promoAvailable,
 		PromoLockedDelta:    d.promoLocked,
+		HeldActualDelta:     d.heldActual,
 		PromoDelta:          d.promoAvailable + d.promoLocked,
 		MerchantID:          m.MerchantID,
 		WalletID:            m.WalletID,

@@ -2,6 +2,7 @@ package moneytest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -59,6 +60,29 @@ var ledgerInvariants = []struct{ name, sql string }{
 		WHERE (t.actual_after_minor, t.promo_available_after_minor, t.promo_locked_after_minor) <>
 		      (w.actual_minor, w.promo_available_minor, w.promo_locked_minor)
 		   OR t.next_promo_expiry_after IS DISTINCT FROM w.next_promo_expiry_at`},
+	{"each hold account belongs to its payment, its payment's wallet and merchant", `
+		SELECT e.account FROM ledger_entries e
+		JOIN ledger_transactions t ON t.id = e.transaction_id
+		LEFT JOIN payments p ON p.id = split_part(e.account, ':', 2)
+		WHERE e.account LIKE 'hold:%'
+		  AND (p.id IS NULL OR p.merchant_id <> e.merchant_id OR p.wallet_id <> t.wallet_id
+		       OR p.currency <> e.currency OR t.payment_id IS DISTINCT FROM p.id)`},
+	{"each hold holds its payment's uncaptured, unreleased amount, per money class", `
+		SELECT p.id FROM payments p
+		LEFT JOIN (SELECT split_part(account, ':', 2) AS payment_id,
+		                  sum(amount_minor) FILTER (WHERE money_class = 'actual') AS actual,
+		                  sum(amount_minor) FILTER (WHERE money_class = 'promo') AS promo
+		           FROM ledger_entries WHERE account LIKE 'hold:%' GROUP BY 1) h ON h.payment_id = p.id
+		WHERE coalesce(h.actual, 0) <> CASE WHEN p.status = 'authorized' THEN p.actual_applied_minor - p.actual_captured_minor ELSE 0 END
+		   OR coalesce(h.promo, 0) <> CASE WHEN p.status = 'authorized' THEN p.promo_applied_minor - p.promo_captured_minor ELSE 0 END`},
+	{"each wallet's held actual money is the actual money its payments hold", `
+		SELECT w.id FROM wallets w
+		LEFT JOIN (SELECT p.wallet_id, sum(e.amount_minor) AS held
+		           FROM ledger_entries e JOIN payments p ON p.id = split_part(e.account, ':', 2)
+		           WHERE e.account LIKE 'hold:%:actual' GROUP BY p.wallet_id) h ON h.wallet_id = w.id
+		WHERE w.held_actual_minor <> coalesce(h.held, 0)`},
+	{"no wallet's actual money with its holds passes the ceiling", `
+		SELECT id FROM wallets WHERE actual_minor + held_actual_minor > 1000000000000`},
 	{"grant history ends in the grant's state", `
 		SELECT g.id FROM grants g
 		JOIN LATERAL (SELECT to_state FROM grant_events e WHERE e.grant_id = g.id ORDER BY id DESC LIMIT 1) e ON true
@@ -69,17 +93,10 @@ var ledgerInvariants = []struct{ name, sql string }{
 func CheckLedger(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
-	for _, inv := range ledgerInvariants {
-		rows, err := pool.Query(ctx, inv.sql)
-		require.NoError(t, err, inv.name)
-		var bad []string
-		for rows.Next() {
-			vals, err := rows.Values()
-			require.NoError(t, err)
-			bad = append(bad, toString(vals))
-		}
-		require.NoError(t, rows.Err())
-		require.Empty(t, bad, "invariant broken: %s", inv.name)
+	broken, err := LedgerViolations(ctx, pool)
+	require.NoError(t, err)
+	for name, bad := range broken {
+		require.Empty(t, bad, "invariant broken: %s", name)
 	}
 	// The money class the database derived agrees with the Go rule, so
 	// no entry moved value between an actual and a promo account.
@@ -92,6 +109,30 @@ func CheckLedger(t testing.TB, pool *pgxpool.Pool) {
 		require.True(t, ledger.Account(account).Valid(), account)
 	}
 	require.NoError(t, rows.Err())
+}
+
+// LedgerViolations runs every invariant query and returns, per invariant
+// broken, the rows that break it (none: an empty map).
+func LedgerViolations(ctx context.Context, pool *pgxpool.Pool) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, inv := range ledgerInvariants {
+		rows, err := pool.Query(ctx, inv.sql)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", inv.name, err)
+		}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[inv.name] = append(out[inv.name], toString(vals))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("%s: %w", inv.name, err)
+		}
+	}
+	return out, nil
 }
 
 func toString(vals []any) string {

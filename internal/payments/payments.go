@@ -250,18 +250,32 @@ func (*attemptsExhausted) Error() string {
 func (*attemptsExhausted) Details() map[string]any { return map[string]any{"attempts_remaining": 0} }
 
 // StateConflictError: capture or close of a payment that is not authorized.
-type StateConflictError struct{ Status Status }
+// An expired payment (by the sweeper, or on the spot when a call finds it
+// past its authorization_expires_at) reports ExpiredAt, its
+// authorization's expiry.
+type StateConflictError struct {
+	Status    Status
+	ExpiredAt *time.Time
+}
 
 func (e *StateConflictError) Error() string {
+	if e.ExpiredAt != nil {
+		return fmt.Sprintf("The payment's authorization expired at %s; its hold went back to the wallet.", e.ExpiredAt.UTC().Format(time.RFC3339))
+	}
 	return fmt.Sprintf("The payment is %s, not authorized.", e.Status)
 }
 
 // Is makes errors.Is(err, ErrStateConflict) hold.
 func (e *StateConflictError) Is(target error) bool { return target == ErrStateConflict }
 
-// Details carry the payment's status.
+// Details carry the payment's status, and when its authorization expired
+// (authorization_expires_at) if that is why.
 func (e *StateConflictError) Details() map[string]any {
-	return map[string]any{"status": string(e.Status)}
+	d := map[string]any{"status": string(e.Status)}
+	if e.ExpiredAt != nil {
+		d["authorization_expires_at"] = e.ExpiredAt.UTC().Format(time.RFC3339)
+	}
+	return d
 }
 
 // CaptureExceedsError: the capture asks for more than was authorized.

@@ -57,12 +57,22 @@ func TestEntriesBalancePerClass(t *testing.T) {
 	for _, es := range [][]ledger.Entry{
 		authorizationEntries(p),
 		captureEntries(p, 500, 950),
-		releaseEntries(p, 0, 600, 400),
-		releaseEntries(p, 950, 0, 0),
+		releaseEntries(p, 0, grants.Returned{Restored: []grants.Allocation{{GrantID: "a", Amount: 600}}, Expired: 400}),
+		releaseEntries(p, 0, grants.Returned{Expired: 100, ClawedBack: 400}),
+		releaseEntries(p, 950, grants.Returned{}),
 	} {
 		require.Equal(t, map[ledger.Class]int64{}, withoutZeros(sum(es)))
 	}
 	require.Len(t, authorizationEntries(Payment{PromoApplied: 0, ActualApplied: 10, ID: p.ID, WalletID: p.WalletID}), 2)
+}
+
+func TestExpiryBackoffDoublesToItsCeiling(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, ExpiryBackoff, expiryBackoff(0))
+	require.Equal(t, 2*ExpiryBackoff, expiryBackoff(1))
+	require.Equal(t, 32*ExpiryBackoff, expiryBackoff(5))
+	require.Equal(t, MaxExpiryBackoff, expiryBackoff(6))
+	require.Equal(t, MaxExpiryBackoff, expiryBackoff(1<<30))
 }
 
 func withoutZeros(m map[ledger.Class]int64) map[ledger.Class]int64 {

@@ -14,7 +14,8 @@ import (
 // expiry (status expired, ledger type payment_expiry). River runs periodic
 // jobs on its elected leader only; and were two sweeps to overlap, each
 // payment is settled under its row lock after a fresh look at its status,
-// so none is released twice.
+// so none is released twice. A payment whose expiry fails does not fail
+// the job: it is logged, counted and retried after a backoff (ExpireDue).
 type ExpireArgs struct{}
 
 // Kind names the job in River's tables.

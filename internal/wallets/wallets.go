@@ -10,7 +10,7 @@
 //	GetByCustomer(ctx, q, merchantID, customerID, currency) (Wallet, error)
 //	ListByCustomer(ctx, q, merchantID, customerID) ([]Wallet, error)
 //	MarkVerified(ctx, q, merchantID, walletID) (Wallet, error)  idempotent
-//	CheckCredit(w, amount) error  the actual-balance ceiling (ErrBalanceCeiling)
+//	CheckCredit(w, amount) error  the ceiling on actual money, held money included (ErrBalanceCeiling)
 //
 // Balances read here are as stored: promo past its expiry is still in them
 // until grants expires it. Read a balance you show or spend through
@@ -50,6 +50,11 @@ type Wallet struct {
 	Currency   string
 	Status     Status
 	Balance    ledger.Balance
+	// HeldActual is the actual money the wallet's authorized payments hold
+	// (kept by ledger.Post in the wallet row). It is the customer's until
+	// captured, and it comes back on release, so it counts against the
+	// ceiling.
+	HeldActual int64
 	CreatedAt  time.Time
 	VerifiedAt *time.Time
 }
@@ -81,7 +86,7 @@ var (
 	// ErrNotVerified: the wallet is still pending_proof.
 	ErrNotVerified = errors.New("the wallet is not verified; finish enrollment first")
 	// ErrBalanceCeiling: a credit would take actual money above the ceiling.
-	ErrBalanceCeiling = &FieldError{msg: fmt.Sprintf("The credit would take the wallet's actual balance above %d minor units.", money.MaxAmountMinor), field: "/data/amount_minor"}
+	ErrBalanceCeiling = &FieldError{msg: fmt.Sprintf("The credit would take the wallet's actual money, with what its authorized payments hold, above %d minor units.", money.MaxAmountMinor), field: "/data/amount_minor"}
 )
 
 // CurrencyNotSupportedError: the currency is not served.
@@ -124,9 +129,12 @@ func (e *FieldError) Error() string { return e.msg }
 func (e *FieldError) Field() string { return e.field }
 
 // CheckCredit refuses a credit of amount that would take the wallet's actual
-// money above the ceiling.
+// money above the ceiling, counting the actual money its authorized
+// payments hold: that money comes back to the wallet when a payment is
+// closed or expires, and the release must always fit (the database refuses
+// the same credit: wallets_actual_with_holds_ceiling).
 func CheckCredit(w Wallet, amount int64) error {
-	if amount > money.MaxAmountMinor-w.Balance.Actual {
+	if amount > money.MaxAmountMinor-w.Balance.Actual-w.HeldActual {
 		return ErrBalanceCeiling
 	}
 	return nil
@@ -233,7 +241,8 @@ func fromRow(r db.Wallet) Wallet {
 			PromoAvailable: r.PromoAvailableMinor,
 			PromoLocked:    r.PromoLockedMinor,
 		},
-		CreatedAt: r.CreatedAt.UTC(),
+		HeldActual: r.HeldActualMinor,
+		CreatedAt:  r.CreatedAt.UTC(),
 	}
 	if r.NextPromoExpiryAt != nil {
 		t := r.NextPromoExpiryAt.UTC()
