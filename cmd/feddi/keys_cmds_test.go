@@ -44,7 +44,9 @@ func TestServeInLiveNeedsAKEK(t *testing.T) {
 	})
 	t.Run("RefusesAKEKThatIsNot32Bytes", func(t *testing.T) {
 		t.Setenv("FEDDI_KEK", base64.StdEncoding.EncodeToString([]byte("short")))
-		require.ErrorContains(t, run(context.Background(), []string{"serve"}), "FEDDI_KEK must be 32 bytes")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.ErrorContains(t, run(ctx, []string{"serve"}), "FEDDI_KEK must be 32 bytes")
 	})
 }
 

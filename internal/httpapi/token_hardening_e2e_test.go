@@ -134,14 +134,14 @@ func TestRetiredSigningKeyTrustEndsWithItsWindow(t *testing.T) {
 	require.NoError(t, err)
 	now := time.Now().Unix()
 	fresh := forgeToken(t, stolen, old, map[string]any{"iat": now, "exp": now + 600, "jti": "01JWR61VGMSZRJ1DM74VBFJCPE"})
-	for _, env := range []*authEnv{e, two} {
-		t.Run("AFreshTokenFromTheLeakedRetiredKeyIsRefused", func(t *testing.T) {
+	for replica, env := range map[string]*authEnv{"One": e, "Two": two} {
+		t.Run("AFreshTokenFromTheLeakedRetiredKeyIsRefusedBy"+replica, func(t *testing.T) {
 			requireRefused(t, env, fresh, client.TokenInvalidReasonBadSignature)
 		})
-		t.Run("ItsEarlierTokenIsRefused", func(t *testing.T) {
+		t.Run("ItsEarlierTokenIsRefusedBy"+replica, func(t *testing.T) {
 			requireRefused(t, env, old, client.TokenInvalidReasonBadSignature)
 		})
-		t.Run("ItIsNoLongerPublished", func(t *testing.T) {
+		t.Run("ItIsNoLongerPublishedBy"+replica, func(t *testing.T) {
 			require.NotContains(t, jwksKids(t, env), oldKid)
 		})
 	}
