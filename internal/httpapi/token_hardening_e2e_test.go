@@ -19,6 +19,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app/apptest"
+	"github.com/feddi/partner-api/internal/auth"
 )
 
 // stolenSigningKey reads a signing key's private half from the database as
@@ -271,6 +272,16 @@ func TestDeletedKeyLeavesATombstone(t *testing.T) {
 		require.Equal(t, []string{"tokens:issue", "customers:read"}, sc)
 		require.Equal(t, e.boot.Key.Key.ID, deletedBy)
 		require.WithinDuration(t, before, deletedAt, time.Minute)
+	})
+	t.Run("TheDomainResolvesTheDeletedKeyForAudit", func(t *testing.T) {
+		admin, err := e.svc.Authenticate(e.ctx, auth.Credentials{APIKey: e.admin})
+		require.NoError(t, err)
+		gone, err := e.svc.DeletedKey(e.ctx, admin, id)
+		require.NoError(t, err)
+		require.Equal(t, "till 7", gone.Name)
+		require.Equal(t, e.boot.Key.Key.ID, gone.DeletedByKeyID)
+		_, err = e.svc.GetKey(e.ctx, admin, id)
+		require.ErrorIs(t, err, auth.ErrNotFound)
 	})
 	t.Run("TheTombstoneHoldsNoSecret", func(t *testing.T) {
 		var whole string
