@@ -214,8 +214,9 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (TokenStatus, e
 	return st, nil
 }
 
-// verifyToken checks a JWT's form, signature, issuer, audience and expiry,
-// without the database except to learn a signing key it has not seen.
+// verifyToken checks a JWT's form, signature, issuer, audience, lifetime
+// and expiry. Its one database read asks whether the signing key may still
+// verify (verificationKey); the key material itself is cached.
 // A reason is returned for a token that fails; err only when the check
 // itself could not be made.
 func (s *Service) verifyToken(ctx context.Context, raw string) (Claims, TokenReason, error) {
