@@ -88,22 +88,72 @@ Try it:
 	return err
 }
 
-// keysCmd manages the JWT signing keys: `feddi keys rotate-signing`.
-func keysCmd(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string) error {
-	if len(args) != 1 || args[0] != "rotate-signing" {
-		return errors.New("usage: feddi keys rotate-signing")
+const keysUsage = `usage:
+  feddi keys rotate-signing [--revoke-previous]
+      make a new JWT signing key current; --revoke-previous also kills every
+      retired key at once (a leak): tokens they signed fail on every replica
+  feddi keys rotate-kek
+      re-seal every signing key with FEDDI_KEK, opening them with
+      FEDDI_KEK_PREVIOUS (the key-encryption key being replaced)`
+
+// keysCmd manages the JWT signing keys and the key-encryption key that
+// seals them at rest.
+func keysCmd(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(keysUsage)
+	}
+	fs := flag.NewFlagSet("keys "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	revokePrevious := fs.Bool("revoke-previous", false, "kill every retired signing key at once")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		return errors.New(keysUsage)
+	}
+	switch {
+	case args[0] == "rotate-signing":
+		return rotateSigning(ctx, cfg, logger, *revokePrevious, out)
+	case args[0] == "rotate-kek" && !*revokePrevious:
+		return rotateKEK(ctx, cfg, logger, out)
+	}
+	return errors.New(keysUsage)
+}
+
+func rotateSigning(ctx context.Context, cfg config.Config, logger *slog.Logger, revokePrevious bool, out io.Writer) error {
+	svc, pool, err := authService(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if revokePrevious {
+		kid, err := svc.RotateSigningKeyRevokingPrevious(ctx)
+		if err != nil {
+			return fmt.Errorf("rotating the signing key: %w", err)
+		}
+		_, err = fmt.Fprintf(out, "New signing key %s is current. Every previous signing key is revoked: tokens they signed\nare refused now on every replica, and they have left /.well-known/jwks.json. Terminals must mint new tokens.\n", kid)
+		return err
+	}
+	kid, err := svc.RotateSigningKey(ctx)
+	if err != nil {
+		return fmt.Errorf("rotating the signing key: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "New signing key %s is current. Tokens signed by the previous key stay valid until they expire;\nthe previous key stays in /.well-known/jwks.json for %s.\n", kid, auth.RetiredKeyGrace)
+	return err
+}
+
+func rotateKEK(ctx context.Context, cfg config.Config, logger *slog.Logger, out io.Writer) error {
+	if cfg.KEK == nil {
+		return errors.New("rotate-kek needs FEDDI_KEK (the new key-encryption key) and, unless moving off the sandbox development KEK, FEDDI_KEK_PREVIOUS (the old one)")
 	}
 	svc, pool, err := authService(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	kid, err := svc.RotateSigningKey(ctx)
+	n, err := svc.RotateKEK(ctx)
 	if err != nil {
-		return fmt.Errorf("rotating the signing key: %w", err)
+		return fmt.Errorf("rotating the key-encryption key: %w", err)
 	}
-	fmt.Printf("New signing key %s is current. Tokens signed by the previous key stay valid until they expire;\nthe previous key stays in /.well-known/jwks.json for %s.\n", kid, auth.RetiredKeyGrace)
-	return nil
+	_, err = fmt.Fprintf(out, "Re-sealed %d signing keys with FEDDI_KEK. Remove FEDDI_KEK_PREVIOUS from every replica once all run with the new FEDDI_KEK.\n", n)
+	return err
 }
 
 func authService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*auth.Service, *pgxpool.Pool, error) {

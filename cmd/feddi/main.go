@@ -3,8 +3,10 @@
 //	feddi serve      serve the API (DATABASE_URL, FEDDI_ADDR, FEDDI_ENV, ...)
 //	feddi migrate    apply every pending migration and exit
 //	feddi bootstrap  create a merchant, an integration and a first API key
-//	feddi keys rotate-signing
-//	                 make a new JWT signing key current
+//	feddi keys rotate-signing [--revoke-previous]
+//	                 make a new JWT signing key current (and kill the old)
+//	feddi keys rotate-kek
+//	                 re-seal the signing keys with a new FEDDI_KEK
 package main
 
 import (
@@ -30,6 +32,8 @@ commands:
   migrate                apply pending database migrations
   bootstrap              create a merchant, an integration and a first API key
   keys rotate-signing    make a new JWT signing key current
+                         (--revoke-previous: kill the old ones at once)
+  keys rotate-kek        re-seal the signing keys with a new FEDDI_KEK
 
 Configuration comes from environment variables; see README.md.
 `
@@ -66,7 +70,7 @@ func run(ctx context.Context, args []string) error {
 	case "bootstrap":
 		return bootstrapCmd(ctx, cfg, logger, args[1:])
 	case "keys":
-		return keysCmd(ctx, cfg, logger, args[1:])
+		return keysCmd(ctx, cfg, logger, args[1:], os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -49,8 +49,21 @@ SET status = 'revoked', revoked_at = COALESCE(revoked_at, now())
 WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id
 RETURNING *;
 
--- name: ApiKeyDelete :execrows
-DELETE FROM api_keys
+-- name: ApiKeyDelete :one
+-- Removes a key, secret hash and all, and leaves its tombstone in the same
+-- statement, so a key is never gone without its audit record.
+WITH gone AS (
+    DELETE FROM api_keys
+    WHERE api_keys.id = @id AND api_keys.integration_id = @integration_id AND api_keys.merchant_id = @merchant_id
+    RETURNING api_keys.*
+)
+INSERT INTO api_key_tombstones (id, merchant_id, integration_id, name, role, scopes, created_at, revoked_at, replaces_key_id, deleted_at, deleted_by_key_id)
+SELECT gone.id, gone.merchant_id, gone.integration_id, gone.name, gone.role, gone.scopes, gone.created_at, gone.revoked_at, gone.replaces_key_id, @deleted_at, @deleted_by_key_id
+FROM gone
+RETURNING *;
+
+-- name: ApiKeyTombstoneGet :one
+SELECT * FROM api_key_tombstones
 WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id;
 
 -- name: ApiKeyTouch :exec

@@ -10,20 +10,53 @@ WHERE retired_at IS NULL;
 SELECT * FROM signing_keys
 WHERE kid = @kid;
 
+-- name: SigningKeyGetTrust :one
+-- Whether a kid may verify a token now, read on every token use so every
+-- replica agrees the moment a key is retired or killed: a primary-key read
+-- of a table of a few rows, without the key material.
+SELECT retired_at, revoked_at FROM signing_keys
+WHERE kid = @kid;
+
 -- name: SigningKeyInsert :one
-INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk)
-VALUES (@kid, @algorithm, @private_key, @public_jwk)
+INSERT INTO signing_keys (kid, algorithm, sealed_private_key, public_jwk)
+VALUES (@kid, @algorithm, @sealed_private_key, @public_jwk)
 RETURNING *;
 
 -- name: SigningKeyRetireCurrent :execrows
 UPDATE signing_keys
-SET retired_at = now()
+SET retired_at = sqlc.arg(as_of)::timestamptz
 WHERE retired_at IS NULL;
+
+-- name: SigningKeyRevokeRetired :execrows
+-- Kills every retired key at once (a leak): none verifies from now on.
+UPDATE signing_keys
+SET revoked_at = sqlc.arg(as_of)::timestamptz
+WHERE retired_at IS NOT NULL AND revoked_at IS NULL;
+
+-- name: SigningKeyListForUpdate :many
+-- Every signing key, for re-sealing under a new KEK.
+SELECT * FROM signing_keys
+ORDER BY created_at, kid
+FOR UPDATE;
+
+-- name: SigningKeyListUnsealed :many
+-- Keys still stored in plaintext (written before encryption at rest).
+SELECT * FROM signing_keys
+WHERE private_key IS NOT NULL
+ORDER BY created_at, kid
+FOR UPDATE;
+
+-- name: SigningKeySeal :exec
+UPDATE signing_keys
+SET sealed_private_key = @sealed_private_key, private_key = NULL
+WHERE kid = @kid;
 
 -- name: SigningKeyListPublished :many
 -- The keys a verifier needs: the current one and those retired so recently
--- that tokens they signed may still be unexpired. Newest first.
+-- that tokens they signed may still be unexpired, never a killed one.
+-- Newest first.
 SELECT kid, public_jwk FROM signing_keys
-WHERE retired_at IS NULL
-   OR retired_at > now() - make_interval(secs => @grace_seconds::double precision)
+WHERE revoked_at IS NULL
+  AND (retired_at IS NULL
+       OR retired_at > sqlc.arg(as_of)::timestamptz - make_interval(secs => sqlc.arg(grace_seconds)::double precision))
 ORDER BY created_at DESC, kid DESC;

@@ -2037,7 +2037,7 @@ type Error struct {
 	// | `idempotency_key_required` | 400 | no | A state-changing POST was sent without the `Idempotency-Key` header. |
 	// | `idempotency_key_reused` | 422 | no | The `Idempotency-Key` was already used by this integration for a different request (other route or other body). Use a fresh key for a new request. |
 	// | `idempotency_in_progress` | 409 | yes | A request with the same `Idempotency-Key` is still executing. Retry the same request after a short delay; it will then replay the stored result. |
-	// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed or has a bad signature. |
+	// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed (including a lifetime over 600 seconds or scopes beyond its API key's) or has a bad signature (including a signing key retired past its window or revoked). |
 	// | `token_expired` | 401 | no | The terminal JWT is past its 600-second lifetime. Mint a new one with `POST /auth/token`. |
 	// | `key_revoked` | 401 | no | The API key is revoked or past its `expires_at`, or the API key a terminal JWT was minted from has been revoked, deleted or has expired (its tokens fail at once). A deleted API key sent itself is simply unknown: `unauthenticated`. |
 	// | `forbidden` | 403 | no | The credential is valid but lacks the scope, the role (`operator`) or the credential kind (API key vs terminal JWT) the operation needs. `details.required_scopes` / `details.required_role` say what is missing. |
@@ -2095,7 +2095,7 @@ type Error struct {
 // | `idempotency_key_required` | 400 | no | A state-changing POST was sent without the `Idempotency-Key` header. |
 // | `idempotency_key_reused` | 422 | no | The `Idempotency-Key` was already used by this integration for a different request (other route or other body). Use a fresh key for a new request. |
 // | `idempotency_in_progress` | 409 | yes | A request with the same `Idempotency-Key` is still executing. Retry the same request after a short delay; it will then replay the stored result. |
-// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed or has a bad signature. |
+// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed (including a lifetime over 600 seconds or scopes beyond its API key's) or has a bad signature (including a signing key retired past its window or revoked). |
 // | `token_expired` | 401 | no | The terminal JWT is past its 600-second lifetime. Mint a new one with `POST /auth/token`. |
 // | `key_revoked` | 401 | no | The API key is revoked or past its `expires_at`, or the API key a terminal JWT was minted from has been revoked, deleted or has expired (its tokens fail at once). A deleted API key sent itself is simply unknown: `unauthenticated`. |
 // | `forbidden` | 403 | no | The credential is valid but lacks the scope, the role (`operator`) or the credential kind (API key vs terminal JWT) the operation needs. `details.required_scopes` / `details.required_role` say what is missing. |
@@ -3232,7 +3232,7 @@ type TerminalToken struct {
 // TerminalTokenTokenType Always `Bearer`.
 type TerminalTokenTokenType string
 
-// TokenInvalidReason Why a terminal JWT is not valid.
+// TokenInvalidReason Why a terminal JWT is not valid. `expired`: past its `exp`; mint a new one. `revoked`: the API key it was minted from is revoked, deleted or expired. `malformed`: not a terminal JWT of this API: unreadable, wrong issuer or audience, a missing claim, a lifetime (`exp` - `iat`) over 600 seconds, an `iat` more than 300 seconds in the future, or a `scope` claim holding a scope its API key does not hold (such a token was never minted here, whoever signed it). `bad_signature`: a signature that does not verify, an algorithm other than ES256, or a signing key that is unknown, revoked after a leak, or retired more than 900 seconds ago.
 type TokenInvalidReason string
 
 // TokenValidation Freshness of the presented terminal JWT.

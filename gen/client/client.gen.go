@@ -2040,7 +2040,7 @@ type Error struct {
 	// | `idempotency_key_required` | 400 | no | A state-changing POST was sent without the `Idempotency-Key` header. |
 	// | `idempotency_key_reused` | 422 | no | The `Idempotency-Key` was already used by this integration for a different request (other route or other body). Use a fresh key for a new request. |
 	// | `idempotency_in_progress` | 409 | yes | A request with the same `Idempotency-Key` is still executing. Retry the same request after a short delay; it will then replay the stored result. |
-	// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed or has a bad signature. |
+	// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed (including a lifetime over 600 seconds or scopes beyond its API key's) or has a bad signature (including a signing key retired past its window or revoked). |
 	// | `token_expired` | 401 | no | The terminal JWT is past its 600-second lifetime. Mint a new one with `POST /auth/token`. |
 	// | `key_revoked` | 401 | no | The API key is revoked or past its `expires_at`, or the API key a terminal JWT was minted from has been revoked, deleted or has expired (its tokens fail at once). A deleted API key sent itself is simply unknown: `unauthenticated`. |
 	// | `forbidden` | 403 | no | The credential is valid but lacks the scope, the role (`operator`) or the credential kind (API key vs terminal JWT) the operation needs. `details.required_scopes` / `details.required_role` say what is missing. |
@@ -2098,7 +2098,7 @@ type Error struct {
 // | `idempotency_key_required` | 400 | no | A state-changing POST was sent without the `Idempotency-Key` header. |
 // | `idempotency_key_reused` | 422 | no | The `Idempotency-Key` was already used by this integration for a different request (other route or other body). Use a fresh key for a new request. |
 // | `idempotency_in_progress` | 409 | yes | A request with the same `Idempotency-Key` is still executing. Retry the same request after a short delay; it will then replay the stored result. |
-// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed or has a bad signature. |
+// | `unauthenticated` | 401 | no | No credential, an unknown API key, or a terminal JWT that is malformed (including a lifetime over 600 seconds or scopes beyond its API key's) or has a bad signature (including a signing key retired past its window or revoked). |
 // | `token_expired` | 401 | no | The terminal JWT is past its 600-second lifetime. Mint a new one with `POST /auth/token`. |
 // | `key_revoked` | 401 | no | The API key is revoked or past its `expires_at`, or the API key a terminal JWT was minted from has been revoked, deleted or has expired (its tokens fail at once). A deleted API key sent itself is simply unknown: `unauthenticated`. |
 // | `forbidden` | 403 | no | The credential is valid but lacks the scope, the role (`operator`) or the credential kind (API key vs terminal JWT) the operation needs. `details.required_scopes` / `details.required_role` say what is missing. |
@@ -3235,7 +3235,7 @@ type TerminalToken struct {
 // TerminalTokenTokenType Always `Bearer`.
 type TerminalTokenTokenType string
 
-// TokenInvalidReason Why a terminal JWT is not valid.
+// TokenInvalidReason Why a terminal JWT is not valid. `expired`: past its `exp`; mint a new one. `revoked`: the API key it was minted from is revoked, deleted or expired. `malformed`: not a terminal JWT of this API: unreadable, wrong issuer or audience, a missing claim, a lifetime (`exp` - `iat`) over 600 seconds, an `iat` more than 300 seconds in the future, or a `scope` claim holding a scope its API key does not hold (such a token was never minted here, whoever signed it). `bad_signature`: a signature that does not verify, an algorithm other than ES256, or a signing key that is unknown, revoked after a leak, or retired more than 900 seconds ago.
 type TokenInvalidReason string
 
 // TokenValidation Freshness of the presented terminal JWT.
@@ -4115,7 +4115,7 @@ type ClientInterface interface {
 
 	// GetJwks Public keys of terminal JWTs
 	//
-	// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys recently rotated out, so tokens minted before a rotation keep verifying until they expire. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
+	// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys rotated out within the last 900 seconds (the 600-second token lifetime plus 300 seconds of clock skew), so tokens minted before a rotation keep verifying until they expire. A key leaves the set, and the API stops accepting its tokens, when that window closes, or at once when it is revoked after a leak. Verify offline only with keys of the set as last fetched, and refetch it at least every few minutes. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
 	//
 	// **Credentials:** none (public).
 	//
@@ -4182,14 +4182,14 @@ type ClientInterface interface {
 
 	// DeleteApiKeyWithBody Delete an API key
 	//
-	// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+	// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4200,14 +4200,14 @@ type ClientInterface interface {
 
 	// DeleteApiKey Delete an API key
 	//
-	// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+	// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4254,14 +4254,14 @@ type ClientInterface interface {
 
 	// RevokeApiKeyWithBody Revoke an API key
 	//
-	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4272,14 +4272,14 @@ type ClientInterface interface {
 
 	// RevokeApiKey Revoke an API key
 	//
-	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4328,7 +4328,7 @@ type ClientInterface interface {
 
 	// ValidateTerminalToken Check a terminal JWT
 	//
-	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
 	//
 	// **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 	//
@@ -5139,7 +5139,7 @@ type ClientInterface interface {
 
 // GetJwks Public keys of terminal JWTs
 //
-// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys recently rotated out, so tokens minted before a rotation keep verifying until they expire. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
+// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys rotated out within the last 900 seconds (the 600-second token lifetime plus 300 seconds of clock skew), so tokens minted before a rotation keep verifying until they expire. A key leaves the set, and the API stops accepting its tokens, when that window closes, or at once when it is revoked after a leak. Verify offline only with keys of the set as last fetched, and refetch it at least every few minutes. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
 //
 // **Credentials:** none (public).
 //
@@ -5246,14 +5246,14 @@ func (c *Client) CreateApiKey(ctx context.Context, params *CreateApiKeyParams, b
 
 // DeleteApiKeyWithBody Delete an API key
 //
-// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5274,14 +5274,14 @@ func (c *Client) DeleteApiKeyWithBody(ctx context.Context, keyId KeyIdPath, para
 
 // DeleteApiKey Delete an API key
 //
-// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5358,14 +5358,14 @@ func (c *Client) RegenerateApiKey(ctx context.Context, keyId KeyIdPath, params *
 
 // RevokeApiKeyWithBody Revoke an API key
 //
-// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5386,14 +5386,14 @@ func (c *Client) RevokeApiKeyWithBody(ctx context.Context, keyId KeyIdPath, para
 
 // RevokeApiKey Revoke an API key
 //
-// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5472,7 +5472,7 @@ func (c *Client) CreateTerminalToken(ctx context.Context, params *CreateTerminal
 
 // ValidateTerminalToken Check a terminal JWT
 //
-// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
 //
 // **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 //
@@ -8913,7 +8913,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetJwksWithResponse Public keys of terminal JWTs
 	//
-	// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys recently rotated out, so tokens minted before a rotation keep verifying until they expire. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
+	// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys rotated out within the last 900 seconds (the 600-second token lifetime plus 300 seconds of clock skew), so tokens minted before a rotation keep verifying until they expire. A key leaves the set, and the API stops accepting its tokens, when that window closes, or at once when it is revoked after a leak. Verify offline only with keys of the set as last fetched, and refetch it at least every few minutes. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
 	//
 	// **Credentials:** none (public).
 	//
@@ -8984,14 +8984,14 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteApiKeyWithBodyWithResponse Delete an API key
 	//
-	// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+	// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9002,14 +9002,14 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteApiKeyWithResponse Delete an API key
 	//
-	// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+	// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9056,14 +9056,14 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeApiKeyWithBodyWithResponse Revoke an API key
 	//
-	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9074,14 +9074,14 @@ type ClientWithResponsesInterface interface {
 
 	// RevokeApiKeyWithResponse Revoke an API key
 	//
-	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+	// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 	//
-	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+	// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+	// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 	// - `not_found` (404): no key with this id in the calling integration.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9130,7 +9130,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateTerminalTokenWithResponse Check a terminal JWT
 	//
-	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
 	//
 	// **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 	//
@@ -13355,7 +13355,7 @@ func (r GetTransactionResult) ContentType() string {
 
 // GetJwksWithResponse Public keys of terminal JWTs
 //
-// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys recently rotated out, so tokens minted before a rotation keep verifying until they expire. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
+// The JSON Web Key Set that verifies terminal JWTs offline (match the token's `kid` header). It holds the current signing key and keys rotated out within the last 900 seconds (the 600-second token lifetime plus 300 seconds of clock skew), so tokens minted before a rotation keep verifying until they expire. A key leaves the set, and the API stops accepting its tokens, when that window closes, or at once when it is revoked after a leak. Verify offline only with keys of the set as last fetched, and refetch it at least every few minutes. Unauthenticated; a standard JWKS document, not wrapped in the envelope (errors still are). Cache it and refetch when you meet an unknown `kid`.
 //
 // **Credentials:** none (public).
 //
@@ -13450,14 +13450,14 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, para
 
 // DeleteApiKeyWithBodyWithResponse Delete an API key
 //
-// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13474,14 +13474,14 @@ func (c *ClientWithResponses) DeleteApiKeyWithBodyWithResponse(ctx context.Conte
 
 // DeleteApiKeyWithResponse Delete an API key
 //
-// Hard-deletes the key record. The key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Transactions keep naming the integration, never the key. Prefer revoke when you need the audit trail.
+// Deletes the key: it disappears from listings, the key then is unknown (`unauthenticated`) and terminal JWTs minted from it fail with `key_revoked`. Its secret (hash and prefix included) is erased; a tombstone without any secret keeps its id, name, scopes, role, creation and revocation times, and which API key deleted it and when, so a key id met in an audit trail stays resolvable (ask support; there is no tombstone operation in this api_version). Transactions name the integration and terminal, never the key. The caller must hold every scope of the key it deletes, and role `operator` to delete an operator key.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration (including one already deleted).
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13546,14 +13546,14 @@ func (c *ClientWithResponses) RegenerateApiKeyWithResponse(ctx context.Context, 
 
 // RevokeApiKeyWithBodyWithResponse Revoke an API key
 //
-// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13570,14 +13570,14 @@ func (c *ClientWithResponses) RevokeApiKeyWithBodyWithResponse(ctx context.Conte
 
 // RevokeApiKeyWithResponse Revoke an API key
 //
-// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself.
+// Soft-revokes a key: its status becomes `revoked`, the record is kept for audit, and the key and every terminal JWT minted from it fail with `key_revoked` at once. Revoking an already revoked key changes nothing and returns it. A key may revoke itself. The caller must hold every scope of the key it revokes, and role `operator` to revoke an operator key, so a narrow key cannot shut out a wider one.
 //
-// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused).
+// **Credentials:** an API key with scope `keys:manage` (terminal JWTs are refused) that holds the target key's scopes and role.
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `forbidden` (403): the key lacks `keys:manage`, or the call is made with a terminal JWT (key management takes an API key only).
+// - `forbidden` (403): the key lacks `keys:manage`, the call is made with a terminal JWT (key management takes an API key only), or the target key holds a scope the caller lacks (`details.missing_scopes`) or role `operator` the caller lacks.
 // - `not_found` (404): no key with this id in the calling integration.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13644,7 +13644,7 @@ func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Contex
 
 // ValidateTerminalTokenWithResponse Check a terminal JWT
 //
-// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
 //
 // **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 //

@@ -10,23 +10,51 @@ import (
 	"time"
 )
 
-const apiKeyDelete = `-- name: ApiKeyDelete :execrows
-DELETE FROM api_keys
-WHERE id = $1 AND integration_id = $2 AND merchant_id = $3
+const apiKeyDelete = `-- name: ApiKeyDelete :one
+WITH gone AS (
+    DELETE FROM api_keys
+    WHERE api_keys.id = $3 AND api_keys.integration_id = $4 AND api_keys.merchant_id = $5
+    RETURNING api_keys.id, api_keys.merchant_id, api_keys.integration_id, api_keys.name, api_keys.prefix, api_keys.secret_hash, api_keys.role, api_keys.scopes, api_keys.status, api_keys.replaces_key_id, api_keys.created_at, api_keys.last_used_at, api_keys.expires_at, api_keys.revoked_at
+)
+INSERT INTO api_key_tombstones (id, merchant_id, integration_id, name, role, scopes, created_at, revoked_at, replaces_key_id, deleted_at, deleted_by_key_id)
+SELECT gone.id, gone.merchant_id, gone.integration_id, gone.name, gone.role, gone.scopes, gone.created_at, gone.revoked_at, gone.replaces_key_id, $1, $2
+FROM gone
+RETURNING id, merchant_id, integration_id, name, role, scopes, created_at, revoked_at, replaces_key_id, deleted_at, deleted_by_key_id
 `
 
 type ApiKeyDeleteParams struct {
-	ID            string
-	IntegrationID string
-	MerchantID    string
+	DeletedAt      time.Time
+	DeletedByKeyID string
+	ID             string
+	IntegrationID  string
+	MerchantID     string
 }
 
-func (q *Queries) ApiKeyDelete(ctx context.Context, arg ApiKeyDeleteParams) (int64, error) {
-	result, err := q.db.Exec(ctx, apiKeyDelete, arg.ID, arg.IntegrationID, arg.MerchantID)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+// Removes a key, secret hash and all, and leaves its tombstone in the same
+// statement, so a key is never gone without its audit record.
+func (q *Queries) ApiKeyDelete(ctx context.Context, arg ApiKeyDeleteParams) (ApiKeyTombstone, error) {
+	row := q.db.QueryRow(ctx, apiKeyDelete,
+		arg.DeletedAt,
+		arg.DeletedByKeyID,
+		arg.ID,
+		arg.IntegrationID,
+		arg.MerchantID,
+	)
+	var i ApiKeyTombstone
+	err := row.Scan(
+		&i.ID,
+		&i.MerchantID,
+		&i.IntegrationID,
+		&i.Name,
+		&i.Role,
+		&i.Scopes,
+		&i.CreatedAt,
+		&i.RevokedAt,
+		&i.ReplacesKeyID,
+		&i.DeletedAt,
+		&i.DeletedByKeyID,
+	)
+	return i, err
 }
 
 const apiKeyGet = `-- name: ApiKeyGet :one
@@ -324,6 +352,36 @@ func (q *Queries) ApiKeyRevoke(ctx context.Context, arg ApiKeyRevokeParams) (Api
 		&i.LastUsedAt,
 		&i.ExpiresAt,
 		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const apiKeyTombstoneGet = `-- name: ApiKeyTombstoneGet :one
+SELECT id, merchant_id, integration_id, name, role, scopes, created_at, revoked_at, replaces_key_id, deleted_at, deleted_by_key_id FROM api_key_tombstones
+WHERE id = $1 AND integration_id = $2 AND merchant_id = $3
+`
+
+type ApiKeyTombstoneGetParams struct {
+	ID            string
+	IntegrationID string
+	MerchantID    string
+}
+
+func (q *Queries) ApiKeyTombstoneGet(ctx context.Context, arg ApiKeyTombstoneGetParams) (ApiKeyTombstone, error) {
+	row := q.db.QueryRow(ctx, apiKeyTombstoneGet, arg.ID, arg.IntegrationID, arg.MerchantID)
+	var i ApiKeyTombstone
+	err := row.Scan(
+		&i.ID,
+		&i.MerchantID,
+		&i.IntegrationID,
+		&i.Name,
+		&i.Role,
+		&i.Scopes,
+		&i.CreatedAt,
+		&i.RevokedAt,
+		&i.ReplacesKeyID,
+		&i.DeletedAt,
+		&i.DeletedByKeyID,
 	)
 	return i, err
 }

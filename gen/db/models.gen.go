@@ -25,6 +25,20 @@ type ApiKey struct {
 	RevokedAt     *time.Time
 }
 
+type ApiKeyTombstone struct {
+	ID             string
+	MerchantID     string
+	IntegrationID  string
+	Name           string
+	Role           string
+	Scopes         []string
+	CreatedAt      time.Time
+	RevokedAt      *time.Time
+	ReplacesKeyID  *string
+	DeletedAt      time.Time
+	DeletedByKeyID string
+}
+
 type CheckoutSession struct {
 	ID            string
 	MerchantID    string
@@ -241,12 +255,14 @@ type SandboxMessage struct {
 }
 
 type SigningKey struct {
-	Kid        string
-	Algorithm  string
-	PrivateKey []byte
-	PublicJwk  []byte
-	CreatedAt  time.Time
-	RetiredAt  *time.Time
+	Kid              string
+	Algorithm        string
+	PrivateKey       []byte
+	PublicJwk        []byte
+	CreatedAt        time.Time
+	RetiredAt        *time.Time
+	SealedPrivateKey []byte
+	RevokedAt        *time.Time
 }
 
 type Sku struct {

@@ -7,10 +7,11 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const signingKeyGet = `-- name: SigningKeyGet :one
-SELECT kid, algorithm, private_key, public_jwk, created_at, retired_at FROM signing_keys
+SELECT kid, algorithm, private_key, public_jwk, created_at, retired_at, sealed_private_key, revoked_at FROM signing_keys
 WHERE kid = $1
 `
 
@@ -24,12 +25,14 @@ func (q *Queries) SigningKeyGet(ctx context.Context, kid string) (SigningKey, er
 		&i.PublicJwk,
 		&i.CreatedAt,
 		&i.RetiredAt,
+		&i.SealedPrivateKey,
+		&i.RevokedAt,
 	)
 	return i, err
 }
 
 const signingKeyGetCurrent = `-- name: SigningKeyGetCurrent :one
-SELECT kid, algorithm, private_key, public_jwk, created_at, retired_at FROM signing_keys
+SELECT kid, algorithm, private_key, public_jwk, created_at, retired_at, sealed_private_key, revoked_at FROM signing_keys
 WHERE retired_at IS NULL
 `
 
@@ -43,28 +46,50 @@ func (q *Queries) SigningKeyGetCurrent(ctx context.Context) (SigningKey, error) 
 		&i.PublicJwk,
 		&i.CreatedAt,
 		&i.RetiredAt,
+		&i.SealedPrivateKey,
+		&i.RevokedAt,
 	)
 	return i, err
 }
 
+const signingKeyGetTrust = `-- name: SigningKeyGetTrust :one
+SELECT retired_at, revoked_at FROM signing_keys
+WHERE kid = $1
+`
+
+type SigningKeyGetTrustRow struct {
+	RetiredAt *time.Time
+	RevokedAt *time.Time
+}
+
+// Whether a kid may verify a token now, read on every token use so every
+// replica agrees the moment a key is retired or killed: a primary-key read
+// of a table of a few rows, without the key material.
+func (q *Queries) SigningKeyGetTrust(ctx context.Context, kid string) (SigningKeyGetTrustRow, error) {
+	row := q.db.QueryRow(ctx, signingKeyGetTrust, kid)
+	var i SigningKeyGetTrustRow
+	err := row.Scan(&i.RetiredAt, &i.RevokedAt)
+	return i, err
+}
+
 const signingKeyInsert = `-- name: SigningKeyInsert :one
-INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk)
+INSERT INTO signing_keys (kid, algorithm, sealed_private_key, public_jwk)
 VALUES ($1, $2, $3, $4)
-RETURNING kid, algorithm, private_key, public_jwk, created_at, retired_at
+RETURNING kid, algorithm, private_key, public_jwk, created_at, retired_at, sealed_private_key, revoked_at
 `
 
 type SigningKeyInsertParams struct {
-	Kid        string
-	Algorithm  string
-	PrivateKey []byte
-	PublicJwk  []byte
+	Kid              string
+	Algorithm        string
+	SealedPrivateKey []byte
+	PublicJwk        []byte
 }
 
 func (q *Queries) SigningKeyInsert(ctx context.Context, arg SigningKeyInsertParams) (SigningKey, error) {
 	row := q.db.QueryRow(ctx, signingKeyInsert,
 		arg.Kid,
 		arg.Algorithm,
-		arg.PrivateKey,
+		arg.SealedPrivateKey,
 		arg.PublicJwk,
 	)
 	var i SigningKey
@@ -75,16 +100,60 @@ func (q *Queries) SigningKeyInsert(ctx context.Context, arg SigningKeyInsertPara
 		&i.PublicJwk,
 		&i.CreatedAt,
 		&i.RetiredAt,
+		&i.SealedPrivateKey,
+		&i.RevokedAt,
 	)
 	return i, err
 }
 
+const signingKeyListForUpdate = `-- name: SigningKeyListForUpdate :many
+SELECT kid, algorithm, private_key, public_jwk, created_at, retired_at, sealed_private_key, revoked_at FROM signing_keys
+ORDER BY created_at, kid
+FOR UPDATE
+`
+
+// Every signing key, for re-sealing under a new KEK.
+func (q *Queries) SigningKeyListForUpdate(ctx context.Context) ([]SigningKey, error) {
+	rows, err := q.db.Query(ctx, signingKeyListForUpdate)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SigningKey{}
+	for rows.Next() {
+		var i SigningKey
+		if err := rows.Scan(
+			&i.Kid,
+			&i.Algorithm,
+			&i.PrivateKey,
+			&i.PublicJwk,
+			&i.CreatedAt,
+			&i.RetiredAt,
+			&i.SealedPrivateKey,
+			&i.RevokedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const signingKeyListPublished = `-- name: SigningKeyListPublished :many
 SELECT kid, public_jwk FROM signing_keys
-WHERE retired_at IS NULL
-   OR retired_at > now() - make_interval(secs => $1::double precision)
+WHERE revoked_at IS NULL
+  AND (retired_at IS NULL
+       OR retired_at > $1::timestamptz - make_interval(secs => $2::double precision))
 ORDER BY created_at DESC, kid DESC
 `
+
+type SigningKeyListPublishedParams struct {
+	AsOf         time.Time
+	GraceSeconds float64
+}
 
 type SigningKeyListPublishedRow struct {
 	Kid       string
@@ -92,9 +161,10 @@ type SigningKeyListPublishedRow struct {
 }
 
 // The keys a verifier needs: the current one and those retired so recently
-// that tokens they signed may still be unexpired. Newest first.
-func (q *Queries) SigningKeyListPublished(ctx context.Context, graceSeconds float64) ([]SigningKeyListPublishedRow, error) {
-	rows, err := q.db.Query(ctx, signingKeyListPublished, graceSeconds)
+// that tokens they signed may still be unexpired, never a killed one.
+// Newest first.
+func (q *Queries) SigningKeyListPublished(ctx context.Context, arg SigningKeyListPublishedParams) ([]SigningKeyListPublishedRow, error) {
+	rows, err := q.db.Query(ctx, signingKeyListPublished, arg.AsOf, arg.GraceSeconds)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +173,43 @@ func (q *Queries) SigningKeyListPublished(ctx context.Context, graceSeconds floa
 	for rows.Next() {
 		var i SigningKeyListPublishedRow
 		if err := rows.Scan(&i.Kid, &i.PublicJwk); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const signingKeyListUnsealed = `-- name: SigningKeyListUnsealed :many
+SELECT kid, algorithm, private_key, public_jwk, created_at, retired_at, sealed_private_key, revoked_at FROM signing_keys
+WHERE private_key IS NOT NULL
+ORDER BY created_at, kid
+FOR UPDATE
+`
+
+// Keys still stored in plaintext (written before encryption at rest).
+func (q *Queries) SigningKeyListUnsealed(ctx context.Context) ([]SigningKey, error) {
+	rows, err := q.db.Query(ctx, signingKeyListUnsealed)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SigningKey{}
+	for rows.Next() {
+		var i SigningKey
+		if err := rows.Scan(
+			&i.Kid,
+			&i.Algorithm,
+			&i.PrivateKey,
+			&i.PublicJwk,
+			&i.CreatedAt,
+			&i.RetiredAt,
+			&i.SealedPrivateKey,
+			&i.RevokedAt,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -125,14 +232,45 @@ func (q *Queries) SigningKeyLock(ctx context.Context) error {
 
 const signingKeyRetireCurrent = `-- name: SigningKeyRetireCurrent :execrows
 UPDATE signing_keys
-SET retired_at = now()
+SET retired_at = $1::timestamptz
 WHERE retired_at IS NULL
 `
 
-func (q *Queries) SigningKeyRetireCurrent(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, signingKeyRetireCurrent)
+func (q *Queries) SigningKeyRetireCurrent(ctx context.Context, asOf time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, signingKeyRetireCurrent, asOf)
 	if err != nil {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const signingKeyRevokeRetired = `-- name: SigningKeyRevokeRetired :execrows
+UPDATE signing_keys
+SET revoked_at = $1::timestamptz
+WHERE retired_at IS NOT NULL AND revoked_at IS NULL
+`
+
+// Kills every retired key at once (a leak): none verifies from now on.
+func (q *Queries) SigningKeyRevokeRetired(ctx context.Context, asOf time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, signingKeyRevokeRetired, asOf)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const signingKeySeal = `-- name: SigningKeySeal :exec
+UPDATE signing_keys
+SET sealed_private_key = $1, private_key = NULL
+WHERE kid = $2
+`
+
+type SigningKeySealParams struct {
+	SealedPrivateKey []byte
+	Kid              string
+}
+
+func (q *Queries) SigningKeySeal(ctx context.Context, arg SigningKeySealParams) error {
+	_, err := q.db.Exec(ctx, signingKeySeal, arg.SealedPrivateKey, arg.Kid)
+	return err
 }

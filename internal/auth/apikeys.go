@@ -252,18 +252,36 @@ func (s *Service) GetKey(ctx context.Context, caller Principal, keyID string) (K
 
 // RevokeKey revokes a key of the caller's integration. The record is kept
 // for audit; the key and every token it minted are refused from now on.
-// Revoking a revoked key changes nothing.
+// Revoking a revoked key changes nothing. The caller must hold everything
+// the key holds, or a narrow key could shut an operator out.
 func (s *Service) RevokeKey(ctx context.Context, caller Principal, keyID string) (Key, error) {
 	if caller.Kind != KindAPIKey {
 		return Key{}, deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Key, error) {
+		if _, err := outranked(ctx, q, caller, keyID); err != nil {
+			return Key{}, err
+		}
 		row, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
 		if err != nil {
 			return Key{}, keyError(keyID, err)
 		}
 		return keyFromRow(row), nil
 	})
+}
+
+// outranked locks a key of the caller's integration and checks that the
+// caller holds its every scope and its role (mayGrant), as managing a key is
+// acting with its rights.
+func outranked(ctx context.Context, q *db.Queries, caller Principal, keyID string) (db.ApiKey, error) {
+	target, err := q.ApiKeyGetForUpdate(ctx, db.ApiKeyGetForUpdateParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+	if err != nil {
+		return db.ApiKey{}, keyError(keyID, err)
+	}
+	if err := mayGrant(caller, "", target.Scopes, Role(target.Role)); err != nil {
+		return db.ApiKey{}, err
+	}
+	return target, nil
 }
 
 // RegenerateKey revokes a key and issues its replacement with the same
@@ -274,11 +292,8 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 		return Regenerated{}, deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Regenerated, error) {
-		old, err := q.ApiKeyGetForUpdate(ctx, db.ApiKeyGetForUpdateParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		old, err := outranked(ctx, q, caller, keyID)
 		if err != nil {
-			return Regenerated{}, keyError(keyID, err)
-		}
-		if err := mayGrant(caller, "", old.Scopes, Role(old.Role)); err != nil {
 			return Regenerated{}, err
 		}
 		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
@@ -297,18 +312,23 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 	})
 }
 
-// DeleteKey removes a key's record for good. Its tokens are refused at once.
+// DeleteKey removes a key's record, secret hash included, and leaves its
+// tombstone (DeletedKey) in the same statement. Its tokens are refused at
+// once. The caller must hold everything the key holds.
 func (s *Service) DeleteKey(ctx context.Context, caller Principal, keyID string) error {
 	if caller.Kind != KindAPIKey {
 		return deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
 	}
 	return dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
-		n, err := q.ApiKeyDelete(ctx, db.ApiKeyDeleteParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
-		if err != nil {
-			return fmt.Errorf("deleting API key: %w", err)
+		if _, err := outranked(ctx, q, caller, keyID); err != nil {
+			return err
 		}
-		if n == 0 {
-			return deny(ErrNotFound, "no API key %s", keyID)
+		_, err := q.ApiKeyDelete(ctx, db.ApiKeyDeleteParams{
+			ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID,
+			DeletedAt: s.now(), DeletedByKeyID: caller.KeyID,
+		})
+		if err != nil {
+			return keyError(keyID, err)
 		}
 		return nil
 	})

@@ -93,6 +93,12 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrTokenExpired: a terminal JWT past its 600 seconds.
 	ErrTokenExpired = errors.New("terminal token expired")
+	// ErrTokenExceedsKey: a terminal JWT claims scopes its API key does not
+	// hold. IssueToken never mints one, so it was made with a stolen signing
+	// key: the token is not trusted at all (unauthenticated, reason
+	// malformed), rather than forbidden for one operation, which would tell
+	// its maker which claims we read. It is also an ErrUnauthenticated.
+	ErrTokenExceedsKey = fmt.Errorf("%w: token claims exceed its key", ErrUnauthenticated)
 	// ErrKeyRevoked: the API key, or the key behind a JWT, is revoked or
 	// deleted.
 	ErrKeyRevoked = errors.New("API key revoked")

@@ -32,6 +32,11 @@ type Config struct {
 	// Logger receives failures that do not fail a request (recording a
 	// key's last use). Secrets never reach it.
 	Logger *slog.Logger
+	// KEK seals signing private keys at rest (config.Config.KEK); required
+	// in live. A sandbox without it uses a public development KEK.
+	KEK []byte
+	// KEKPrevious still opens keys sealed before a KEK rotation.
+	KEKPrevious []byte
 }
 
 // Service is the tenancy and authentication domain.
@@ -41,11 +46,14 @@ type Service struct {
 	now    func() time.Time
 	logger *slog.Logger
 	// keys caches parsed signing keys by kid. A kid's key material never
-	// changes, so entries never go stale; which key is current is read
-	// from the database every time.
+	// changes, so entries never go stale. Whether a kid may still verify
+	// (retired too long ago, or killed) and which key is current are read
+	// from the database on every use, never cached: see verificationKey.
 	keys sync.Map // kid → *signingKey
 	// touching holds the keys whose last use is being recorded (touch).
 	touching sync.Map // key id → true
+	// keyring seals and opens the signing keys' private halves.
+	keyring *keyring
 }
 
 // New returns the service.
@@ -64,12 +72,20 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 	if cfg.Environment != config.Sandbox && cfg.Environment != config.Live {
 		return nil, fmt.Errorf("auth: unknown environment %q", cfg.Environment)
 	}
-	s := &Service{pool: pool, cfg: cfg, now: cfg.Now, logger: cfg.Logger}
+	kr, err := newKeyring(cfg.Environment, cfg.KEK, cfg.KEKPrevious)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{pool: pool, cfg: cfg, now: cfg.Now, logger: cfg.Logger, keyring: kr}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if kr.development {
+		s.logger.Warn("FEDDI_KEK is not set: JWT signing keys are sealed with the PUBLIC sandbox development KEK. " +
+			"Fine for a laptop, never for shared data; live refuses to start without FEDDI_KEK (see docs/authentication.md)")
 	}
 	return s, nil
 }
@@ -137,5 +153,7 @@ func NewFromConfig(pool *pgxpool.Pool, cfg config.Config, doc *spec.Spec, logger
 		Environment: cfg.Env,
 		Scopes:      scopes,
 		Logger:      logger,
+		KEK:         cfg.KEK,
+		KEKPrevious: cfg.KEKPrevious,
 	})
 }

@@ -24,12 +24,17 @@ import (
 // with.
 const signingAlgorithm = "ES256"
 
-// RetiredKeyGrace is how long a retired signing key stays published (and
-// trusted) after rotation: the lifetime of the last token it signed plus a
-// margin for clock differences between replicas. Keys retired longer ago
-// still verify signatures (so an old token is reported expired, not
-// forged), but they leave the JWKS.
-const RetiredKeyGrace = TokenTTL + 5*time.Minute
+// ClockSkew is the margin allowed for clocks that differ between replicas
+// and the database: how far in the future a token's iat may be, and how
+// much longer than a token's lifetime a retired signing key stays trusted.
+const ClockSkew = 5 * time.Minute
+
+// RetiredKeyGrace is how long a retired signing key stays published and
+// trusted after rotation: the lifetime of the last token it signed plus
+// ClockSkew. Past it the key verifies nothing (a token it signed is
+// bad_signature, as a stranger's would be) and it leaves the JWKS, so a
+// retired key's private half, if it leaks later, mints nothing we accept.
+const RetiredKeyGrace = TokenTTL + ClockSkew
 
 // PublicJWK is one public signing key as RFC 7517 writes it.
 type PublicJWK struct {
@@ -49,9 +54,9 @@ type signingKey struct {
 	public  *ecdsa.PublicKey
 }
 
-// newSigningKeyRow makes a fresh ES256 key; its kid is the RFC 7638
-// thumbprint of the public key.
-func newSigningKeyRow() (db.SigningKeyInsertParams, error) {
+// newSigningKeyRow makes a fresh ES256 key, its private half sealed with the
+// current KEK; its kid is the RFC 7638 thumbprint of the public key.
+func (s *Service) newSigningKeyRow() (db.SigningKeyInsertParams, error) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return db.SigningKeyInsertParams{}, fmt.Errorf("generating signing key: %w", err)
@@ -78,16 +83,24 @@ func newSigningKeyRow() (db.SigningKeyInsertParams, error) {
 	if err != nil {
 		return db.SigningKeyInsertParams{}, fmt.Errorf("encoding public key: %w", err)
 	}
-	return db.SigningKeyInsertParams{Kid: kid, Algorithm: signingAlgorithm, PrivateKey: der, PublicJwk: pubJSON}, nil
+	sealed, err := s.keyring.seal(kid, der)
+	if err != nil {
+		return db.SigningKeyInsertParams{}, fmt.Errorf("sealing signing key: %w", err)
+	}
+	return db.SigningKeyInsertParams{Kid: kid, Algorithm: signingAlgorithm, SealedPrivateKey: sealed, PublicJwk: pubJSON}, nil
 }
 
 // EnsureSigningKey makes sure a current signing key exists, creating one on
-// the first start. Replicas starting together create exactly one: they
-// queue on a database lock, and the later ones find the key.
+// the first start, and seals any key still stored in plaintext (written
+// before encryption at rest). Replicas starting together create exactly
+// one: they queue on a database lock, and the later ones find the key.
 func (s *Service) EnsureSigningKey(ctx context.Context) (kid string, err error) {
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (string, error) {
 		if err := q.SigningKeyLock(ctx); err != nil {
 			return "", fmt.Errorf("locking signing keys: %w", err)
+		}
+		if err := s.sealPlaintextKeys(ctx, q); err != nil {
+			return "", err
 		}
 		current, err := q.SigningKeyGetCurrent(ctx)
 		if err == nil {
@@ -96,7 +109,7 @@ func (s *Service) EnsureSigningKey(ctx context.Context) (kid string, err error) 
 		if !errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
 			return "", fmt.Errorf("reading the current signing key: %w", err)
 		}
-		return insertSigningKey(ctx, q)
+		return s.insertSigningKey(ctx, q)
 	})
 }
 
@@ -104,19 +117,36 @@ func (s *Service) EnsureSigningKey(ctx context.Context) (kid string, err error) 
 // current. Tokens the retired key signed stay valid until they expire: the
 // key still verifies them and stays in the JWKS for RetiredKeyGrace.
 func (s *Service) RotateSigningKey(ctx context.Context) (kid string, err error) {
+	return s.rotateSigningKey(ctx, false)
+}
+
+// RotateSigningKeyRevokingPrevious rotates and kills every retired key at
+// once, for a leak: from the commit on, no replica accepts a token they
+// signed, and they leave the JWKS. Terminals mint new tokens.
+func (s *Service) RotateSigningKeyRevokingPrevious(ctx context.Context) (kid string, err error) {
+	return s.rotateSigningKey(ctx, true)
+}
+
+func (s *Service) rotateSigningKey(ctx context.Context, revokePrevious bool) (string, error) {
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (string, error) {
 		if err := q.SigningKeyLock(ctx); err != nil {
 			return "", fmt.Errorf("locking signing keys: %w", err)
 		}
-		if _, err := q.SigningKeyRetireCurrent(ctx); err != nil {
+		now := s.now()
+		if _, err := q.SigningKeyRetireCurrent(ctx, now); err != nil {
 			return "", fmt.Errorf("retiring the current signing key: %w", err)
 		}
-		return insertSigningKey(ctx, q)
+		if revokePrevious {
+			if _, err := q.SigningKeyRevokeRetired(ctx, now); err != nil {
+				return "", fmt.Errorf("revoking the retired signing keys: %w", err)
+			}
+		}
+		return s.insertSigningKey(ctx, q)
 	})
 }
 
-func insertSigningKey(ctx context.Context, q *db.Queries) (string, error) {
-	params, err := newSigningKeyRow()
+func (s *Service) insertSigningKey(ctx context.Context, q *db.Queries) (string, error) {
+	params, err := s.newSigningKeyRow()
 	if err != nil {
 		return "", err
 	}
@@ -128,14 +158,15 @@ func insertSigningKey(ctx context.Context, q *db.Queries) (string, error) {
 }
 
 // JWKS returns the public keys a verifier needs: the current key and the
-// keys retired within RetiredKeyGrace, newest first.
+// keys retired within RetiredKeyGrace and not killed, newest first.
 // A database without a signing key gets its first one here, so the set is
 // never empty.
 func (s *Service) JWKS(ctx context.Context) ([]PublicJWK, error) {
-	rows, err := dbx.Q(ctx, s.pool).SigningKeyListPublished(ctx, RetiredKeyGrace.Seconds())
+	published := db.SigningKeyListPublishedParams{AsOf: s.now(), GraceSeconds: RetiredKeyGrace.Seconds()}
+	rows, err := dbx.Q(ctx, s.pool).SigningKeyListPublished(ctx, published)
 	if err == nil && len(rows) == 0 {
 		if _, err = s.EnsureSigningKey(ctx); err == nil {
-			rows, err = dbx.Q(ctx, s.pool).SigningKeyListPublished(ctx, RetiredKeyGrace.Seconds())
+			rows, err = dbx.Q(ctx, s.pool).SigningKeyListPublished(ctx, published)
 		}
 	}
 	if err != nil {
@@ -168,12 +199,29 @@ func (s *Service) currentSigningKey(ctx context.Context) (*signingKey, error) {
 	return s.parsedSigningKey(row)
 }
 
-// verificationKey returns the key of a kid, nil when there is none.
+// verificationKey returns the key of a kid, nil when there is none or it
+// may no longer verify: retired longer than RetiredKeyGrace ago, or killed.
+//
+// The trust is read from the database on every call, so the moment a key is
+// killed (or its window closes) every replica agrees, with no cache to
+// expire. It is a primary-key read of a table of a handful of rows, without
+// the key material; only the parsed key (which never changes) is cached.
 func (s *Service) verificationKey(ctx context.Context, kid string) (*signingKey, error) {
+	q := dbx.Q(ctx, s.pool)
+	trust, err := q.SigningKeyGetTrust(ctx, kid)
+	if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading signing key: %w", err)
+	}
+	if !trustedAt(s.now(), trust.RetiredAt, trust.RevokedAt) {
+		return nil, nil
+	}
 	if k, ok := s.keys.Load(kid); ok {
 		return k.(*signingKey), nil
 	}
-	row, err := dbx.Q(ctx, s.pool).SigningKeyGet(ctx, kid)
+	row, err := q.SigningKeyGet(ctx, kid)
 	if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
 		return nil, nil
 	}
@@ -183,6 +231,12 @@ func (s *Service) verificationKey(ctx context.Context, kid string) (*signingKey,
 	return s.parsedSigningKey(row)
 }
 
+// trustedAt says whether a signing key retired and revoked at these times
+// (nil: not) may verify a token at now.
+func trustedAt(now time.Time, retiredAt, revokedAt *time.Time) bool {
+	return revokedAt == nil && (retiredAt == nil || now.Before(retiredAt.Add(RetiredKeyGrace)))
+}
+
 func (s *Service) parsedSigningKey(row db.SigningKey) (*signingKey, error) {
 	if k, ok := s.keys.Load(row.Kid); ok {
 		return k.(*signingKey), nil
@@ -190,7 +244,14 @@ func (s *Service) parsedSigningKey(row db.SigningKey) (*signingKey, error) {
 	if row.Algorithm != signingAlgorithm {
 		return nil, fmt.Errorf("signing key %s has unsupported algorithm %s", row.Kid, row.Algorithm)
 	}
-	parsed, err := x509.ParsePKCS8PrivateKey(row.PrivateKey)
+	der := row.PrivateKey // a row written before encryption at rest
+	if row.SealedPrivateKey != nil {
+		var err error
+		if der, err = s.keyring.open(row.Kid, row.SealedPrivateKey); err != nil {
+			return nil, err
+		}
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(der)
 	if err != nil {
 		return nil, fmt.Errorf("decoding signing key %s: %w", row.Kid, err)
 	}

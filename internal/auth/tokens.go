@@ -195,11 +195,15 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (TokenStatus, e
 	}
 	st.Claims = &claims
 	if reason == "" {
-		if _, err := s.tokenKey(ctx, claims); err != nil {
-			if !errors.Is(err, ErrKeyRevoked) {
-				return TokenStatus{}, err
-			}
+		_, err := s.tokenKey(ctx, claims)
+		switch {
+		case errors.Is(err, ErrKeyRevoked):
 			st.Reason = ReasonRevoked
+		case errors.Is(err, ErrTokenExceedsKey):
+			// Not a token we minted: nothing in it is reported back.
+			st.Reason, st.Claims = ReasonMalformed, nil
+		case err != nil:
+			return TokenStatus{}, err
 		}
 	}
 	st.Valid = st.Reason == ""
@@ -210,8 +214,9 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (TokenStatus, e
 	return st, nil
 }
 
-// verifyToken checks a JWT's form, signature, issuer, audience and expiry,
-// without the database except to learn a signing key it has not seen.
+// verifyToken checks a JWT's form, signature, issuer, audience, lifetime
+// and expiry. Its one database read asks whether the signing key may still
+// verify (verificationKey); the key material itself is cached.
 // A reason is returned for a token that fails; err only when the check
 // itself could not be made.
 func (s *Service) verifyToken(ctx context.Context, raw string) (Claims, TokenReason, error) {
@@ -249,7 +254,7 @@ func (s *Service) verifyToken(ctx context.Context, raw string) (Claims, TokenRea
 	}
 	if cs.Iss != s.cfg.Issuer || !slices.Contains(cs.Aud, s.cfg.Audience) ||
 		cs.Sub == "" || cs.Merchant == "" || cs.Integration == "" || cs.Terminal == "" ||
-		cs.Jti == "" || cs.Iat == 0 || cs.Exp <= cs.Iat {
+		cs.Jti == "" || cs.Iat == 0 || cs.Exp <= cs.Iat || !withinLifetime(cs, s.now()) {
 		return Claims{}, ReasonMalformed, nil
 	}
 	claims := Claims{
@@ -268,6 +273,14 @@ func (s *Service) verifyToken(ctx context.Context, raw string) (Claims, TokenRea
 	return claims, "", nil
 }
 
+// withinLifetime says whether a token lives no longer than we ever issue
+// (TokenTTL) and was not issued in the future: a token that would outlive
+// those bounds was not minted by IssueToken, whoever holds the signing key.
+// Without the iat bound a token dated next year would be good next year.
+func withinLifetime(cs claimSet, now time.Time) bool {
+	return cs.Exp-cs.Iat <= int64(TokenTTL/time.Second) && !time.Unix(cs.Iat, 0).After(now.Add(ClockSkew))
+}
+
 // decodeSegment reads one base64url JSON segment of a JWT.
 func decodeSegment(seg string, v any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(seg)
@@ -284,7 +297,8 @@ func verifySignature(raw string, key *signingKey) ([]byte, bool) {
 }
 
 // tokenKey checks, on every use of a token, that the key behind it still
-// exists, is active and has not expired: one indexed read.
+// exists, is active and has not expired, and that the token claims no scope
+// the key does not hold now: one indexed read.
 func (s *Service) tokenKey(ctx context.Context, c Claims) (db.ApiKeyGetForAuthRow, error) {
 	row, err := dbx.Q(ctx, s.pool).ApiKeyGetForAuth(ctx, db.ApiKeyGetForAuthParams{ID: c.KeyID, IntegrationID: c.IntegrationID, MerchantID: c.MerchantID})
 	if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
@@ -298,6 +312,9 @@ func (s *Service) tokenKey(ctx context.Context, c Claims) (db.ApiKeyGetForAuthRo
 	}
 	if row.ApiKey.ExpiresAt != nil && !row.ApiKey.ExpiresAt.After(s.now()) {
 		return row, deny(ErrKeyRevoked, "the API key behind this token has expired")
+	}
+	if missing := missingScopes(row.ApiKey.Scopes, c.Scopes); len(missing) > 0 {
+		return row, deny(ErrTokenExceedsKey, "the bearer token claims scopes its API key does not hold")
 	}
 	return row, nil
 }

@@ -61,6 +61,7 @@ func domainService(t *testing.T, s *apptest.Server, now func() time.Time) *auth.
 	svc, err := auth.New(s.Pool, auth.Config{
 		Issuer: s.App.Config.JWTIssuer, Audience: s.App.Config.JWTAudience,
 		Environment: s.App.Config.Env, Scopes: scopes, Now: now,
+		KEK: s.App.Config.KEK, KEKPrevious: s.App.Config.KEKPrevious,
 	})
 	require.NoError(t, err)
 	return svc

@@ -34,6 +34,11 @@ type Server struct {
 // Option changes the configuration of a test server.
 type Option func(*config.Config)
 
+// KEK is the key-encryption key every test server seals its signing keys
+// with, so a test can open them the way an attacker holding the database and
+// the KEK would. Not a secret: tests only.
+var KEK = []byte("apptest-kek-32-bytes-not-secret!")
+
 // Live runs the server in the live environment.
 func Live() Option { return func(c *config.Config) { c.Env = config.Live } }
 
@@ -49,6 +54,7 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 	t.Helper()
 	ctx := context.Background()
 	cfg := config.Defaults()
+	cfg.KEK = KEK
 	for _, o := range opts {
 		o(&cfg)
 	}

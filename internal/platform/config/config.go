@@ -3,6 +3,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"strconv"
@@ -32,6 +33,12 @@ type Config struct {
 	JWTAudience          string
 	SMSSender            string
 	SMSWebhookURL        string
+	// KEK is the key-encryption key that seals JWT signing keys at rest
+	// (FEDDI_KEK, 32 bytes); nil when unset, which only sandbox accepts.
+	KEK []byte
+	// KEKPrevious is the KEK being rotated away from (FEDDI_KEK_PREVIOUS):
+	// keys sealed with it still open until `feddi keys rotate-kek` has run.
+	KEKPrevious []byte
 	// Guess limits (FEDDI_GUESS_LIMIT_*): wrong credentials per terminal,
 	// and the ceilings per API key and per merchant.
 	GuessLimitPerTerminal Rate
@@ -102,10 +109,34 @@ func Load() (Config, error) {
 	if c.ValidateResponses, err = boolean("FEDDI_VALIDATE_RESPONSES", false); err != nil {
 		return c, err
 	}
+	if c.KEK, err = key32("FEDDI_KEK"); err != nil {
+		return c, err
+	}
+	if c.KEKPrevious, err = key32("FEDDI_KEK_PREVIOUS"); err != nil {
+		return c, err
+	}
 	if c.Env != Sandbox && c.Env != Live {
 		return c, fmt.Errorf("FEDDI_ENV must be sandbox or live, got %q", c.Env)
 	}
 	return c, nil
+}
+
+// key32 reads a base64 (standard or URL alphabet, padded or not) 32-byte
+// key; nil when the variable is unset. The value never appears in an error.
+func key32(name string) ([]byte, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return nil, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(v); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("%s must be 32 bytes in base64 (openssl rand -base64 32), got %d bytes", name, len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("%s must be 32 bytes in base64 (openssl rand -base64 32); it is not base64", name)
 }
 
 // RequireDatabase fails when DATABASE_URL is missing.
