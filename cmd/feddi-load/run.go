@@ -100,6 +100,9 @@ func run(ctx context.Context, o options) error {
 	scenarios := loadtest.Scenarios(env)
 	probe := loadtest.Probe{Pool: pool, PID: srv.PID()}
 	for _, name := range names {
+		if err := api.NewTill(ctx, fx); err != nil {
+			return err
+		}
 		res, err := measure(ctx, scenarios[name], probe, o, report.PgbenchTPS)
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", name, err)
@@ -109,7 +112,7 @@ func run(ctx context.Context, o options) error {
 	}
 
 	report.After = loadtest.ReadMachine(runtime.NumCPU())
-	report.Targets = loadtest.Judge(report.Results)
+	report.Targets = loadtest.Judge(report.Results, report.PgbenchTPS)
 	loadtest.PrintReport(os.Stdout, report)
 	if err := writeReport(o.out, stamp, report); err != nil {
 		return err

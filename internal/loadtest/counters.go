@@ -85,8 +85,11 @@ func ProcessCPU(pid int) (time.Duration, error) {
 // fields are counted after its closing parenthesis.
 func parseStatCPU(stat string) (time.Duration, error) {
 	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc stat line %.80q", stat)
+	}
 	fields := strings.Fields(stat[i+1:]) // fields[0] is field 3, the state
-	if i < 0 || len(fields) < 13 {
+	if len(fields) < 13 {
 		return 0, fmt.Errorf("unexpected /proc stat line %.80q", stat)
 	}
 	var ticks int64

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -22,7 +23,11 @@ func PrintResult(w io.Writer, r Result) {
 
 // PrintReport prints the tables of a finished run.
 func PrintReport(w io.Writer, r *Report) {
-	_, _ = fmt.Fprintf(w, "\npgbench TPC-B on the same cluster: %.1f tps\n\n", r.PgbenchTPS)
+	if r.PgbenchTPS > 0 {
+		_, _ = fmt.Fprintf(w, "\npgbench TPC-B on the same cluster: %.1f tps\n\n", r.PgbenchTPS)
+	} else {
+		_, _ = fmt.Fprint(w, "\npgbench TPC-B: not run, so no ratios\n\n")
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	_, _ = fmt.Fprintln(tw, "scenario\tunit\trate/s\t÷pgbench\tp50 ms\tp95 ms\tp99 ms\tpay p99 ms\terrors\tsuperseded\tstmts/req\tcommits/req\tWAL B/req\tCPU s/1k req\tRSS MiB\t")
 	for _, res := range r.Results {
@@ -67,6 +72,9 @@ func printErrors(w io.Writer, results []Result) {
 }
 
 func printPerOperation(w io.Writer, results []Result) {
+	if !slices.ContainsFunc(results, func(r Result) bool { return r.Op != "" }) {
+		return
+	}
 	_, _ = fmt.Fprintln(w, "\nper operation, from the scenario that sends it alone:")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	_, _ = fmt.Fprintln(tw, "operation\tscenario\tstatements\tcommits\tWAL bytes\tCPU ms\t")

@@ -110,7 +110,9 @@ func everyNth(ws []Wallet, i, clients int) []Wallet {
 	return out
 }
 
-func newRand(i int) *rand.Rand { return rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i))) }
+func newRand(i int) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
+}
 
 func (env *Env) pairs(walletsOf func(client, clients int) []Wallet) func(context.Context, int) ([]Worker, error) {
 	return func(_ context.Context, clients int) ([]Worker, error) {
