@@ -40,6 +40,10 @@ type options struct {
 }
 
 func main() {
+	os.Exit(exitCode(parseFlags()))
+}
+
+func parseFlags() options {
 	var o options
 	flag.StringVar(&o.pgURL, "pg", os.Getenv("DATABASE_URL"), "URL of a database on the cluster to measure; the load test creates its own databases beside it")
 	flag.StringVar(&o.feddi, "feddi", "bin/feddi", "the feddi binary to serve")
@@ -57,13 +61,17 @@ func main() {
 	if o.payOnlyTokens == 0 {
 		o.payOnlyTokens = int(2000 * (o.warmup + o.window).Seconds())
 	}
+	return o
+}
 
+func exitCode(o options) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, o); err != nil {
 		fmt.Fprintln(os.Stderr, "feddi-load:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // errBroken: the run measured, but some request broke the contract.

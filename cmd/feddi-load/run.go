@@ -79,10 +79,7 @@ func run(ctx context.Context, o options) error {
 		}
 	}()
 
-	api, err := loadtest.NewAPI(srv.URL, "lt"+stamp, 2*o.clients)
-	if err != nil {
-		return err
-	}
+	api := loadtest.NewAPI(srv.URL, "lt"+stamp, 2*o.clients)
 	t0 := time.Now()
 	fx, err := loadtest.Setup(ctx, api, boot.APIKey, o.wallets, o.clients)
 	if err != nil {

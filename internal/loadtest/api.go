@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sync/atomic"
 
@@ -12,11 +13,14 @@ import (
 // APIVersion is the api_version the load test speaks.
 const APIVersion = "2026-06-01"
 
-// API calls the operations the scenarios use through the generated client's
-// request builders, and reads every answer with ReadOutcome (one envelope
-// parse, no typed response decoding on the hot path).
+// API calls the operations the scenarios use. Requests are built by the
+// generated client's request builders (typed parameters and bodies); every
+// answer is read once, by ParseEnvelope, rather than decoded into the
+// generated response types as well: the load generator shares the cores
+// with the server it measures.
 type API struct {
-	c    *client.Client
+	url  string
+	hc   *http.Client
 	seq  atomic.Int64
 	run  string // prefix that keeps idempotency keys and references unique
 	meta client.RequestMeta
@@ -24,13 +28,35 @@ type API struct {
 
 // NewAPI returns an API at baseURL whose connection pool keeps an idle
 // connection for each of up to conns concurrent callers.
-func NewAPI(baseURL, runID string, conns int) (*API, error) {
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns}}
-	c, err := client.NewClient(baseURL, client.WithHTTPClient(hc))
-	if err != nil {
-		return nil, fmt.Errorf("building the API client: %w", err)
+func NewAPI(baseURL, runID string, conns int) *API {
+	return &API{
+		url:  baseURL,
+		hc:   &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns}},
+		run:  runID,
+		meta: client.RequestMeta{ApiVersion: APIVersion},
 	}
-	return &API{c: c, run: runID, meta: client.RequestMeta{ApiVersion: APIVersion}}, nil
+}
+
+// send authenticates and sends a request a builder made (or its error) and
+// reads the answer.
+func (a *API) send(ctx context.Context, as client.RequestEditorFn, req *http.Request, err error) Outcome {
+	if err != nil {
+		return Outcome{Broken: fmt.Sprintf("building the request: %v", err)}
+	}
+	req = req.WithContext(ctx)
+	if err := as(ctx, req); err != nil {
+		return Outcome{Broken: fmt.Sprintf("authenticating the request: %v", err)}
+	}
+	res, err := a.hc.Do(req)
+	if err != nil {
+		return Outcome{Broken: fmt.Sprintf("transport: %v", err)}
+	}
+	defer func() { _ = res.Body.Close() }()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return Outcome{Status: res.StatusCode, Broken: fmt.Sprintf("reading the body: %v", err)}
+	}
+	return ParseEnvelope(res.StatusCode, res.Header.Get("Content-Type"), body)
 }
 
 // Key authenticates a call with an API key.
@@ -47,40 +73,45 @@ func (a *API) Unique() string { return fmt.Sprintf("%s-%d", a.run, a.seq.Add(1))
 
 // MintQr mints a QR for the wallet (the customer's wallet app).
 func (a *API) MintQr(ctx context.Context, as client.RequestEditorFn, walletID string) Outcome {
-	return ReadOutcome(a.c.MintQr(ctx, &client.MintQrParams{IdempotencyKey: a.Unique()},
-		client.MintQrRequest{Meta: a.meta, Data: client.MintQrRequestData{WalletId: walletID}}, as))
+	req, err := client.NewMintQrRequest(a.url, &client.MintQrParams{IdempotencyKey: a.Unique()},
+		client.MintQrRequest{Meta: a.meta, Data: client.MintQrRequestData{WalletId: walletID}})
+	return a.send(ctx, as, req, err)
 }
 
 // PayByQr pays amount (EUR minor units) with a QR payload or short code,
 // captured automatically (the till).
 func (a *API) PayByQr(ctx context.Context, as client.RequestEditorFn, value string, amount int64) Outcome {
 	capture := client.CaptureModeAutomatic
-	return ReadOutcome(a.c.CreatePayment(ctx, &client.CreatePaymentParams{IdempotencyKey: a.Unique()},
+	req, err := client.NewCreatePaymentRequest(a.url, &client.CreatePaymentParams{IdempotencyKey: a.Unique()},
 		client.CreatePaymentRequest{Meta: a.meta, Data: client.CreatePaymentRequestData{
 			AmountMinor: amount, Currency: "EUR", Capture: &capture,
 			Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: &value},
-		}}, as))
+		}})
+	return a.send(ctx, as, req, err)
 }
 
 // Topup confirms a settled top-up of amount (EUR minor units) with a
 // settlement reference of its own.
 func (a *API) Topup(ctx context.Context, as client.RequestEditorFn, walletID string, amount int64) Outcome {
 	key := a.Unique()
-	return ReadOutcome(a.c.ConfirmTopup(ctx, &client.ConfirmTopupParams{IdempotencyKey: key},
+	req, err := client.NewConfirmTopupRequest(a.url, &client.ConfirmTopupParams{IdempotencyKey: key},
 		client.ConfirmTopupRequest{Meta: a.meta, Data: client.ConfirmTopupRequestData{
 			WalletId: walletID, AmountMinor: amount, Currency: "EUR", Provider: "adyen", SettlementReference: "settle-" + key,
-		}}, as))
+		}})
+	return a.send(ctx, as, req, err)
 }
 
 // Identify resolves a customer by phone.
 func (a *API) Identify(ctx context.Context, as client.RequestEditorFn, phone string) Outcome {
-	return ReadOutcome(a.c.IdentifyCustomer(ctx, &client.IdentifyCustomerParams{},
+	req, err := client.NewIdentifyCustomerRequest(a.url, &client.IdentifyCustomerParams{},
 		client.IdentifyCustomerRequest{Meta: a.meta, Data: client.IdentifyCustomerRequestData{
 			Credential: client.IdentifyCredential{Type: client.IdentifyCredentialTypePhone, Value: phone},
-		}}, as))
+		}})
+	return a.send(ctx, as, req, err)
 }
 
 // Lookup finds a customer by phone with GET /customers/lookup.
 func (a *API) Lookup(ctx context.Context, as client.RequestEditorFn, phone string) Outcome {
-	return ReadOutcome(a.c.LookupCustomer(ctx, &client.LookupCustomerParams{Phone: &phone}, as))
+	req, err := client.NewLookupCustomerRequest(a.url, &client.LookupCustomerParams{Phone: &phone})
+	return a.send(ctx, as, req, err)
 }

@@ -3,9 +3,7 @@ package loadtest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
-	"net/http"
 )
 
 // Outcome is what one HTTP call answered, read from the response envelope.
@@ -55,20 +53,6 @@ type envelope struct {
 		Code    string         `json:"code"`
 		Details map[string]any `json:"details"`
 	} `json:"error"`
-}
-
-// ReadOutcome reads and closes the response of a call made through the
-// generated client; err is the client's error.
-func ReadOutcome(res *http.Response, err error) Outcome {
-	if err != nil {
-		return Outcome{Broken: fmt.Sprintf("transport: %v", err)}
-	}
-	defer func() { _ = res.Body.Close() }()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		return Outcome{Status: res.StatusCode, Broken: fmt.Sprintf("reading the body: %v", err)}
-	}
-	return ParseEnvelope(res.StatusCode, res.Header.Get("Content-Type"), body)
 }
 
 // ParseEnvelope turns a status, content type and body into an Outcome.

@@ -89,8 +89,9 @@ func (a *API) NewTill(ctx context.Context, fx *Fixture) error {
 }
 
 func (a *API) createKey(ctx context.Context, as client.RequestEditorFn, name string, scopes []client.Scope) (string, error) {
-	out := ReadOutcome(a.c.CreateApiKey(ctx, &client.CreateApiKeyParams{IdempotencyKey: a.Unique()},
-		client.CreateApiKeyRequest{Meta: a.meta, Data: client.CreateApiKeyRequestData{Name: name, Scopes: scopes}}, as))
+	req, err := client.NewCreateApiKeyRequest(a.url, &client.CreateApiKeyParams{IdempotencyKey: a.Unique()},
+		client.CreateApiKeyRequest{Meta: a.meta, Data: client.CreateApiKeyRequestData{Name: name, Scopes: scopes}})
+	out := a.send(ctx, as, req, err)
 	var key client.ApiKeyWithSecret
 	if err := decode(out, &key); err != nil {
 		return "", fmt.Errorf("creating the key %q: %w", name, err)
@@ -104,12 +105,12 @@ func (a *API) createKey(ctx context.Context, as client.RequestEditorFn, name str
 // everyTopupEarnsBonus sets one tier from the smallest top-up: 5%, capped.
 func (a *API) everyTopupEarnsBonus(ctx context.Context, as client.RequestEditorFn) error {
 	bps, maxBonus := 500, int64(10_000)
-	out := ReadOutcome(a.c.SetReloadBonusConfig(ctx, &client.SetReloadBonusConfigParams{IdempotencyKey: a.Unique()},
+	req, err := client.NewSetReloadBonusConfigRequest(a.url, &client.SetReloadBonusConfigParams{IdempotencyKey: a.Unique()},
 		client.SetReloadBonusConfigRequest{Meta: a.meta, Data: client.SetReloadBonusConfigRequestData{
 			Currency: "EUR", Active: true, BonusExpiresInDays: 90,
 			Tiers: []client.ReloadBonusTierInput{{MinTopupMinor: 1, BonusBps: &bps, MaxBonusMinor: &maxBonus}},
-		}}, as))
-	if err := decode(out, nil); err != nil {
+		}})
+	if err := decode(a.send(ctx, as, req, err), nil); err != nil {
 		return fmt.Errorf("configuring reload bonuses: %w", err)
 	}
 	return nil
@@ -122,9 +123,9 @@ var smsCode = regexp.MustCompile(`code is (\d{6})\.`)
 // the wallet with its code and funds it.
 func (a *API) enrollFunded(ctx context.Context, till client.RequestEditorFn, phone string) (Wallet, error) {
 	var in client.EnrollmentInitiation
-	out := ReadOutcome(a.c.InitiateEnrollment(ctx, &client.InitiateEnrollmentParams{IdempotencyKey: a.Unique()},
-		client.InitiateEnrollmentRequest{Meta: a.meta, Data: client.InitiateEnrollmentRequestData{Phone: phone}}, till))
-	if err := decode(out, &in); err != nil {
+	req, err := client.NewInitiateEnrollmentRequest(a.url, &client.InitiateEnrollmentParams{IdempotencyKey: a.Unique()},
+		client.InitiateEnrollmentRequest{Meta: a.meta, Data: client.InitiateEnrollmentRequestData{Phone: phone}})
+	if err := decode(a.send(ctx, till, req, err), &in); err != nil {
 		return Wallet{}, fmt.Errorf("enrolling %s: %w", phone, err)
 	}
 	code, err := a.awaitCode(ctx, till, phone)
@@ -132,9 +133,9 @@ func (a *API) enrollFunded(ctx context.Context, till client.RequestEditorFn, pho
 		return Wallet{}, err
 	}
 	id := in.Verification.VerificationId
-	out = ReadOutcome(a.c.VerifyEnrollment(ctx, &client.VerifyEnrollmentParams{IdempotencyKey: a.Unique()},
-		client.VerifyEnrollmentRequest{Meta: a.meta, Data: client.VerifyEnrollmentRequestData{VerificationId: &id, Code: &code}}, till))
-	if err := decode(out, nil); err != nil {
+	req, err = client.NewVerifyEnrollmentRequest(a.url, &client.VerifyEnrollmentParams{IdempotencyKey: a.Unique()},
+		client.VerifyEnrollmentRequest{Meta: a.meta, Data: client.VerifyEnrollmentRequestData{VerificationId: &id, Code: &code}})
+	if err := decode(a.send(ctx, till, req, err), nil); err != nil {
 		return Wallet{}, fmt.Errorf("verifying %s: %w", phone, err)
 	}
 	if err := decode(a.Topup(ctx, till, in.Wallet.Id, FundingMinor), nil); err != nil {
@@ -149,7 +150,8 @@ func (a *API) awaitCode(ctx context.Context, till client.RequestEditorFn, phone 
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		var list client.SandboxMessageList
-		if err := decode(ReadOutcome(a.c.ListSandboxMessages(ctx, &client.ListSandboxMessagesParams{Phone: phone}, till)), &list); err != nil {
+		req, err := client.NewListSandboxMessagesRequest(a.url, &client.ListSandboxMessagesParams{Phone: phone})
+		if err := decode(a.send(ctx, till, req, err), &list); err != nil {
 			return "", fmt.Errorf("reading the SMS to %s: %w", phone, err)
 		}
 		for _, m := range list.Items {
