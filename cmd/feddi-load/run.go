@@ -14,9 +14,6 @@ import (
 	"github.com/feddi/partner-api/internal/loadtest"
 )
 
-// pgbenchThreads is pgbench's -j, as issue 7 pins it.
-const pgbenchThreads = 2
-
 func run(ctx context.Context, o options) error {
 	names, err := loadtest.Select(o.scenarios)
 	if err != nil {
@@ -37,9 +34,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer cl.admin.Close()
-	if report.PgbenchTPS, err = measurePgbench(ctx, cl, o); err != nil {
+	yard, tpsBefore, err := newYardstick(ctx, cl, o)
+	if err != nil {
 		return err
 	}
+	defer yard.close(context.WithoutCancel(ctx))
 
 	stamp := started.UTC().Format("20060102T150405Z")
 	dbName := "feddi_load_" + stamp
@@ -56,7 +55,8 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("creating pg_stat_statements: %w", err)
 	}
 
-	logFile, err := os.Create(filepath.Join(o.out, "server-"+stamp+".log"))
+	// The server logs every request; one run's log is plenty to keep.
+	logFile, err := os.Create(filepath.Join(o.out, "server.log"))
 	if err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func run(ctx context.Context, o options) error {
 		if err := api.NewTill(ctx, fx); err != nil {
 			return err
 		}
-		res, err := measure(ctx, scenarios[name], probe, o, report.PgbenchTPS)
+		res, err := measure(ctx, scenarios[name], probe, o)
 		if err != nil {
 			return fmt.Errorf("scenario %s: %w", name, err)
 		}
@@ -108,6 +108,7 @@ func run(ctx context.Context, o options) error {
 		loadtest.PrintResult(os.Stdout, res)
 	}
 
+	report.SetPgbench(tpsBefore, yard.again(ctx))
 	report.After = loadtest.ReadMachine(runtime.NumCPU())
 	report.Targets = loadtest.Judge(report.Results, report.PgbenchTPS)
 	loadtest.PrintReport(os.Stdout, report)
@@ -120,34 +121,10 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// measurePgbench runs TPC-B in a database of its own, dropped afterwards;
-// 0 tps when it is switched off.
-func measurePgbench(ctx context.Context, cl *cluster, o options) (float64, error) {
-	if o.pgbenchTime <= 0 {
-		fmt.Println("pgbench: skipped (-pgbench-duration 0): no ratios")
-		return 0, nil
-	}
-	const db = "feddi_load_pgbench"
-	if err := cl.recreate(ctx, db); err != nil {
-		return 0, err
-	}
-	defer func() { _ = cl.drop(context.WithoutCancel(ctx), db) }()
-	fmt.Printf("pgbench: -i -s %d, then -c %d -j %d -T %s ...\n", o.pgbenchScale, o.clients, pgbenchThreads, o.pgbenchTime)
-	tps, err := loadtest.Pgbench{
-		Bin: o.pgbench, URL: cl.urlOf(db), Scale: o.pgbenchScale,
-		Clients: o.clients, Threads: pgbenchThreads, Duration: o.pgbenchTime,
-	}.Run(ctx)
-	if err != nil {
-		return 0, err
-	}
-	fmt.Printf("pgbench: %.1f tps\n", tps)
-	return tps, nil
-}
-
 // measure runs one scenario: warm-up, counters, window, counters. The
 // counters are read while no load runs, so that what the database
 // publishes late is not attributed to the wrong side of the window.
-func measure(ctx context.Context, sc loadtest.Scenario, probe loadtest.Probe, o options, tps float64) (loadtest.Result, error) {
+func measure(ctx context.Context, sc loadtest.Scenario, probe loadtest.Probe, o options) (loadtest.Result, error) {
 	workers, err := sc.Workers(ctx, o.clients)
 	if err != nil {
 		return loadtest.Result{}, err
@@ -163,5 +140,5 @@ func measure(ctx context.Context, sc loadtest.Scenario, probe loadtest.Probe, o 
 	if err = errors.Join(err, rssErr, ctx.Err()); err != nil {
 		return loadtest.Result{}, err
 	}
-	return loadtest.NewResult(sc, tally, after.Sub(before), rss, tps), nil
+	return loadtest.NewResult(sc, tally, after.Sub(before), rss), nil
 }

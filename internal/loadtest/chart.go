@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -70,10 +71,31 @@ func barPlot(title, yLabel string, names []string, vs plotter.Values, c color.Co
 	}
 	bars.Color = c
 	bars.LineStyle.Width = 0
-	p.Add(bars, plotter.NewGrid())
+	// Each bar carries its value, so the chart reads without the table.
+	xys := make(plotter.XYs, len(vs))
+	texts := make([]string, len(vs))
+	top := 0.0
+	for i, v := range vs {
+		xys[i] = plotter.XY{X: float64(i), Y: v}
+		texts[i] = strconv.FormatFloat(v, 'g', 3, 64)
+		top = max(top, v)
+	}
+	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
+	if err != nil {
+		return nil, fmt.Errorf("drawing the chart: %w", err)
+	}
+	for i := range labels.TextStyle {
+		labels.TextStyle[i].XAlign = draw.XCenter
+		labels.TextStyle[i].YAlign = draw.YBottom
+	}
+	p.Add(bars, labels, plotter.NewGrid())
 	p.NominalX(names...)
 	p.X.Tick.Label.Rotation = math.Pi / 6
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.Y.Min = 0
+	p.Y.Max = top * 1.15 // room for the labels above the tallest bar
+	if top == 0 {
+		p.Y.Max = 1
+	}
 	return p, nil
 }

@@ -86,3 +86,20 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
+
+func TestSetPgbench(t *testing.T) {
+	t.Parallel()
+	t.Run("DividesByTheMeanOfBeforeAndAfter", func(t *testing.T) {
+		t.Parallel()
+		r := &loadtest.Report{Results: []loadtest.Result{{Rate: 300}}}
+		r.SetPgbench(800, 400)
+		require.InDelta(t, 600, r.PgbenchTPS, 1e-9)
+		require.InDelta(t, 0.5, r.Results[0].Ratio, 1e-9)
+	})
+	t.Run("FallsBackOnTheRunThatWorked", func(t *testing.T) {
+		t.Parallel()
+		r := &loadtest.Report{Results: []loadtest.Result{{Rate: 300}}}
+		r.SetPgbench(600, 0)
+		require.InDelta(t, 0.5, r.Results[0].Ratio, 1e-9)
+	})
+}

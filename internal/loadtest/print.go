@@ -24,7 +24,8 @@ func PrintResult(w io.Writer, r Result) {
 // PrintReport prints the tables of a finished run.
 func PrintReport(w io.Writer, r *Report) {
 	if r.PgbenchTPS > 0 {
-		_, _ = fmt.Fprintf(w, "\npgbench TPC-B on the same cluster: %.1f tps\n\n", r.PgbenchTPS)
+		_, _ = fmt.Fprintf(w, "\npgbench TPC-B on the same cluster: %.1f tps before the scenarios, %.1f after; ratios divide by %.1f\n\n",
+			r.PgbenchBefore, r.PgbenchAfter, r.PgbenchTPS)
 	} else {
 		_, _ = fmt.Fprint(w, "\npgbench TPC-B: not run, so no ratios\n\n")
 	}

@@ -31,9 +31,9 @@ type Result struct {
 	RSSBytes             int64   `json:"rss_bytes"`
 }
 
-// NewResult turns a window's tally and counter deltas into figures; tps is
-// pgbench's, 0 when it was not run.
-func NewResult(sc Scenario, t *Tally, cost Counters, rss int64, tps float64) Result {
+// NewResult turns a window's tally and counter deltas into figures. The
+// ratio to pgbench waits for the run's end (Report.SetPgbench).
+func NewResult(sc Scenario, t *Tally, cost Counters, rss int64) Result {
 	r := Result{
 		Scenario: sc.Name, Unit: sc.Unit, Op: sc.Op,
 		Units: t.Units, Attempts: t.Attempts, Requests: t.Requests, Seconds: t.Elapsed.Seconds(),
@@ -43,7 +43,6 @@ func NewResult(sc Scenario, t *Tally, cost Counters, rss int64, tps float64) Res
 	if t.Elapsed > 0 {
 		r.Rate = float64(t.Units) / t.Elapsed.Seconds()
 	}
-	r.Ratio = Ratio(r.Rate, tps)
 	if len(t.Payments) > 0 {
 		p := PercentilesOf(t.Payments)
 		r.Payment = &p
@@ -103,17 +102,21 @@ func sortedErrors(errs map[string]int) []string {
 
 // Report is a whole run.
 type Report struct {
-	Started    time.Time `json:"started"`
-	Clients    int       `json:"clients"`
-	Warmup     string    `json:"warmup"`
-	Window     string    `json:"window"`
-	Wallets    int       `json:"wallets"`
-	SetupSecs  float64   `json:"setup_seconds"`
-	PgbenchTPS float64   `json:"pgbench_tps"`
-	Before     Machine   `json:"machine_before"`
-	After      Machine   `json:"machine_after"`
-	Results    []Result  `json:"scenarios"`
-	Targets    []Verdict `json:"targets"`
+	Started   time.Time `json:"started"`
+	Clients   int       `json:"clients"`
+	Warmup    string    `json:"warmup"`
+	Window    string    `json:"window"`
+	Wallets   int       `json:"wallets"`
+	SetupSecs float64   `json:"setup_seconds"`
+	// PgbenchTPS is the mean of the runs before and after the scenarios,
+	// the divisor of every ratio; 0 when pgbench was not run.
+	PgbenchTPS    float64   `json:"pgbench_tps"`
+	PgbenchBefore float64   `json:"pgbench_tps_before"`
+	PgbenchAfter  float64   `json:"pgbench_tps_after"`
+	Before        Machine   `json:"machine_before"`
+	After         Machine   `json:"machine_after"`
+	Results       []Result  `json:"scenarios"`
+	Targets       []Verdict `json:"targets"`
 }
 
 // Failed says a request broke the contract: a 5xx, a body that is not an
@@ -125,4 +128,21 @@ func (r *Report) Failed() bool {
 		}
 	}
 	return false
+}
+
+// SetPgbench records pgbench's tps measured before and after the
+// scenarios (0 for a run that failed or was skipped) and divides every
+// rate by their mean: the machine's load drifts over a run, and the mean
+// sits where the scenarios ran.
+func (r *Report) SetPgbench(before, after float64) {
+	r.PgbenchBefore, r.PgbenchAfter = before, after
+	switch {
+	case before > 0 && after > 0:
+		r.PgbenchTPS = (before + after) / 2
+	default:
+		r.PgbenchTPS = max(before, after)
+	}
+	for i := range r.Results {
+		r.Results[i].Ratio = Ratio(r.Results[i].Rate, r.PgbenchTPS)
+	}
 }
