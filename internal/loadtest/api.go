@@ -67,6 +67,22 @@ func Key(secret string) client.RequestEditorFn {
 	}
 }
 
+// Till is who sends a till's request: the till key and the terminal.
+type Till struct {
+	Auth client.RequestEditorFn
+	// Terminal goes in context.terminal_id: an API-key caller that sends
+	// none is one terminal to the guess limits, which then count every
+	// till's stale QR scans together. "" sends no context.
+	Terminal string
+}
+
+func (t Till) context() *client.RequestContext {
+	if t.Terminal == "" {
+		return nil
+	}
+	return &client.RequestContext{TerminalId: &t.Terminal}
+}
+
 // Unique returns a fresh key for Idempotency-Key headers and settlement
 // references.
 func (a *API) Unique() string { return fmt.Sprintf("%s-%d", a.run, a.seq.Add(1)) }
@@ -80,38 +96,39 @@ func (a *API) MintQr(ctx context.Context, as client.RequestEditorFn, walletID st
 
 // PayByQr pays amount (EUR minor units) with a QR payload or short code,
 // captured automatically (the till).
-func (a *API) PayByQr(ctx context.Context, as client.RequestEditorFn, value string, amount int64) Outcome {
+func (a *API) PayByQr(ctx context.Context, at Till, value string, amount int64) Outcome {
 	capture := client.CaptureModeAutomatic
 	req, err := client.NewCreatePaymentRequest(a.url, &client.CreatePaymentParams{IdempotencyKey: a.Unique()},
-		client.CreatePaymentRequest{Meta: a.meta, Data: client.CreatePaymentRequestData{
+		client.CreatePaymentRequest{Meta: a.meta, Context: at.context(), Data: client.CreatePaymentRequestData{
 			AmountMinor: amount, Currency: "EUR", Capture: &capture,
 			Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: &value},
 		}})
-	return a.send(ctx, as, req, err)
+	return a.send(ctx, at.Auth, req, err)
 }
 
 // Topup confirms a settled top-up of amount (EUR minor units) with a
 // settlement reference of its own.
-func (a *API) Topup(ctx context.Context, as client.RequestEditorFn, walletID string, amount int64) Outcome {
+func (a *API) Topup(ctx context.Context, at Till, walletID string, amount int64) Outcome {
 	key := a.Unique()
 	req, err := client.NewConfirmTopupRequest(a.url, &client.ConfirmTopupParams{IdempotencyKey: key},
-		client.ConfirmTopupRequest{Meta: a.meta, Data: client.ConfirmTopupRequestData{
+		client.ConfirmTopupRequest{Meta: a.meta, Context: at.context(), Data: client.ConfirmTopupRequestData{
 			WalletId: walletID, AmountMinor: amount, Currency: "EUR", Provider: "adyen", SettlementReference: "settle-" + key,
 		}})
-	return a.send(ctx, as, req, err)
+	return a.send(ctx, at.Auth, req, err)
 }
 
 // Identify resolves a customer by phone.
-func (a *API) Identify(ctx context.Context, as client.RequestEditorFn, phone string) Outcome {
+func (a *API) Identify(ctx context.Context, at Till, phone string) Outcome {
 	req, err := client.NewIdentifyCustomerRequest(a.url, &client.IdentifyCustomerParams{},
-		client.IdentifyCustomerRequest{Meta: a.meta, Data: client.IdentifyCustomerRequestData{
+		client.IdentifyCustomerRequest{Meta: a.meta, Context: at.context(), Data: client.IdentifyCustomerRequestData{
 			Credential: client.IdentifyCredential{Type: client.IdentifyCredentialTypePhone, Value: phone},
 		}})
-	return a.send(ctx, as, req, err)
+	return a.send(ctx, at.Auth, req, err)
 }
 
-// Lookup finds a customer by phone with GET /customers/lookup.
-func (a *API) Lookup(ctx context.Context, as client.RequestEditorFn, phone string) Outcome {
+// Lookup finds a customer by phone with GET /customers/lookup (a GET has
+// no body, so no context.terminal_id).
+func (a *API) Lookup(ctx context.Context, at Till, phone string) Outcome {
 	req, err := client.NewLookupCustomerRequest(a.url, &client.LookupCustomerParams{Phone: &phone})
-	return a.send(ctx, as, req, err)
+	return a.send(ctx, at.Auth, req, err)
 }

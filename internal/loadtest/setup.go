@@ -138,7 +138,7 @@ func (a *API) enrollFunded(ctx context.Context, till client.RequestEditorFn, pho
 	if err := decode(a.send(ctx, till, req, err), nil); err != nil {
 		return Wallet{}, fmt.Errorf("verifying %s: %w", phone, err)
 	}
-	if err := decode(a.Topup(ctx, till, in.Wallet.Id, FundingMinor), nil); err != nil {
+	if err := decode(a.Topup(ctx, Till{Auth: till}, in.Wallet.Id, FundingMinor), nil); err != nil {
 		return Wallet{}, fmt.Errorf("funding %s: %w", in.Wallet.Id, err)
 	}
 	return Wallet{ID: in.Wallet.Id, Phone: phone}, nil

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -21,6 +20,12 @@ func everyNth(ws []Wallet, i, clients int) []Wallet {
 	return out
 }
 
+// till is client i's till: the scenario's till key and a terminal id of
+// its own.
+func (env *Env) till(i int) Till {
+	return Till{Auth: env.Fx.Till, Terminal: fmt.Sprintf("till-%02d", i+1)}
+}
+
 func newRand(i int) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
 }
@@ -29,18 +34,18 @@ func (env *Env) pairs(walletsOf func(client, clients int) []Wallet) func(context
 	return func(_ context.Context, clients int) ([]Worker, error) {
 		workers := make([]Worker, clients)
 		for i := range workers {
-			ws, rng := walletsOf(i, clients), newRand(i)
+			ws, rng, till := walletsOf(i, clients), newRand(i), env.till(i)
 			if len(ws) == 0 {
 				return nil, fmt.Errorf("client %d has no wallet: enroll more wallets", i)
 			}
-			workers[i] = func(ctx context.Context) Unit { return env.mintAndPay(ctx, ws[rng.IntN(len(ws))]) }
+			workers[i] = func(ctx context.Context) Unit { return env.mintAndPay(ctx, till, ws[rng.IntN(len(ws))]) }
 		}
 		return workers, nil
 	}
 }
 
 // mintAndPay is the customer's app minting a QR and the till paying with it.
-func (env *Env) mintAndPay(ctx context.Context, w Wallet) Unit {
+func (env *Env) mintAndPay(ctx context.Context, till Till, w Wallet) Unit {
 	minted := env.API.MintQr(ctx, env.Fx.WalletApp, w.ID)
 	if !minted.OK() {
 		return Unit{Requests: 1, Failure: &minted}
@@ -51,7 +56,7 @@ func (env *Env) mintAndPay(ctx context.Context, w Wallet) Unit {
 		return Unit{Requests: 1, Failure: &minted}
 	}
 	t0 := time.Now()
-	paid := env.API.PayByQr(ctx, env.Fx.Till, qr.QrPayload, paymentMinor)
+	paid := env.API.PayByQr(ctx, till, qr.QrPayload, paymentMinor)
 	u := Single(paid)
 	u.Requests = 2
 	if paid.OK() {
@@ -69,23 +74,27 @@ func (env *Env) payOnly(ctx context.Context, clients int) ([]Worker, error) {
 		return nil, err
 	}
 	var next atomic.Int64
-	work := func(ctx context.Context) Unit {
-		i := int(next.Add(1) - 1)
-		if i >= len(tokens) {
-			return Unit{Failure: &Outcome{Broken: "pay-only used up its pre-issued QR tokens: raise -pay-only-tokens"}}
+	workers := make([]Worker, clients)
+	for c := range workers {
+		till := env.till(c)
+		workers[c] = func(ctx context.Context) Unit {
+			i := int(next.Add(1) - 1)
+			if i >= len(tokens) {
+				return Unit{Failure: &Outcome{Broken: "pay-only used up its pre-issued QR tokens: raise -pay-only-tokens"}}
+			}
+			return Single(env.API.PayByQr(ctx, till, tokens[i], paymentMinor))
 		}
-		return Single(env.API.PayByQr(ctx, env.Fx.Till, tokens[i], paymentMinor))
 	}
-	return slices.Repeat([]Worker{work}, clients), nil
+	return workers, nil
 }
 
 func (env *Env) topups(ws []Wallet) func(context.Context, int) ([]Worker, error) {
 	return func(_ context.Context, clients int) ([]Worker, error) {
 		workers := make([]Worker, clients)
 		for i := range workers {
-			rng := newRand(i)
+			rng, till := newRand(i), env.till(i)
 			workers[i] = func(ctx context.Context) Unit {
-				return Single(env.API.Topup(ctx, env.Fx.Till, ws[rng.IntN(len(ws))].ID, topupMinor))
+				return Single(env.API.Topup(ctx, till, ws[rng.IntN(len(ws))].ID, topupMinor))
 			}
 		}
 		return workers, nil
@@ -96,9 +105,9 @@ func (env *Env) identify(_ context.Context, clients int) ([]Worker, error) {
 	ws := env.Fx.Wallets
 	workers := make([]Worker, clients)
 	for i := range workers {
-		rng := newRand(i)
+		rng, till := newRand(i), env.till(i)
 		workers[i] = func(ctx context.Context) Unit {
-			return Single(env.API.Identify(ctx, env.Fx.Till, ws[rng.IntN(len(ws))].Phone))
+			return Single(env.API.Identify(ctx, till, ws[rng.IntN(len(ws))].Phone))
 		}
 	}
 	return workers, nil
@@ -110,18 +119,18 @@ func (env *Env) mixed(_ context.Context, clients int) ([]Worker, error) {
 	ws := env.Fx.Wallets
 	workers := make([]Worker, clients)
 	for i := range workers {
-		rng := newRand(i)
+		rng, till := newRand(i), env.till(i)
 		workers[i] = func(ctx context.Context) Unit {
 			w := ws[rng.IntN(len(ws))]
 			switch r := rng.IntN(100); {
 			case r < 30:
-				return Single(env.API.Identify(ctx, env.Fx.Till, w.Phone))
+				return Single(env.API.Identify(ctx, till, w.Phone))
 			case r < 70:
-				return env.mintAndPay(ctx, w)
+				return env.mintAndPay(ctx, till, w)
 			case r < 90:
-				return Single(env.API.Topup(ctx, env.Fx.Till, w.ID, topupMinor))
+				return Single(env.API.Topup(ctx, till, w.ID, topupMinor))
 			}
-			return Single(env.API.Lookup(ctx, env.Fx.Till, w.Phone))
+			return Single(env.API.Lookup(ctx, till, w.Phone))
 		}
 	}
 	return workers, nil
