@@ -122,8 +122,8 @@ func run(ctx context.Context, o options) error {
 }
 
 // measure runs one scenario: warm-up, counters, window, counters. The
-// counters are read while no load runs, so that what the database
-// publishes late is not attributed to the wrong side of the window.
+// counters are read between phases, while no request is in flight, so
+// that none is counted half in the window.
 func measure(ctx context.Context, sc loadtest.Scenario, probe loadtest.Probe, o options) (loadtest.Result, error) {
 	workers, err := sc.Workers(ctx, o.clients)
 	if err != nil {

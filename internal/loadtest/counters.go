@@ -15,7 +15,11 @@ type Counters struct {
 	// database: every statement the server sent, BEGIN and COMMIT included
 	// (each is a round trip), River's own polling too.
 	Statements int64
-	// Commits is pg_stat_database.xact_commit of the bench database.
+	// Commits is pg_stat_database.xact_commit of the bench database. A
+	// backend publishes its counts at most once a second, so the figure
+	// trails the load by up to a second; the warm-up runs the same load as
+	// the window, so the trail at the window's start and at its end cancel
+	// out, to within the noise.
 	Commits int64
 	// WALBytes is the cluster's WAL position: what the window wrote,
 	// commit records and full-page images included.
@@ -34,20 +38,14 @@ func (c Counters) Sub(before Counters) Counters {
 	}
 }
 
-// statsFlush is how long to wait, once the load stops, before reading the
-// counters: PostgreSQL backends publish their transaction counts at most
-// once a second.
-const statsFlush = 1200 * time.Millisecond
-
 // Probe reads the counters of one database and one server process.
 type Probe struct {
 	Pool *pgxpool.Pool // on the bench database, where pg_stat_statements is created
 	PID  int
 }
 
-// Read waits for the statistics to settle, then reads the counters.
+// Read reads the counters.
 func (p Probe) Read(ctx context.Context) (Counters, error) {
-	time.Sleep(statsFlush)
 	var c Counters
 	err := p.Pool.QueryRow(ctx, `
 SELECT (SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
