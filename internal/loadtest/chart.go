@@ -77,7 +77,7 @@ func barPlot(title, yLabel string, names []string, vs plotter.Values, c color.Co
 	top := 0.0
 	for i, v := range vs {
 		xys[i] = plotter.XY{X: float64(i), Y: v}
-		texts[i] = strconv.FormatFloat(v, 'g', 3, 64)
+		texts[i] = barLabel(v)
 		top = max(top, v)
 	}
 	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: texts})
@@ -98,4 +98,13 @@ func barPlot(title, yLabel string, names []string, vs plotter.Values, c color.Co
 		p.Y.Max = 1
 	}
 	return p, nil
+}
+
+// barLabel writes a bar's value with three significant digits, but whole
+// numbers from 100 up (1084, not 1.08e+03).
+func barLabel(v float64) string {
+	if v >= 100 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
 }
