@@ -10,8 +10,8 @@ import (
 	"github.com/feddi/partner-api/gen/client"
 )
 
-// APIVersion is the api_version the load test speaks.
-const APIVersion = "2026-06-01"
+// apiVersion is the api_version the load test speaks.
+const apiVersion = "2026-06-01"
 
 // API calls the operations the scenarios use. Requests are built by the
 // generated client's request builders (typed parameters and bodies); every
@@ -33,7 +33,7 @@ func NewAPI(baseURL, runID string, conns int) *API {
 		url:  baseURL,
 		hc:   &http.Client{Transport: &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns}},
 		run:  runID,
-		meta: client.RequestMeta{ApiVersion: APIVersion},
+		meta: client.RequestMeta{ApiVersion: apiVersion},
 	}
 }
 

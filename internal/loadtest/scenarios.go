@@ -4,8 +4,8 @@ import "context"
 
 // Units of work a scenario counts.
 const (
-	UnitPair    = "pair"    // a QR mint and the payment with it
-	UnitRequest = "request" // one HTTP request
+	unitPair    = "pair"    // a QR mint and the payment with it
+	unitRequest = "request" // one HTTP request
 )
 
 // Amounts the scenarios move, in EUR minor units.
@@ -42,14 +42,14 @@ func Scenarios(env *Env) map[string]Scenario {
 	all := env.Fx.Wallets
 	spread := all[:min(64, len(all))]
 	list := []Scenario{
-		{Name: "pay", Unit: UnitPair, Workers: env.pairs(func(_, _ int) []Wallet { return all })},
-		{Name: "pay-disjoint", Unit: UnitPair, Workers: env.pairs(func(i, n int) []Wallet { return everyNth(all, i, n) })},
-		{Name: "pay-hot", Unit: UnitPair, Workers: env.pairs(func(_, _ int) []Wallet { return all[:1] })},
-		{Name: "pay-only", Unit: UnitRequest, Op: "POST /payments", Workers: env.payOnly},
-		{Name: "topup-spread", Unit: UnitRequest, Op: "POST /topup/confirm", Workers: env.topups(spread)},
-		{Name: "topup-hot", Unit: UnitRequest, Workers: env.topups(all[:1])},
-		{Name: "identify", Unit: UnitRequest, Op: "POST /identify", Workers: env.identify},
-		{Name: "mixed", Unit: UnitRequest, Workers: env.mixed},
+		{Name: "pay", Unit: unitPair, Workers: env.pairs(func(_, _ int) []Wallet { return all })},
+		{Name: "pay-disjoint", Unit: unitPair, Workers: env.pairs(func(i, n int) []Wallet { return everyNth(all, i, n) })},
+		{Name: "pay-hot", Unit: unitPair, Workers: env.pairs(func(_, _ int) []Wallet { return all[:1] })},
+		{Name: "pay-only", Unit: unitRequest, Op: "POST /payments", Workers: env.payOnly},
+		{Name: "topup-spread", Unit: unitRequest, Op: "POST /topup/confirm", Workers: env.topups(spread)},
+		{Name: "topup-hot", Unit: unitRequest, Workers: env.topups(all[:1])},
+		{Name: "identify", Unit: unitRequest, Op: "POST /identify", Workers: env.identify},
+		{Name: "mixed", Unit: unitRequest, Workers: env.mixed},
 	}
 	byName := make(map[string]Scenario, len(list))
 	for _, sc := range list {

@@ -38,9 +38,9 @@ var tillScopes = []client.Scope{
 	client.ScopeCustomersWrite, client.ScopeTopupWrite, client.ScopeConfigWrite,
 }
 
-// FundingMinor is what each wallet is topped up with before the scenarios:
+// fundingMinor is what each wallet is topped up with before the scenarios:
 // enough for every payment of a run, far below the balance ceiling.
-const FundingMinor = 1_000_000_000
+const fundingMinor = 1_000_000_000
 
 // Setup creates the two keys from the bootstrap key, configures reload
 // bonuses so that every top-up earns one, and enrolls, verifies and funds
@@ -138,7 +138,7 @@ func (a *API) enrollFunded(ctx context.Context, till client.RequestEditorFn, pho
 	if err := decode(a.send(ctx, till, req, err), nil); err != nil {
 		return Wallet{}, fmt.Errorf("verifying %s: %w", phone, err)
 	}
-	if err := decode(a.Topup(ctx, Till{Auth: till}, in.Wallet.Id, FundingMinor), nil); err != nil {
+	if err := decode(a.Topup(ctx, Till{Auth: till}, in.Wallet.Id, fundingMinor), nil); err != nil {
 		return Wallet{}, fmt.Errorf("funding %s: %w", in.Wallet.Id, err)
 	}
 	return Wallet{ID: in.Wallet.Id, Phone: phone}, nil
