@@ -36,8 +36,18 @@ test: ## Run every test with the race detector (private database).
 	@$(db_start)
 	DATABASE_URL="$(db_url)" $(GO) test -race -count=1 -timeout 15m ./...
 
+# Flags for the load test, e.g. make bench BENCH_ARGS="-scenarios pay,topup -duration 10s".
+BENCH_ARGS ?=
+
 .PHONY: bench
-bench: ## Run the benchmarks against a real server and database.
+bench: ## Load test: pgbench TPC-B, then every scenario against a real feddi serve (fsync on).
+	@FEDDI_PG_FAST= $(db_start)
+	$(GO) build -o bin/feddi ./cmd/feddi
+	$(GO) build -o bin/feddi-load ./cmd/feddi-load
+	./bin/feddi-load -pg "$(db_url)" -feddi bin/feddi -pgbench "$$($(DEVDB) bindir)/pgbench" $(BENCH_ARGS)
+
+.PHONY: bench-go
+bench-go: ## In-process Go benchmarks (go test -bench), handy with -cpuprofile.
 	@$(db_start)
 	DATABASE_URL="$(db_url)" $(GO) test -run '^$$' -bench . -benchtime 5s -timeout 20m ./...
 

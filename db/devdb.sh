@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # db/devdb.sh — a private PostgreSQL cluster for development and tests.
 #
-# Usage: db/devdb.sh start|stop|reset|url|status
+# Usage: db/devdb.sh start|stop|reset|url|status|bindir
 #
 #   start   start the cluster (or reuse it if it already runs), create the
 #           database "feddi" if missing; the last line on stdout is the URL
@@ -9,6 +9,7 @@
 #   reset   stop, delete all its data, start again
 #   url     print the connection URL
 #   status  exit 0 if it runs, 1 if not
+#   bindir  print the folder of the server binaries (pgbench lives there too)
 #
 # Environment:
 #   FEDDI_PG_PORT=54329  TCP port on 127.0.0.1 (the only address it listens on)
@@ -17,8 +18,9 @@
 #   FEDDI_PG_DIR=/abs    where the cluster lives (default: <repo>/.data/pg)
 #
 # Layout under .data/pg (git-ignored): data/ (PGDATA), run/ (unix socket),
-# log/postgres.log. Authentication is "trust" for the user postgres: it only
-# listens on 127.0.0.1 and on its own socket folder.
+# log/postgres.log. The server preloads pg_stat_statements, so that `make bench`
+# can count the statements each request runs. Authentication is "trust" for
+# the user postgres: it only listens on 127.0.0.1 and on its own socket folder.
 #
 # PostgreSQL refuses to run as root; when run as root this script runs the
 # server binaries as the "postgres" OS user (created if missing).
@@ -313,6 +315,7 @@ init_cluster() {
 
 start_server() {
     local opts="-c listen_addresses=127.0.0.1 -p $PORT -k '$SOCK_DIR' -c max_connections=200 -c shared_buffers=128MB"
+    opts+=" -c shared_preload_libraries=pg_stat_statements"
     case "${FEDDI_PG_FAST:-}" in
         1 | true | yes) opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
     esac
@@ -406,6 +409,10 @@ case "${1:-}" in
     reset) cmd_reset ;;
     url) url ;;
     status) cmd_status ;;
+    bindir)
+        find_binaries noinstall || die "PostgreSQL server binaries not found (run: $0 start)"
+        printf '%s\n' "$BINDIR"
+        ;;
     -h | --help | help) usage ;;
     *)
         usage >&2
