@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,15 +31,22 @@ var ErrConflict = errors.New("conflict")
 
 type ambientKey struct{}
 
+// ambient is a request's transaction and the count of the savepoints
+// opened in it, which names each one.
+type ambient struct {
+	tx         pgx.Tx
+	savepoints *atomic.Int64
+}
+
 // WithAmbient returns a context whose database work joins tx.
 func WithAmbient(ctx context.Context, tx pgx.Tx) context.Context {
-	return context.WithValue(ctx, ambientKey{}, tx)
+	return context.WithValue(ctx, ambientKey{}, ambient{tx: tx, savepoints: new(atomic.Int64)})
 }
 
 // Ambient returns the transaction the context carries, if any.
 func Ambient(ctx context.Context) (pgx.Tx, bool) {
-	tx, ok := ctx.Value(ambientKey{}).(pgx.Tx)
-	return tx, ok
+	a, ok := ctx.Value(ambientKey{}).(ambient)
+	return a.tx, ok
 }
 
 // MaxAttempts bounds the retries of a transaction that lost a race.
@@ -46,17 +55,24 @@ const MaxAttempts = 8
 // InTx runs fn in a transaction. Inside an ambient transaction fn runs in a
 // savepoint: when fn fails nothing it wrote persists, and the caller's
 // transaction goes on. Otherwise InTx begins, commits and retries by itself.
+//
+// A savepoint that fn leaves without error is not released: the request's
+// commit releases it with everything else, one round trip less per call.
+// So the locks taken in it stay until that commit, as they would after a
+// release.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) error) error {
-	if outer, ok := Ambient(ctx); ok {
-		sp, err := outer.Begin(ctx)
-		if err != nil {
+	if a, ok := ctx.Value(ambientKey{}).(ambient); ok {
+		name := "dbx_" + strconv.FormatInt(a.savepoints.Add(1), 10)
+		if _, err := a.tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
 			return fmt.Errorf("opening savepoint: %w", err)
 		}
-		if err := fn(ctx, db.New(sp)); err != nil {
-			_ = sp.Rollback(context.WithoutCancel(ctx))
+		if err := fn(ctx, db.New(a.tx)); err != nil {
+			if _, rbErr := a.tx.Exec(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
+				return errors.Join(err, fmt.Errorf("rolling back savepoint: %w", rbErr))
+			}
 			return err
 		}
-		return sp.Commit(ctx)
+		return nil
 	}
 	return Retry(ctx, func() error {
 		tx, err := pool.Begin(ctx)
