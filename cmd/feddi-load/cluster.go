@@ -62,6 +62,18 @@ func (c *cluster) urlOf(db string) string {
 	return u.String()
 }
 
+// withQuery sets one query parameter of a database URL.
+func withQuery(raw, key, value string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // recreate drops the database if it exists and creates it empty.
 func (c *cluster) recreate(ctx context.Context, db string) error {
 	if err := c.drop(ctx, db); err != nil {

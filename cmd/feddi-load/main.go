@@ -37,6 +37,7 @@ type options struct {
 	pgbenchScale  int
 	pgbenchTime   time.Duration
 	payOnlyTokens int
+	pool          int
 }
 
 func main() {
@@ -56,6 +57,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.window, "duration", 20*time.Second, "measured window of each scenario")
 	flag.IntVar(&o.pgbenchScale, "pgbench-scale", 32, "pgbench -i -s")
 	flag.DurationVar(&o.pgbenchTime, "pgbench-duration", 20*time.Second, "pgbench -T; 0 skips pgbench (no ratios)")
+	flag.IntVar(&o.pool, "pool", 0, "the server's database pool size (pool_max_conns); 0 keeps feddi's default")
 	flag.IntVar(&o.payOnlyTokens, "pay-only-tokens", 0, "QR tokens pay-only issues ahead (default: 2,000 per second of warm-up and window)")
 	flag.Parse()
 	if o.payOnlyTokens == 0 {

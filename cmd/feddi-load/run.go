@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -62,6 +63,9 @@ func run(ctx context.Context, o options) error {
 	}
 	defer func() { _ = logFile.Close() }()
 	feddi := loadtest.Feddi{Bin: o.feddi, DatabaseURL: cl.urlOf(dbName), Log: logFile}
+	if o.pool > 0 {
+		feddi.DatabaseURL = withQuery(feddi.DatabaseURL, "pool_max_conns", strconv.Itoa(o.pool))
+	}
 	if err := feddi.Migrate(ctx); err != nil {
 		return err
 	}

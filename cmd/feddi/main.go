@@ -98,7 +98,14 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
 		// pgx defaults to max(4, cores) connections; requests spend most of
 		// their time waiting on the database, so a 2-core replica serving
-		// 32 clients measured 162 top-ups/s with 4 and 382/s with 16.
+		// 32 clients measured 162 top-ups/s with 4 and 382/s with 16. More
+		// is not better: every extra connection is one more PostgreSQL
+		// backend competing for the same cores and wallet locks. With 32
+		// clients on 2 cores, `make bench BENCH_ARGS="-pool N"` measured
+		// top-ups (topup-spread) at 227-235/s with 8, 342-357/s with 16 and
+		// 321-343/s with 32 (two runs each, interleaved); an earlier run
+		// found 16 ahead of 32 by 15%. Hence 16, or 4 per core on a bigger
+		// replica; behind PgBouncer, size it against the bouncer's pool.
 		poolCfg.MaxConns = int32(max(16, 4*runtime.GOMAXPROCS(0)))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
