@@ -13,11 +13,17 @@ JOIN integrations ON integrations.id = api_keys.integration_id AND integrations.
 WHERE api_keys.secret_hash = @secret_hash;
 
 -- name: ApiKeyGetForAuth :one
--- Re-checks the key behind a terminal JWT on every request, so a revoked or
--- deleted key stops its tokens at once.
-SELECT sqlc.embed(api_keys), integrations.disabled_operations
+-- Re-checks, on every request with a terminal JWT, the key behind it (so a
+-- revoked or deleted key stops its tokens at once) and the trust of the
+-- signing key that signed it (so a retired or killed signing key stops
+-- them on every replica the moment it is): one read for both.
+SELECT sqlc.embed(api_keys), integrations.disabled_operations,
+       (signing_keys.kid IS NOT NULL)::boolean AS signing_key_known,
+       signing_keys.retired_at AS signing_key_retired_at,
+       signing_keys.revoked_at AS signing_key_revoked_at
 FROM api_keys
 JOIN integrations ON integrations.id = api_keys.integration_id AND integrations.merchant_id = api_keys.merchant_id
+LEFT JOIN signing_keys ON signing_keys.kid = sqlc.arg(signing_kid)::text
 WHERE api_keys.id = @id
   AND api_keys.integration_id = @integration_id
   AND api_keys.merchant_id = @merchant_id;

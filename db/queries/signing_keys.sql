@@ -10,13 +10,6 @@ WHERE retired_at IS NULL;
 SELECT * FROM signing_keys
 WHERE kid = @kid;
 
--- name: SigningKeyGetTrust :one
--- Whether a kid may verify a token now, read on every token use so every
--- replica agrees the moment a key is retired or killed: a primary-key read
--- of a table of a few rows, without the key material.
-SELECT retired_at, revoked_at FROM signing_keys
-WHERE kid = @kid;
-
 -- name: SigningKeyInsert :one
 INSERT INTO signing_keys (kid, algorithm, sealed_private_key, public_jwk)
 VALUES (@kid, @algorithm, @sealed_private_key, @public_jwk)

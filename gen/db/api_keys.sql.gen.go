@@ -91,29 +91,44 @@ func (q *Queries) ApiKeyGet(ctx context.Context, arg ApiKeyGetParams) (ApiKey, e
 }
 
 const apiKeyGetForAuth = `-- name: ApiKeyGetForAuth :one
-SELECT api_keys.id, api_keys.merchant_id, api_keys.integration_id, api_keys.name, api_keys.prefix, api_keys.secret_hash, api_keys.role, api_keys.scopes, api_keys.status, api_keys.replaces_key_id, api_keys.created_at, api_keys.last_used_at, api_keys.expires_at, api_keys.revoked_at, integrations.disabled_operations
+SELECT api_keys.id, api_keys.merchant_id, api_keys.integration_id, api_keys.name, api_keys.prefix, api_keys.secret_hash, api_keys.role, api_keys.scopes, api_keys.status, api_keys.replaces_key_id, api_keys.created_at, api_keys.last_used_at, api_keys.expires_at, api_keys.revoked_at, integrations.disabled_operations,
+       (signing_keys.kid IS NOT NULL)::boolean AS signing_key_known,
+       signing_keys.retired_at AS signing_key_retired_at,
+       signing_keys.revoked_at AS signing_key_revoked_at
 FROM api_keys
 JOIN integrations ON integrations.id = api_keys.integration_id AND integrations.merchant_id = api_keys.merchant_id
-WHERE api_keys.id = $1
-  AND api_keys.integration_id = $2
-  AND api_keys.merchant_id = $3
+LEFT JOIN signing_keys ON signing_keys.kid = $1::text
+WHERE api_keys.id = $2
+  AND api_keys.integration_id = $3
+  AND api_keys.merchant_id = $4
 `
 
 type ApiKeyGetForAuthParams struct {
+	SigningKid    string
 	ID            string
 	IntegrationID string
 	MerchantID    string
 }
 
 type ApiKeyGetForAuthRow struct {
-	ApiKey             ApiKey
-	DisabledOperations []string
+	ApiKey              ApiKey
+	DisabledOperations  []string
+	SigningKeyKnown     bool
+	SigningKeyRetiredAt *time.Time
+	SigningKeyRevokedAt *time.Time
 }
 
-// Re-checks the key behind a terminal JWT on every request, so a revoked or
-// deleted key stops its tokens at once.
+// Re-checks, on every request with a terminal JWT, the key behind it (so a
+// revoked or deleted key stops its tokens at once) and the trust of the
+// signing key that signed it (so a retired or killed signing key stops
+// them on every replica the moment it is): one read for both.
 func (q *Queries) ApiKeyGetForAuth(ctx context.Context, arg ApiKeyGetForAuthParams) (ApiKeyGetForAuthRow, error) {
-	row := q.db.QueryRow(ctx, apiKeyGetForAuth, arg.ID, arg.IntegrationID, arg.MerchantID)
+	row := q.db.QueryRow(ctx, apiKeyGetForAuth,
+		arg.SigningKid,
+		arg.ID,
+		arg.IntegrationID,
+		arg.MerchantID,
+	)
 	var i ApiKeyGetForAuthRow
 	err := row.Scan(
 		&i.ApiKey.ID,
@@ -131,6 +146,9 @@ func (q *Queries) ApiKeyGetForAuth(ctx context.Context, arg ApiKeyGetForAuthPara
 		&i.ApiKey.ExpiresAt,
 		&i.ApiKey.RevokedAt,
 		&i.DisabledOperations,
+		&i.SigningKeyKnown,
+		&i.SigningKeyRetiredAt,
+		&i.SigningKeyRevokedAt,
 	)
 	return i, err
 }

@@ -52,26 +52,6 @@ func (q *Queries) SigningKeyGetCurrent(ctx context.Context) (SigningKey, error) 
 	return i, err
 }
 
-const signingKeyGetTrust = `-- name: SigningKeyGetTrust :one
-SELECT retired_at, revoked_at FROM signing_keys
-WHERE kid = $1
-`
-
-type SigningKeyGetTrustRow struct {
-	RetiredAt *time.Time
-	RevokedAt *time.Time
-}
-
-// Whether a kid may verify a token now, read on every token use so every
-// replica agrees the moment a key is retired or killed: a primary-key read
-// of a table of a few rows, without the key material.
-func (q *Queries) SigningKeyGetTrust(ctx context.Context, kid string) (SigningKeyGetTrustRow, error) {
-	row := q.db.QueryRow(ctx, signingKeyGetTrust, kid)
-	var i SigningKeyGetTrustRow
-	err := row.Scan(&i.RetiredAt, &i.RevokedAt)
-	return i, err
-}
-
 const signingKeyInsert = `-- name: SigningKeyInsert :one
 INSERT INTO signing_keys (kid, algorithm, sealed_private_key, public_jwk)
 VALUES ($1, $2, $3, $4)

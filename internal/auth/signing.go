@@ -199,34 +199,24 @@ func (s *Service) currentSigningKey(ctx context.Context) (*signingKey, error) {
 	return s.parsedSigningKey(row)
 }
 
-// verificationKey returns the key of a kid, nil when there is none or it
-// may no longer verify: retired longer than RetiredKeyGrace ago, or killed.
-//
-// The trust is read from the database on every call, so the moment a key is
-// killed (or its window closes) every replica agrees, with no cache to
-// expire. It is a primary-key read of a table of a handful of rows, without
-// the key material; only the parsed key (which never changes) is cached.
+// verificationKey returns the key material of a kid, nil when there is
+// none or when the key is not trusted as it is first read. The material is
+// cached by kid (it never changes); whether the key may still verify is
+// decided on every use, with the read of the key behind the token
+// (tokenKey), so every replica agrees the moment a key is retired or killed.
 func (s *Service) verificationKey(ctx context.Context, kid string) (*signingKey, error) {
-	q := dbx.Q(ctx, s.pool)
-	trust, err := q.SigningKeyGetTrust(ctx, kid)
-	if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading signing key: %w", err)
-	}
-	if !trustedAt(s.now(), trust.RetiredAt, trust.RevokedAt) {
-		return nil, nil
-	}
 	if k, ok := s.keys.Load(kid); ok {
 		return k.(*signingKey), nil
 	}
-	row, err := q.SigningKeyGet(ctx, kid)
+	row, err := dbx.Q(ctx, s.pool).SigningKeyGet(ctx, kid)
 	if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading signing key: %w", err)
+	}
+	if !trustedAt(s.now(), row.RetiredAt, row.RevokedAt) {
+		return nil, nil
 	}
 	return s.parsedSigningKey(row)
 }

@@ -44,6 +44,8 @@ const (
 
 // Claims are what a verified terminal JWT says.
 type Claims struct {
+	// SigningKID is the signing key that signed the token (its kid header).
+	SigningKID    string
 	KeyID         string
 	MerchantID    string
 	IntegrationID string
@@ -197,6 +199,9 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (TokenStatus, e
 	if reason == "" {
 		_, err := s.tokenKey(ctx, claims)
 		switch {
+		case errors.Is(err, errUntrustedSigningKey):
+			// As if a stranger had signed it: nothing in it is reported.
+			st.Reason, st.Claims = ReasonBadSignature, nil
 		case errors.Is(err, ErrKeyRevoked):
 			st.Reason = ReasonRevoked
 		case errors.Is(err, ErrTokenExceedsKey):
@@ -215,8 +220,9 @@ func (s *Service) ValidateToken(ctx context.Context, raw string) (TokenStatus, e
 }
 
 // verifyToken checks a JWT's form, signature, issuer, audience, lifetime
-// and expiry. Its one database read asks whether the signing key may still
-// verify (verificationKey); the key material itself is cached.
+// and expiry, with the signing key's material (cached; read once per kid).
+// Whether that signing key may still verify is decided on every use by
+// tokenKey, in the same read as the key behind the token.
 // A reason is returned for a token that fails; err only when the check
 // itself could not be made.
 func (s *Service) verifyToken(ctx context.Context, raw string) (Claims, TokenReason, error) {
@@ -258,6 +264,7 @@ func (s *Service) verifyToken(ctx context.Context, raw string) (Claims, TokenRea
 		return Claims{}, ReasonMalformed, nil
 	}
 	claims := Claims{
+		SigningKID:    header.Kid,
 		KeyID:         cs.Sub,
 		MerchantID:    cs.Merchant,
 		IntegrationID: cs.Integration,
@@ -300,12 +307,17 @@ func verifySignature(raw string, key *signingKey) ([]byte, bool) {
 // exists, is active and has not expired, and that the token claims no scope
 // the key does not hold now: one indexed read.
 func (s *Service) tokenKey(ctx context.Context, c Claims) (db.ApiKeyGetForAuthRow, error) {
-	row, err := dbx.Q(ctx, s.pool).ApiKeyGetForAuth(ctx, db.ApiKeyGetForAuthParams{ID: c.KeyID, IntegrationID: c.IntegrationID, MerchantID: c.MerchantID})
+	row, err := dbx.Q(ctx, s.pool).ApiKeyGetForAuth(ctx, db.ApiKeyGetForAuthParams{
+		SigningKid: c.SigningKID, ID: c.KeyID, IntegrationID: c.IntegrationID, MerchantID: c.MerchantID,
+	})
 	if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
 		return row, deny(ErrKeyRevoked, "the API key behind this token was deleted")
 	}
 	if err != nil {
 		return row, fmt.Errorf("reading the key behind a token: %w", err)
+	}
+	if !row.SigningKeyKnown || !trustedAt(s.now(), row.SigningKeyRetiredAt, row.SigningKeyRevokedAt) {
+		return row, errUntrustedSigningKey
 	}
 	if KeyStatus(row.ApiKey.Status) == KeyRevoked {
 		return row, deny(ErrKeyRevoked, "the API key behind this token was revoked")
@@ -318,3 +330,8 @@ func (s *Service) tokenKey(ctx context.Context, c Claims) (db.ApiKeyGetForAuthRo
 	}
 	return row, nil
 }
+
+// errUntrustedSigningKey: the token was signed by a signing key retired
+// longer ago than RetiredKeyGrace, or killed; it is refused as badly
+// signed.
+var errUntrustedSigningKey = deny(ErrUnauthenticated, "the bearer token's signature does not verify")
