@@ -1,16 +1,34 @@
--- name: QrTokenRetire :exec
--- Before a mint: retires the wallet's earlier unused tokens (minting
--- invalidates them) and any expired token still holding the new short
--- code, so the code can name the new token.
-UPDATE qr_tokens
-SET retired_at = now()
-WHERE merchant_id = @merchant_id
-  AND retired_at IS NULL
-  AND (wallet_id = @wallet_id OR (short_code_hash = @short_code_hash AND short_code_expires_at <= now()));
+-- name: QrTokenMint :one
+-- Mints a token for a verified wallet of the merchant, valid for the given
+-- seconds (QR payload, short code) from the database clock every replica
+-- shares, in one statement: it retires the wallet's earlier unused tokens
+-- (minting invalidates them) and any expired token still holding the new
+-- short code (so the code can name the new token). No row: the wallet is
+-- unknown to the merchant or not verified (the caller reads which).
+WITH wallet AS (
+    SELECT w.id AS wallet_id FROM wallets w
+    WHERE w.merchant_id = @merchant_id AND w.id = @wallet_id AND w.status = 'verified'
+), retired AS (
+    UPDATE qr_tokens
+    SET retired_at = now()
+    WHERE qr_tokens.merchant_id = @merchant_id
+      AND qr_tokens.retired_at IS NULL
+      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = @short_code_hash AND qr_tokens.short_code_expires_at <= now()))
+    RETURNING 1
+)
+-- Reading retired's count makes the UPDATE run before the INSERT (an
+-- unread data-modifying CTE would run after it).
+INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
+SELECT @merchant_id, wallet.wallet_id, @payload_hash, @short_code_hash,
+       now() + make_interval(secs => @qr_ttl_seconds::integer),
+       now() + make_interval(secs => @short_code_ttl_seconds::integer)
+FROM wallet, (SELECT count(*) FROM retired) AS done
+RETURNING qr_expires_at, short_code_expires_at;
 
 -- name: QrTokenInsert :one
--- Mints a token valid for the given seconds (QR payload, short code),
--- counted from the database clock every replica shares.
+-- Issues a token without retiring any other: for test fixtures that need
+-- several live tokens of one wallet (payments/paymenttest). The service
+-- mints with QrTokenMint.
 INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
 VALUES (@merchant_id, @wallet_id, @payload_hash, @short_code_hash,
         now() + make_interval(secs => @qr_ttl_seconds::integer),

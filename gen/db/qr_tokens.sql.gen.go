@@ -93,8 +93,9 @@ type QrTokenInsertRow struct {
 	ShortCodeExpiresAt time.Time
 }
 
-// Mints a token valid for the given seconds (QR payload, short code),
-// counted from the database clock every replica shares.
+// Issues a token without retiring any other: for test fixtures that need
+// several live tokens of one wallet (payments/paymenttest). The service
+// mints with QrTokenMint.
 func (q *Queries) QrTokenInsert(ctx context.Context, arg QrTokenInsertParams) (QrTokenInsertRow, error) {
 	row := q.db.QueryRow(ctx, qrTokenInsert,
 		arg.MerchantID,
@@ -105,6 +106,62 @@ func (q *Queries) QrTokenInsert(ctx context.Context, arg QrTokenInsertParams) (Q
 		arg.ShortCodeTtlSeconds,
 	)
 	var i QrTokenInsertRow
+	err := row.Scan(&i.QrExpiresAt, &i.ShortCodeExpiresAt)
+	return i, err
+}
+
+const qrTokenMint = `-- name: QrTokenMint :one
+WITH wallet AS (
+    SELECT w.id AS wallet_id FROM wallets w
+    WHERE w.merchant_id = $1 AND w.id = $6 AND w.status = 'verified'
+), retired AS (
+    UPDATE qr_tokens
+    SET retired_at = now()
+    WHERE qr_tokens.merchant_id = $1
+      AND qr_tokens.retired_at IS NULL
+      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = $3 AND qr_tokens.short_code_expires_at <= now()))
+    RETURNING 1
+)
+INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
+SELECT $1, wallet.wallet_id, $2, $3,
+       now() + make_interval(secs => $4::integer),
+       now() + make_interval(secs => $5::integer)
+FROM wallet, (SELECT count(*) FROM retired) AS done
+RETURNING qr_expires_at, short_code_expires_at
+`
+
+type QrTokenMintParams struct {
+	MerchantID          string
+	PayloadHash         []byte
+	ShortCodeHash       []byte
+	QrTtlSeconds        int32
+	ShortCodeTtlSeconds int32
+	WalletID            string
+}
+
+type QrTokenMintRow struct {
+	QrExpiresAt        time.Time
+	ShortCodeExpiresAt time.Time
+}
+
+// Mints a token for a verified wallet of the merchant, valid for the given
+// seconds (QR payload, short code) from the database clock every replica
+// shares, in one statement: it retires the wallet's earlier unused tokens
+// (minting invalidates them) and any expired token still holding the new
+// short code (so the code can name the new token). No row: the wallet is
+// unknown to the merchant or not verified (the caller reads which).
+// Reading retired's count makes the UPDATE run before the INSERT (an
+// unread data-modifying CTE would run after it).
+func (q *Queries) QrTokenMint(ctx context.Context, arg QrTokenMintParams) (QrTokenMintRow, error) {
+	row := q.db.QueryRow(ctx, qrTokenMint,
+		arg.MerchantID,
+		arg.PayloadHash,
+		arg.ShortCodeHash,
+		arg.QrTtlSeconds,
+		arg.ShortCodeTtlSeconds,
+		arg.WalletID,
+	)
+	var i QrTokenMintRow
 	err := row.Scan(&i.QrExpiresAt, &i.ShortCodeExpiresAt)
 	return i, err
 }
@@ -126,28 +183,6 @@ func (q *Queries) QrTokenPurge(ctx context.Context, arg QrTokenPurgeParams) (int
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const qrTokenRetire = `-- name: QrTokenRetire :exec
-UPDATE qr_tokens
-SET retired_at = now()
-WHERE merchant_id = $1
-  AND retired_at IS NULL
-  AND (wallet_id = $2 OR (short_code_hash = $3 AND short_code_expires_at <= now()))
-`
-
-type QrTokenRetireParams struct {
-	MerchantID    string
-	WalletID      string
-	ShortCodeHash []byte
-}
-
-// Before a mint: retires the wallet's earlier unused tokens (minting
-// invalidates them) and any expired token still holding the new short
-// code, so the code can name the new token.
-func (q *Queries) QrTokenRetire(ctx context.Context, arg QrTokenRetireParams) error {
-	_, err := q.db.Exec(ctx, qrTokenRetire, arg.MerchantID, arg.WalletID, arg.ShortCodeHash)
-	return err
 }
 
 const qrTokenUseByPayload = `-- name: QrTokenUseByPayload :one

@@ -119,22 +119,26 @@ func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
 const mintAttempts = 5
 
 // Mint makes a new token for a verified wallet of the merchant, retiring
-// the wallet's earlier unused ones. An unknown wallet is wallets.ErrNotFound,
-// a pending_proof one wallets.ErrNotVerified.
+// the wallet's earlier unused ones, in one statement. An unknown wallet is
+// wallets.ErrNotFound, a pending_proof one wallets.ErrNotVerified (read
+// only then, to say which).
 func (s *Service) Mint(ctx context.Context, merchantID, walletID string) (Minted, error) {
-	w, err := wallets.Get(ctx, dbx.Q(ctx, s.pool), merchantID, walletID)
-	if err != nil {
-		return Minted{}, err
-	}
-	if w.Status != wallets.StatusVerified {
-		return Minted{}, wallets.ErrNotVerified
-	}
 	for range mintAttempts {
 		m, err := s.mintOnce(ctx, merchantID, walletID)
 		if dbx.IsUniqueViolation(err, "qr_tokens_live_short_code_key") {
 			continue // a live token of the merchant holds this code: draw again
 		}
-		return m, err
+		if !errors.Is(err, dbx.ErrNotFound) {
+			return m, err
+		}
+		w, err := wallets.Get(ctx, dbx.Q(ctx, s.pool), merchantID, walletID)
+		if err != nil {
+			return Minted{}, err
+		}
+		if w.Status != wallets.StatusVerified {
+			return Minted{}, wallets.ErrNotVerified
+		}
+		return Minted{}, fmt.Errorf("minting a QR token: wallet %s is verified but was not found", walletID)
 	}
 	return Minted{}, errors.New("minting a QR token: no free short code after several draws")
 }
@@ -149,20 +153,19 @@ func (s *Service) mintOnce(ctx context.Context, merchantID, walletID string) (Mi
 		return Minted{}, err
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Minted, error) {
-		codeHash := shortCodeHash(merchantID, code)
-		if err := q.QrTokenRetire(ctx, db.QrTokenRetireParams{MerchantID: merchantID, WalletID: walletID, ShortCodeHash: codeHash}); err != nil {
-			return Minted{}, fmt.Errorf("retiring earlier QR tokens: %w", err)
-		}
-		row, err := q.QrTokenInsert(ctx, db.QrTokenInsertParams{
+		row, err := q.QrTokenMint(ctx, db.QrTokenMintParams{
 			MerchantID:          merchantID,
 			WalletID:            walletID,
 			PayloadHash:         HashPayload(payload),
-			ShortCodeHash:       codeHash,
+			ShortCodeHash:       shortCodeHash(merchantID, code),
 			QrTtlSeconds:        int32(PayloadTTL / time.Second),
 			ShortCodeTtlSeconds: int32(ShortCodeTTL / time.Second),
 		})
-		if err != nil {
-			return Minted{}, fmt.Errorf("inserting QR token: %w", err)
+		if err = dbx.Interpret(err); err != nil {
+			if errors.Is(err, dbx.ErrNotFound) {
+				return Minted{}, err
+			}
+			return Minted{}, fmt.Errorf("minting QR token: %w", err)
 		}
 		return Minted{Payload: payload, PayloadExpiresAt: row.QrExpiresAt, ShortCode: code, ShortCodeExpiresAt: row.ShortCodeExpiresAt}, nil
 	})

@@ -11,9 +11,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/gen/client"
@@ -133,4 +135,57 @@ func logger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// StatementLog records the names of the statements a server sends (its
+// sqlc query names, or the first word of other SQL) while it is on: the
+// statement budget of a request, which tests hold down.
+type StatementLog struct {
+	mu   sync.Mutex
+	on   bool
+	sqls []string
+}
+
+// TraceQueryStart records one statement.
+func (l *StatementLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.on {
+		name, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimSpace(d.SQL), "-- name: "), " ")
+		l.sqls = append(l.sqls, name)
+	}
+	return ctx
+}
+
+// TraceQueryEnd is part of pgx.QueryTracer.
+func (l *StatementLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Record returns the statements sent while fn ran.
+func (l *StatementLog) Record(fn func()) []string {
+	l.mu.Lock()
+	l.on, l.sqls = true, nil
+	l.mu.Unlock()
+	fn()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on = false
+	return l.sqls
+}
+
+// StartTraced runs the service on a fresh database, with every statement
+// it sends going through the returned log.
+func StartTraced(t testing.TB, opts ...Option) (*Server, *StatementLog) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatalf("parsing test database URL: %v", err)
+	}
+	log := &StatementLog{}
+	cfg.ConnConfig.Tracer = log
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("connecting to test database: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return StartOn(t, pool, opts...), log
 }

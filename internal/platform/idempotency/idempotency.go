@@ -179,6 +179,9 @@ type envelope struct {
 }
 
 func redactSecrets(body []byte) ([]byte, error) {
+	if !bytes.Contains(body, []byte(`"secret_redacted"`)) {
+		return body, nil // no secret-bearing object: nothing to parse
+	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return nil, err
