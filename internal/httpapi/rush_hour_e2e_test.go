@@ -53,6 +53,24 @@ func outcome(t *testing.T, res *client.CreatePaymentResult) string {
 	return string(e.Code)
 }
 
+// tally runs work n times at once (i is the worker) and counts the
+// outcomes each one adds.
+func tally(n int, work func(i int, add func(outcome string))) map[string]int {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	add := func(o string) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[o]++
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { work(i, add) })
+	}
+	wg.Wait()
+	return seen
+}
+
 func TestRushHour(t *testing.T) {
 	t.Parallel()
 	// A terminal's bucket refills one guess every 6 minutes here, so a slow
@@ -70,31 +88,24 @@ func TestRushHour(t *testing.T) {
 		for i := range wallets {
 			wallets[i] = e.wallet(10_000).ID
 		}
-		var mu sync.Mutex
-		seen := map[string]int{}
-		var wg sync.WaitGroup
-		for i := range tills {
-			wg.Go(func() {
-				tl := till{e: e, key: tillKey, name: fmt.Sprintf("till-%02d", i)}
-				for range payments {
-					got := outcome(t, tl.pay(mint(wallets[i]).ShortCode, 100))
-					mu.Lock()
-					seen[got]++
-					mu.Unlock()
+		var guesses map[string]int
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			guesser := till{e: e, key: tillKey, name: "till-31"}
+			guesses = tally(1, func(_ int, add func(string)) {
+				for i := range 100 {
+					add(outcome(t, guesser.pay(fmt.Sprintf("%08d", 90_000_000+i), 100)))
 				}
 			})
-		}
-		guesses := map[string]int{}
-		wg.Go(func() {
-			guesser := till{e: e, key: tillKey, name: "till-31"}
-			for i := range 100 {
-				got := outcome(t, guesser.pay(fmt.Sprintf("%08d", 90_000_000+i), 100))
-				mu.Lock()
-				guesses[got]++
-				mu.Unlock()
+		}()
+		seen := tally(tills, func(i int, add func(string)) {
+			tl := till{e: e, key: tillKey, name: fmt.Sprintf("till-%02d", i)}
+			for range payments {
+				add(outcome(t, tl.pay(mint(wallets[i]).ShortCode, 100)))
 			}
 		})
-		wg.Wait()
+		<-done
 		require.Equal(t, map[string]int{"ok": tills * payments}, seen, "every honest till paid every time")
 		require.Equal(t, map[string]int{"credential_invalid/unknown": 10, "rate_limited": 90}, guesses,
 			"the guesser is stopped after its terminal's 10 guesses")
@@ -107,22 +118,12 @@ func TestRushHour(t *testing.T) {
 		for i := range wallets {
 			wallets[i] = e.wallet(100_000).ID
 		}
-		var mu sync.Mutex
-		seen := map[string]int{}
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				tl := till{e: e, key: tillKey, name: fmt.Sprintf("lane-%02d", w)}
-				for range rounds {
-					code := mint(wallets[rand.IntN(len(wallets))]).ShortCode
-					got := outcome(t, tl.pay(code, 100))
-					mu.Lock()
-					seen[got]++
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
+		seen := tally(workers, func(w int, add func(string)) {
+			tl := till{e: e, key: tillKey, name: fmt.Sprintf("lane-%02d", w)}
+			for range rounds {
+				add(outcome(t, tl.pay(mint(wallets[rand.IntN(len(wallets))]).ShortCode, 100)))
+			}
+		})
 		require.Equal(t, workers*rounds, seen["ok"]+seen["credential_invalid/superseded"], "outcomes: %v", seen)
 		require.Positive(t, seen["ok"])
 		moneytest.CheckLedger(t, e.S.Pool)
@@ -132,18 +133,9 @@ func TestRushHour(t *testing.T) {
 		// Check and count are one step per terminal: guesses arriving all at
 		// once are evaluated one at a time, and only 10 are evaluated.
 		guesser := till{e: e, key: e.keyWith(client.ScopePaymentsWrite), name: "till-burst"}
-		var mu sync.Mutex
-		seen := map[string]int{}
-		var wg sync.WaitGroup
-		for i := range 200 {
-			wg.Go(func() {
-				got := outcome(t, guesser.pay(fmt.Sprintf("%08d", 80_000_000+i), 100))
-				mu.Lock()
-				seen[got]++
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
+		seen := tally(200, func(i int, add func(string)) {
+			add(outcome(t, guesser.pay(fmt.Sprintf("%08d", 80_000_000+i), 100)))
+		})
 		require.Equal(t, map[string]int{"credential_invalid/unknown": 10, "rate_limited": 190}, seen)
 	})
 

@@ -279,55 +279,46 @@ func (p Payment) movement(txnID string, t ledger.Type, amount int64, entries []l
 	}
 }
 
-// authorizationEntries move promo and actual money, each within its class,
-// from the wallet into the payment's hold.
-func authorizationEntries(p Payment) []ledger.Entry {
-	var es []ledger.Entry
-	if p.PromoApplied > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: -p.PromoApplied},
-			ledger.Entry{Account: ledger.HoldPromo(p.ID), Amount: p.PromoApplied})
-	}
-	if p.ActualApplied > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: -p.ActualApplied},
-			ledger.Entry{Account: ledger.HoldActual(p.ID), Amount: p.ActualApplied})
-	}
-	return es
+// route names where a payment's promo and actual money go, each within
+// its class.
+type route struct {
+	promoFrom, promoTo, actualFrom, actualTo ledger.Account
 }
 
-// paymentEntries move promo and actual money, each within its class,
-// straight from the wallet to the merchant: an automatic capture.
-func paymentEntries(p Payment) []ledger.Entry {
-	var es []ledger.Entry
-	if p.PromoApplied > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: -p.PromoApplied},
-			ledger.Entry{Account: ledger.PromoRedeemed(p.MerchantID), Amount: p.PromoApplied})
-	}
-	if p.ActualApplied > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: -p.ActualApplied},
-			ledger.Entry{Account: ledger.Revenue(p.MerchantID), Amount: p.ActualApplied})
-	}
-	return es
-}
-
-// captureEntries move the captured hold to the merchant: promo to
-// promo_redeemed, actual to revenue.
-func captureEntries(p Payment, promo, actual int64) []ledger.Entry {
+// entries move promo and actual along the route (no entry for a zero).
+func (r route) entries(promo, actual int64) []ledger.Entry {
 	var es []ledger.Entry
 	if promo > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.HoldPromo(p.ID), Amount: -promo},
-			ledger.Entry{Account: ledger.PromoRedeemed(p.MerchantID), Amount: promo})
+		es = append(es, ledger.Entry{Account: r.promoFrom, Amount: -promo}, ledger.Entry{Account: r.promoTo, Amount: promo})
 	}
 	if actual > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.HoldActual(p.ID), Amount: -actual},
-			ledger.Entry{Account: ledger.Revenue(p.MerchantID), Amount: actual})
+		es = append(es, ledger.Entry{Account: r.actualFrom, Amount: -actual}, ledger.Entry{Account: r.actualTo, Amount: actual})
 	}
 	return es
+}
+
+// authorizationEntries move the authorized money from the wallet into the
+// payment's hold.
+func authorizationEntries(p Payment) []ledger.Entry {
+	return route{
+		ledger.WalletPromoAvailable(p.WalletID), ledger.HoldPromo(p.ID), ledger.WalletActual(p.WalletID), ledger.HoldActual(p.ID),
+	}.entries(p.PromoApplied, p.ActualApplied)
+}
+
+// paymentEntries move the authorized money straight from the wallet to
+// the merchant (promo to promo_redeemed, actual to revenue): an automatic
+// capture.
+func paymentEntries(p Payment) []ledger.Entry {
+	return route{
+		ledger.WalletPromoAvailable(p.WalletID), ledger.PromoRedeemed(p.MerchantID), ledger.WalletActual(p.WalletID), ledger.Revenue(p.MerchantID),
+	}.entries(p.PromoApplied, p.ActualApplied)
+}
+
+// captureEntries move the captured part of the hold to the merchant.
+func captureEntries(p Payment, promo, actual int64) []ledger.Entry {
+	return route{
+		ledger.HoldPromo(p.ID), ledger.PromoRedeemed(p.MerchantID), ledger.HoldActual(p.ID), ledger.Revenue(p.MerchantID),
+	}.entries(promo, actual)
 }
 
 // Get reads a payment of the merchant.
