@@ -330,7 +330,23 @@ func captureEntries(p Payment, promo, actual int64) []ledger.Entry {
 	return es
 }
 
-// Get reads a payment of the merchant.
-func (s *Service) Get(ctx context.Context, merchantID, id string) (Payment, error) {
-	return get(ctx, dbx.Q(ctx, s.pool), merchantID, id, false)
+// Get reads a payment the integration made. Another integration's payment
+// of the same merchant is ErrNotFound, exactly as a missing one, as
+// transactions are: two POS vendors of one merchant see their own work only.
+func (s *Service) Get(ctx context.Context, merchantID, integrationID, id string) (Payment, error) {
+	p, err := get(ctx, dbx.Q(ctx, s.pool), merchantID, id, false)
+	if err != nil {
+		return Payment{}, err
+	}
+	return p, p.ownedBy(integrationID)
+}
+
+// ownedBy answers ErrNotFound unless the integration made the payment. It is
+// checked before any state, so a refusal never says whether the payment
+// exists or what became of it.
+func (p Payment) ownedBy(integrationID string) error {
+	if p.IntegrationID != integrationID {
+		return ErrNotFound
+	}
+	return nil
 }
