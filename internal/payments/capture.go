@@ -23,8 +23,8 @@ type CaptureRequest struct {
 	// made a payment captures or closes it (see Service.Get).
 	IntegrationID string
 	PaymentID     string
-	Action     Action
-	Amount     *int64
+	Action        Action
+	Amount        *int64
 	// Context is recorded on the ledger transactions the call causes.
 	Context ledger.Context
 }
