@@ -4,8 +4,8 @@
 SELECT pg_advisory_xact_lock(hashtextextended('feddi.enroll:' || @merchant_id::text || ':' || @phone::text, 0));
 
 -- name: VerificationInsert :one
-INSERT INTO verifications (id, merchant_id, customer_id, wallet_id, phone, salt, code_hash, link_token_hash, expires_at, last_sent_at)
-VALUES (@id, @merchant_id, @customer_id, @wallet_id, @phone, @salt, @code_hash, @link_token_hash, @expires_at, @last_sent_at)
+INSERT INTO verifications (id, merchant_id, customer_id, wallet_id, phone, code_hash, link_token_hash, expires_at, last_sent_at)
+VALUES (@id, @merchant_id, @customer_id, @wallet_id, @phone, @code_hash, @link_token_hash, @expires_at, @last_sent_at)
 RETURNING *;
 
 -- name: VerificationGetByPhone :one
@@ -34,7 +34,7 @@ RETURNING failed_attempts;
 -- name: VerificationRenew :one
 -- A resend: new secrets, a fresh lifetime and attempt budget.
 UPDATE verifications
-SET salt = @salt, code_hash = @code_hash, link_token_hash = @link_token_hash,
+SET code_hash = @code_hash, link_token_hash = @link_token_hash,
     expires_at = @expires_at, failed_attempts = 0, last_sent_at = @last_sent_at, resent_at = @resent_at
 WHERE id = @id AND state = 'pending'
 RETURNING *;

@@ -4747,7 +4747,7 @@ type ClientInterface interface {
 
 	// CreatePaymentWithBody Pay from a wallet
 	//
-	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 	//
 	// Credentials (see `PaymentCredential`):
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -4781,7 +4781,7 @@ type ClientInterface interface {
 
 	// CreatePayment Pay from a wallet
 	//
-	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 	//
 	// Credentials (see `PaymentCredential`):
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -4815,14 +4815,14 @@ type ClientInterface interface {
 
 	// GetPayment Read a payment
 	//
-	// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - `not_found` (404): no payment with this id for the merchant.
+	// - `not_found` (404): no payment with this id made by the caller's integration. A payment another integration of the same merchant made answers exactly as a missing one (payments, like transactions, are scoped to the integration that made them).
 	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /payments/{id} (the `GetPayment` operationId).
@@ -4830,7 +4830,7 @@ type ClientInterface interface {
 
 	// CapturePaymentWithBody Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 	//
 	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
@@ -4839,7 +4839,7 @@ type ClientInterface interface {
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `not_found` (404): no payment with this id for the merchant.
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -4851,7 +4851,7 @@ type ClientInterface interface {
 
 	// CapturePayment Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 	//
 	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
@@ -4860,7 +4860,7 @@ type ClientInterface interface {
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `not_found` (404): no payment with this id for the merchant.
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -6121,7 +6121,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 
 // CreatePaymentWithBody Pay from a wallet
 //
-// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 //
 // Credentials (see `PaymentCredential`):
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -6165,7 +6165,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 
 // CreatePayment Pay from a wallet
 //
-// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 //
 // Credentials (see `PaymentCredential`):
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -6209,14 +6209,14 @@ func (c *Client) CreatePayment(ctx context.Context, params *CreatePaymentParams,
 
 // GetPayment Read a payment
 //
-// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - `not_found` (404): no payment with this id for the merchant.
+// - `not_found` (404): no payment with this id made by the caller's integration. A payment another integration of the same merchant made answers exactly as a missing one (payments, like transactions, are scoped to the integration that made them).
 // - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /payments/{id} (the `GetPayment` operationId).
@@ -6234,7 +6234,7 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 
 // CapturePaymentWithBody Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 //
 // A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
@@ -6243,7 +6243,7 @@ func (c *Client) GetPayment(ctx context.Context, id PaymentIdPath, params *GetPa
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `not_found` (404): no payment with this id for the merchant.
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -6265,7 +6265,7 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 
 // CapturePayment Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 //
 // A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
@@ -6274,7 +6274,7 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `not_found` (404): no payment with this id for the merchant.
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -9563,7 +9563,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePaymentWithBodyWithResponse Pay from a wallet
 	//
-	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 	//
 	// Credentials (see `PaymentCredential`):
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -9597,7 +9597,7 @@ type ClientWithResponsesInterface interface {
 
 	// CreatePaymentWithResponse Pay from a wallet
 	//
-	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+	// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 	//
 	// Credentials (see `PaymentCredential`):
 	// - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -9631,14 +9631,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetPaymentWithResponse Read a payment
 	//
-	// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
 	// **Idempotency:** not applicable (read-only).
 	//
 	// **Errors** (switch on `error.code`):
-	// - `not_found` (404): no payment with this id for the merchant.
+	// - `not_found` (404): no payment with this id made by the caller's integration. A payment another integration of the same merchant made answers exactly as a missing one (payments, like transactions, are scoped to the integration that made them).
 	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9648,7 +9648,7 @@ type ClientWithResponsesInterface interface {
 
 	// CapturePaymentWithBodyWithResponse Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 	//
 	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
@@ -9657,7 +9657,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `not_found` (404): no payment with this id for the merchant.
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -9669,7 +9669,7 @@ type ClientWithResponsesInterface interface {
 
 	// CapturePaymentWithResponse Capture or close a payment
 	//
-	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+	// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 	//
 	// A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 	//
@@ -9678,7 +9678,7 @@ type ClientWithResponsesInterface interface {
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
 	// **Errors** (switch on `error.code`):
-	// - `not_found` (404): no payment with this id for the merchant.
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 	// - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 	// - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -14215,7 +14215,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 
 // CreatePaymentWithBodyWithResponse Pay from a wallet
 //
-// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 //
 // Credentials (see `PaymentCredential`):
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -14255,7 +14255,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 
 // CreatePaymentWithResponse Pay from a wallet
 //
-// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`.
+// Authorizes a payment and debits the wallet at once: promotional credit first (the grant expiring earliest first, then the oldest), then actual money, into a hold. `capture: automatic` (the default) captures in the same call; `manual` leaves it `authorized` for `POST /payments/{id}/capture` until `authorization_expires_at` (24 hours), after which the hold is released and the payment is `expired`. The payment belongs to the caller's integration: only that integration reads, captures or closes it (`GET /payments/{id}`, `POST /payments/{id}/capture`); another integration of the same merchant gets `not_found`.
 //
 // Credentials (see `PaymentCredential`):
 // - `qr`: a payload or short code minted by `POST /qr/mint`, consumed atomically with the debit.
@@ -14295,14 +14295,14 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, par
 
 // GetPaymentWithResponse Read a payment
 //
-// Reads a payment of the merchant, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
 // **Idempotency:** not applicable (read-only).
 //
 // **Errors** (switch on `error.code`):
-// - `not_found` (404): no payment with this id for the merchant.
+// - `not_found` (404): no payment with this id made by the caller's integration. A payment another integration of the same merchant made answers exactly as a missing one (payments, like transactions, are scoped to the integration that made them).
 // - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -14318,7 +14318,7 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 
 // CapturePaymentWithBodyWithResponse Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 //
 // A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
@@ -14327,7 +14327,7 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `not_found` (404): no payment with this id for the merchant.
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -14345,7 +14345,7 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 
 // CapturePaymentWithResponse Capture or close a payment
 //
-// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once.
+// `capture` takes up to the authorized amount; the rest goes back to the wallet. `close` releases all of it. Money goes back by reversing the allocation: actual money first, then promo to the grants it came from; promo whose grant has meanwhile expired lapses at once (a fully consumed grant then becomes `expired`), and promo whose grant was clawed back goes with the clawback. Only an `authorized` payment can be captured or closed, once, and only by the integration that made it: another integration of the same merchant gets `not_found`, whatever the payment's state.
 //
 // A payment past its `authorization_expires_at` cannot be captured or closed, even when the expiry sweeper has not released it yet: the call expires it there and then (status `expired`, its hold back to the wallet, a `payment_expiry` transaction) and answers `payment_state_conflict` with `details.status` `expired` and `details.authorization_expires_at`. The expiry stands although the call failed; a retry with the same key replays the refusal.
 //
@@ -14354,7 +14354,7 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
 // **Errors** (switch on `error.code`):
-// - `not_found` (404): no payment with this id for the merchant.
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's payment answers exactly as a missing one).
 // - `payment_state_conflict` (409): the payment is not `authorized` (`details.status`), or its authorization is past `authorization_expires_at` and was expired by this call. An `expired` payment's details also carry `authorization_expires_at`.
 // - `capture_exceeds_authorized` (422): `amount_minor` above `authorized_minor`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).

@@ -164,12 +164,13 @@ type OtpChallenge struct {
 	MerchantID string
 	CustomerID string
 	WalletID   string
-	CodeHash   []byte
-	Attempts   int32
-	ExpiresAt  time.Time
-	UsedAt     *time.Time
-	PaymentID  *string
-	CreatedAt  time.Time
+	// HMAC-SHA256(secrethash payments/otp-code subkey, challenge id, code); the key is not in the database
+	CodeHash  []byte
+	Attempts  int32
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	PaymentID *string
+	CreatedAt time.Time
 }
 
 type Payment struct {
@@ -212,10 +213,11 @@ type PaymentAllocation struct {
 }
 
 type QrToken struct {
-	ID                 int64
-	MerchantID         string
-	WalletID           string
-	PayloadHash        []byte
+	ID          int64
+	MerchantID  string
+	WalletID    string
+	PayloadHash []byte
+	// HMAC-SHA256(secrethash qr/short-code subkey, merchant id, code); the key is not in the database
 	ShortCodeHash      []byte
 	QrExpiresAt        time.Time
 	ShortCodeExpiresAt time.Time
@@ -290,14 +292,15 @@ type SmsOutbox struct {
 }
 
 type Verification struct {
-	ID             string
-	MerchantID     string
-	CustomerID     string
-	WalletID       string
-	Phone          string
-	State          string
-	Salt           []byte
-	CodeHash       []byte
+	ID         string
+	MerchantID string
+	CustomerID string
+	WalletID   string
+	Phone      string
+	State      string
+	// HMAC-SHA256(secrethash enrollment/code subkey, verification id, code); the key is not in the database
+	CodeHash []byte
+	// HMAC-SHA256(secrethash enrollment/link-token subkey, verification id, token); the key is not in the database
 	LinkTokenHash  []byte
 	ExpiresAt      time.Time
 	FailedAttempts int32

@@ -27,7 +27,7 @@ func (q *Queries) EnrollmentLockPhone(ctx context.Context, arg EnrollmentLockPho
 }
 
 const verificationGetByPhone = `-- name: VerificationGetByPhone :one
-SELECT id, merchant_id, customer_id, wallet_id, phone, state, salt, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
+SELECT id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
 WHERE merchant_id = $1 AND phone = $2
 `
 
@@ -46,7 +46,6 @@ func (q *Queries) VerificationGetByPhone(ctx context.Context, arg VerificationGe
 		&i.WalletID,
 		&i.Phone,
 		&i.State,
-		&i.Salt,
 		&i.CodeHash,
 		&i.LinkTokenHash,
 		&i.ExpiresAt,
@@ -60,7 +59,7 @@ func (q *Queries) VerificationGetByPhone(ctx context.Context, arg VerificationGe
 }
 
 const verificationGetByPhoneForUpdate = `-- name: VerificationGetByPhoneForUpdate :one
-SELECT id, merchant_id, customer_id, wallet_id, phone, state, salt, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
+SELECT id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
 WHERE merchant_id = $1 AND phone = $2
 FOR UPDATE
 `
@@ -80,7 +79,6 @@ func (q *Queries) VerificationGetByPhoneForUpdate(ctx context.Context, arg Verif
 		&i.WalletID,
 		&i.Phone,
 		&i.State,
-		&i.Salt,
 		&i.CodeHash,
 		&i.LinkTokenHash,
 		&i.ExpiresAt,
@@ -94,7 +92,7 @@ func (q *Queries) VerificationGetByPhoneForUpdate(ctx context.Context, arg Verif
 }
 
 const verificationGetByWallet = `-- name: VerificationGetByWallet :one
-SELECT id, merchant_id, customer_id, wallet_id, phone, state, salt, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
+SELECT id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
 WHERE merchant_id = $1 AND wallet_id = $2
 `
 
@@ -113,7 +111,6 @@ func (q *Queries) VerificationGetByWallet(ctx context.Context, arg VerificationG
 		&i.WalletID,
 		&i.Phone,
 		&i.State,
-		&i.Salt,
 		&i.CodeHash,
 		&i.LinkTokenHash,
 		&i.ExpiresAt,
@@ -127,7 +124,7 @@ func (q *Queries) VerificationGetByWallet(ctx context.Context, arg VerificationG
 }
 
 const verificationGetForUpdate = `-- name: VerificationGetForUpdate :one
-SELECT id, merchant_id, customer_id, wallet_id, phone, state, salt, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
+SELECT id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at FROM verifications
 WHERE merchant_id = $1 AND id = $2
 FOR UPDATE
 `
@@ -147,7 +144,6 @@ func (q *Queries) VerificationGetForUpdate(ctx context.Context, arg Verification
 		&i.WalletID,
 		&i.Phone,
 		&i.State,
-		&i.Salt,
 		&i.CodeHash,
 		&i.LinkTokenHash,
 		&i.ExpiresAt,
@@ -161,9 +157,9 @@ func (q *Queries) VerificationGetForUpdate(ctx context.Context, arg Verification
 }
 
 const verificationInsert = `-- name: VerificationInsert :one
-INSERT INTO verifications (id, merchant_id, customer_id, wallet_id, phone, salt, code_hash, link_token_hash, expires_at, last_sent_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING id, merchant_id, customer_id, wallet_id, phone, state, salt, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at
+INSERT INTO verifications (id, merchant_id, customer_id, wallet_id, phone, code_hash, link_token_hash, expires_at, last_sent_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+RETURNING id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at
 `
 
 type VerificationInsertParams struct {
@@ -172,7 +168,6 @@ type VerificationInsertParams struct {
 	CustomerID    string
 	WalletID      string
 	Phone         string
-	Salt          []byte
 	CodeHash      []byte
 	LinkTokenHash []byte
 	ExpiresAt     time.Time
@@ -186,7 +181,6 @@ func (q *Queries) VerificationInsert(ctx context.Context, arg VerificationInsert
 		arg.CustomerID,
 		arg.WalletID,
 		arg.Phone,
-		arg.Salt,
 		arg.CodeHash,
 		arg.LinkTokenHash,
 		arg.ExpiresAt,
@@ -200,7 +194,6 @@ func (q *Queries) VerificationInsert(ctx context.Context, arg VerificationInsert
 		&i.WalletID,
 		&i.Phone,
 		&i.State,
-		&i.Salt,
 		&i.CodeHash,
 		&i.LinkTokenHash,
 		&i.ExpiresAt,
@@ -246,14 +239,13 @@ func (q *Queries) VerificationRecordFailure(ctx context.Context, id string) (int
 
 const verificationRenew = `-- name: VerificationRenew :one
 UPDATE verifications
-SET salt = $1, code_hash = $2, link_token_hash = $3,
-    expires_at = $4, failed_attempts = 0, last_sent_at = $5, resent_at = $6
-WHERE id = $7 AND state = 'pending'
-RETURNING id, merchant_id, customer_id, wallet_id, phone, state, salt, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at
+SET code_hash = $1, link_token_hash = $2,
+    expires_at = $3, failed_attempts = 0, last_sent_at = $4, resent_at = $5
+WHERE id = $6 AND state = 'pending'
+RETURNING id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at
 `
 
 type VerificationRenewParams struct {
-	Salt          []byte
 	CodeHash      []byte
 	LinkTokenHash []byte
 	ExpiresAt     time.Time
@@ -265,7 +257,6 @@ type VerificationRenewParams struct {
 // A resend: new secrets, a fresh lifetime and attempt budget.
 func (q *Queries) VerificationRenew(ctx context.Context, arg VerificationRenewParams) (Verification, error) {
 	row := q.db.QueryRow(ctx, verificationRenew,
-		arg.Salt,
 		arg.CodeHash,
 		arg.LinkTokenHash,
 		arg.ExpiresAt,
@@ -281,7 +272,6 @@ func (q *Queries) VerificationRenew(ctx context.Context, arg VerificationRenewPa
 		&i.WalletID,
 		&i.Phone,
 		&i.State,
-		&i.Salt,
 		&i.CodeHash,
 		&i.LinkTokenHash,
 		&i.ExpiresAt,

@@ -25,6 +25,7 @@ import (
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/jobs"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/platform/spec"
 	"github.com/feddi/partner-api/internal/qr"
 	"github.com/feddi/partner-api/internal/ratelimit"
@@ -92,10 +93,20 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	// Codes people type (OTP, enrollment, short codes) are hashed under
+	// subkeys of FEDDI_KEK, which never enters the database.
+	codes, err := secrethash.FromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if codes.Development {
+		logger.Warn("FEDDI_KEK is not set: code hashes (OTP, enrollment, short codes) are keyed with the PUBLIC sandbox development KEK, " +
+			"so a database reader can recover codes. Fine for a laptop; live refuses to start without FEDDI_KEK")
+	}
 	limiter := ratelimit.New(pool, guessLimits(cfg), time.Now)
-	qrSvc := qr.NewService(pool)
+	qrSvc := qr.NewService(pool, codes)
 	identitySvc := identity.NewService(pool, qrSvc, limiter)
-	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient))
+	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient), codes)
 	paymentExpiry.Service, credentialPurge.Service = paymentsSvc, paymentsSvc
 
 	health := &healthChecker{pool: pool}
@@ -116,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Checkout:     checkout.NewService(pool, identitySvc),
 		QR:           qrSvc,
 		Enrollment: enrollment.NewService(pool, enrollment.Config{
-			Outbox: sms.NewOutbox(jobsClient), LinkBaseURL: enrollment.LinkBaseFor(cfg.Env),
+			Outbox: sms.NewOutbox(jobsClient), LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes,
 		}),
 		SandboxMessages: sms.NewInbox(pool, cfg.Env),
 	})

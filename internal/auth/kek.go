@@ -5,11 +5,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 
 	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 )
 
 // KEKSize is the length of a key-encryption key: AES-256.
@@ -18,10 +18,8 @@ const KEKSize = 32
 // developmentKEK seals signing keys in a sandbox started without FEDDI_KEK,
 // so `make run` and the tests need no setup. It is in the source, hence no
 // secret: it only keeps plaintext keys out of the table, and live refuses it.
-var developmentKEK = func() []byte {
-	sum := sha256.Sum256([]byte("feddi sandbox development KEK: public, never for live"))
-	return sum[:]
-}()
+// It is the one secrethash keys code hashes with in that case.
+var developmentKEK = secrethash.DevelopmentKEK()
 
 // ErrKEKMismatch: a signing key opens with none of the configured KEKs
 // (FEDDI_KEK was changed without `feddi keys rotate-kek`).

@@ -25,6 +25,7 @@ import (
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/sms"
 	"github.com/feddi/partner-api/internal/wallets"
 )
@@ -35,6 +36,7 @@ type Service struct {
 	outbox   *sms.Outbox
 	linkBase string
 	now      func() time.Time
+	codes    *secrethash.Hasher
 }
 
 // Config assembles a Service.
@@ -46,6 +48,8 @@ type Config struct {
 	LinkBaseURL string
 	// Now is the clock (tests move it); nil is time.Now.
 	Now func() time.Time
+	// Codes keys the hashes of codes and link tokens (required).
+	Codes *secrethash.Hasher
 }
 
 // LinkBaseFor is the default start of verification links in env. The page
@@ -59,7 +63,7 @@ func LinkBaseFor(env config.Environment) string {
 
 // NewService returns the service over pool.
 func NewService(pool *pgxpool.Pool, cfg Config) *Service {
-	s := &Service{pool: pool, outbox: cfg.Outbox, linkBase: cfg.LinkBaseURL, now: cfg.Now}
+	s := &Service{pool: pool, outbox: cfg.Outbox, linkBase: cfg.LinkBaseURL, now: cfg.Now, codes: cfg.Codes}
 	if s.linkBase == "" {
 		s.linkBase = LinkBaseFor(config.Sandbox)
 	}
@@ -229,13 +233,14 @@ func (s *Service) enroll(ctx context.Context, q *db.Queries, c Caller, e Enrolle
 		}
 		issued = append(issued, grant)
 	}
-	sec, err := newSecrets()
+	verificationID := ids.New(ids.Verification)
+	sec, err := newSecrets(s.codes, verificationID)
 	if err != nil {
 		return Initiation{}, err
 	}
 	row, err := q.VerificationInsert(ctx, db.VerificationInsertParams{
-		ID: ids.New(ids.Verification), MerchantID: c.MerchantID, CustomerID: cust.ID, WalletID: w.ID, Phone: e.Phone,
-		Salt: sec.salt, CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash, ExpiresAt: now.Add(CodeLifetime), LastSentAt: now,
+		ID: verificationID, MerchantID: c.MerchantID, CustomerID: cust.ID, WalletID: w.ID, Phone: e.Phone,
+		CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash, ExpiresAt: now.Add(CodeLifetime), LastSentAt: now,
 	})
 	if err != nil {
 		return Initiation{}, fmt.Errorf("creating verification: %w", err)

@@ -19,9 +19,11 @@ import (
 	"github.com/feddi/partner-api/internal/enrollment"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
+	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/jobs"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/platform/testdb"
 	"github.com/feddi/partner-api/internal/sms"
 	"github.com/feddi/partner-api/internal/wallets"
@@ -53,7 +55,9 @@ func setup(t *testing.T) bundle {
 	client, err := jobs.NewClient(pool, js, quiet())
 	require.NoError(t, err)
 	clk := &clock{}
-	svc := enrollment.NewService(pool, enrollment.Config{Outbox: sms.NewOutbox(client), Now: clk.now})
+	codes, err := secrethash.New(config.Sandbox, nil, nil)
+	require.NoError(t, err)
+	svc := enrollment.NewService(pool, enrollment.Config{Outbox: sms.NewOutbox(client), Now: clk.now, Codes: codes})
 	return bundle{ctx: ctx, pool: pool, svc: svc, caller: caller, clock: clk}
 }
 

@@ -2,11 +2,11 @@ package enrollment
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"math/big"
+
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 )
 
 // secrets are one send's code and link token, with what is stored of them.
@@ -14,52 +14,33 @@ import (
 type secrets struct {
 	code      string
 	linkToken string
-	salt      []byte
 	codeHash  []byte
 	linkHash  []byte
 }
 
-const (
-	saltBytes      = 16
-	linkTokenBytes = 24 // 32 characters of base64url
-)
+const linkTokenBytes = 24 // 32 characters of base64url
 
 // newSecrets draws a uniform 6-digit code and a 192-bit link token from
-// crypto/rand, with a fresh salt for their hashes.
-func newSecrets() (secrets, error) {
+// crypto/rand for the verification, and hashes them (hashSecret).
+func newSecrets(codes *secrethash.Hasher, verificationID string) (secrets, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
 		return secrets{}, fmt.Errorf("drawing a code: %w", err)
 	}
 	token := make([]byte, linkTokenBytes)
-	salt := make([]byte, saltBytes)
 	if _, err := rand.Read(token); err != nil {
 		return secrets{}, fmt.Errorf("drawing a link token: %w", err)
 	}
-	if _, err := rand.Read(salt); err != nil {
-		return secrets{}, fmt.Errorf("drawing a salt: %w", err)
-	}
-	s := secrets{code: fmt.Sprintf("%06d", n.Int64()), linkToken: base64.RawURLEncoding.EncodeToString(token), salt: salt}
-	s.codeHash = hashSecret(salt, purposeCode, s.code)
-	s.linkHash = hashSecret(salt, purposeLink, s.linkToken)
+	s := secrets{code: fmt.Sprintf("%06d", n.Int64()), linkToken: base64.RawURLEncoding.EncodeToString(token)}
+	s.codeHash = codes.Sum(secrethash.EnrollmentCode, verificationID, s.code)
+	s.linkHash = codes.Sum(secrethash.EnrollmentLink, verificationID, s.linkToken)
 	return s, nil
 }
 
-const (
-	purposeCode = "code"
-	purposeLink = "link"
-)
-
-// hashSecret is SHA-256 over the salt, the purpose (so a code can never
-// match a token hash) and the secret.
-func hashSecret(salt []byte, purpose, secret string) []byte {
-	h := sha256.New()
-	h.Write(salt)
-	h.Write([]byte(purpose))
-	h.Write([]byte{0})
-	h.Write([]byte(secret))
-	return h.Sum(nil)
-}
-
-// sameHash compares in constant time.
-func sameHash(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+// Code and link-token hashes are HMAC-SHA256 under the server's subkeys of
+// two purposes (platform/secrethash; a code can never match a token hash),
+// bound to the verification id (a hash copied onto another row matches
+// nothing). A salt stored beside the hash, as before migration 00010, left
+// the 10^6 codes to anyone reading the table; the key never enters the
+// database. They are checked under FEDDI_KEK and FEDDI_KEK_PREVIOUS, so a
+// KEK rotation does not void the codes of the last 15 minutes.

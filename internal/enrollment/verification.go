@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 )
 
 // The rules of the contract (CONTRACT 5).
@@ -33,7 +34,7 @@ type State struct {
 type verification struct {
 	id, merchantID, customerID, walletID, phone string
 	verified                                    bool
-	salt, codeHash, linkHash                    []byte
+	codeHash, linkHash                          []byte
 	expiresAt, lastSentAt                       time.Time
 	failedAttempts                              int
 	resentAt                                    []time.Time
@@ -42,7 +43,7 @@ type verification struct {
 func verificationFromRow(r db.Verification) verification {
 	return verification{
 		id: r.ID, merchantID: r.MerchantID, customerID: r.CustomerID, walletID: r.WalletID, phone: r.Phone,
-		verified: r.State == "verified", salt: r.Salt, codeHash: r.CodeHash, linkHash: r.LinkTokenHash,
+		verified: r.State == "verified", codeHash: r.CodeHash, linkHash: r.LinkTokenHash,
 		expiresAt: r.ExpiresAt, lastSentAt: r.LastSentAt, failedAttempts: int(r.FailedAttempts), resentAt: r.ResentAt,
 	}
 }
@@ -89,12 +90,13 @@ func (v verification) checkUsable(now time.Time) error {
 	return nil
 }
 
-// matches compares the proof with the stored hashes in constant time.
-func (v verification) matches(p Proof) bool {
+// matches compares the proof with the stored hashes in constant time
+// (secrets.go says how they are keyed).
+func (v verification) matches(codes *secrethash.Hasher, p Proof) bool {
 	if p.LinkToken != "" {
-		return sameHash(hashSecret(v.salt, purposeLink, p.LinkToken), v.linkHash)
+		return codes.Matches(v.linkHash, secrethash.EnrollmentLink, v.id, p.LinkToken)
 	}
-	return sameHash(hashSecret(v.salt, purposeCode, p.Code), v.codeHash)
+	return codes.Matches(v.codeHash, secrethash.EnrollmentCode, v.id, p.Code)
 }
 
 // checkResend says why a new code cannot be sent now, if it cannot. The

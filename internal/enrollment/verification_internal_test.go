@@ -1,25 +1,31 @@
 package enrollment
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 )
 
 func TestSecrets(t *testing.T) {
 	t.Parallel()
+	codes, err := secrethash.New(config.Sandbox, bytes.Repeat([]byte{1}, 32), nil)
+	require.NoError(t, err)
+	const id = "ver_01JWREDZS08C5W3VCRQEDKC38Q"
 
 	t.Run("CodesAreSixDigitsAndTokensLong", func(t *testing.T) {
 		t.Parallel()
 		seen := map[string]bool{}
 		for range 200 {
-			s, err := newSecrets()
+			s, err := newSecrets(codes, id)
 			require.NoError(t, err)
 			require.Regexp(t, `^\d{6}$`, s.code)
 			require.GreaterOrEqual(t, len(s.linkToken), 16)
 			require.LessOrEqual(t, len(s.linkToken), 256)
-			require.Len(t, s.salt, saltBytes)
 			seen[s.linkToken] = true
 		}
 		require.Len(t, seen, 200, "link tokens never repeat")
@@ -27,20 +33,31 @@ func TestSecrets(t *testing.T) {
 
 	t.Run("OnlyTheRightSecretMatches", func(t *testing.T) {
 		t.Parallel()
-		s, err := newSecrets()
+		s, err := newSecrets(codes, id)
 		require.NoError(t, err)
-		v := verification{salt: s.salt, codeHash: s.codeHash, linkHash: s.linkHash}
-		require.True(t, v.matches(Proof{Code: s.code}))
-		require.True(t, v.matches(Proof{LinkToken: s.linkToken}))
-		require.False(t, v.matches(Proof{Code: wrongCode(s.code)}))
-		require.False(t, v.matches(Proof{LinkToken: s.linkToken + "x"}))
-		require.False(t, v.matches(Proof{LinkToken: s.code}), "a code is not a link token")
+		v := verification{id: id, codeHash: s.codeHash, linkHash: s.linkHash}
+		require.True(t, v.matches(codes, Proof{Code: s.code}))
+		require.True(t, v.matches(codes, Proof{LinkToken: s.linkToken}))
+		require.False(t, v.matches(codes, Proof{Code: wrongCode(s.code)}))
+		require.False(t, v.matches(codes, Proof{LinkToken: s.linkToken + "x"}))
+		require.False(t, v.matches(codes, Proof{LinkToken: s.code}), "a code is not a link token")
+		other := v
+		other.id = "ver_01JWREDZS08C5W3VCRQEDKC38R"
+		require.False(t, other.matches(codes, Proof{Code: s.code}), "a hash copied onto another verification matches nothing")
 	})
 
-	t.Run("TheSaltMakesEqualCodesHashDifferently", func(t *testing.T) {
+	t.Run("AnotherKEKMatchesNothingButAPreviousOneStillDoes", func(t *testing.T) {
 		t.Parallel()
-		a, b := []byte("aaaaaaaaaaaaaaaa"), []byte("bbbbbbbbbbbbbbbb")
-		require.NotEqual(t, hashSecret(a, purposeCode, "123456"), hashSecret(b, purposeCode, "123456"))
+		s, err := newSecrets(codes, id)
+		require.NoError(t, err)
+		v := verification{id: id, codeHash: s.codeHash, linkHash: s.linkHash}
+		newKEK := bytes.Repeat([]byte{2}, 32)
+		stranger, err := secrethash.New(config.Sandbox, newKEK, nil)
+		require.NoError(t, err)
+		require.False(t, v.matches(stranger, Proof{Code: s.code}))
+		rotated, err := secrethash.New(config.Sandbox, newKEK, bytes.Repeat([]byte{1}, 32))
+		require.NoError(t, err)
+		require.True(t, v.matches(rotated, Proof{Code: s.code}), "FEDDI_KEK_PREVIOUS keeps a code sent before the rotation")
 	})
 }
 

@@ -34,7 +34,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error
 		if err := v.checkUsable(now); err != nil {
 			return verdict{}, err
 		}
-		if !v.matches(p) {
+		if !v.matches(s.codes, p) {
 			failed, err := q.VerificationRecordFailure(ctx, v.id)
 			if err != nil {
 				return verdict{}, fmt.Errorf("counting a wrong code: %w", err)
@@ -122,12 +122,12 @@ func (s *Service) Resend(ctx context.Context, c Caller, t Target) (State, error)
 		if err := v.checkResend(now); err != nil {
 			return State{}, err
 		}
-		sec, err := newSecrets()
+		sec, err := newSecrets(s.codes, v.id)
 		if err != nil {
 			return State{}, err
 		}
 		row, err := q.VerificationRenew(ctx, db.VerificationRenewParams{
-			ID: v.id, Salt: sec.salt, CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash,
+			ID: v.id, CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash,
 			ExpiresAt: now.Add(CodeLifetime), LastSentAt: now, ResentAt: append(v.recentResends(now), now),
 		})
 		if err != nil {

@@ -6,9 +6,9 @@ import (
 	"github.com/feddi/partner-api/gen/api"
 )
 
-// GetPayment reads a payment of the caller's merchant.
+// GetPayment reads a payment of the caller's integration.
 func (s *Server) GetPayment(ctx context.Context, req api.GetPaymentRequestObject) (api.GetPaymentResponseObject, error) {
-	p, err := s.Payments.Get(ctx, principal(ctx).MerchantID, req.Id)
+	p, err := s.Payments.Get(ctx, principal(ctx).MerchantID, principal(ctx).IntegrationID, req.Id)
 	if err != nil {
 		return nil, err
 	}

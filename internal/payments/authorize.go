@@ -15,6 +15,7 @@ import (
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/qr"
 	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/sms"
@@ -71,12 +72,17 @@ type Service struct {
 	pool    *pgxpool.Pool
 	limiter *ratelimit.Limiter
 	outbox  *sms.Outbox
-	now     func() time.Time
+	// codes keys the hashes of OTP codes; tokens uses QR credentials,
+	// keyed the same way.
+	codes  *secrethash.Hasher
+	tokens *qr.Service
+	now    func() time.Time
 }
 
-// NewService returns the service; outbox queues the SMS of OTP challenges.
-func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter, outbox *sms.Outbox) *Service {
-	return &Service{pool: pool, limiter: limiter, outbox: outbox, now: time.Now}
+// NewService returns the service; outbox queues the SMS of OTP challenges,
+// codes keys the hashes of OTP codes and QR short codes.
+func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter, outbox *sms.Outbox, codes *secrethash.Hasher) *Service {
+	return &Service{pool: pool, limiter: limiter, outbox: outbox, codes: codes, tokens: qr.NewService(pool, codes), now: time.Now}
 }
 
 // Create authorizes a payment (and captures it at once in automatic mode).
@@ -120,7 +126,7 @@ func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
 }
 
 // payByQR pays with a QR payload or short code. The caller's guess gate
-// and the use of the token are one statement (qr.Use), the first of the
+// and the use of the token are one statement (qr.Service.Use), the first of the
 // payment's savepoint: a good payment pays nothing extra for the limit. A
 // token that cannot pay leaves nothing written, so its savepoint is
 // released rather than rolled back and the gate's lock stays with the
@@ -135,7 +141,7 @@ func (s *Service) payByQR(ctx context.Context, r Request, caller identity.Caller
 		var err error
 		p, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
 			p, err := s.authorize(ctx, q, r, func(paymentID string) (string, error) {
-				walletID, err := qr.Use(ctx, q, r.Credential.Value, paymentID, gate)
+				walletID, err := s.tokens.Use(ctx, q, r.Credential.Value, paymentID, gate)
 				var invalid *qr.InvalidError
 				if errors.Is(err, ratelimit.ErrLimited) || errors.As(err, &invalid) {
 					miss = err
@@ -321,7 +327,23 @@ func captureEntries(p Payment, promo, actual int64) []ledger.Entry {
 	}.entries(promo, actual)
 }
 
-// Get reads a payment of the merchant.
-func (s *Service) Get(ctx context.Context, merchantID, id string) (Payment, error) {
-	return get(ctx, dbx.Q(ctx, s.pool), merchantID, id, false)
+// Get reads a payment the integration made. Another integration's payment
+// of the same merchant is ErrNotFound, exactly as a missing one, as
+// transactions are: two POS vendors of one merchant see their own work only.
+func (s *Service) Get(ctx context.Context, merchantID, integrationID, id string) (Payment, error) {
+	p, err := get(ctx, dbx.Q(ctx, s.pool), merchantID, id, false)
+	if err != nil {
+		return Payment{}, err
+	}
+	return p, p.ownedBy(integrationID)
+}
+
+// ownedBy answers ErrNotFound unless the integration made the payment. It is
+// checked before any state, so a refusal never says whether the payment
+// exists or what became of it.
+func (p Payment) ownedBy(integrationID string) error {
+	if p.IntegrationID != integrationID {
+		return ErrNotFound
+	}
+	return nil
 }

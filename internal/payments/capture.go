@@ -19,14 +19,18 @@ import (
 // CaptureRequest captures (all, or Amount when set) or closes a payment.
 type CaptureRequest struct {
 	MerchantID string
-	PaymentID  string
-	Action     Action
-	Amount     *int64
+	// IntegrationID is the caller's integration: only the integration that
+	// made a payment captures or closes it (see Service.Get).
+	IntegrationID string
+	PaymentID     string
+	Action        Action
+	Amount        *int64
 	// Context is recorded on the ledger transactions the call causes.
 	Context ledger.Context
 }
 
-// Capture captures or closes an authorized payment of the merchant. What is
+// Capture captures or closes an authorized payment the integration made;
+// another integration's is ErrNotFound. What is
 // not captured goes back to the wallet by reversing the allocation.
 //
 // A payment found past its authorization_expires_at (the sweeper has not
@@ -45,6 +49,9 @@ func (s *Service) Capture(ctx context.Context, r CaptureRequest) (Payment, error
 	out, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (outcome, error) {
 		p, err := get(ctx, q, r.MerchantID, r.PaymentID, true)
 		if err != nil {
+			return outcome{}, err
+		}
+		if err := p.ownedBy(r.IntegrationID); err != nil {
 			return outcome{}, err
 		}
 		if p.Status != StatusAuthorized {

@@ -3,8 +3,6 @@ package payments
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +13,7 @@ import (
 	"github.com/feddi/partner-api/internal/customers"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/sms"
 	"github.com/feddi/partner-api/internal/wallets"
@@ -67,7 +66,7 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 		id := ids.New(ids.OTPChallenge)
 		expiresAt, err := q.OtpChallengeInsert(ctx, db.OtpChallengeInsertParams{
 			ID: id, MerchantID: merchantID, CustomerID: c.ID, WalletID: w.ID,
-			CodeHash: otpHash(id, code), TtlSeconds: int32(OTPTTL / time.Second),
+			CodeHash: s.otpHash(id, code), TtlSeconds: int32(OTPTTL / time.Second),
 		})
 		if err != nil {
 			return fmt.Errorf("starting OTP challenge: %w", err)
@@ -105,7 +104,7 @@ func (s *Service) verifyChallenge(ctx context.Context, merchantID string, c Cred
 			return "", ErrOTPAttemptsExhausted
 		case ch.Expired:
 			return "", &CredentialInvalidError{Reason: ReasonChallengeExpired, field: "/data/credential/challenge_id"}
-		case subtle.ConstantTimeCompare(ch.CodeHash, otpHash(ch.ID, c.Code)) == 1:
+		case s.codes.Matches(ch.CodeHash, secrethash.OTPCode, ch.ID, c.Code):
 			return ch.WalletID, nil
 		}
 		attempts, err := q.OtpChallengeCountWrongCode(ctx, db.OtpChallengeCountWrongCodeParams{MerchantID: merchantID, ID: ch.ID})
@@ -153,8 +152,10 @@ func newOTPCode() (string, error) {
 	return fmt.Sprintf("%06d", n.Int64()), nil
 }
 
-// otpHash binds the code to its challenge.
-func otpHash(challengeID, code string) []byte {
-	h := sha256.Sum256([]byte("otp\x00" + challengeID + "\x00" + code))
-	return h[:]
+// otpHash binds the code to its challenge, keyed with the server's OTP
+// subkey (platform/secrethash): with the table alone, the 10^6 codes cannot
+// be tried. It is checked under FEDDI_KEK_PREVIOUS as well, so a KEK
+// rotation does not void the codes of the last 5 minutes.
+func (s *Service) otpHash(challengeID, code string) []byte {
+	return s.codes.Sum(secrethash.OTPCode, challengeID, code)
 }

@@ -2,13 +2,16 @@
 // QR payload (valid 60 seconds) and an 8-digit short code (valid 5
 // minutes), two renderings of one single-use token. Minting invalidates the
 // wallet's earlier unused tokens. Only hashes are stored; the raw values
-// exist in the mint response alone and are never logged.
+// exist in the mint response alone and are never logged. A short code is
+// stored as an HMAC under a server secret (platform/secrethash), so the
+// table alone does not give its 10^8 values away; a payload, 256 random
+// bits, is plain SHA-256.
 //
 // API for other packages:
 //   - Service.Mint(ctx, merchantID, walletID) mints for a verified wallet.
 //   - Service.Peek(ctx, merchantID, value) resolves a live payload or short
 //     code to its wallet without using it (identify, lookup).
-//   - Use(ctx, q, value, paymentID, gate) uses a token inside the
+//   - Service.Use(ctx, q, value, paymentID, gate) uses a token inside the
 //     payment's transaction, behind the caller's guess gate, so it is spent
 //     exactly when the debit commits.
 //   - IsShortCode(value) tells the two renderings apart.
@@ -28,6 +31,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/wallets"
 )
@@ -108,11 +112,14 @@ func IsShortCode(value string) bool {
 
 // Service mints and resolves tokens.
 type Service struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	codes *secrethash.Hasher
 }
 
-// NewService returns the service.
-func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
+// NewService returns the service; codes keys the short-code hashes.
+func NewService(pool *pgxpool.Pool, codes *secrethash.Hasher) *Service {
+	return &Service{pool: pool, codes: codes}
+}
 
 // mintAttempts bounds the retries when a fresh short code collides with a
 // live one of the same merchant (one chance in 10^8 per live code).
@@ -157,7 +164,7 @@ func (s *Service) mintOnce(ctx context.Context, merchantID, walletID string) (Mi
 			MerchantID:          merchantID,
 			WalletID:            walletID,
 			PayloadHash:         HashPayload(payload),
-			ShortCodeHash:       shortCodeHash(merchantID, code),
+			ShortCodeHash:       s.shortCodeHash(merchantID, code),
 			QrTtlSeconds:        int32(PayloadTTL / time.Second),
 			ShortCodeTtlSeconds: int32(ShortCodeTTL / time.Second),
 		})
@@ -174,7 +181,7 @@ func (s *Service) mintOnce(ctx context.Context, merchantID, walletID string) (Mi
 // Peek returns the wallet of a live payload or short code without using
 // it, or an *InvalidError.
 func (s *Service) Peek(ctx context.Context, merchantID, value string) (walletID string, err error) {
-	return find(ctx, dbx.Q(ctx, s.pool), merchantID, value)
+	return s.find(ctx, dbx.Q(ctx, s.pool), merchantID, value)
 }
 
 // Use spends a live payload or short code for a payment, inside the
@@ -184,14 +191,14 @@ func (s *Service) Peek(ctx context.Context, merchantID, value string) (walletID 
 // the gate refused (nothing was evaluated); or an *InvalidError saying why
 // the value cannot pay (only ReasonUnknown is a guess, which the caller
 // counts with ratelimit.Limiter.CountGuess while it holds the gate).
-func Use(ctx context.Context, q *db.Queries, value, paymentID string, gate ratelimit.Gate) (walletID string, err error) {
+func (s *Service) Use(ctx context.Context, q *db.Queries, value, paymentID string, gate ratelimit.Gate) (walletID string, err error) {
 	var wait float64
 	if IsShortCode(value) {
 		var row db.QrTokenUseByShortCodeRow
 		row, err = q.QrTokenUseByShortCode(ctx, db.QrTokenUseByShortCodeParams{
 			MerchantID: gate.MerchantID, LockSubject: gate.LockSubject, Buckets: gate.Buckets, Subjects: gate.Subjects,
 			WindowSeconds: gate.WindowSeconds, IntervalSeconds: gate.IntervalSeconds, Now: gate.Now,
-			PaymentID: paymentID, ShortCodeHash: shortCodeHash(gate.MerchantID, value),
+			PaymentID: paymentID, ShortCodeHash: s.shortCodeHash(gate.MerchantID, value),
 		})
 		wait, walletID = row.WaitSeconds, row.WalletID
 	} else {
@@ -211,18 +218,18 @@ func Use(ctx context.Context, q *db.Queries, value, paymentID string, gate ratel
 	case walletID != "":
 		return walletID, nil
 	}
-	if _, err := find(ctx, q, gate.MerchantID, value); err != nil {
+	if _, err := s.find(ctx, q, gate.MerchantID, value); err != nil {
 		return "", err // why not: unknown, expired, superseded or used
 	}
 	return "", errors.New("using QR token: live token could not be used")
 }
 
-func find(ctx context.Context, q *db.Queries, merchantID, value string) (string, error) {
+func (s *Service) find(ctx context.Context, q *db.Queries, merchantID, value string) (string, error) {
 	var walletID, state string
 	var err error
 	if IsShortCode(value) {
 		var row db.QrTokenFindByShortCodeRow
-		row, err = q.QrTokenFindByShortCode(ctx, db.QrTokenFindByShortCodeParams{MerchantID: merchantID, ShortCodeHash: shortCodeHash(merchantID, value)})
+		row, err = q.QrTokenFindByShortCode(ctx, db.QrTokenFindByShortCodeParams{MerchantID: merchantID, ShortCodeHash: s.shortCodeHash(merchantID, value)})
 		walletID, state = row.WalletID, row.State
 	} else {
 		var row db.QrTokenFindByPayloadRow
@@ -263,9 +270,14 @@ func HashPayload(payload string) []byte {
 	return h[:]
 }
 
-// shortCodeHash binds the code to its merchant: the same digits at two
-// merchants are two codes.
-func shortCodeHash(merchantID, code string) []byte {
-	h := sha256.Sum256([]byte("short_code\x00" + merchantID + "\x00" + code))
-	return h[:]
+// shortCodeHash binds the code to its merchant (the same digits at two
+// merchants are two codes), keyed with the current KEK's short-code
+// subkey. A short code is looked up by this hash, so only the current KEK
+// finds one: after `feddi keys rotate-kek` the short codes minted in the
+// last 5 minutes answer unknown and the app mints again (trying the
+// previous KEK as well would let one code name two live tokens, one per
+// key, and the unique index could not refuse it). The payload keeps
+// working, being plain SHA-256.
+func (s *Service) shortCodeHash(merchantID, code string) []byte {
+	return s.codes.Sum(secrethash.ShortCode, merchantID, code)
 }

@@ -9,7 +9,9 @@ import (
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/platform/testdb"
 	"github.com/feddi/partner-api/internal/qr"
 	"github.com/feddi/partner-api/internal/ratelimit"
@@ -28,7 +30,9 @@ func TestTokens(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
 	tn := moneytest.NewTenant(t, pool)
-	s := qr.NewService(pool)
+	codes, err := secrethash.New(config.Sandbox, nil, nil)
+	require.NoError(t, err)
+	s := qr.NewService(pool, codes)
 	ctx := context.Background()
 	every := ratelimit.Rate{Max: 100, Window: time.Minute}
 	gate := ratelimit.New(pool, ratelimit.Limits{PerTerminal: every, PerKey: every, PerMerchant: every}, time.Now).
@@ -45,7 +49,7 @@ func TestTokens(t *testing.T) {
 		}
 		use := func(v string) (string, error) {
 			return dbx.InTxValue(ctx, pool, func(ctx context.Context, q *db.Queries) (string, error) {
-				return qr.Use(ctx, q, v, "pay_01JWREDZS08C5W3VCRQEDKC38Q", gate)
+				return s.Use(ctx, q, v, "pay_01JWREDZS08C5W3VCRQEDKC38Q", gate)
 			})
 		}
 		got, err := use(m.ShortCode)

@@ -3,6 +3,7 @@ package sms
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +11,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/config"
@@ -46,7 +50,16 @@ func NewSender(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) (Send
 		if cfg.SMSWebhookURL == "" {
 			return nil, fmt.Errorf("FEDDI_SMS_SENDER=webhook needs FEDDI_SMS_WEBHOOK_URL")
 		}
-		s = NewWebhookSender(cfg.SMSWebhookURL)
+		// Codes travel in the body: in live they never cross the network
+		// in clear, whatever the gateway's own setup.
+		if cfg.Env == config.Live && !strings.HasPrefix(strings.ToLower(cfg.SMSWebhookURL), "https://") {
+			return nil, fmt.Errorf("FEDDI_SMS_WEBHOOK_URL must be an https URL in live")
+		}
+		w, err := NewWebhookSender(cfg.SMSWebhookURL, cfg.SMSWebhookSecret)
+		if err != nil {
+			return nil, err
+		}
+		s = w
 	default:
 		return nil, fmt.Errorf("FEDDI_SMS_SENDER must be log, sandbox or webhook, got %q", cfg.SMSSender)
 	}
@@ -97,17 +110,56 @@ func (b both) Send(ctx context.Context, m Message) error {
 
 // WebhookSender POSTs each message as JSON to a URL (an SMS gateway or a
 // bridge to one). Any 2xx answer is a delivery; anything else is retried.
-// The message id travels as Idempotency-Key so the receiver can drop the
-// duplicates a retry after a lost answer produces.
+// The message id travels as Idempotency-Key and as webhook-id so the
+// receiver can drop the duplicates a retry after a lost answer produces.
+//
+// Each request is signed the Standard Webhooks way (webhook-id,
+// webhook-timestamp, webhook-signature: "v1," + base64 HMAC-SHA256 of
+// "id.timestamp.body" under FEDDI_SMS_WEBHOOK_SECRET), so the gateway can
+// refuse a forged or replayed request: the body carries codes that pay and
+// enroll, and whoever can post to the gateway could otherwise send any text
+// in Feddi's name. Redirects are never followed: a 3xx is an answer like
+// any other non-2xx, so a compromised or misconfigured gateway cannot bounce
+// codes to a host nobody configured.
 type WebhookSender struct {
 	url    string
+	signer *standardwebhooks.Webhook
 	client *http.Client
+	now    func() time.Time
 }
 
-// NewWebhookSender returns a sender posting to url, each attempt bounded by
-// WebhookTimeout.
-func NewWebhookSender(url string) *WebhookSender {
-	return &WebhookSender{url: url, client: &http.Client{Timeout: WebhookTimeout}}
+// webhookSecretPrefix starts a Standard Webhooks secret; the rest is base64.
+const webhookSecretPrefix = "whsec_"
+
+// minWebhookSecretBytes is the shortest secret Standard Webhooks allows.
+const minWebhookSecretBytes = 24
+
+// NewWebhookSender returns a sender posting to url (http or https; live
+// asks for https in NewSender), signing with secret ("whsec_" + base64 of
+// 24 to 64 random bytes), each attempt bounded by WebhookTimeout. Neither
+// value appears in an error.
+func NewWebhookSender(rawURL, secret string) (*WebhookSender, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("FEDDI_SMS_WEBHOOK_URL must be an absolute http or https URL")
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, webhookSecretPrefix))
+	if !strings.HasPrefix(secret, webhookSecretPrefix) || err != nil || len(key) < minWebhookSecretBytes || len(key) > 64 {
+		return nil, errors.New("FEDDI_SMS_WEBHOOK_SECRET must be whsec_ followed by 24 to 64 random bytes in base64 (echo whsec_$(openssl rand -base64 32))")
+	}
+	signer, err := standardwebhooks.NewWebhookRaw(key)
+	if err != nil {
+		return nil, fmt.Errorf("preparing the SMS webhook signer: %w", err)
+	}
+	return &WebhookSender{
+		url:    rawURL,
+		signer: signer,
+		client: &http.Client{
+			Timeout:       WebhookTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		now: time.Now,
+	}, nil
 }
 
 // WebhookPayload is the JSON body the webhook receives.
@@ -119,12 +171,19 @@ type WebhookPayload struct {
 	QueuedAt time.Time `json:"queued_at"`
 }
 
-// Send posts the message. Errors name the status, never the URL's query or
-// the message (they may hold secrets).
+// Send posts the message, signed at the moment of the attempt (a retry
+// carries a fresh timestamp, so the receiver's 5-minute tolerance holds).
+// Errors name the status, never the URL's query or the message (they may
+// hold secrets).
 func (w *WebhookSender) Send(ctx context.Context, m Message) error {
 	raw, err := json.Marshal(WebhookPayload{ID: m.ID, Phone: m.Phone, Kind: m.Kind, Body: m.Body, QueuedAt: m.QueuedAt.UTC()})
 	if err != nil {
 		return err
+	}
+	at := w.now()
+	signature, err := w.signer.Sign(m.ID, at, raw)
+	if err != nil {
+		return fmt.Errorf("signing message %s for the SMS webhook: %w", m.ID, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(raw))
 	if err != nil {
@@ -132,6 +191,9 @@ func (w *WebhookSender) Send(ctx context.Context, m Message) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", m.ID)
+	req.Header.Set(standardwebhooks.HeaderWebhookID, m.ID)
+	req.Header.Set(standardwebhooks.HeaderWebhookTimestamp, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(standardwebhooks.HeaderWebhookSignature, signature)
 	res, err := w.client.Do(req)
 	if err != nil {
 		var urlErr *url.Error
@@ -143,7 +205,7 @@ func (w *WebhookSender) Send(ctx context.Context, m Message) error {
 	defer func() { _ = res.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return fmt.Errorf("SMS webhook answered %d for message %s", res.StatusCode, m.ID)
+		return fmt.Errorf("SMS webhook answered %d for message %s (redirects are not followed)", res.StatusCode, m.ID)
 	}
 	return nil
 }

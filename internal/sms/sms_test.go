@@ -3,12 +3,14 @@ package sms_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/feddi/partner-api/gen/db"
@@ -227,11 +230,56 @@ func TestSenders(t *testing.T) {
 			w.WriteHeader(http.StatusAccepted)
 		}))
 		t.Cleanup(srv.Close)
-		require.NoError(t, sms.NewWebhookSender(srv.URL).Send(context.Background(), msg))
+		require.NoError(t, webhookSender(t, srv.URL).Send(context.Background(), msg))
 		require.Equal(t, msg.ID, key)
 		require.Equal(t, msg.Body, got.Body)
 		require.Equal(t, msg.Phone, got.Phone)
 		require.Equal(t, msg.Kind, got.Kind)
+	})
+
+	t.Run("WebhookSignatureVerifiesWithTheStandardWebhooksLibrary", func(t *testing.T) {
+		t.Parallel()
+		receiver, err := standardwebhooks.NewWebhook(webhookSecret)
+		require.NoError(t, err)
+		impostor, err := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+		require.NoError(t, err)
+		var verified, forged error
+		var id string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			verified = receiver.Verify(body, r.Header)
+			forged = impostor.Verify(body, r.Header)
+			id = r.Header.Get("webhook-id")
+			// A tampered body must not verify either.
+			if receiver.Verify(append(body, ' '), r.Header) == nil {
+				forged = nil
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		t.Cleanup(srv.Close)
+		require.NoError(t, webhookSender(t, srv.URL).Send(context.Background(), msg))
+		require.NoError(t, verified, "the receiver verifies the signature with the shared secret")
+		require.Error(t, forged, "another secret or another body does not verify")
+		require.Equal(t, msg.ID, id)
+	})
+
+	t.Run("WebhookFollowsNoRedirect", func(t *testing.T) {
+		t.Parallel()
+		var stolen atomic.Int32
+		elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			stolen.Add(1)
+			w.WriteHeader(http.StatusOK)
+		}))
+		t.Cleanup(elsewhere.Close)
+		for _, status := range []int{http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, elsewhere.URL+"/collect", status)
+			}))
+			err := webhookSender(t, srv.URL).Send(context.Background(), msg)
+			srv.Close()
+			require.ErrorContains(t, err, strconv.Itoa(status), "a redirect is not a delivery: retried, never followed")
+		}
+		require.Zero(t, stolen.Load(), "the message never reached the redirect's target")
 	})
 
 	t.Run("WebhookFailureIsAnErrorWithoutTheURL", func(t *testing.T) {
@@ -240,14 +288,25 @@ func TestSenders(t *testing.T) {
 			w.WriteHeader(http.StatusBadGateway)
 		}))
 		t.Cleanup(srv.Close)
-		err := sms.NewWebhookSender(srv.URL+"/?token=secret").Send(context.Background(), msg)
+		err := webhookSender(t, srv.URL+"/?token=secret").Send(context.Background(), msg)
 		require.ErrorContains(t, err, "502")
 		require.NotContains(t, err.Error(), "secret")
 
 		srv.Close()
-		err = sms.NewWebhookSender(srv.URL+"/?token=secret").Send(context.Background(), msg)
+		err = webhookSender(t, srv.URL+"/?token=secret").Send(context.Background(), msg)
 		require.Error(t, err)
 		require.NotContains(t, err.Error(), "secret")
+	})
+
+	t.Run("WebhookNeedsAStandardWebhooksSecret", func(t *testing.T) {
+		t.Parallel()
+		for _, secret := range []string{"", "hunter2", "whsec_not-base64!", "whsec_" + base64.StdEncoding.EncodeToString([]byte("too short"))} {
+			_, err := sms.NewWebhookSender("https://sms.example/", secret)
+			require.Error(t, err, "secret %q", secret)
+			if secret != "" {
+				require.NotContains(t, err.Error(), secret)
+			}
+		}
 	})
 
 	t.Run("ConfigurationChoosesTheSender", func(t *testing.T) {
@@ -262,7 +321,10 @@ func TestSenders(t *testing.T) {
 		live.SMSSender = sms.SenderWebhook
 		_, err = sms.NewSender(live, nil, slog.Default())
 		require.Error(t, err, "webhook needs a URL")
-		live.SMSWebhookURL = "http://127.0.0.1:1/"
+		live.SMSWebhookURL = "https://sms.example/send"
+		_, err = sms.NewSender(live, nil, slog.Default())
+		require.Error(t, err, "webhook needs a secret")
+		live.SMSWebhookSecret = webhookSecret
 		s, err := sms.NewSender(live, nil, slog.Default())
 		require.NoError(t, err)
 		require.IsType(t, &sms.WebhookSender{}, s)
@@ -270,6 +332,33 @@ func TestSenders(t *testing.T) {
 		_, err = sms.NewSender(live, nil, slog.Default())
 		require.Error(t, err)
 	})
+
+	t.Run("LiveRefusesAnHTTPWebhook", func(t *testing.T) {
+		t.Parallel()
+		cfg := config.Defaults()
+		cfg.Env = config.Live
+		cfg.SMSSender, cfg.SMSWebhookSecret = sms.SenderWebhook, webhookSecret
+		for _, u := range []string{"http://sms.example/send", "HTTP://sms.example/send", "ftp://sms.example/"} {
+			cfg.SMSWebhookURL = u
+			_, err := sms.NewSender(cfg, nil, slog.Default())
+			require.ErrorContains(t, err, "https", "live refuses %s", u)
+		}
+		sandbox := cfg
+		sandbox.Env = config.Sandbox
+		sandbox.SMSWebhookURL = "http://127.0.0.1:1/"
+		_, err := sms.NewSender(sandbox, nil, slog.Default())
+		require.NoError(t, err, "a sandbox may post to a local bridge over http")
+	})
+}
+
+// webhookSecret is a Standard Webhooks secret for the tests.
+var webhookSecret = "whsec_" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{42}, 32))
+
+func webhookSender(t *testing.T, url string) *sms.WebhookSender {
+	t.Helper()
+	s, err := sms.NewWebhookSender(url, webhookSecret)
+	require.NoError(t, err)
+	return s
 }
 
 func TestSandboxInbox(t *testing.T) {

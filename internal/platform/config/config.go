@@ -33,6 +33,9 @@ type Config struct {
 	JWTAudience          string
 	SMSSender            string
 	SMSWebhookURL        string
+	// SMSWebhookSecret signs the webhook sender's requests (Standard
+	// Webhooks, FEDDI_SMS_WEBHOOK_SECRET: "whsec_" + base64).
+	SMSWebhookSecret string
 	// KEK is the key-encryption key that seals JWT signing keys at rest
 	// (FEDDI_KEK, 32 bytes); nil when unset, which only sandbox accepts.
 	KEK []byte
@@ -85,6 +88,8 @@ func Load() (Config, error) {
 		JWTAudience:   getenv("FEDDI_JWT_AUDIENCE", d.JWTAudience),
 		SMSSender:     getenv("FEDDI_SMS_SENDER", d.SMSSender),
 		SMSWebhookURL: os.Getenv("FEDDI_SMS_WEBHOOK_URL"),
+		// The secret is checked where it is used (sms.NewWebhookSender).
+		SMSWebhookSecret: os.Getenv("FEDDI_SMS_WEBHOOK_SECRET"),
 	}
 	var err error
 	if c.IdempotencyRetention, err = duration("FEDDI_IDEMPOTENCY_RETENTION", d.IdempotencyRetention); err != nil {
