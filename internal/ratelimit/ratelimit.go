@@ -20,6 +20,10 @@
 //   - Limiter.Gate(subject), Refused(wait) and Limiter.CountGuess: the same
 //     for a statement that passes the gate and evaluates the credential in
 //     one round trip (qr.Use).
+//   - Limiter.Take(ctx, q, merchant, buckets...) counts an attempt that
+//     counts whatever its outcome, in the caller's transaction;
+//     CountLookup (phone lookups per terminal) and CountSMS (SMS per
+//     integration and per country calling code) are its uses.
 //   - Subject names who is counted; Limits are the settings.
 package ratelimit
 
@@ -51,12 +55,18 @@ func (r Rate) Valid() bool { return r.Max >= 1 && r.Window >= time.Second }
 // String writes the rate as the settings read it: "10/1m0s".
 func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Max, r.Window) }
 
-// Limits are the guess limits: per terminal, and the ceilings per API key
-// and per merchant.
+// Limits are the guess limits (per terminal, and the ceilings per API key
+// and per merchant) and the limits of counted attempts (Take).
 type Limits struct {
 	PerTerminal Rate
 	PerKey      Rate
 	PerMerchant Rate
+	// LookupPerTerminal bounds customer lookups by phone (CountLookup).
+	LookupPerTerminal Rate
+	// SMSPerIntegration and SMSPerCountry bound the SMS an integration
+	// sends, in all and to one country calling code (CountSMS).
+	SMSPerIntegration Rate
+	SMSPerCountry     Rate
 }
 
 // Subject is who a guess is counted against.
@@ -87,9 +97,14 @@ var ErrLimited = errors.New("rate limited")
 // may go through.
 type Exceeded struct {
 	RetryAfter time.Duration
+	// message says what was limited; guesses when empty.
+	message string
 }
 
 func (e *Exceeded) Error() string {
+	if e.message != "" {
+		return e.message
+	}
 	return "too many wrong credentials from this terminal or API key; retry later"
 }
 
