@@ -4301,7 +4301,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
@@ -4321,7 +4321,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -5429,7 +5429,7 @@ func (c *Client) RevokeApiKey(ctx context.Context, keyId KeyIdPath, params *Revo
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 // - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
@@ -5459,7 +5459,7 @@ func (c *Client) CreateTerminalTokenWithBody(ctx context.Context, params *Create
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 // - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
@@ -9111,7 +9111,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9131,7 +9131,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -13624,7 +13624,7 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, keyI
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 // - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -13650,7 +13650,7 @@ func (c *ClientWithResponses) CreateTerminalTokenWithBodyWithResponse(ctx contex
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - `validation_failed` (422): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
 // - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

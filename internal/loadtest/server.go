@@ -53,7 +53,8 @@ type Bootstrapped struct {
 	APIKey     string `json:"api_key"`
 }
 
-// Bootstrap runs `feddi bootstrap`: a merchant and a key holding every scope.
+// Bootstrap runs `feddi bootstrap`: a merchant and an operator key holding
+// every scope but qr:mint.
 func (f Feddi) Bootstrap(ctx context.Context) (Bootstrapped, error) {
 	out, err := f.command(ctx, nil, "bootstrap", "--merchant", "Load Merchant", "--integration", "Load POS", "--json").Output()
 	if err != nil {
