@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -96,7 +97,7 @@ func (l *Limiter) CountSMS(ctx context.Context, q *db.Queries, m SMS) error {
 
 // withMessage gives an *Exceeded the text of what was limited.
 func withMessage(err error, msg string) error {
-	if e, ok := err.(*Exceeded); ok { //nolint:errorlint // Take returns *Exceeded unwrapped
+	if e := (*Exceeded)(nil); errors.As(err, &e) {
 		e.message = msg
 	}
 	return err
