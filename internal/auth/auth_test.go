@@ -288,6 +288,24 @@ func TestCreateKey(t *testing.T) {
 		_, err = b.svc.CreateKey(b.ctx, p, auth.NewKey{Name: "x", Scopes: []string{"customers:read"}})
 		requireErr(t, err, auth.ErrForbidden)
 	})
+
+	t.Run("RefusesQrMintWithPaymentsWrite", func(t *testing.T) {
+		t.Parallel()
+		_, err := b.svc.CreateKey(b.ctx, b.admin, auth.NewKey{Name: "Both", Scopes: []string{"payments:write", "qr:mint"}})
+		requireErr(t, err, auth.ErrInvalid)
+		require.Equal(t, "/data/scopes", fieldOf(t, err))
+		_, err = b.pool.Exec(b.ctx, `UPDATE api_keys SET scopes = scopes || '{qr:mint}' WHERE id = $1`, b.admin.KeyID)
+		require.Error(t, err, "the database refuses such a key too")
+	})
+
+	t.Run("QrMintIsGrantedOnlyByAnOperator", func(t *testing.T) {
+		t.Parallel()
+		app, _ := b.key(t, b.admin, auth.NewKey{Name: "Wallet app", Scopes: []string{"qr:mint"}})
+		require.Equal(t, []string{"qr:mint"}, app.Scopes)
+		manager, _ := b.key(t, b.admin, auth.NewKey{Name: "Till manager", Scopes: []string{"keys:manage", "customers:read"}})
+		_, err := b.svc.CreateKey(b.ctx, manager, auth.NewKey{Name: "Mint", Scopes: []string{"qr:mint"}})
+		requireErr(t, err, auth.ErrScopeEscalation)
+	})
 }
 
 func TestListKeys(t *testing.T) {
@@ -588,6 +606,16 @@ func TestTerminalTokens(t *testing.T) {
 		t.Parallel()
 		_, err := b.svc.IssueToken(b.ctx, pos, "till-04", []string{"customers:read", "grants:clawback"})
 		requireErr(t, err, auth.ErrScopeEscalation)
+	})
+
+	t.Run("NeverCarriesQrMint", func(t *testing.T) {
+		t.Parallel()
+		app, _ := b.key(t, b.admin, auth.NewKey{Name: "Wallet app", Scopes: []string{"tokens:issue", "qr:mint"}})
+		_, err := b.svc.IssueToken(b.ctx, app, "kiosk", []string{"qr:mint"})
+		requireErr(t, err, auth.ErrInvalid)
+		require.Equal(t, "/data/scopes/0", fieldOf(t, err))
+		tok := b.token(t, app, nil)
+		require.Equal(t, []string{"tokens:issue"}, tok.Scopes, "the key's scopes minus qr:mint")
 	})
 
 	t.Run("RefusesBadTerminalIDs", func(t *testing.T) {
