@@ -1,6 +1,8 @@
 // Package ratelimit limits guesses at the short secrets an attacker could
 // enumerate (QR payloads, short codes, one-time codes) in token buckets kept
-// in PostgreSQL, so every replica sees the same counts.
+// in PostgreSQL, so every replica sees the same counts. The same buckets
+// limit attempts that count whatever their outcome (Take): phone lookups
+// per terminal and SMS per integration and country.
 //
 // Only guesses count: a credential the service never issued (an unknown
 // payload or code, a wrong one-time code). A code the service did issue and
