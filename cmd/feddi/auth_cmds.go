@@ -75,13 +75,18 @@ func printBootstrap(w io.Writer, cfg config.Config, out auth.Bootstrapped, creat
 	}
 	_, err := fmt.Fprintf(w, `Created merchant %s (%s), integration %s (%s).
 
-API key %s (every scope, role operator). It is shown this once; store it now:
+API key %s (role operator, every scope but qr:mint: the back office's and the
+tills' key). It is shown this once; store it now:
 
     %s
 
 Try it:
 
     curl -s -H 'X-Api-Key: %s' http://%s/capabilities
+
+A key never holds both qr:mint and payments:write: create the customer's wallet
+app its own key with POST /auth/keys and "scopes": ["qr:mint"]
+(docs/authentication.md, consent rule).
 
 `, out.Merchant.ID, out.Merchant.Name, out.Integration.ID, out.Integration.Name,
 		out.Key.Key.ID, out.Key.Secret, out.Key.Secret, cfg.Addr)

@@ -3098,21 +3098,22 @@ type SandboxMessageList struct {
 }
 
 // Scope A permission carried by an API key or a terminal JWT. Each operation's `security` lists the scope it needs.
+// `qr:mint` and `payments:write` are never held together (see Authentication, consent rule).
 //
-// | scope | grants |
-// |---|---|
-// | `keys:manage` | create, list, revoke, regenerate and delete API keys |
-// | `tokens:issue` | mint terminal JWTs |
-// | `customers:read` | identify and look up customers, read checkout sessions |
-// | `customers:write` | enrollment, claims, sandbox message read-back |
-// | `payments:read` | read payments |
-// | `payments:write` | create and capture payments, open checkout sessions |
-// | `qr:mint` | mint wallet QR payloads and short codes |
-// | `topup:write` | confirm top-ups, sell SKUs, read bonus configuration and the SKU catalog |
-// | `config:write` | change reload-bonus tiers and the SKU catalog |
-// | `grants:read` | list promotional grants |
-// | `grants:clawback` | claw back promotional grants (also needs role `operator`) |
-// | `transactions:read` | list and read ledger transactions |
+// | scope | grants | for |
+// |---|---|---|
+// | `keys:manage` | create, list, revoke, regenerate and delete API keys | back-office API key |
+// | `tokens:issue` | mint terminal JWTs | the till backend's API key |
+// | `customers:read` | identify and look up customers, read checkout sessions | tills (API key or terminal JWT) |
+// | `customers:write` | enrollment, claims, sandbox message read-back | tills (API key or terminal JWT) |
+// | `payments:read` | read payments | tills (API key or terminal JWT) |
+// | `payments:write` | create and capture payments, open checkout sessions | tills (API key or terminal JWT); never with `qr:mint` |
+// | `qr:mint` | mint wallet QR payloads and short codes | the customer's wallet app backend: an API key only, never a terminal JWT, never with `payments:write` |
+// | `topup:write` | confirm top-ups, sell SKUs, read bonus configuration and the SKU catalog | tills (API key or terminal JWT) |
+// | `config:write` | change reload-bonus tiers and the SKU catalog | back-office API key |
+// | `grants:read` | list promotional grants | tills or back office |
+// | `grants:clawback` | claw back promotional grants (also needs role `operator`) | back-office operator API key |
+// | `transactions:read` | list and read ledger transactions | tills or back office |
 type Scope string
 
 // SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
@@ -7585,6 +7586,20 @@ func (response InitiateEnrollment422JSONResponse) VisitInitiateEnrollmentRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InitiateEnrollment429JSONResponse ErrorEnvelope
+
+func (response InitiateEnrollment429JSONResponse) VisitInitiateEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }

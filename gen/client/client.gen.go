@@ -3101,21 +3101,22 @@ type SandboxMessageList struct {
 }
 
 // Scope A permission carried by an API key or a terminal JWT. Each operation's `security` lists the scope it needs.
+// `qr:mint` and `payments:write` are never held together (see Authentication, consent rule).
 //
-// | scope | grants |
-// |---|---|
-// | `keys:manage` | create, list, revoke, regenerate and delete API keys |
-// | `tokens:issue` | mint terminal JWTs |
-// | `customers:read` | identify and look up customers, read checkout sessions |
-// | `customers:write` | enrollment, claims, sandbox message read-back |
-// | `payments:read` | read payments |
-// | `payments:write` | create and capture payments, open checkout sessions |
-// | `qr:mint` | mint wallet QR payloads and short codes |
-// | `topup:write` | confirm top-ups, sell SKUs, read bonus configuration and the SKU catalog |
-// | `config:write` | change reload-bonus tiers and the SKU catalog |
-// | `grants:read` | list promotional grants |
-// | `grants:clawback` | claw back promotional grants (also needs role `operator`) |
-// | `transactions:read` | list and read ledger transactions |
+// | scope | grants | for |
+// |---|---|---|
+// | `keys:manage` | create, list, revoke, regenerate and delete API keys | back-office API key |
+// | `tokens:issue` | mint terminal JWTs | the till backend's API key |
+// | `customers:read` | identify and look up customers, read checkout sessions | tills (API key or terminal JWT) |
+// | `customers:write` | enrollment, claims, sandbox message read-back | tills (API key or terminal JWT) |
+// | `payments:read` | read payments | tills (API key or terminal JWT) |
+// | `payments:write` | create and capture payments, open checkout sessions | tills (API key or terminal JWT); never with `qr:mint` |
+// | `qr:mint` | mint wallet QR payloads and short codes | the customer's wallet app backend: an API key only, never a terminal JWT, never with `payments:write` |
+// | `topup:write` | confirm top-ups, sell SKUs, read bonus configuration and the SKU catalog | tills (API key or terminal JWT) |
+// | `config:write` | change reload-bonus tiers and the SKU catalog | back-office API key |
+// | `grants:read` | list promotional grants | tills or back office |
+// | `grants:clawback` | claw back promotional grants (also needs role `operator`) | back-office operator API key |
+// | `transactions:read` | list and read ledger transactions | tills or back office |
 type Scope string
 
 // SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
@@ -4300,7 +4301,8 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -4319,7 +4321,8 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4417,7 +4420,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4437,7 +4440,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -4492,7 +4495,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): not exactly one of the four query parameters is given.
-	// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
+	// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
@@ -4526,6 +4529,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
+	// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
@@ -4546,6 +4550,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
+	// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -4563,7 +4568,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no pending verification for this `verification_id` or phone.
-	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+	// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -4583,7 +4588,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no pending verification for this `verification_id` or phone.
-	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+	// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -4703,7 +4708,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type.
@@ -4723,7 +4728,7 @@ type ClientInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -4762,7 +4767,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -4796,7 +4801,7 @@ type ClientInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -4874,7 +4879,7 @@ type ClientInterface interface {
 	//
 	// Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+	// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -4892,7 +4897,7 @@ type ClientInterface interface {
 	//
 	// Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+	// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -5424,7 +5429,8 @@ func (c *Client) RevokeApiKey(ctx context.Context, keyId KeyIdPath, params *Revo
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -5453,7 +5459,8 @@ func (c *Client) CreateTerminalTokenWithBody(ctx context.Context, params *Create
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5611,7 +5618,7 @@ func (c *Client) GetCheckoutSession(ctx context.Context, id CheckoutSessionIdPat
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5641,7 +5648,7 @@ func (c *Client) IdentifyCheckoutSessionWithBody(ctx context.Context, id Checkou
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -5726,7 +5733,7 @@ func (c *Client) CreateClaim(ctx context.Context, params *CreateClaimParams, bod
 //
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): not exactly one of the four query parameters is given.
-// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
+// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
@@ -5780,6 +5787,7 @@ func (c *Client) ListCustomerGrants(ctx context.Context, customerId CustomerIdPa
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
+// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
@@ -5810,6 +5818,7 @@ func (c *Client) InitiateEnrollmentWithBody(ctx context.Context, params *Initiat
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
+// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
@@ -5837,7 +5846,7 @@ func (c *Client) InitiateEnrollment(ctx context.Context, params *InitiateEnrollm
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no pending verification for this `verification_id` or phone.
-// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -5867,7 +5876,7 @@ func (c *Client) ResendEnrollmentWithBody(ctx context.Context, params *ResendEnr
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no pending verification for this `verification_id` or phone.
-// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -6047,7 +6056,7 @@ func (c *Client) GetHealth(ctx context.Context, params *GetHealthParams, reqEdit
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type.
@@ -6077,7 +6086,7 @@ func (c *Client) IdentifyCustomerWithBody(ctx context.Context, params *IdentifyC
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type.
@@ -6136,7 +6145,7 @@ func (c *Client) GetOpenapi(ctx context.Context, params *GetOpenapiParams, reqEd
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -6180,7 +6189,7 @@ func (c *Client) CreatePaymentWithBody(ctx context.Context, params *CreatePaymen
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -6298,7 +6307,7 @@ func (c *Client) CapturePayment(ctx context.Context, id PaymentIdPath, params *C
 //
 // Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 //
-// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -6326,7 +6335,7 @@ func (c *Client) MintQrWithBody(ctx context.Context, params *MintQrParams, conte
 //
 // Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 //
-// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -9102,7 +9111,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9121,7 +9131,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+	// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -9225,7 +9236,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9245,7 +9256,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no session with this id for the merchant.
 	// - `customer_not_found` (404): no customer matches the credential.
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `checkout_session_closed` (409): the session is `completed` or `expired`.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
@@ -9300,7 +9311,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `validation_failed` (400): not exactly one of the four query parameters is given.
-	// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
+	// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9338,6 +9349,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
+	// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9358,6 +9370,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 	// - `currency_not_supported` (422): the currency is not served for this merchant.
+	// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9375,7 +9388,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no pending verification for this `verification_id` or phone.
-	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+	// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -9395,7 +9408,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): no pending verification for this `verification_id` or phone.
-	// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+	// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 	// - `already_enrolled` (409): the wallet is already verified.
 	// - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -9517,7 +9530,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -9537,7 +9550,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// **Errors** (switch on `error.code`):
 	// - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+	// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -9578,7 +9591,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -9612,7 +9625,7 @@ type ClientWithResponsesInterface interface {
 	// **Errors** (switch on `error.code`):
 	// - `not_found` (404): `checkout_session_id` names no session of the merchant.
 	// - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+	// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 	// - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 	// - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 	// - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -9692,7 +9705,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+	// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -9710,7 +9723,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+	// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -11390,6 +11403,8 @@ type InitiateEnrollmentResult struct {
 	JSON415 *ErrorResponse
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *ErrorResponse
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -11434,6 +11449,11 @@ func (r InitiateEnrollmentResult) GetJSON415() *ErrorResponse {
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
 func (r InitiateEnrollmentResult) GetJSON422() *ErrorResponse {
 	return r.JSON422
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r InitiateEnrollmentResult) GetJSON429() *ErrorEnvelope {
+	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -13604,7 +13624,8 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, keyI
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13629,7 +13650,8 @@ func (c *ClientWithResponses) CreateTerminalTokenWithBodyWithResponse(ctx contex
 //
 // **Errors** (switch on `error.code`):
 // - `forbidden` (403): the key lacks `tokens:issue`, requests scopes it does not hold, or the call is made with a terminal JWT.
-// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+// - `validation_failed` (400): `data.scopes` names an unknown scope, or `qr:mint`, which a terminal token never carries (`error.field` points at it). Without `data.scopes` the token gets every scope of the key but `qr:mint`.
+// - Also: `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13769,7 +13791,7 @@ func (c *ClientWithResponses) GetCheckoutSessionWithResponse(ctx context.Context
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13795,7 +13817,7 @@ func (c *ClientWithResponses) IdentifyCheckoutSessionWithBodyWithResponse(ctx co
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no session with this id for the merchant.
 // - `customer_not_found` (404): no customer matches the credential.
-// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant (see Guess limits).
+// - `rate_limited` (429): too many `short_code` or `qr` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `checkout_session_closed` (409): the session is `completed` or `expired`.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
@@ -13868,7 +13890,7 @@ func (c *ClientWithResponses) CreateClaimWithResponse(ctx context.Context, param
 //
 // **Errors** (switch on `error.code`):
 // - `validation_failed` (400): not exactly one of the four query parameters is given.
-// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant (see Guess limits).
+// - `rate_limited` (429): too many `short_code` guesses from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -13918,6 +13940,7 @@ func (c *ClientWithResponses) ListCustomerGrantsWithResponse(ctx context.Context
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
+// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -13944,6 +13967,7 @@ func (c *ClientWithResponses) InitiateEnrollmentWithBodyWithResponse(ctx context
 // **Errors** (switch on `error.code`):
 // - `already_enrolled` (409): the phone already has a verified wallet (`details.customer_id`).
 // - `currency_not_supported` (422): the currency is not served for this merchant.
+// - `rate_limited` (429): the integration's SMS cap, in all or to this country calling code, is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`). Nothing is created and no SMS is sent.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -13967,7 +13991,7 @@ func (c *ClientWithResponses) InitiateEnrollmentWithResponse(ctx context.Context
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no pending verification for this `verification_id` or phone.
-// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -13993,7 +14017,7 @@ func (c *ClientWithResponses) ResendEnrollmentWithBodyWithResponse(ctx context.C
 //
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): no pending verification for this `verification_id` or phone.
-// - `rate_limited` (429): less than 60 seconds since the last send (`details.retry_after_seconds`).
+// - `rate_limited` (429): less than 60 seconds since the last send, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits; `details.retry_after_seconds`, `Retry-After`).
 // - `already_enrolled` (409): the wallet is already verified.
 // - `resend_limit_reached` (429): 3 resends in the last 24 hours.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
@@ -14151,7 +14175,7 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -14177,7 +14201,7 @@ func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.C
 //
 // **Errors** (switch on `error.code`):
 // - `customer_not_found` (404): no customer matches the credential (also for unknown, expired or used short codes and QR payloads).
-// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant (see Guess limits). A used, expired or superseded code is `customer_not_found` and counts nothing.
+// - `rate_limited` (429): too many `short_code` or `qr` guesses (codes never issued) from this terminal, its API key or its merchant, or too many `phone` lookups from this terminal, found or not (see Guess limits; `details.retry_after_seconds`, `Retry-After`). A used, expired or superseded code is `customer_not_found` and counts nothing.
 // - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -14230,7 +14254,7 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -14270,7 +14294,7 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // **Errors** (switch on `error.code`):
 // - `not_found` (404): `checkout_session_id` names no session of the merchant.
 // - `validation_failed` (400): besides malformed input, `partial_authorization` on a fixed-amount checkout session the wallet does not cover (`error.field` `/data/partial_authorization`).
-// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago.
+// - `rate_limited` (429): too many guesses (QR payloads or short codes never issued, unknown OTP challenges, wrong one-time codes) from this terminal, its API key or its merchant (see Guess limits), or an OTP was sent to this phone less than 60 seconds ago, or the integration's SMS cap (in all or to this country calling code) is reached (see Guess limits).
 // - `insufficient_funds` (402): spendable balance below the amount and no partial authorization (`details`: `amount_minor`, `spendable_minor`, `shortfall_minor`, `actual_minor`, `promo_available_minor`, `promo_locked_minor`).
 // - `credential_invalid` (422): QR payload or short code unknown, used, expired, or superseded by a newer mint for the same wallet (`details.reason`: `unknown`, `used`, `expired`, `superseded`; only `unknown` counts as a guess); OTP challenge unknown, expired or used; no customer with this phone; credential's wallet in another currency, or the phone's customer has no wallet in it (`details.reason`).
 // - `otp_required` (402): an OTP credential without a code: the SMS was sent (`details`: `challenge_id`, `expires_at`, `masked_phone`).
@@ -14374,7 +14398,7 @@ func (c *ClientWithResponses) CapturePaymentWithResponse(ctx context.Context, id
 //
 // Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 //
-// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -14398,7 +14422,7 @@ func (c *ClientWithResponses) MintQrWithBodyWithResponse(ctx context.Context, pa
 //
 // Mints a fresh single-use payment credential for the customer's wallet app: a QR payload valid 60 seconds and an 8-digit short code valid 5 minutes. Minting invalidates the wallet's earlier unused ones. Both are stored hashed; show them to the customer only.
 //
-// **Credentials:** an API key or a terminal JWT with scope `qr:mint`.
+// **Credentials:** an API key with scope `qr:mint`: the customer's wallet app, through its backend. Terminal JWTs never carry `qr:mint`, and a key holding it never holds `payments:write` (see Authentication, consent rule).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -15986,6 +16010,13 @@ func ParseInitiateEnrollmentResult(rsp *http.Response) (*InitiateEnrollmentResul
 			return nil, err
 		}
 		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse

@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	limiter := ratelimit.New(pool, guessLimits(cfg), time.Now)
 	qrSvc := qr.NewService(pool, codes)
 	identitySvc := identity.NewService(pool, qrSvc, limiter)
-	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient), codes)
+	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient).CappedBy(limiter), codes)
 	paymentExpiry.Service, credentialPurge.Service = paymentsSvc, paymentsSvc
 
 	health := &healthChecker{pool: pool}
@@ -127,7 +127,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Checkout:     checkout.NewService(pool, identitySvc),
 		QR:           qrSvc,
 		Enrollment: enrollment.NewService(pool, enrollment.Config{
-			Outbox: sms.NewOutbox(jobsClient), LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes,
+			Outbox: sms.NewOutbox(jobsClient).CappedBy(limiter), LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes,
 		}),
 		SandboxMessages: sms.NewInbox(pool, cfg.Env),
 	})
@@ -142,13 +142,17 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	}, nil
 }
 
-// guessLimits converts the settings of the guess limits.
+// guessLimits converts the settings of the guess, lookup and SMS limits.
 func guessLimits(cfg config.Config) ratelimit.Limits {
 	rate := func(r config.Rate) ratelimit.Rate { return ratelimit.Rate{Max: r.Max, Window: r.Window} }
 	return ratelimit.Limits{
 		PerTerminal: rate(cfg.GuessLimitPerTerminal),
 		PerKey:      rate(cfg.GuessLimitPerKey),
 		PerMerchant: rate(cfg.GuessLimitPerMerchant),
+
+		LookupPerTerminal: rate(cfg.LookupLimitPerTerminal),
+		SMSPerIntegration: rate(cfg.SMSLimitPerIntegration),
+		SMSPerCountry:     rate(cfg.SMSLimitPerCountry),
 	}
 }
 

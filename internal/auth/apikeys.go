@@ -144,6 +144,9 @@ func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (I
 	if !role.valid() {
 		return IssuedKey{}, invalid("/data/role", "must be integration or operator")
 	}
+	if err := exclusive("/data/scopes", scopes); err != nil {
+		return IssuedKey{}, err
+	}
 	if err := mayGrant(caller, "/data/scopes", in.Scopes, role); err != nil {
 		return IssuedKey{}, err
 	}
@@ -155,11 +158,34 @@ func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (I
 	})
 }
 
+// exclusive refuses a set of scopes holding both of an exclusive pair
+// (qr:mint and payments:write): the credential that stands for the
+// customer's consent must never be the one that spends it.
+func exclusive(field string, scopes []string) error {
+	for _, pair := range exclusiveScopes {
+		if slices.Contains(scopes, pair[0]) && slices.Contains(scopes, pair[1]) {
+			e := invalid(field, "cannot hold both %s and %s: the key that mints a wallet's QR (the wallet app) never pays with it (the till)", pair[0], pair[1])
+			e.details = map[string]any{"exclusive_scopes": []string{pair[0], pair[1]}}
+			return e
+		}
+	}
+	return nil
+}
+
 // mayGrant refuses a key (or a regeneration) with a scope or role the caller
 // does not hold. field is the JSON pointer of the requested scopes, empty
 // when they were not requested (regenerate).
+//
+// One exception: an operator key may grant qr:mint without holding it. No
+// key holding payments:write may hold qr:mint, so without the exception a
+// merchant's back office (the bootstrap key) could never provision its
+// wallet app's key; keeping it to operators keeps it out of tills' keys.
 func mayGrant(caller Principal, field string, scopes []string, role Role) error {
-	if missing := missingScopes(caller.Scopes, scopes); len(missing) > 0 {
+	have := caller.Scopes
+	if caller.Role == RoleOperator {
+		have = append(slices.Clone(have), ScopeQRMint)
+	}
+	if missing := missingScopes(have, scopes); len(missing) > 0 {
 		e := deny(ErrScopeEscalation, "this key cannot grant scopes it does not hold: %s", strings.Join(missing, " "))
 		e.details = map[string]any{"missing_scopes": missing}
 		if field != "" {
@@ -294,6 +320,11 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Regenerated, error) {
 		old, err := outranked(ctx, q, caller, keyID)
 		if err != nil {
+			return Regenerated{}, err
+		}
+		// The database refuses such a key since 00009; this says why to a
+		// caller who regenerates one restored from before it.
+		if err := exclusive("/data/scopes", old.Scopes); err != nil {
 			return Regenerated{}, err
 		}
 		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})

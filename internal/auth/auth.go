@@ -46,6 +46,19 @@ const (
 	KeyRevoked KeyStatus = "revoked"
 )
 
+// The scopes of the consent rule (ConsentRule in docs/authentication.md).
+// ScopeQRMint is the customer's consent: whoever mints a wallet's QR stands
+// for the customer, so it must never be the credential that pays with it
+// (ScopePaymentsWrite), or a till holding both could spend a wallet with
+// nothing but the customer's phone number.
+const (
+	ScopeQRMint        = "qr:mint"
+	ScopePaymentsWrite = "payments:write"
+)
+
+// exclusiveScopes are the pairs no API key may hold together.
+var exclusiveScopes = [][2]string{{ScopeQRMint, ScopePaymentsWrite}}
+
 // TokenTTL is the exact lifetime of a terminal JWT.
 const TokenTTL = 600 * time.Second
 

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -167,7 +168,7 @@ func TestDocumentEnums(t *testing.T) {
 func TestBootstrap(t *testing.T) {
 	t.Parallel()
 
-	t.Run("CreatesATenantWithAnOperatorKeyHoldingEveryScope", func(t *testing.T) {
+	t.Run("CreatesATenantWithAnOperatorKeyHoldingEveryScopeButQrMint", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		require.Regexp(t, `^mer_[0-9A-Z]{26}$`, b.boot.Merchant.ID)
@@ -175,7 +176,7 @@ func TestBootstrap(t *testing.T) {
 		require.Regexp(t, `^fk_test_[0-9A-Za-z]{43}$`, b.boot.Key.Secret)
 		require.True(t, strings.HasPrefix(b.boot.Key.Secret, b.boot.Key.Key.Prefix))
 		require.Equal(t, auth.RoleOperator, b.admin.Role)
-		require.Equal(t, documentScopes(t), b.admin.Scopes)
+		require.Equal(t, slices.DeleteFunc(documentScopes(t), func(s string) bool { return s == auth.ScopeQRMint }), b.admin.Scopes)
 		require.Equal(t, auth.KindAPIKey, b.admin.Kind)
 		require.Equal(t, b.boot.Merchant.ID, b.admin.MerchantID)
 		require.Equal(t, b.boot.Integration.ID, b.admin.IntegrationID)
@@ -286,6 +287,24 @@ func TestCreateKey(t *testing.T) {
 		require.NoError(t, err)
 		_, err = b.svc.CreateKey(b.ctx, p, auth.NewKey{Name: "x", Scopes: []string{"customers:read"}})
 		requireErr(t, err, auth.ErrForbidden)
+	})
+
+	t.Run("RefusesQrMintWithPaymentsWrite", func(t *testing.T) {
+		t.Parallel()
+		_, err := b.svc.CreateKey(b.ctx, b.admin, auth.NewKey{Name: "Both", Scopes: []string{"payments:write", "qr:mint"}})
+		requireErr(t, err, auth.ErrInvalid)
+		require.Equal(t, "/data/scopes", fieldOf(t, err))
+		_, err = b.pool.Exec(b.ctx, `UPDATE api_keys SET scopes = scopes || '{qr:mint}' WHERE id = $1`, b.admin.KeyID)
+		require.Error(t, err, "the database refuses such a key too")
+	})
+
+	t.Run("QrMintIsGrantedOnlyByAnOperator", func(t *testing.T) {
+		t.Parallel()
+		app, _ := b.key(t, b.admin, auth.NewKey{Name: "Wallet app", Scopes: []string{"qr:mint"}})
+		require.Equal(t, []string{"qr:mint"}, app.Scopes)
+		manager, _ := b.key(t, b.admin, auth.NewKey{Name: "Till manager", Scopes: []string{"keys:manage", "customers:read"}})
+		_, err := b.svc.CreateKey(b.ctx, manager, auth.NewKey{Name: "Mint", Scopes: []string{"qr:mint"}})
+		requireErr(t, err, auth.ErrScopeEscalation)
 	})
 }
 
@@ -587,6 +606,16 @@ func TestTerminalTokens(t *testing.T) {
 		t.Parallel()
 		_, err := b.svc.IssueToken(b.ctx, pos, "till-04", []string{"customers:read", "grants:clawback"})
 		requireErr(t, err, auth.ErrScopeEscalation)
+	})
+
+	t.Run("NeverCarriesQrMint", func(t *testing.T) {
+		t.Parallel()
+		app, _ := b.key(t, b.admin, auth.NewKey{Name: "Wallet app", Scopes: []string{"tokens:issue", "qr:mint"}})
+		_, err := b.svc.IssueToken(b.ctx, app, "kiosk", []string{"qr:mint"})
+		requireErr(t, err, auth.ErrInvalid)
+		require.Equal(t, "/data/scopes/0", fieldOf(t, err))
+		tok := b.token(t, app, nil)
+		require.Equal(t, []string{"tokens:issue"}, tok.Scopes, "the key's scopes minus qr:mint")
 	})
 
 	t.Run("RefusesBadTerminalIDs", func(t *testing.T) {

@@ -95,7 +95,7 @@ func (s *Service) authenticateToken(ctx context.Context, raw string) (Principal,
 		KeyID:         claims.KeyID,
 		// A terminal acts with role integration whatever its key's role.
 		Role:               RoleIntegration,
-		Scopes:             claims.Scopes,
+		Scopes:             terminalScopes(claims.Scopes),
 		Kind:               KindTerminalJWT,
 		TerminalID:         claims.TerminalID,
 		TokenID:            claims.TokenID,

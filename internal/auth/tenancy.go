@@ -31,7 +31,8 @@ type Integration struct {
 }
 
 // Bootstrapped is what Bootstrap created: a merchant, its integration and a
-// first key holding every scope with role operator.
+// first key with role operator holding every scope but qr:mint
+// (bootstrapScopes).
 type Bootstrapped struct {
 	Merchant    Merchant
 	Integration Integration
@@ -44,7 +45,8 @@ const (
 )
 
 // Bootstrap creates a merchant, an integration and its first API key, which
-// holds every scope and role operator. The raw key is in the result, once.
+// has role operator and holds every scope but qr:mint (bootstrapScopes). The
+// raw key is in the result, once.
 func (s *Service) Bootstrap(ctx context.Context, merchantName, integrationName string) (Bootstrapped, error) {
 	out, _, err := s.bootstrap(ctx, merchantName, integrationName, false)
 	return out, err
@@ -88,7 +90,7 @@ func (s *Service) bootstrap(ctx context.Context, merchantName, integrationName s
 		if err != nil {
 			return Bootstrapped{}, fmt.Errorf("creating integration: %w", dbx.Interpret(err))
 		}
-		key, err := s.insertKey(ctx, q, m.ID, in.ID, bootstrapKeyName, RoleOperator, s.Scopes(), nil, nil)
+		key, err := s.insertKey(ctx, q, m.ID, in.ID, bootstrapKeyName, RoleOperator, s.bootstrapScopes(), nil, nil)
 		if err != nil {
 			return Bootstrapped{}, err
 		}
@@ -98,8 +100,14 @@ func (s *Service) bootstrap(ctx context.Context, merchantName, integrationName s
 	return out, created, err
 }
 
+// bootstrapScopes are the scopes of an integration's first key: every scope
+// but qr:mint. It is the back office's key, which pays (payments:write) and
+// so may not mint; being an operator, it may still create the wallet app's
+// qr:mint key (mayGrant).
+func (s *Service) bootstrapScopes() []string { return terminalScopes(s.Scopes()) }
+
 // CreateIntegration adds an integration to a merchant, with a first key
-// holding every scope and role operator (as Bootstrap does).
+// like Bootstrap's (bootstrapScopes, role operator).
 func (s *Service) CreateIntegration(ctx context.Context, merchantID, name string) (Integration, IssuedKey, error) {
 	name = strings.TrimSpace(name)
 	if !validTenantName(name) {
@@ -120,7 +128,7 @@ func (s *Service) CreateIntegration(ctx context.Context, merchantID, name string
 		if err != nil {
 			return result{}, fmt.Errorf("creating integration: %w", dbx.Interpret(err))
 		}
-		key, err := s.insertKey(ctx, q, merchantID, in.ID, bootstrapKeyName, RoleOperator, s.Scopes(), nil, nil)
+		key, err := s.insertKey(ctx, q, merchantID, in.ID, bootstrapKeyName, RoleOperator, s.bootstrapScopes(), nil, nil)
 		if err != nil {
 			return result{}, err
 		}

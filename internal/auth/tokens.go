@@ -109,8 +109,9 @@ func (a *audience) UnmarshalJSON(b []byte) error {
 }
 
 // IssueToken mints a terminal JWT for the caller's key, valid for exactly
-// TokenTTL. scopes nil means every scope of the key; otherwise they must be
-// a subset of the key's.
+// TokenTTL. scopes nil means every scope of the key but qr:mint; otherwise
+// they must be a subset of the key's, and never qr:mint: a terminal is a
+// till, and a till never mints a customer's QR (see terminalScopes).
 func (s *Service) IssueToken(ctx context.Context, caller Principal, terminalID string, scopes []string) (Token, error) {
 	if caller.Kind != KindAPIKey {
 		return Token{}, deny(ErrForbidden, "terminal tokens are minted with an API key, not with another token")
@@ -118,8 +119,11 @@ func (s *Service) IssueToken(ctx context.Context, caller Principal, terminalID s
 	if !validTerminalID(terminalID) {
 		return Token{}, invalid("/data/terminal_id", "must be 1 to %d printable characters", maxTerminalIDLength)
 	}
-	granted := caller.Scopes
+	granted := terminalScopes(caller.Scopes)
 	if scopes != nil {
+		if i := slices.Index(scopes, ScopeQRMint); i >= 0 {
+			return Token{}, invalid(fmt.Sprintf("/data/scopes/%d", i), "%s is never carried by a terminal token: only the wallet app's API key mints QR codes", ScopeQRMint)
+		}
 		var err error
 		if granted, err = s.canonicalScopes("/data/scopes", scopes); err != nil {
 			return Token{}, err
@@ -170,6 +174,14 @@ func (s *Service) IssueToken(ctx context.Context, caller Principal, terminalID s
 		IssuedAt:   now,
 		ExpiresAt:  now.Add(TokenTTL),
 	}, nil
+}
+
+// terminalScopes are the scopes a terminal may act with out of those of a
+// key or a token's claims: all but qr:mint. A token that claims qr:mint was
+// minted before the rule existed; it keeps its other scopes for the rest of
+// its 600 seconds rather than failing a till mid-sale.
+func terminalScopes(scopes []string) []string {
+	return slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool { return sc == ScopeQRMint })
 }
 
 func validTerminalID(id string) bool {

@@ -246,7 +246,7 @@ func (s *Service) enroll(ctx context.Context, q *db.Queries, c Caller, e Enrolle
 		return Initiation{}, fmt.Errorf("creating verification: %w", err)
 	}
 	v := verificationFromRow(row)
-	if err := s.send(ctx, q, v, sec); err != nil {
+	if err := s.send(ctx, q, c, v, sec); err != nil {
 		return Initiation{}, err
 	}
 	if w, err = wallets.Get(ctx, q, c.MerchantID, w.ID); err != nil {
@@ -305,11 +305,11 @@ func credentialsFree(ctx context.Context, q *db.Queries, merchantID string, e En
 }
 
 // send queues the verification SMS in the caller's transaction.
-func (s *Service) send(ctx context.Context, q *db.Queries, v verification, sec secrets) error {
+func (s *Service) send(ctx context.Context, q *db.Queries, c Caller, v verification, sec secrets) error {
 	body := fmt.Sprintf("Your Feddi code is %s. Or tap %s%s/%s to verify. It expires in %d minutes.",
 		sec.code, s.linkBase, v.id, sec.linkToken, int(CodeLifetime.Minutes()))
 	_, err := s.outbox.Enqueue(ctx, q, sms.Outgoing{
-		MerchantID: v.merchantID, Phone: v.phone, Kind: sms.KindEnrollmentVerification, SubjectID: v.id, Body: body,
+		MerchantID: v.merchantID, IntegrationID: c.IntegrationID, Phone: v.phone, Kind: sms.KindEnrollmentVerification, SubjectID: v.id, Body: body,
 	})
 	return err
 }

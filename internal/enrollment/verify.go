@@ -134,7 +134,7 @@ func (s *Service) Resend(ctx context.Context, c Caller, t Target) (State, error)
 			return State{}, fmt.Errorf("renewing verification %s: %w", v.id, err)
 		}
 		v = verificationFromRow(row)
-		if err := s.send(ctx, q, v, sec); err != nil {
+		if err := s.send(ctx, q, c, v, sec); err != nil {
 			return State{}, err
 		}
 		return v.state(now), nil

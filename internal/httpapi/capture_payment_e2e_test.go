@@ -171,7 +171,7 @@ func TestMintQr(t *testing.T) {
 
 	t.Run("MintsAPayloadAndAShortCode", func(t *testing.T) {
 		w := e.wallet(0)
-		res := e.mintAs(w.ID, e.AsAdmin())
+		res := e.mintAs(w.ID, e.AsWalletApp(t))
 		m := mintedOf(t, res)
 		require.Regexp(t, `^FDQ1\.[A-Za-z0-9_-]{43}$`, m.QrPayload)
 		require.Regexp(t, `^\d{8}$`, m.ShortCode)
@@ -184,17 +184,17 @@ func TestMintQr(t *testing.T) {
 	})
 
 	t.Run("UnknownOrForeignWalletIsNotFound", func(t *testing.T) {
-		res := e.mintAs("wal_01JWRNGNKDE6EDYKDM9WBETHSM", e.AsAdmin())
+		res := e.mintAs("wal_01JWRNGNKDE6EDYKDM9WBETHSM", e.AsWalletApp(t))
 		wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 		other := moneytest.On(t, e.S, "Other Merchant")
 		w := moneytest.Wallet(t, e.S.Pool, other.Tenant, moneytest.WalletOpts{})
-		res = e.mintAs(w.ID, e.AsAdmin())
+		res = e.mintAs(w.ID, e.AsWalletApp(t))
 		wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 	})
 
 	t.Run("PendingWalletIsNotVerified", func(t *testing.T) {
 		w := moneytest.Wallet(t, e.S.Pool, e.Tenant, moneytest.WalletOpts{Pending: true})
-		res := e.mintAs(w.ID, e.AsAdmin())
+		res := e.mintAs(w.ID, e.AsWalletApp(t))
 		wantError(t, res, res.Body, http.StatusConflict, client.ErrorCodeWalletNotVerified)
 	})
 

@@ -233,8 +233,9 @@ var conventionChecks = []conventionCheck{
 type conventionServer struct {
 	s           *apptest.Server
 	integration string
-	key         string // an API key with every scope, role operator
-	jwt         string // a terminal JWT minted from key, every scope
+	key         string // the bootstrap key: role operator, every scope but qr:mint
+	jwt         string // a terminal JWT minted from key, with all its scopes
+	walletApp   string // an API key holding qr:mint, which no other key may hold
 }
 
 // conventionEnv is everything the checks need.
@@ -286,7 +287,10 @@ func newConventionEnv(t *testing.T) *conventionEnv {
 	}
 	_, err = e.s.Pool.Exec(ctx, `UPDATE integrations SET disabled_operations = $2 WHERE id = $1`, in.ID, switchable)
 	require.NoError(t, err)
-	env.disabled = conventionServer{s: e.s, integration: in.ID, key: key.Secret, jwt: issueTerminalJWT(t, e.svc, key.Secret)}
+	env.disabled = conventionServer{
+		s: e.s, integration: in.ID, key: key.Secret,
+		jwt: issueTerminalJWT(t, e.svc, key.Secret), walletApp: walletAppKey(t, e.svc, key.Secret),
+	}
 
 	env.live = conventionServerOf(t, authEnvOn(t, apptest.Start(t, apptest.Live())))
 
@@ -305,7 +309,22 @@ func newConventionEnv(t *testing.T) *conventionEnv {
 
 func conventionServerOf(t *testing.T, e *authEnv) conventionServer {
 	t.Helper()
-	return conventionServer{s: e.s, integration: e.boot.Integration.ID, key: e.admin, jwt: issueTerminalJWT(t, e.svc, e.admin)}
+	return conventionServer{
+		s: e.s, integration: e.boot.Integration.ID, key: e.admin,
+		jwt: issueTerminalJWT(t, e.svc, e.admin), walletApp: walletAppKey(t, e.svc, e.admin),
+	}
+}
+
+// walletAppKey makes, through the domain, the wallet app's key (qr:mint
+// only) with the operator key admin.
+func walletAppKey(t *testing.T, svc *auth.Service, admin string) string {
+	t.Helper()
+	ctx := context.Background()
+	p, err := svc.Authenticate(ctx, auth.Credentials{APIKey: admin})
+	require.NoError(t, err)
+	k, err := svc.CreateKey(ctx, p, auth.NewKey{Name: "wallet app", Scopes: []string{auth.ScopeQRMint}})
+	require.NoError(t, err)
+	return k.Secret
 }
 
 // issueTerminalJWT mints a token with every scope of key through the domain
@@ -323,7 +342,10 @@ func issueTerminalJWT(t *testing.T, svc *auth.Service, key string) string {
 // credential is what satisfies op's security: the API key when it takes
 // one, else the terminal JWT; nothing for a public operation.
 func (c conventionServer) credential(op *spec.Operation) map[string]string {
-	if _, ok := op.Accepts(spec.SchemeAPIKey); ok {
+	if scopes, ok := op.Accepts(spec.SchemeAPIKey); ok {
+		if slices.Contains(scopes.Scopes, auth.ScopeQRMint) {
+			return map[string]string{headerAPIKey: c.walletApp}
+		}
 		return map[string]string{headerAPIKey: c.key}
 	}
 	if _, ok := op.Accepts(spec.SchemeTerminalJWT); ok {

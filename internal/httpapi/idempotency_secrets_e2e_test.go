@@ -31,7 +31,7 @@ func TestIdempotencySecrets(t *testing.T) {
 		key := moneytest.NewIdemKey()
 		mintWith := func() *client.MintQrResult {
 			res, err := e.C.MintQrWithResponse(e.Ctx, &client.MintQrParams{IdempotencyKey: key},
-				client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, e.AsAdmin())
+				client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, e.AsWalletApp(t))
 			require.NoError(t, err)
 			return res
 		}

@@ -176,7 +176,7 @@ func TestCreatePayment(t *testing.T) {
 		other := moneytest.On(t, e.S, "Other Merchant")
 		w := moneytest.Wallet(t, e.S.Pool, other.Tenant, moneytest.WalletOpts{})
 		res, err := e.C.MintQrWithResponse(e.Ctx, &client.MintQrParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, other.AsAdmin())
+			client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, other.AsWalletApp(t))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		pay := e.payQR(*res.JSON200.Data.QrPayload, 100)

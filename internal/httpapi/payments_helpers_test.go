@@ -63,10 +63,11 @@ func (e *payEnv) topup(walletID, currency string, amount int64) {
 // minted is a fresh QR token as the wallet app shows it.
 type minted struct{ QrPayload, ShortCode string }
 
-// mint mints a QR for the wallet with the admin key.
+// mint mints a QR for the wallet as the customer's wallet app (a key that
+// holds qr:mint and never pays).
 func (e *payEnv) mint(walletID string) minted {
 	e.t.Helper()
-	return mintedOf(e.t, e.mintAs(walletID, e.AsAdmin()))
+	return mintedOf(e.t, e.mintAs(walletID, e.AsWalletApp(e.t)))
 }
 
 // mintedOf reads a successful mint.

@@ -128,11 +128,15 @@ func NewService(pool *pgxpool.Pool, qrs *qr.Service, limiter *ratelimit.Limiter)
 // usable. A short code or payload the service never issued is a guess,
 // counted against the caller (ratelimit); past the limit every attempt is
 // ratelimit.ErrLimited. A used, expired or superseded one is not a guess.
+// A phone counts toward the terminal's lookup limit, found or not.
 func (s *Service) Identify(ctx context.Context, caller Caller, cred Credential, currency string) (CustomerContext, error) {
 	resolve := func(ctx context.Context) (CustomerContext, error) {
 		return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (CustomerContext, error) {
 			return s.resolve(ctx, q, caller.MerchantID, cred, currency)
 		})
+	}
+	if cred.Type == Phone {
+		return s.lookUpPhone(ctx, caller, resolve)
 	}
 	if !cred.Type.guessable() {
 		return resolve(ctx)
@@ -144,6 +148,30 @@ func (s *Service) Identify(ctx context.Context, caller Caller, cred Credential, 
 		return err
 	}, isGuess)
 	return cc, err
+}
+
+// lookUpPhone counts a lookup by phone against the caller's terminal before
+// it runs, found or not, and refuses it past the terminal's lookup limit
+// (ratelimit.CountLookup): a phone number is no secret, but a till that
+// sweeps numbers learns who has a wallet here. The count sits in the
+// request's transaction itself, so a lookup that finds nobody (an error
+// the request reports) still counts.
+func (s *Service) lookUpPhone(ctx context.Context, caller Caller, resolve func(context.Context) (CustomerContext, error)) (CustomerContext, error) {
+	var (
+		cc      CustomerContext
+		outcome error
+	)
+	err := dbx.InRequestTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+		if err := s.limiter.CountLookup(ctx, q, caller); err != nil {
+			return err
+		}
+		cc, outcome = resolve(ctx)
+		return nil
+	})
+	if err != nil {
+		return CustomerContext{}, err
+	}
+	return cc, outcome
 }
 
 // unmatchedCode is a short code or QR payload that matches no live token;

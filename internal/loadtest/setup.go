@@ -26,7 +26,7 @@ type Fixture struct {
 	WalletApp client.RequestEditorFn
 	// Till holds everything a till and its back office need except qr:mint:
 	// a key that can both mint and pay would let a till pay without the
-	// customer, and the coming security change forbids it.
+	// customer, and the server refuses one (the consent rule).
 	Till    client.RequestEditorFn
 	Wallets []Wallet
 	admin   client.RequestEditorFn // the bootstrap key, which makes the others
@@ -42,7 +42,8 @@ var tillScopes = []client.Scope{
 // enough for every payment of a run, far below the balance ceiling.
 const fundingMinor = 1_000_000_000
 
-// Setup creates the two keys from the bootstrap key, configures reload
+// Setup creates the two keys from the bootstrap key (an operator, which
+// may grant the wallet app qr:mint without holding it), configures reload
 // bonuses so that every top-up earns one, and enrolls, verifies and funds
 // n wallets through the API, workers at a time.
 func Setup(ctx context.Context, a *API, adminKey string, n, workers int) (*Fixture, error) {

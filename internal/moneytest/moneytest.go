@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,8 +30,9 @@ import (
 // APIVersion is the version the tests speak.
 const APIVersion = "2026-06-01"
 
-// Env is a running server with a bootstrapped merchant whose first key holds
-// every scope and role operator.
+// Env is a running server with a bootstrapped merchant whose first key has
+// role operator and every scope but qr:mint (the till's and back office's
+// key); AsWalletApp mints QR codes.
 type Env struct {
 	Ctx    context.Context
 	S      *apptest.Server
@@ -38,6 +40,9 @@ type Env struct {
 	Boot   auth.Bootstrapped
 	Admin  string // the bootstrap key's secret
 	Tenant Tenant
+
+	walletAppOnce sync.Once
+	walletApp     string
 }
 
 // Start runs a server on a fresh database and bootstraps a merchant.
@@ -65,8 +70,19 @@ var (
 	Bearer = apptest.WithBearer
 )
 
-// AsAdmin authenticates with the bootstrap key.
+// AsAdmin authenticates with the bootstrap key: the till's and the back
+// office's, which pays but never mints a QR.
 func (e *Env) AsAdmin() client.RequestEditorFn { return Key(e.Admin) }
+
+// AsWalletApp authenticates as the customer's wallet app: a key holding
+// qr:mint only, made once per Env by the bootstrap key. A key that mints
+// never pays (the consent rule).
+func (e *Env) AsWalletApp(t testing.TB) client.RequestEditorFn {
+	t.Helper()
+	e.walletAppOnce.Do(func() { e.walletApp = e.NewKey(t, "", client.ScopeQrMint) })
+	require.NotEmpty(t, e.walletApp, "creating the wallet app's key failed")
+	return Key(e.walletApp)
+}
 
 // NewKey creates a key of the merchant's integration with these scopes and
 // role ("" for integration) and returns its secret.

@@ -72,7 +72,7 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 			return fmt.Errorf("starting OTP challenge: %w", err)
 		}
 		if _, err := s.outbox.Enqueue(ctx, q, sms.Outgoing{
-			MerchantID: merchantID, Phone: c.Phone, Kind: sms.KindOTP, SubjectID: id,
+			MerchantID: merchantID, IntegrationID: r.Caller.IntegrationID, Phone: c.Phone, Kind: sms.KindOTP, SubjectID: id,
 			Body: fmt.Sprintf("Your Feddi payment code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL/time.Minute)),
 		}); err != nil {
 			return err

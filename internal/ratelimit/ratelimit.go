@@ -1,6 +1,8 @@
 // Package ratelimit limits guesses at the short secrets an attacker could
 // enumerate (QR payloads, short codes, one-time codes) in token buckets kept
-// in PostgreSQL, so every replica sees the same counts.
+// in PostgreSQL, so every replica sees the same counts. The same buckets
+// limit attempts that count whatever their outcome (Take): phone lookups
+// per terminal and SMS per integration and country.
 //
 // Only guesses count: a credential the service never issued (an unknown
 // payload or code, a wrong one-time code). A code the service did issue and
@@ -20,6 +22,10 @@
 //   - Limiter.Gate(subject), Refused(wait) and Limiter.CountGuess: the same
 //     for a statement that passes the gate and evaluates the credential in
 //     one round trip (qr.Use).
+//   - Limiter.Take(ctx, q, merchant, buckets...) counts an attempt that
+//     counts whatever its outcome, in the caller's transaction;
+//     CountLookup (phone lookups per terminal) and CountSMS (SMS per
+//     integration and per country calling code) are its uses.
 //   - Subject names who is counted; Limits are the settings.
 package ratelimit
 
@@ -51,12 +57,18 @@ func (r Rate) Valid() bool { return r.Max >= 1 && r.Window >= time.Second }
 // String writes the rate as the settings read it: "10/1m0s".
 func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.Max, r.Window) }
 
-// Limits are the guess limits: per terminal, and the ceilings per API key
-// and per merchant.
+// Limits are the guess limits (per terminal, and the ceilings per API key
+// and per merchant) and the limits of counted attempts (Take).
 type Limits struct {
 	PerTerminal Rate
 	PerKey      Rate
 	PerMerchant Rate
+	// LookupPerTerminal bounds customer lookups by phone (CountLookup).
+	LookupPerTerminal Rate
+	// SMSPerIntegration and SMSPerCountry bound the SMS an integration
+	// sends, in all and to one country calling code (CountSMS).
+	SMSPerIntegration Rate
+	SMSPerCountry     Rate
 }
 
 // Subject is who a guess is counted against.
@@ -87,9 +99,14 @@ var ErrLimited = errors.New("rate limited")
 // may go through.
 type Exceeded struct {
 	RetryAfter time.Duration
+	// message says what was limited; guesses when empty.
+	message string
 }
 
 func (e *Exceeded) Error() string {
+	if e.message != "" {
+		return e.message
+	}
 	return "too many wrong credentials from this terminal or API key; retry later"
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/ratelimit"
 )
 
 // MessagePrefix is the id prefix of messages (msg_…).
@@ -37,6 +38,13 @@ type JobInserter interface {
 // Outbox queues messages in the caller's transaction.
 type Outbox struct {
 	jobs JobInserter
+	caps *ratelimit.Limiter
+}
+
+// CappedBy returns the outbox counting every message against the
+// limiter's SMS caps (ratelimit.CountSMS) as it is queued.
+func (o *Outbox) CappedBy(l *ratelimit.Limiter) *Outbox {
+	return &Outbox{jobs: o.jobs, caps: l}
 }
 
 // NewOutbox returns an outbox inserting its delivery jobs with jobs.
@@ -47,19 +55,30 @@ func NewOutbox(jobs JobInserter) *Outbox { return &Outbox{jobs: jobs} }
 // subject's earlier ones that have not left yet, whose code is dead anyway.
 type Outgoing struct {
 	MerchantID string
-	Phone      string
-	Kind       Kind
-	SubjectID  string
-	Body       string
+	// IntegrationID is the integration the message is sent for, whose SMS
+	// caps it counts against.
+	IntegrationID string
+	Phone         string
+	Kind          Kind
+	SubjectID     string
+	Body          string
 }
 
-// Enqueue writes the message and its delivery job. It must run inside
+// Enqueue writes the message and its delivery job, refusing it with
+// *ratelimit.Exceeded past the SMS caps (CappedBy). It must run inside
 // dbx.InTx with q on that transaction: the message exists if and only if
 // the caller's transaction commits.
 func (o *Outbox) Enqueue(ctx context.Context, q *db.Queries, m Outgoing) (string, error) {
 	tx, ok := dbx.Ambient(ctx)
 	if !ok {
 		return "", errors.New("sms: Enqueue must run inside dbx.InTx")
+	}
+	// Counted in the transaction that queues the message: a refused or
+	// rolled-back send counts nothing that did not go out.
+	if o.caps != nil {
+		if err := o.caps.CountSMS(ctx, q, ratelimit.SMS{MerchantID: m.MerchantID, IntegrationID: m.IntegrationID, Phone: m.Phone}); err != nil {
+			return "", err
+		}
 	}
 	if _, err := q.SMSOutboxSupersede(ctx, m.SubjectID); err != nil {
 		return "", fmt.Errorf("superseding earlier messages: %w", err)

@@ -47,6 +47,13 @@ type Config struct {
 	GuessLimitPerTerminal Rate
 	GuessLimitPerKey      Rate
 	GuessLimitPerMerchant Rate
+	// LookupLimitPerTerminal (FEDDI_LOOKUP_LIMIT_PER_TERMINAL) bounds the
+	// customer lookups by phone of one terminal, found or not.
+	LookupLimitPerTerminal Rate
+	// SMS caps (FEDDI_SMS_LIMIT_*): SMS sent per integration, in all and
+	// to one country calling code.
+	SMSLimitPerIntegration Rate
+	SMSLimitPerCountry     Rate
 }
 
 // Rate is Max events per Window, written "10/1m" in the environment.
@@ -73,6 +80,13 @@ func Defaults() Config {
 		GuessLimitPerTerminal: Rate{Max: 10, Window: time.Minute},
 		GuessLimitPerKey:      Rate{Max: 50, Window: time.Minute},
 		GuessLimitPerMerchant: Rate{Max: 1000, Window: time.Minute},
+		// A till looks up a customer or two a minute; sweeping numbers
+		// takes thousands.
+		LookupLimitPerTerminal: Rate{Max: 30, Window: time.Minute},
+		// Enrollment and payment codes of a busy integration stay well
+		// below; an SMS pumping attack is capped in what it costs.
+		SMSLimitPerIntegration: Rate{Max: 200, Window: time.Hour},
+		SMSLimitPerCountry:     Rate{Max: 100, Window: time.Hour},
 	}
 }
 
@@ -106,6 +120,9 @@ func Load() (Config, error) {
 		{"FEDDI_GUESS_LIMIT_PER_TERMINAL", &c.GuessLimitPerTerminal, d.GuessLimitPerTerminal},
 		{"FEDDI_GUESS_LIMIT_PER_KEY", &c.GuessLimitPerKey, d.GuessLimitPerKey},
 		{"FEDDI_GUESS_LIMIT_PER_MERCHANT", &c.GuessLimitPerMerchant, d.GuessLimitPerMerchant},
+		{"FEDDI_LOOKUP_LIMIT_PER_TERMINAL", &c.LookupLimitPerTerminal, d.LookupLimitPerTerminal},
+		{"FEDDI_SMS_LIMIT_PER_INTEGRATION", &c.SMSLimitPerIntegration, d.SMSLimitPerIntegration},
+		{"FEDDI_SMS_LIMIT_PER_COUNTRY", &c.SMSLimitPerCountry, d.SMSLimitPerCountry},
 	} {
 		if *r.dst, err = rate(r.name, r.def); err != nil {
 			return c, err
