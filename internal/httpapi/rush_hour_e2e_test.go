@@ -139,6 +139,21 @@ func TestRushHour(t *testing.T) {
 		require.Equal(t, map[string]int{"credential_invalid/unknown": 10, "rate_limited": 190}, seen)
 	})
 
+	t.Run("RotatingTerminalIdsMeetsTheKeysCeiling", func(t *testing.T) {
+		// An attacker inventing a new context.terminal_id per guess: every
+		// terminal is fresh, but the key's ceiling (50 a minute) holds.
+		key := e.keyWith(client.ScopePaymentsWrite)
+		for i := range 50 {
+			rotating := till{e: e, key: key, name: fmt.Sprintf("fake-%03d", i)}
+			require.Equal(t, "credential_invalid/unknown", outcome(t, rotating.pay(fmt.Sprintf("%08d", 70_000_000+i), 100)))
+		}
+		res := till{e: e, key: key, name: "fake-new"}.pay("70099999", 100)
+		got := wantError(t, res, res.Body, http.StatusTooManyRequests, client.ErrorCodeRateLimited)
+		require.Positive(t, (*got.Details)["retry_after_seconds"])
+		honest := till{e: e, key: tillKey, name: "till-honest"}
+		require.Equal(t, "ok", outcome(t, honest.pay(mint(e.wallet(1000).ID).ShortCode, 100)), "another key's tills still pay")
+	})
+
 	t.Run("UsedAndExpiredCodesAreNotGuesses", func(t *testing.T) {
 		w := e.wallet(100_000).ID
 		tl := till{e: e, key: tillKey, name: "till-double-scan"}
