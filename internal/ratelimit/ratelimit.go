@@ -21,7 +21,7 @@
 //     the gate and counts it when isGuess says it was a guess.
 //   - Limiter.Gate(subject), Refused(wait) and Limiter.CountGuess: the same
 //     for a statement that passes the gate and evaluates the credential in
-//     one round trip (qr.Use).
+//     one round trip (qr.Service.Use).
 //   - Limiter.Take(ctx, q, merchant, buckets...) counts an attempt that
 //     counts whatever its outcome, in the caller's transaction;
 //     CountLookup (phone lookups per terminal) and CountSMS (SMS per
@@ -167,7 +167,7 @@ func (l *Limiter) bucketsOf(s Subject) buckets {
 // Gate is what one statement needs to pass a subject's gate by itself
 // (rate_limit_gate): a statement that evaluates a credential and passes
 // the gate in the same round trip, so a good attempt costs nothing extra
-// (qr.Use). Refused turns its answer into an error; CountGuess counts a
+// (qr.Service.Use). Refused turns its answer into an error; CountGuess counts a
 // guess it made.
 type Gate struct {
 	MerchantID      string
