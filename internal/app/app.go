@@ -105,8 +105,12 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	}
 	limiter := ratelimit.New(pool, guessLimits(cfg), time.Now)
 	qrSvc := qr.NewService(pool, codes)
+	// One outbox for every SMS, capped per integration and per country.
+	outbox := sms.NewOutbox(jobsClient).CappedBy(limiter)
 	identitySvc := identity.NewService(pool, qrSvc, limiter)
-	paymentsSvc := payments.NewService(pool, limiter, sms.NewOutbox(jobsClient).CappedBy(limiter), codes)
+	paymentsSvc := payments.NewService(pool, payments.Deps{
+		Limiter: limiter, Outbox: outbox, Codes: codes, QR: qrSvc,
+	})
 	paymentExpiry.Service, credentialPurge.Service = paymentsSvc, paymentsSvc
 
 	health := &healthChecker{pool: pool}
@@ -127,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Checkout:     checkout.NewService(pool, identitySvc),
 		QR:           qrSvc,
 		Enrollment: enrollment.NewService(pool, enrollment.Config{
-			Outbox: sms.NewOutbox(jobsClient).CappedBy(limiter), LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes,
+			Outbox: outbox, LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes,
 		}),
 		SandboxMessages: sms.NewInbox(pool, cfg.Env),
 	})

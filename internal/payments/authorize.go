@@ -72,17 +72,27 @@ type Service struct {
 	pool    *pgxpool.Pool
 	limiter *ratelimit.Limiter
 	outbox  *sms.Outbox
-	// codes keys the hashes of OTP codes; tokens uses QR credentials,
-	// keyed the same way.
+	// codes keys the hashes of OTP codes; tokens uses QR credentials.
 	codes  *secrethash.Hasher
 	tokens *qr.Service
 	now    func() time.Time
 }
 
-// NewService returns the service; outbox queues the SMS of OTP challenges,
-// codes keys the hashes of OTP codes and QR short codes.
-func NewService(pool *pgxpool.Pool, limiter *ratelimit.Limiter, outbox *sms.Outbox, codes *secrethash.Hasher) *Service {
-	return &Service{pool: pool, limiter: limiter, outbox: outbox, codes: codes, tokens: qr.NewService(pool, codes), now: time.Now}
+// Deps are the services payments use besides the database.
+type Deps struct {
+	// Limiter counts guesses at credentials.
+	Limiter *ratelimit.Limiter
+	// Outbox queues the SMS of OTP challenges.
+	Outbox *sms.Outbox
+	// Codes keys the hashes of OTP codes.
+	Codes *secrethash.Hasher
+	// QR uses the wallet QR codes payments are made with.
+	QR *qr.Service
+}
+
+// NewService returns the service.
+func NewService(pool *pgxpool.Pool, d Deps) *Service {
+	return &Service{pool: pool, limiter: d.Limiter, outbox: d.Outbox, codes: d.Codes, tokens: d.QR, now: time.Now}
 }
 
 // Create authorizes a payment (and captures it at once in automatic mode).
@@ -128,10 +138,10 @@ func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
 // payByQR pays with a QR payload or short code. The caller's guess gate
 // and the use of the token are one statement (qr.Service.Use), the first of the
 // payment's savepoint: a good payment pays nothing extra for the limit. A
-// token that cannot pay leaves nothing written, so its savepoint is
-// released rather than rolled back and the gate's lock stays with the
-// request's transaction (rolling back would release it), where a guess is
-// counted before the lock goes at commit.
+// token that cannot pay leaves nothing written, so its savepoint is kept
+// rather than rolled back and the gate's lock stays with the request's
+// transaction (rolling back would release it), where a guess is counted
+// before the lock goes at commit.
 func (s *Service) payByQR(ctx context.Context, r Request, caller identity.Caller) (Payment, error) {
 	var p Payment
 	var outcome error
@@ -150,7 +160,7 @@ func (s *Service) payByQR(ctx context.Context, r Request, caller identity.Caller
 				return walletID, err
 			})
 			if errors.Is(err, errNothingWritten) {
-				return Payment{}, nil // release the savepoint: the gate's lock goes to the request
+				return Payment{}, nil // keep the savepoint: the gate's lock stays with the request
 			}
 			return p, err
 		})
@@ -159,7 +169,7 @@ func (s *Service) payByQR(ctx context.Context, r Request, caller identity.Caller
 			outcome = miss
 		}
 		if isGuess(outcome) {
-			return s.limiter.CountGuess(ctx, q, gate)
+			return s.limiter.Count(ctx, q, gate)
 		}
 		return nil
 	})
@@ -170,7 +180,7 @@ func (s *Service) payByQR(ctx context.Context, r Request, caller identity.Caller
 }
 
 // errNothingWritten stops a payment whose credential could not pay before
-// it wrote anything, so its savepoint may be released.
+// it wrote anything, so its savepoint need not be rolled back.
 var errNothingWritten = errors.New("the credential could not pay; nothing was written")
 
 // isGuess says whether a failed payment attempt tried a credential the

@@ -190,7 +190,7 @@ func (s *Service) Peek(ctx context.Context, merchantID, value string) (walletID 
 // for the limit. It returns the token's wallet; *ratelimit.Exceeded when
 // the gate refused (nothing was evaluated); or an *InvalidError saying why
 // the value cannot pay (only ReasonUnknown is a guess, which the caller
-// counts with ratelimit.Limiter.CountGuess while it holds the gate).
+// counts with ratelimit.Limiter.Count while it holds the gate).
 func (s *Service) Use(ctx context.Context, q *db.Queries, value, paymentID string, gate ratelimit.Gate) (walletID string, err error) {
 	var wait float64
 	if IsShortCode(value) {

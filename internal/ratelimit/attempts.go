@@ -59,7 +59,7 @@ func (l *Limiter) Take(ctx context.Context, q *db.Queries, merchantID string, bu
 	if err := Refused(wait); err != nil {
 		return err
 	}
-	if err := l.CountGuess(ctx, q, g); err != nil {
+	if err := l.Count(ctx, q, g); err != nil {
 		return fmt.Errorf("counting a %s attempt: %w", buckets[0].Name, err)
 	}
 	return nil

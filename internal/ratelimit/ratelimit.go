@@ -19,7 +19,7 @@
 // API for other packages:
 //   - Limiter.Guard(ctx, subject, evaluate, isGuess) runs one attempt behind
 //     the gate and counts it when isGuess says it was a guess.
-//   - Limiter.Gate(subject), Refused(wait) and Limiter.CountGuess: the same
+//   - Limiter.Gate(subject), Refused(wait) and Limiter.Count: the same
 //     for a statement that passes the gate and evaluates the credential in
 //     one round trip (qr.Service.Use).
 //   - Limiter.Take(ctx, q, merchant, buckets...) counts an attempt that
@@ -167,7 +167,7 @@ func (l *Limiter) bucketsOf(s Subject) buckets {
 // Gate is what one statement needs to pass a subject's gate by itself
 // (rate_limit_gate): a statement that evaluates a credential and passes
 // the gate in the same round trip, so a good attempt costs nothing extra
-// (qr.Service.Use). Refused turns its answer into an error; CountGuess counts a
+// (qr.Service.Use). Refused turns its answer into an error; Count counts a
 // guess it made.
 type Gate struct {
 	MerchantID      string
@@ -197,13 +197,13 @@ func Refused(wait float64) error {
 	return &Exceeded{RetryAfter: time.Duration(wait * float64(time.Second))}
 }
 
-// CountGuess counts one guess of a subject that passed its gate, on the
-// queries of the transaction that holds the gate's lock.
-func (l *Limiter) CountGuess(ctx context.Context, q *db.Queries, g Gate) error {
+// Count counts one attempt (a guess, a lookup, an SMS) in every bucket of
+// a gate it passed, on the queries of the transaction that holds its lock.
+func (l *Limiter) Count(ctx context.Context, q *db.Queries, g Gate) error {
 	if err := q.RateLimitHit(ctx, db.RateLimitHitParams{
 		MerchantID: g.MerchantID, Buckets: g.Buckets, Subjects: g.Subjects, IntervalSeconds: g.IntervalSeconds, Now: g.Now,
 	}); err != nil {
-		return fmt.Errorf("counting a guess: %w", err)
+		return fmt.Errorf("counting an attempt: %w", err)
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func (l *Limiter) Guard(ctx context.Context, s Subject, evaluate func(ctx contex
 		if outcome = Refused(wait); outcome == nil {
 			outcome = evaluate(ctx)
 			if outcome != nil && isGuess(outcome) {
-				return l.CountGuess(ctx, q, g)
+				return l.Count(ctx, q, g)
 			}
 		}
 		return nil
