@@ -92,14 +92,6 @@ func TestAccessComesFromTheDocument(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, a.Switchable, "capabilities never answers operation_not_enabled")
 	})
-	t.Run("CapabilitiesKnowsTheDocumentOrder", func(t *testing.T) {
-		t.Parallel()
-		ops, err := operationsInDocumentOrder(doc)
-		require.NoError(t, err)
-		require.Len(t, ops, len(doc.Operations()))
-		require.Equal(t, "getHealth", ops[0].ID)
-		require.Equal(t, "getCapabilities", ops[1].ID)
-	})
 	t.Run("FeatureFlagsNameRealOperations", func(t *testing.T) {
 		t.Parallel()
 		op("createCheckoutSession")

@@ -3,10 +3,6 @@ package httpapi
 import (
 	"fmt"
 	"slices"
-	"sort"
-	"sync"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/auth"
@@ -22,10 +18,7 @@ import (
 // rules authenticate applies), the served currencies, credential types,
 // features and limits.
 func (s *Server) capabilities(p auth.Principal) (api.CapabilitiesData, error) {
-	ops, err := operationsInDocumentOrder(s.Spec)
-	if err != nil {
-		return api.CapabilitiesData{}, err
-	}
+	ops := s.Spec.OperationsInDocumentOrder()
 	data := api.CapabilitiesData{
 		ApiVersion:    s.Spec.APIVersion,
 		Environment:   api.Environment(s.Config.Env),
@@ -103,60 +96,4 @@ func enumOf[T ~string](doc *spec.Spec, schema string) []T {
 		out = append(out, T(fmt.Sprint(v)))
 	}
 	return out
-}
-
-// documentOrders caches, per loaded document, each operation's position in
-// the YAML text (the spec package indexes operations by path instead).
-var documentOrders sync.Map // *spec.Spec → []*spec.Operation
-
-func operationsInDocumentOrder(doc *spec.Spec) ([]*spec.Operation, error) {
-	if ops, ok := documentOrders.Load(doc); ok {
-		return ops.([]*spec.Operation), nil
-	}
-	position, err := operationPositions(doc.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("reading the document's operation order: %w", err)
-	}
-	ops := slices.Clone(doc.Operations())
-	sort.SliceStable(ops, func(i, j int) bool { return position[ops[i].ID] < position[ops[j].ID] })
-	actual, _ := documentOrders.LoadOrStore(doc, ops)
-	return actual.([]*spec.Operation), nil
-}
-
-// operationPositions numbers the operationIds in the order the YAML text
-// lists them.
-func operationPositions(raw []byte) (map[string]int, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, err
-	}
-	position := map[string]int{}
-	if len(root.Content) == 0 {
-		return position, nil
-	}
-	paths := mappingValue(root.Content[0], "paths")
-	if paths == nil {
-		return position, nil
-	}
-	for i := 1; i < len(paths.Content); i += 2 {
-		item := paths.Content[i]
-		for j := 1; j < len(item.Content); j += 2 {
-			if id := mappingValue(item.Content[j], "operationId"); id != nil {
-				position[id.Value] = len(position)
-			}
-		}
-	}
-	return position, nil
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Idempotency is the value of an operation's x-idempotency extension.
@@ -85,6 +86,7 @@ type Spec struct {
 	Bytes                []byte
 	APIVersion           string
 	ops                  []*Operation
+	inDocumentOrder      []*Operation
 	byRoute              map[string]*Operation
 	byID                 map[string]*Operation
 }
@@ -129,7 +131,54 @@ func Load(data []byte) (*Spec, error) {
 		}
 		return s.ops[i].Method < s.ops[j].Method
 	})
+	position, err := operationPositions(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading the document's operation order: %w", err)
+	}
+	s.inDocumentOrder = slices.Clone(s.ops)
+	sort.SliceStable(s.inDocumentOrder, func(i, j int) bool {
+		return position[s.inDocumentOrder[i].ID] < position[s.inDocumentOrder[j].ID]
+	})
 	return s, nil
+}
+
+// operationPositions numbers the operationIds in the order the YAML text
+// lists them (kin-openapi keeps paths in a map, so the order is read from
+// the text itself).
+func operationPositions(raw []byte) (map[string]int, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, err
+	}
+	position := map[string]int{}
+	if len(root.Content) == 0 {
+		return position, nil
+	}
+	paths := mappingValue(root.Content[0], "paths")
+	if paths == nil {
+		return position, nil
+	}
+	for i := 1; i < len(paths.Content); i += 2 {
+		item := paths.Content[i]
+		for j := 1; j < len(item.Content); j += 2 {
+			if id := mappingValue(item.Content[j], "operationId"); id != nil {
+				position[id.Value] = len(position)
+			}
+		}
+	}
+	return position, nil
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 func newOperation(path, method string, item *openapi3.PathItem, op *openapi3.Operation) (*Operation, error) {
@@ -190,6 +239,11 @@ func extStrings(op *openapi3.Operation, name string) []string {
 
 // Operations lists every operation, ordered by path then method.
 func (s *Spec) Operations() []*Operation { return s.ops }
+
+// OperationsInDocumentOrder lists every operation in the order the document
+// writes them (GET /capabilities reports them so), computed once at Load.
+// The slice is shared: do not modify it.
+func (s *Spec) OperationsInDocumentOrder() []*Operation { return s.inDocumentOrder }
 
 // ByRoute finds the operation behind an echo route (method and echo path).
 func (s *Spec) ByRoute(method, echoPath string) (*Operation, bool) {

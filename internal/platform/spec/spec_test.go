@@ -213,3 +213,17 @@ func TestRequestSchemasNeedNoJSONSchema2020Validator(t *testing.T) {
 	}
 	require.Greater(t, visited, 200, "the walk reached the nested request schemas")
 }
+
+func TestOperationsInDocumentOrder(t *testing.T) {
+	t.Parallel()
+	s := load(t)
+	ops := s.OperationsInDocumentOrder()
+	require.Len(t, ops, len(s.Operations()))
+	require.Equal(t, "getHealth", ops[0].ID)
+	require.Equal(t, "getCapabilities", ops[1].ID)
+	seen := map[string]bool{}
+	for _, o := range ops {
+		require.False(t, seen[o.ID], "%s listed twice", o.ID)
+		seen[o.ID] = true
+	}
+}
