@@ -2,8 +2,11 @@ package enrollment
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"time"
+
+	"github.com/feddi/partner-api/internal/platform/spell"
 )
 
 // The errors of the package; callers test them with errors.Is and read
@@ -22,14 +25,14 @@ var (
 	ErrCodeInvalid = errors.New("the verification code is not correct")
 	// ErrExpired: the code is past its 15 minutes.
 	ErrExpired = errors.New("the verification code has expired; ask for a new one with POST /enroll/resend")
-	// ErrAttemptsExhausted: five wrong codes killed the current code.
-	ErrAttemptsExhausted = errors.New("five wrong codes: this code is dead; ask for a new one with POST /enroll/resend")
+	// ErrAttemptsExhausted: MaxAttempts wrong codes killed the current code.
+	ErrAttemptsExhausted = fmt.Errorf("%s wrong codes: this code is dead; ask for a new one with POST /enroll/resend", spell.Number(MaxAttempts))
 	// ErrRateLimited: less than 60 seconds since the last send
 	// (WaitError says how long to wait).
 	ErrRateLimited = errors.New("wait before asking for another code")
-	// ErrResendLimitReached: three resends in the last 24 hours
+	// ErrResendLimitReached: MaxResends resends in the last ResendWindow
 	// (WaitError says how long to wait).
-	ErrResendLimitReached = errors.New("no more resends for now: 3 were sent in the last 24 hours")
+	ErrResendLimitReached = fmt.Errorf("no more resends for now: %d were sent in the last %d hours", MaxResends, int(ResendWindow/time.Hour))
 	// ErrProofRequired: claims on a wallet still pending_proof
 	// (ProofRequiredError carries the verification state).
 	ErrProofRequired = errors.New("the wallet's phone is not verified yet; finish enrollment with POST /enroll/verify")

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
@@ -15,6 +17,7 @@ import (
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/apierror"
 	"github.com/feddi/partner-api/internal/platform/keyset"
+	"github.com/feddi/partner-api/internal/platform/spell"
 	"github.com/feddi/partner-api/internal/qr"
 	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/sms"
@@ -69,9 +72,9 @@ var errorTable = []errorMapping{
 	{err: enrollment.ErrAlreadyEnrolled, code: apierror.AlreadyEnrolled, message: "This phone already has a verified wallet."},
 	{err: enrollment.ErrCodeInvalid, code: apierror.VerificationCodeInvalid, message: "The verification code is not correct."},
 	{err: enrollment.ErrExpired, code: apierror.VerificationExpired, message: "The verification code has expired; ask for a new one with POST /enroll/resend."},
-	{err: enrollment.ErrAttemptsExhausted, code: apierror.VerificationAttemptsExhausted, message: "Five wrong codes: ask for a new one with POST /enroll/resend."},
+	{err: enrollment.ErrAttemptsExhausted, code: apierror.VerificationAttemptsExhausted, message: fmt.Sprintf("%s wrong codes: ask for a new one with POST /enroll/resend.", spell.Capitalized(enrollment.MaxAttempts))},
 	{err: enrollment.ErrRateLimited, code: apierror.RateLimited, message: "Wait before asking for another code."},
-	{err: enrollment.ErrResendLimitReached, code: apierror.ResendLimitReached, message: "No more resends for now: 3 were sent in the last 24 hours."},
+	{err: enrollment.ErrResendLimitReached, code: apierror.ResendLimitReached, message: fmt.Sprintf("No more resends for now: %d were sent in the last %d hours.", enrollment.MaxResends, int(enrollment.ResendWindow/time.Hour))},
 	{err: enrollment.ErrProofRequired, code: apierror.ProofRequired, message: "The wallet's phone is not verified yet; finish enrollment with POST /enroll/verify."},
 	{err: sms.ErrSandboxOnly, code: apierror.OperationNotEnabled, message: "Sandbox messages are not available in live."},
 	{err: sms.ErrInvalidCursor, code: apierror.ValidationFailed, message: "The cursor is not one of this listing."},

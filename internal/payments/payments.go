@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
+	"github.com/feddi/partner-api/internal/platform/spell"
 )
 
 // AuthorizationTTL is how long an uncaptured authorization holds funds.
@@ -109,7 +110,8 @@ var (
 	ErrOTPRequired = errors.New("otp required")
 	// ErrOTPInvalid matches every OTPInvalidError.
 	ErrOTPInvalid = errors.New("otp invalid")
-	// ErrOTPAttemptsExhausted: five wrong codes killed the challenge.
+	// ErrOTPAttemptsExhausted: OTPMaxAttempts wrong codes killed the
+	// challenge.
 	ErrOTPAttemptsExhausted = &attemptsExhausted{}
 	// ErrStateConflict matches every StateConflictError.
 	ErrStateConflict = errors.New("payment state conflict")
@@ -244,7 +246,7 @@ func (e *OTPInvalidError) Field() string { return "/data/credential/code" }
 type attemptsExhausted struct{}
 
 func (*attemptsExhausted) Error() string {
-	return "Five wrong one-time codes: the challenge is dead. Start a new one."
+	return fmt.Sprintf("%s wrong one-time codes: the challenge is dead. Start a new one.", spell.Capitalized(OTPMaxAttempts))
 }
 
 func (*attemptsExhausted) Details() map[string]any { return map[string]any{"attempts_remaining": 0} }
