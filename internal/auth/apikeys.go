@@ -16,6 +16,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/keyset"
 )
@@ -128,12 +129,12 @@ func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (I
 	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" || utf8.RuneCountInString(name) > maxKeyNameLength {
-		return IssuedKey{}, invalid("/data/name", "must be 1 to %d characters", maxKeyNameLength)
+		return IssuedKey{}, invalid(FieldKeyName, "must be 1 to %d characters", maxKeyNameLength)
 	}
 	if len(in.Scopes) == 0 {
-		return IssuedKey{}, invalid("/data/scopes", "must name at least one scope")
+		return IssuedKey{}, invalid(FieldKeyScopes, "must name at least one scope")
 	}
-	scopes, err := s.canonicalScopes("/data/scopes", in.Scopes)
+	scopes, err := s.canonicalScopes(FieldKeyScope, in.Scopes)
 	if err != nil {
 		return IssuedKey{}, err
 	}
@@ -142,16 +143,16 @@ func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (I
 		role = RoleIntegration
 	}
 	if !role.valid() {
-		return IssuedKey{}, invalid("/data/role", "must be integration or operator")
+		return IssuedKey{}, invalid(FieldKeyRole, "must be integration or operator")
 	}
-	if err := exclusive("/data/scopes", scopes); err != nil {
+	if err := exclusive(FieldKeyScopes, scopes); err != nil {
 		return IssuedKey{}, err
 	}
-	if err := mayGrant(caller, "/data/scopes", in.Scopes, role); err != nil {
+	if err := mayGrant(caller, &requested{scopes: FieldKeyScope, role: FieldKeyRole}, in.Scopes, role); err != nil {
 		return IssuedKey{}, err
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
-		return IssuedKey{}, invalid("/data/expires_at", "must be in the future")
+		return IssuedKey{}, invalid(FieldKeyExpiresAt, "must be in the future")
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (IssuedKey, error) {
 		return s.insertKey(ctx, q, caller.MerchantID, caller.IntegrationID, name, role, scopes, in.ExpiresAt, nil)
@@ -161,44 +162,52 @@ func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (I
 // exclusive refuses a set of scopes holding both of an exclusive pair
 // (qr:mint and payments:write): the credential that stands for the
 // customer's consent must never be the one that spends it.
-func exclusive(field string, scopes []string) error {
+func exclusive(field fielderr.Field, scopes []string) error {
 	for _, pair := range exclusiveScopes {
 		if slices.Contains(scopes, pair[0]) && slices.Contains(scopes, pair[1]) {
 			e := invalid(field, "cannot hold both %s and %s: the key that mints a wallet's QR (the wallet app) never pays with it (the till)", pair[0], pair[1])
-			e.details = map[string]any{"exclusive_scopes": []string{pair[0], pair[1]}}
-			return e
+			return e.WithDetails(map[string]any{"exclusive_scopes": []string{pair[0], pair[1]}})
 		}
 	}
 	return nil
 }
 
+// requested names the inputs that asked for scopes and a role (mayGrant).
+type requested struct {
+	scopes fielderr.Field // one scope, "[]"
+	role   fielderr.Field
+}
+
 // mayGrant refuses a key (or a regeneration) with a scope or role the caller
-// does not hold. field is the JSON pointer of the requested scopes, empty
-// when they were not requested (regenerate).
+// does not hold. in names the inputs that requested them, nil when they were
+// not requested (regenerate).
 //
 // One exception: an operator key may grant qr:mint without holding it. No
 // key holding payments:write may hold qr:mint, so without the exception a
 // merchant's back office (the bootstrap key) could never provision its
 // wallet app's key; keeping it to operators keeps it out of tills' keys.
-func mayGrant(caller Principal, field string, scopes []string, role Role) error {
+func mayGrant(caller Principal, in *requested, scopes []string, role Role) error {
 	have := caller.Scopes
 	if caller.Role == RoleOperator {
 		have = append(slices.Clone(have), ScopeQRMint)
 	}
 	if missing := missingScopes(have, scopes); len(missing) > 0 {
-		e := deny(ErrScopeEscalation, "this key cannot grant scopes it does not hold: %s", strings.Join(missing, " "))
-		e.details = map[string]any{"missing_scopes": missing}
-		if field != "" {
-			e.field = fmt.Sprintf("%s/%d", field, slices.Index(scopes, missing[0]))
+		const msg = "this key cannot grant scopes it does not hold: %s"
+		details := map[string]any{"missing_scopes": missing}
+		if in == nil {
+			e := deny(ErrScopeEscalation, msg, strings.Join(missing, " "))
+			e.details = details
+			return e
 		}
-		return e
+		return fielderr.New(ErrScopeEscalation, in.scopes, msg, strings.Join(missing, " ")).
+			At(slices.Index(scopes, missing[0])).WithDetails(details)
 	}
 	if role == RoleOperator && caller.Role != RoleOperator {
-		e := deny(ErrScopeEscalation, "only an operator key can grant the operator role")
-		if field != "" {
-			e.field = "/data/role"
+		const msg = "only an operator key can grant the operator role"
+		if in == nil {
+			return deny(ErrScopeEscalation, msg)
 		}
-		return e
+		return fielderr.New(ErrScopeEscalation, in.role, msg)
 	}
 	return nil
 }
@@ -234,13 +243,13 @@ func (s *Service) ListKeys(ctx context.Context, caller Principal, limit int, cur
 		limit = DefaultPageSize
 	}
 	if limit < 1 || limit > MaxPageSize {
-		return Page[Key]{}, invalid("/query/limit", "must be between 1 and %d", MaxPageSize)
+		return Page[Key]{}, invalid(FieldListLimit, "must be between 1 and %d", MaxPageSize)
 	}
 	params := db.ApiKeyListParams{IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, RowLimit: int32(limit + 1)}
 	if cursor != "" {
 		pos, err := keyset.Decode(keyListing(caller), cursor)
 		if err != nil {
-			return Page[Key]{}, invalid("/query/cursor", "is not a cursor of this listing")
+			return Page[Key]{}, invalid(FieldListCursor, "is not a cursor of this listing")
 		}
 		params.BeforeAt, params.BeforeID = &pos.At, &pos.Key
 	}
@@ -304,7 +313,7 @@ func outranked(ctx context.Context, q *db.Queries, caller Principal, keyID strin
 	if err != nil {
 		return db.ApiKey{}, keyError(keyID, err)
 	}
-	if err := mayGrant(caller, "", target.Scopes, Role(target.Role)); err != nil {
+	if err := mayGrant(caller, nil, target.Scopes, Role(target.Role)); err != nil {
 		return db.ApiKey{}, err
 	}
 	return target, nil
@@ -324,7 +333,7 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 		}
 		// The database refuses such a key since 00009; this says why to a
 		// caller who regenerates one restored from before it.
-		if err := exclusive("/data/scopes", old.Scopes); err != nil {
+		if err := exclusive(FieldRegeneratedScopes, old.Scopes); err != nil {
 			return Regenerated{}, err
 		}
 		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"slices"
 	"time"
 )
@@ -126,17 +127,17 @@ var (
 	// ErrNotFound: no such key (or integration) for the caller; another
 	// tenant's is reported the same way.
 	ErrNotFound = errors.New("not found")
-	// ErrInvalid: an input is not acceptable; see InvalidError.
+	// ErrInvalid: an input is not acceptable; a *fielderr.Error names it.
 	ErrInvalid = errors.New("invalid input")
 )
 
-// Error is the error the package returns: errors.Is matches its sentinel
-// (ErrForbidden, ErrInvalid, ...), and its text is written for the client.
-// Field and Details say which input is at fault and what is missing.
+// Error is the error the package returns when no single input is at
+// fault: errors.Is matches its sentinel (ErrForbidden, ...), its text is
+// written for the client, and Details say what is missing. An input that is
+// not acceptable is a *fielderr.Error (invalid), which names it.
 type Error struct {
 	sentinel error
 	msg      string
-	field    string
 	details  map[string]any
 }
 
@@ -145,12 +146,33 @@ func (e *Error) Error() string { return e.msg }
 // Unwrap returns the sentinel, for errors.Is.
 func (e *Error) Unwrap() error { return e.sentinel }
 
-// Field is a JSON pointer into the request (/data/expires_at,
-// /query/cursor), empty when no single input is at fault.
-func (e *Error) Field() string { return e.field }
-
 // Details are code-specific facts (missing_scopes), nil when none.
 func (e *Error) Details() map[string]any { return e.details }
+
+// The inputs the package's errors name (fielderr.Field).
+const (
+	// FieldKeyName is the name of a NewKey.
+	FieldKeyName fielderr.Field = "auth.NewKey.Name"
+	// FieldKeyScopes is the scopes of a NewKey, as a whole.
+	FieldKeyScopes fielderr.Field = "auth.NewKey.Scopes"
+	// FieldKeyScope is one scope of a NewKey.
+	FieldKeyScope fielderr.Field = "auth.NewKey.Scopes[]"
+	// FieldKeyRole is the role of a NewKey.
+	FieldKeyRole fielderr.Field = "auth.NewKey.Role"
+	// FieldKeyExpiresAt is the expiry of a NewKey.
+	FieldKeyExpiresAt fielderr.Field = "auth.NewKey.ExpiresAt"
+	// FieldRegeneratedScopes is the scopes of the key RegenerateKey
+	// replaces (stored, not requested).
+	FieldRegeneratedScopes fielderr.Field = "auth.RegenerateKey.keyID.Scopes"
+	// FieldListLimit is the limit given to ListKeys.
+	FieldListLimit fielderr.Field = "auth.ListKeys.limit"
+	// FieldListCursor is the cursor given to ListKeys.
+	FieldListCursor fielderr.Field = "auth.ListKeys.cursor"
+	// FieldTerminalID is the terminal id given to IssueToken.
+	FieldTerminalID fielderr.Field = "auth.IssueToken.terminalID"
+	// FieldTokenScope is one scope given to IssueToken.
+	FieldTokenScope fielderr.Field = "auth.IssueToken.scopes[]"
+)
 
 // deny returns an error that is sentinel (errors.Is) and whose text is the
 // message for the client.
@@ -158,9 +180,10 @@ func deny(sentinel error, format string, args ...any) *Error {
 	return &Error{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
 }
 
-// invalid says that one input is not acceptable.
-func invalid(field, format string, args ...any) *Error {
-	e := deny(ErrInvalid, "%s %s", field, fmt.Sprintf(format, args...))
-	e.field = field
+// invalid says that one input is not acceptable. The client's message
+// opens with the input's name as the request writes it (NamedFirst).
+func invalid(field fielderr.Field, format string, args ...any) *fielderr.Error {
+	e := fielderr.New(ErrInvalid, field, format, args...)
+	e.NamedFirst = true
 	return e
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
 	"github.com/feddi/partner-api/internal/platform/testdb"
 	"github.com/feddi/partner-api/openapi"
@@ -101,27 +102,32 @@ func (b *bundle) token(t *testing.T, p auth.Principal, scopes []string) auth.Tok
 	return tok
 }
 
-// requireErr checks err is sentinel, and an *auth.Error.
+// requireErr checks err is sentinel, and an *auth.Error or, about one
+// input, a *fielderr.Error.
 func requireErr(t *testing.T, err error, sentinel error) {
 	t.Helper()
 	require.ErrorIs(t, err, sentinel)
 	var e *auth.Error
-	require.ErrorAs(t, err, &e)
+	var fe *fielderr.Error
+	require.True(t, errors.As(err, &e) || errors.As(err, &fe), "%T is neither an *auth.Error nor a *fielderr.Error", err)
 }
 
-// fieldOf and detailsOf read what an *auth.Error says about the input.
+// fieldOf and detailsOf read what the error says about the input: the
+// field in the package's terms, indexes filled in ("" when none).
 func fieldOf(t *testing.T, err error) string {
 	t.Helper()
-	var e *auth.Error
-	require.ErrorAs(t, err, &e)
-	return e.Field()
+	var fe *fielderr.Error
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	return fe.Input.Path()
 }
 
 func detailsOf(t *testing.T, err error) map[string]any {
 	t.Helper()
-	var e *auth.Error
-	require.ErrorAs(t, err, &e)
-	return e.Details()
+	var d interface{ Details() map[string]any }
+	require.ErrorAs(t, err, &d)
+	return d.Details()
 }
 
 func TestDocumentEnums(t *testing.T) {
@@ -251,7 +257,7 @@ func TestCreateKey(t *testing.T) {
 		_, err := b.svc.CreateKey(b.ctx, narrow, auth.NewKey{Name: "Wider", Scopes: []string{"customers:read", "payments:write"}})
 		requireErr(t, err, auth.ErrScopeEscalation)
 		require.ErrorIs(t, err, auth.ErrForbidden)
-		require.Equal(t, "/data/scopes/1", fieldOf(t, err))
+		require.Equal(t, "auth.NewKey.Scopes[1]", fieldOf(t, err))
 		require.Equal(t, map[string]any{"missing_scopes": []string{"payments:write"}}, detailsOf(t, err))
 	})
 
@@ -268,11 +274,11 @@ func TestCreateKey(t *testing.T) {
 		t.Parallel()
 		past := time.Now().Add(-time.Minute)
 		for name, in := range map[string]auth.NewKey{
-			"/data/name":       {Name: "  ", Scopes: []string{"keys:manage"}},
-			"/data/scopes":     {Name: "x"},
-			"/data/scopes/0":   {Name: "x", Scopes: []string{"wallets:steal"}},
-			"/data/role":       {Name: "x", Scopes: []string{"keys:manage"}, Role: "root"},
-			"/data/expires_at": {Name: "x", Scopes: []string{"keys:manage"}, ExpiresAt: &past},
+			"auth.NewKey.Name":      {Name: "  ", Scopes: []string{"keys:manage"}},
+			"auth.NewKey.Scopes":    {Name: "x"},
+			"auth.NewKey.Scopes[0]": {Name: "x", Scopes: []string{"wallets:steal"}},
+			"auth.NewKey.Role":      {Name: "x", Scopes: []string{"keys:manage"}, Role: "root"},
+			"auth.NewKey.ExpiresAt": {Name: "x", Scopes: []string{"keys:manage"}, ExpiresAt: &past},
 		} {
 			_, err := b.svc.CreateKey(b.ctx, b.admin, in)
 			requireErr(t, err, auth.ErrInvalid)
@@ -293,7 +299,7 @@ func TestCreateKey(t *testing.T) {
 		t.Parallel()
 		_, err := b.svc.CreateKey(b.ctx, b.admin, auth.NewKey{Name: "Both", Scopes: []string{"payments:write", "qr:mint"}})
 		requireErr(t, err, auth.ErrInvalid)
-		require.Equal(t, "/data/scopes", fieldOf(t, err))
+		require.Equal(t, "auth.NewKey.Scopes", fieldOf(t, err))
 		_, err = b.pool.Exec(b.ctx, `UPDATE api_keys SET scopes = scopes || '{qr:mint}' WHERE id = $1`, b.admin.KeyID)
 		require.Error(t, err, "the database refuses such a key too")
 	})
@@ -355,7 +361,7 @@ func TestListKeys(t *testing.T) {
 		} {
 			_, err := b.svc.ListKeys(b.ctx, b.admin, 1, cursor)
 			requireErr(t, err, auth.ErrInvalid)
-			require.Equal(t, "/query/cursor", fieldOf(t, err))
+			require.Equal(t, "auth.ListKeys.cursor", fieldOf(t, err))
 		}
 	})
 
@@ -379,7 +385,7 @@ func TestListKeys(t *testing.T) {
 		for _, limit := range []int{-1, 201} {
 			_, err := b.svc.ListKeys(b.ctx, b.admin, limit, "")
 			requireErr(t, err, auth.ErrInvalid)
-			require.Equal(t, "/query/limit", fieldOf(t, err))
+			require.Equal(t, "auth.ListKeys.limit", fieldOf(t, err))
 		}
 	})
 
@@ -613,7 +619,7 @@ func TestTerminalTokens(t *testing.T) {
 		app, _ := b.key(t, b.admin, auth.NewKey{Name: "Wallet app", Scopes: []string{"tokens:issue", "qr:mint"}})
 		_, err := b.svc.IssueToken(b.ctx, app, "kiosk", []string{"qr:mint"})
 		requireErr(t, err, auth.ErrInvalid)
-		require.Equal(t, "/data/scopes/0", fieldOf(t, err))
+		require.Equal(t, "auth.IssueToken.scopes[0]", fieldOf(t, err))
 		tok := b.token(t, app, nil)
 		require.Equal(t, []string{"tokens:issue"}, tok.Scopes, "the key's scopes minus qr:mint")
 	})
@@ -623,7 +629,7 @@ func TestTerminalTokens(t *testing.T) {
 		for _, id := range []string{"", strings.Repeat("x", 129), "till\n04"} {
 			_, err := b.svc.IssueToken(b.ctx, pos, id, nil)
 			requireErr(t, err, auth.ErrInvalid)
-			require.Equal(t, "/data/terminal_id", fieldOf(t, err))
+			require.Equal(t, "auth.IssueToken.terminalID", fieldOf(t, err))
 		}
 	})
 

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
 )
 
@@ -112,11 +113,12 @@ func ScopesOf(doc *spec.Spec) ([]string, error) {
 }
 
 // canonicalScopes checks that every scope is known and returns them without
-// repeats, in the document's order.
-func (s *Service) canonicalScopes(field string, scopes []string) ([]string, error) {
+// repeats, in the document's order. scope names one element of the input
+// list ("[]").
+func (s *Service) canonicalScopes(scope fielderr.Field, scopes []string) ([]string, error) {
 	for i, sc := range scopes {
 		if !slices.Contains(s.cfg.Scopes, sc) {
-			return nil, invalid(fmt.Sprintf("%s/%d", field, i), "is not a known scope")
+			return nil, invalid(scope, "is not a known scope").At(i)
 		}
 	}
 	out := make([]string, 0, len(scopes))

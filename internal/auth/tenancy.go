@@ -62,10 +62,10 @@ func (s *Service) BootstrapIfEmpty(ctx context.Context, merchantName, integratio
 func (s *Service) bootstrap(ctx context.Context, merchantName, integrationName string, onlyIfEmpty bool) (Bootstrapped, bool, error) {
 	merchantName, integrationName = strings.TrimSpace(merchantName), strings.TrimSpace(integrationName)
 	if !validTenantName(merchantName) {
-		return Bootstrapped{}, false, invalid("merchant", "must be 1 to %d characters", maxTenantNameLength)
+		return Bootstrapped{}, false, deny(ErrInvalid, "merchant must be 1 to %d characters", maxTenantNameLength)
 	}
 	if !validTenantName(integrationName) {
-		return Bootstrapped{}, false, invalid("integration", "must be 1 to %d characters", maxTenantNameLength)
+		return Bootstrapped{}, false, deny(ErrInvalid, "integration must be 1 to %d characters", maxTenantNameLength)
 	}
 	var created bool
 	out, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Bootstrapped, error) {
@@ -111,7 +111,7 @@ func (s *Service) bootstrapScopes() []string { return terminalScopes(s.Scopes())
 func (s *Service) CreateIntegration(ctx context.Context, merchantID, name string) (Integration, IssuedKey, error) {
 	name = strings.TrimSpace(name)
 	if !validTenantName(name) {
-		return Integration{}, IssuedKey{}, invalid("integration", "must be 1 to %d characters", maxTenantNameLength)
+		return Integration{}, IssuedKey{}, deny(ErrInvalid, "integration must be 1 to %d characters", maxTenantNameLength)
 	}
 	type result struct {
 		in  Integration

@@ -117,15 +117,15 @@ func (s *Service) IssueToken(ctx context.Context, caller Principal, terminalID s
 		return Token{}, deny(ErrForbidden, "terminal tokens are minted with an API key, not with another token")
 	}
 	if !validTerminalID(terminalID) {
-		return Token{}, invalid("/data/terminal_id", "must be 1 to %d printable characters", maxTerminalIDLength)
+		return Token{}, invalid(FieldTerminalID, "must be 1 to %d printable characters", maxTerminalIDLength)
 	}
 	granted := terminalScopes(caller.Scopes)
 	if scopes != nil {
 		if i := slices.Index(scopes, ScopeQRMint); i >= 0 {
-			return Token{}, invalid(fmt.Sprintf("/data/scopes/%d", i), "%s is never carried by a terminal token: only the wallet app's API key mints QR codes", ScopeQRMint)
+			return Token{}, invalid(FieldTokenScope, "%s is never carried by a terminal token: only the wallet app's API key mints QR codes", ScopeQRMint).At(i)
 		}
 		var err error
-		if granted, err = s.canonicalScopes("/data/scopes", scopes); err != nil {
+		if granted, err = s.canonicalScopes(FieldTokenScope, scopes); err != nil {
 			return Token{}, err
 		}
 		if missing := missingScopes(caller.Scopes, granted); len(missing) > 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/wallets"
 )
@@ -74,15 +75,30 @@ var (
 	ErrClosed = errors.New("checkout session closed")
 	// ErrAmountMismatch: the payment's amount differs from the session's
 	// fixed amount.
-	ErrAmountMismatch = &FieldError{msg: "the amount differs from the checkout session's fixed amount", field: "/data/amount_minor"}
+	ErrAmountMismatch = &fielderr.Error{Input: fielderr.Input{Field: FieldPaymentAmount}, Msg: "the amount differs from the checkout session's fixed amount"}
 	// ErrCurrencyMismatch: the payment's currency differs from the session's.
-	ErrCurrencyMismatch = &FieldError{msg: "the currency differs from the checkout session's currency", field: "/data/currency"}
+	ErrCurrencyMismatch = &fielderr.Error{Input: fielderr.Input{Field: FieldPaymentCurrency}, Msg: "the currency differs from the checkout session's currency"}
 	// ErrPartialAuthorization: a partial authorization cannot pay a session
 	// with a fixed amount. A session reads completed only when its whole
 	// amount is paid, so a till that trusts it never hands over goods worth
 	// more than it was paid; the customer tops up, or the till takes the
 	// whole amount another way.
-	ErrPartialAuthorization = &FieldError{msg: "partial_authorization cannot pay a checkout session with a fixed amount: the wallet does not cover all of it", field: "/data/partial_authorization"}
+	ErrPartialAuthorization = &fielderr.Error{Input: fielderr.Input{Field: FieldCompletingPayment}, Msg: "partial_authorization cannot pay a checkout session with a fixed amount: the wallet does not cover all of it"}
+)
+
+// The inputs the package's errors name (fielderr.Field).
+const (
+	// FieldNewCurrency is the currency of a New session.
+	FieldNewCurrency fielderr.Field = "checkout.New.Currency"
+	// FieldPaymentCurrency is the payment's currency given to
+	// LockForPayment.
+	FieldPaymentCurrency fielderr.Field = "checkout.LockForPayment.currency"
+	// FieldPaymentAmount is the payment's amount given to LockForPayment.
+	FieldPaymentAmount fielderr.Field = "checkout.LockForPayment.amount"
+	// FieldCompletingPayment is the payment given to Complete: one that
+	// authorized less than the session's fixed amount (it allowed a
+	// partial authorization).
+	FieldCompletingPayment fielderr.Field = "checkout.Complete.paymentID"
 )
 
 // ClosedError: the session is completed or expired.
@@ -95,17 +111,6 @@ func (e *ClosedError) Is(target error) bool { return target == ErrClosed }
 
 // Details carry the session's status.
 func (e *ClosedError) Details() map[string]any { return map[string]any{"status": string(e.Status)} }
-
-// FieldError is an error about one request field.
-type FieldError struct {
-	msg   string
-	field string
-}
-
-func (e *FieldError) Error() string { return e.msg }
-
-// Field is the JSON pointer of the field at fault.
-func (e *FieldError) Field() string { return e.field }
 
 // Service runs checkout sessions.
 type Service struct {
@@ -121,7 +126,7 @@ func NewService(pool *pgxpool.Pool, ids *identity.Service) *Service {
 
 // Create opens a session in a served currency.
 func (s *Service) Create(ctx context.Context, n New) (Session, error) {
-	if err := wallets.CheckCurrency(n.Currency, "/data/currency"); err != nil {
+	if err := wallets.CheckCurrency(n.Currency, FieldNewCurrency); err != nil {
 		return Session{}, err
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {

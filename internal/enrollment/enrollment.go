@@ -142,20 +142,20 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 // Resend); a phone already verified is *AlreadyEnrolledError.
 func (s *Service) Initiate(ctx context.Context, c Caller, e Enrollee) (Initiation, error) {
 	if !e164.MatchString(e.Phone) {
-		return Initiation{}, invalid("/data/phone", "phone must be in E.164 form, such as +4917698765432")
+		return Initiation{}, invalid(FieldPhone, "phone must be in E.164 form, such as +4917698765432")
 	}
 	if e.Currency == "" {
 		e.Currency = money.Currencies()[0].Code
 	}
-	if err := wallets.CheckCurrency(e.Currency, "/data/currency"); err != nil {
+	if err := wallets.CheckCurrency(e.Currency, FieldCurrency); err != nil {
 		return Initiation{}, err
 	}
 	if g := e.WelcomeGrant; g != nil {
 		if g.Amount < 1 || g.Amount > money.MaxAmountMinor {
-			return Initiation{}, invalid("/data/welcome_grant/amount_minor", "welcome_grant.amount_minor must be between 1 and 1000000000000")
+			return Initiation{}, invalid(FieldWelcomeGrantAmount, fmt.Sprintf("welcome_grant.amount_minor must be between 1 and %d", money.MaxAmountMinor))
 		}
 		if g.ExpiresInDays < 1 || g.ExpiresInDays > 365 {
-			return Initiation{}, invalid("/data/welcome_grant/expires_in_days", "welcome_grant.expires_in_days must be between 1 and 365")
+			return Initiation{}, invalid(FieldWelcomeGrantExpiresInDays, "welcome_grant.expires_in_days must be between 1 and 365")
 		}
 	}
 	now := s.now()
@@ -289,14 +289,14 @@ func customerFor(ctx context.Context, q *db.Queries, merchantID string, e Enroll
 func credentialsFree(ctx context.Context, q *db.Queries, merchantID string, e Enrollee) error {
 	if e.CardFingerprint != "" {
 		if _, err := customers.GetByCardFingerprint(ctx, q, merchantID, e.CardFingerprint); err == nil {
-			return invalid("/data/card_fingerprint", "card_fingerprint is already linked to another customer")
+			return invalid(FieldCardFingerprint, "card_fingerprint is already linked to another customer")
 		} else if !errors.Is(err, customers.ErrNotFound) {
 			return err
 		}
 	}
 	if e.ProviderCustomerID != "" {
 		if _, err := customers.GetByProviderCustomerID(ctx, q, merchantID, e.ProviderCustomerID); err == nil {
-			return invalid("/data/provider_customer_id", "provider_customer_id is already linked to another customer")
+			return invalid(FieldProviderCustomerID, "provider_customer_id is already linked to another customer")
 		} else if !errors.Is(err, customers.ErrNotFound) {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/jobs"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
@@ -262,9 +263,9 @@ func TestInitiate(t *testing.T) {
 		b.initiate(t, enrollment.Enrollee{CardFingerprint: "fp_1", ProviderCustomerID: "crm-1"})
 		_, err := b.svc.Initiate(b.ctx, b.caller, enrollment.Enrollee{Phone: "+4915100000001", CardFingerprint: "fp_1"})
 		require.ErrorIs(t, err, enrollment.ErrInvalid)
-		var field interface{ Field() string }
+		var field fielderr.Fielder
 		require.ErrorAs(t, err, &field)
-		require.Equal(t, "/data/card_fingerprint", field.Field())
+		require.Equal(t, enrollment.FieldCardFingerprint, field.InputField().Field)
 		_, err = b.svc.Initiate(b.ctx, b.caller, enrollment.Enrollee{Phone: "+4915100000001", ProviderCustomerID: "crm-1"})
 		require.ErrorIs(t, err, enrollment.ErrInvalid)
 	})
@@ -362,7 +363,7 @@ func TestVerify(t *testing.T) {
 			require.ErrorAs(t, err, &invalid)
 			require.Equal(t, remaining, invalid.AttemptsRemaining)
 			require.Equal(t, map[string]any{"attempts_remaining": remaining}, invalid.Details())
-			require.Equal(t, "/data/code", invalid.Field())
+			require.Equal(t, enrollment.FieldProofCode, invalid.InputField().Field)
 		}
 		_, err := b.svc.Verify(b.ctx, b.caller, wrong)
 		require.ErrorIs(t, err, enrollment.ErrAttemptsExhausted, "the fifth wrong code kills the code")
@@ -379,7 +380,7 @@ func TestVerify(t *testing.T) {
 		_, err := b.svc.Verify(b.ctx, b.caller, enrollment.Proof{Phone: phone, LinkToken: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})
 		var invalid *enrollment.CodeInvalidError
 		require.ErrorAs(t, err, &invalid)
-		require.Equal(t, "/data/link_token", invalid.Field())
+		require.Equal(t, enrollment.FieldProofLinkToken, invalid.InputField().Field)
 		require.Equal(t, 1, b.count(t, `SELECT failed_attempts FROM verifications WHERE id = $1`, in.Verification.VerificationID))
 	})
 

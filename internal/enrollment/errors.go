@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spell"
 )
 
@@ -13,7 +14,7 @@ import (
 // their figures through the typed errors below. Their text is written for
 // the client and never holds a phone number or a code.
 var (
-	// ErrInvalid: an input is not acceptable (InvalidError names it).
+	// ErrInvalid: an input is not acceptable (a *fielderr.Error names it).
 	ErrInvalid = errors.New("invalid input")
 	// ErrNotFound: no verification (or wallet) of this merchant matches.
 	ErrNotFound = errors.New("no pending verification matches this verification_id or phone")
@@ -38,20 +39,37 @@ var (
 	ErrProofRequired = errors.New("the wallet's phone is not verified yet; finish enrollment with POST /enroll/verify")
 )
 
-// InvalidError is ErrInvalid about one input.
-type InvalidError struct {
-	field, msg string
+// The inputs the package's errors name (fielderr.Field).
+const (
+	// FieldPhone is the phone of an Enrollee.
+	FieldPhone fielderr.Field = "enrollment.Enrollee.Phone"
+	// FieldCurrency is the currency of an Enrollee.
+	FieldCurrency fielderr.Field = "enrollment.Enrollee.Currency"
+	// FieldWelcomeGrantAmount is the amount of an Enrollee's WelcomeGrant.
+	FieldWelcomeGrantAmount fielderr.Field = "enrollment.Enrollee.WelcomeGrant.Amount"
+	// FieldWelcomeGrantExpiresInDays is the lifetime of an Enrollee's
+	// WelcomeGrant.
+	FieldWelcomeGrantExpiresInDays fielderr.Field = "enrollment.Enrollee.WelcomeGrant.ExpiresInDays"
+	// FieldCardFingerprint is the card fingerprint of an Enrollee.
+	FieldCardFingerprint fielderr.Field = "enrollment.Enrollee.CardFingerprint"
+	// FieldProviderCustomerID is the provider's customer id of an Enrollee.
+	FieldProviderCustomerID fielderr.Field = "enrollment.Enrollee.ProviderCustomerID"
+	// FieldTarget is a Target as a whole (neither of its fields given).
+	FieldTarget fielderr.Field = "enrollment.Target"
+	// FieldTargetPhone is the phone of a Target.
+	FieldTargetPhone fielderr.Field = "enrollment.Target.Phone"
+	// FieldProof is a Proof as a whole (neither secret given).
+	FieldProof fielderr.Field = "enrollment.Proof"
+	// FieldProofCode is the code of a Proof.
+	FieldProofCode fielderr.Field = "enrollment.Proof.Code"
+	// FieldProofLinkToken is the link token of a Proof.
+	FieldProofLinkToken fielderr.Field = "enrollment.Proof.LinkToken"
+)
+
+// invalid is ErrInvalid about one input.
+func invalid(field fielderr.Field, msg string) *fielderr.Error {
+	return fielderr.New(ErrInvalid, field, "%s", msg)
 }
-
-func invalid(field, msg string) *InvalidError { return &InvalidError{field: field, msg: msg} }
-
-func (e *InvalidError) Error() string { return e.msg }
-
-// Unwrap returns ErrInvalid.
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
-
-// Field is the JSON pointer of the input at fault.
-func (e *InvalidError) Field() string { return e.field }
 
 // AlreadyEnrolledError is ErrAlreadyEnrolled with the customer it found.
 type AlreadyEnrolledError struct{ CustomerID string }
@@ -70,16 +88,14 @@ func (e *AlreadyEnrolledError) Details() map[string]any {
 // that was wrong (the code or the link token).
 type CodeInvalidError struct {
 	AttemptsRemaining int
-	field             string
+	// Input is the Proof's code or link token.
+	fielderr.Input
 }
 
 func (e *CodeInvalidError) Error() string { return ErrCodeInvalid.Error() }
 
 // Unwrap returns ErrCodeInvalid.
 func (e *CodeInvalidError) Unwrap() error { return ErrCodeInvalid }
-
-// Field is /data/code or /data/link_token.
-func (e *CodeInvalidError) Field() string { return e.field }
 
 // Details gives attempts_remaining.
 func (e *CodeInvalidError) Details() map[string]any {

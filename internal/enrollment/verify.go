@@ -8,6 +8,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -40,7 +41,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error
 				return verdict{}, fmt.Errorf("counting a wrong code: %w", err)
 			}
 			if remaining := MaxAttempts - int(failed); remaining > 0 {
-				return verdict{wrong: &CodeInvalidError{AttemptsRemaining: remaining, field: p.secretField()}}, nil
+				return verdict{wrong: &CodeInvalidError{AttemptsRemaining: remaining, Input: fielderr.Input{Field: p.secretField()}}}, nil
 			}
 			return verdict{wrong: exhaustedError{}}, nil
 		}
@@ -162,9 +163,9 @@ func lockVerification(ctx context.Context, q *db.Queries, merchantID string, t T
 func (t Target) validate() error {
 	switch {
 	case t.VerificationID != "" && t.Phone != "":
-		return invalid("/data/phone", "give verification_id or phone, not both")
+		return invalid(FieldTargetPhone, "give verification_id or phone, not both")
 	case t.VerificationID == "" && t.Phone == "":
-		return invalid("/data", "verification_id or phone is required")
+		return invalid(FieldTarget, "verification_id or phone is required")
 	}
 	return nil
 }
@@ -175,17 +176,17 @@ func (p Proof) validate() error {
 	}
 	switch {
 	case p.Code != "" && p.LinkToken != "":
-		return invalid("/data/link_token", "give code or link_token, not both")
+		return invalid(FieldProofLinkToken, "give code or link_token, not both")
 	case p.Code == "" && p.LinkToken == "":
-		return invalid("/data", "code or link_token is required")
+		return invalid(FieldProof, "code or link_token is required")
 	}
 	return nil
 }
 
 // secretField is the input a wrong proof is about.
-func (p Proof) secretField() string {
+func (p Proof) secretField() fielderr.Field {
 	if p.LinkToken != "" {
-		return "/data/link_token"
+		return FieldProofLinkToken
 	}
-	return "/data/code"
+	return FieldProofCode
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/feddi/partner-api/internal/auth"
@@ -16,6 +17,7 @@ import (
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/apierror"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/keyset"
 	"github.com/feddi/partner-api/internal/platform/spell"
 	"github.com/feddi/partner-api/internal/qr"
@@ -105,11 +107,6 @@ type detailer interface {
 	Details() map[string]any
 }
 
-// fielder is implemented by domain errors about one input field.
-type fielder interface {
-	Field() string
-}
-
 // retryAfterer is implemented by domain errors that say when to try again
 // (rate_limited); the Retry-After header carries it.
 type retryAfterer interface {
@@ -125,15 +122,21 @@ func MapError(err error) (*apierror.Error, bool) {
 		msg := m.message
 		if msg == "" {
 			msg = err.Error()
+			// A message that names its input names it as the request
+			// writes it, not in the domain's terms.
+			var fe *fielderr.Error
+			if errors.As(err, &fe) && fe.NamedFirst {
+				msg = strings.Replace(msg, fe.Error(), pointerOf(fe.Input)+" "+fe.Msg, 1)
+			}
 		}
 		out := apierror.New(m.code, "%s", msg)
 		var d detailer
 		if errors.As(err, &d) {
 			out.Details = d.Details()
 		}
-		var f fielder
+		var f fielderr.Fielder
 		if errors.As(err, &f) {
-			out.Field = f.Field()
+			out.Field = pointerOf(f.InputField())
 		}
 		var ra retryAfterer
 		if errors.As(err, &ra) {

@@ -14,6 +14,7 @@ import (
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/qr"
@@ -103,7 +104,7 @@ func NewService(pool *pgxpool.Pool, d Deps) *Service {
 // isGuess) count against the caller's terminal, key and merchant
 // (ratelimit), which also serializes the attempts of one terminal.
 func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
-	if err := wallets.CheckCurrency(r.Currency, "/data/currency"); err != nil {
+	if err := wallets.CheckCurrency(r.Currency, FieldCurrency); err != nil {
 		return Payment{}, err
 	}
 	if err := r.Credential.check(); err != nil {
@@ -224,7 +225,7 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use f
 	}
 	switch {
 	case w.Currency != r.Currency:
-		return Payment{}, &CredentialInvalidError{Reason: ReasonCurrencyMismatch, field: "/data/credential"}
+		return Payment{}, &CredentialInvalidError{Reason: ReasonCurrencyMismatch, Input: fielderr.Input{Field: FieldCredential}}
 	case w.Status != wallets.StatusVerified:
 		return Payment{}, wallets.ErrNotVerified
 	}

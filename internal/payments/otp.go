@@ -12,6 +12,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/customers"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/ratelimit"
@@ -43,13 +44,13 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 	err = dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
 		c, err := customers.GetByPhone(ctx, q, merchantID, r.Credential.Phone)
 		if errors.Is(err, customers.ErrNotFound) {
-			return &CredentialInvalidError{Reason: ReasonUnknown, field: "/data/credential/phone"}
+			return &CredentialInvalidError{Reason: ReasonUnknown, Input: fielderr.Input{Field: FieldCredentialPhone}}
 		} else if err != nil {
 			return err
 		}
 		w, err := wallets.GetByCustomer(ctx, q, merchantID, c.ID, r.Currency)
 		if errors.Is(err, wallets.ErrNotFound) {
-			return &CredentialInvalidError{Reason: ReasonCurrencyMismatch, field: "/data/credential/phone"}
+			return &CredentialInvalidError{Reason: ReasonCurrencyMismatch, Input: fielderr.Input{Field: FieldCredentialPhone}}
 		} else if err != nil {
 			return err
 		}
@@ -95,15 +96,15 @@ func (s *Service) verifyChallenge(ctx context.Context, merchantID string, c Cred
 		ch, err := q.OtpChallengeGetForUpdate(ctx, db.OtpChallengeGetForUpdateParams{MerchantID: merchantID, ID: c.ChallengeID})
 		switch err = dbx.Interpret(err); {
 		case errors.Is(err, dbx.ErrNotFound):
-			return "", &CredentialInvalidError{Reason: ReasonChallengeUnknown, field: "/data/credential/challenge_id"}
+			return "", &CredentialInvalidError{Reason: ReasonChallengeUnknown, Input: fielderr.Input{Field: FieldCredentialChallengeID}}
 		case err != nil:
 			return "", fmt.Errorf("reading OTP challenge: %w", err)
 		case ch.UsedAt != nil:
-			return "", &CredentialInvalidError{Reason: ReasonUsed, field: "/data/credential/challenge_id"}
+			return "", &CredentialInvalidError{Reason: ReasonUsed, Input: fielderr.Input{Field: FieldCredentialChallengeID}}
 		case ch.Attempts >= OTPMaxAttempts:
 			return "", ErrOTPAttemptsExhausted
 		case ch.Expired:
-			return "", &CredentialInvalidError{Reason: ReasonChallengeExpired, field: "/data/credential/challenge_id"}
+			return "", &CredentialInvalidError{Reason: ReasonChallengeExpired, Input: fielderr.Input{Field: FieldCredentialChallengeID}}
 		case s.codes.Matches(ch.CodeHash, secrethash.OTPCode, ch.ID, c.Code):
 			return ch.WalletID, nil
 		}
@@ -139,7 +140,7 @@ func useChallenge(ctx context.Context, q *db.Queries, merchantID, challengeID, p
 		return fmt.Errorf("using OTP challenge: %w", err)
 	}
 	if n == 0 {
-		return &CredentialInvalidError{Reason: ReasonUsed, field: "/data/credential/challenge_id"}
+		return &CredentialInvalidError{Reason: ReasonUsed, Input: fielderr.Input{Field: FieldCredentialChallengeID}}
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spell"
 )
 
@@ -99,9 +100,9 @@ var (
 	ErrNotFound = errors.New("no such payment")
 	// ErrCredentialMalformed: the credential is not one of the valid
 	// combinations (validation_failed).
-	ErrCredentialMalformed = &FieldError{msg: "credential must be {type: qr, value}, {type: otp, phone} or {type: otp, challenge_id, code}", field: "/data/credential"}
+	ErrCredentialMalformed = &fielderr.Error{Input: fielderr.Input{Field: FieldCredential}, Msg: "credential must be {type: qr, value}, {type: otp, phone} or {type: otp, challenge_id, code}"}
 	// ErrAmountWithClose: close takes no amount.
-	ErrAmountWithClose = &FieldError{msg: "amount_minor is not allowed with action close", field: "/data/amount_minor"}
+	ErrAmountWithClose = &fielderr.Error{Input: fielderr.Input{Field: FieldCaptureAmount}, Msg: "amount_minor is not allowed with action close"}
 	// ErrInsufficientFunds matches every InsufficientFundsError.
 	ErrInsufficientFunds = errors.New("insufficient funds")
 	// ErrCredentialInvalid matches every CredentialInvalidError.
@@ -119,16 +120,23 @@ var (
 	ErrCaptureExceedsAuthorized = errors.New("capture exceeds authorized")
 )
 
-// FieldError is an error about one request field.
-type FieldError struct {
-	msg   string
-	field string
-}
-
-func (e *FieldError) Error() string { return e.msg }
-
-// Field is the JSON pointer of the field at fault.
-func (e *FieldError) Field() string { return e.field }
+// The inputs the package's errors name (fielderr.Field).
+const (
+	// FieldAmount is the amount of a payment Request.
+	FieldAmount fielderr.Field = "payments.Request.Amount"
+	// FieldCurrency is the currency of a payment Request.
+	FieldCurrency fielderr.Field = "payments.Request.Currency"
+	// FieldCredential is the credential of a payment Request as a whole.
+	FieldCredential fielderr.Field = "payments.Request.Credential"
+	// FieldCredentialPhone is the phone of an OTP credential.
+	FieldCredentialPhone fielderr.Field = "payments.Request.Credential.Phone"
+	// FieldCredentialChallengeID is the challenge of an OTP credential.
+	FieldCredentialChallengeID fielderr.Field = "payments.Request.Credential.ChallengeID"
+	// FieldCredentialCode is the one-time code of an OTP credential.
+	FieldCredentialCode fielderr.Field = "payments.Request.Credential.Code"
+	// FieldCaptureAmount is the amount of a CaptureRequest.
+	FieldCaptureAmount fielderr.Field = "payments.CaptureRequest.Amount"
+)
 
 // InsufficientFundsError carries what a client needs to recover: top up
 // the shortfall, then pay again with a new Idempotency-Key.
@@ -144,8 +152,10 @@ func (e *InsufficientFundsError) Error() string {
 // Is makes errors.Is(err, ErrInsufficientFunds) hold.
 func (e *InsufficientFundsError) Is(target error) bool { return target == ErrInsufficientFunds }
 
-// Field points at the amount.
-func (e *InsufficientFundsError) Field() string { return "/data/amount_minor" }
+// InputField is the payment's amount.
+func (e *InsufficientFundsError) InputField() fielderr.Input {
+	return fielderr.Input{Field: FieldAmount}
+}
 
 // Details are the recovery figures of the contract.
 func (e *InsufficientFundsError) Details() map[string]any {
@@ -176,7 +186,8 @@ const (
 // another currency). QR tokens report qr.InvalidError.
 type CredentialInvalidError struct {
 	Reason string
-	field  string
+	// Input is the part of the credential at fault.
+	fielderr.Input
 }
 
 func (e *CredentialInvalidError) Error() string {
@@ -198,9 +209,6 @@ func (e *CredentialInvalidError) Is(target error) bool { return target == ErrCre
 
 // Details carry the reason.
 func (e *CredentialInvalidError) Details() map[string]any { return map[string]any{"reason": e.Reason} }
-
-// Field points at the credential.
-func (e *CredentialInvalidError) Field() string { return e.field }
 
 // OTPRequiredError is the first step of an OTP payment: the code was sent;
 // repeat the payment with the challenge id and the code (and a new
@@ -240,8 +248,10 @@ func (e *OTPInvalidError) Details() map[string]any {
 	return map[string]any{"attempts_remaining": e.AttemptsRemaining}
 }
 
-// Field points at the code.
-func (e *OTPInvalidError) Field() string { return "/data/credential/code" }
+// InputField is the credential's code.
+func (e *OTPInvalidError) InputField() fielderr.Input {
+	return fielderr.Input{Field: FieldCredentialCode}
+}
 
 type attemptsExhausted struct{}
 
@@ -293,8 +303,10 @@ func (e *CaptureExceedsError) Details() map[string]any {
 	return map[string]any{"authorized_minor": e.Authorized}
 }
 
-// Field points at the amount.
-func (e *CaptureExceedsError) Field() string { return "/data/amount_minor" }
+// InputField is the capture's amount.
+func (e *CaptureExceedsError) InputField() fielderr.Input {
+	return fielderr.Input{Field: FieldCaptureAmount}
+}
 
 // formatMinor writes minor units in major units for messages: 20000 EUR is
 // "200.00".

@@ -31,6 +31,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/wallets"
@@ -93,8 +94,12 @@ func (e *InvalidError) Unwrap() error { return ErrCredentialInvalid }
 // Details carry the reason for the client.
 func (e *InvalidError) Details() map[string]any { return map[string]any{"reason": e.Reason} }
 
-// Field points at the credential's value.
-func (e *InvalidError) Field() string { return "/data/credential/value" }
+// FieldValue is the payload or short code given to Use or Peek, the input
+// an InvalidError is about (fielderr.Field).
+const FieldValue fielderr.Field = "qr.Use.value"
+
+// InputField is the payload or short code.
+func (e *InvalidError) InputField() fielderr.Input { return fielderr.Input{Field: FieldValue} }
 
 // IsShortCode says whether value is shaped like a short code (8 digits);
 // anything else is taken for a QR payload.

@@ -11,6 +11,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/keyset"
 )
 
@@ -31,8 +32,11 @@ func (CursorError) Error() string { return ErrInvalidCursor.Error() }
 // Unwrap returns ErrInvalidCursor, for errors.Is.
 func (CursorError) Unwrap() error { return ErrInvalidCursor }
 
-// Field is the JSON pointer of the offending parameter.
-func (CursorError) Field() string { return "/query/cursor" }
+// FieldListCursor is the cursor given to Inbox.List (fielderr.Field).
+const FieldListCursor fielderr.Field = "sms.Inbox.List.cursor"
+
+// InputField is the cursor.
+func (CursorError) InputField() fielderr.Input { return fielderr.Input{Field: FieldListCursor} }
 
 // SandboxMessage is a message the sandbox kept.
 type SandboxMessage struct {

@@ -83,20 +83,19 @@ const maxTiers = 20
 // validTiers checks the tiers and returns them by ascending minimum.
 func validTiers(in []TierInput) ([]Tier, error) {
 	if len(in) < 1 || len(in) > maxTiers {
-		return nil, invalid("/data/tiers", "Give 1 to %d tiers.", maxTiers)
+		return nil, invalid(FieldReloadTiers, "Give 1 to %d tiers.", maxTiers)
 	}
 	out := make([]Tier, len(in))
 	seen := map[int64]int{}
 	for i, t := range in {
-		field := fmt.Sprintf("/data/tiers/%d", i)
 		if (t.BonusBps == nil) == (t.BonusFixed == nil) {
-			return nil, invalid(field, "Give exactly one of bonus_bps and bonus_fixed_minor.")
+			return nil, invalid(FieldReloadTier, "Give exactly one of bonus_bps and bonus_fixed_minor.").At(i)
 		}
 		if t.MaxBonus != nil && t.BonusBps == nil {
-			return nil, invalid(field+"/max_bonus_minor", "max_bonus_minor caps a bonus_bps bonus; this tier has a fixed bonus.")
+			return nil, invalid(FieldReloadTierMaxBonus, "max_bonus_minor caps a bonus_bps bonus; this tier has a fixed bonus.").At(i)
 		}
 		if j, dup := seen[t.MinTopup]; dup {
-			return nil, invalid(field+"/min_topup_minor", "Tiers %d and %d have the same min_topup_minor.", j, i)
+			return nil, invalid(FieldReloadTierMinTopup, "Tiers %d and %d have the same min_topup_minor.", j, i).At(i)
 		}
 		seen[t.MinTopup] = i
 		out[i] = Tier{MinTopup: t.MinTopup, BonusBps: deref(t.BonusBps), BonusFixed: deref(t.BonusFixed), MaxBonus: deref(t.MaxBonus)}
@@ -107,7 +106,7 @@ func validTiers(in []TierInput) ([]Tier, error) {
 
 // SetReloadBonus writes a new version of the currency's configuration.
 func (s *Service) SetReloadBonus(ctx context.Context, in ReloadBonusInput) (ReloadBonusConfig, error) {
-	if err := wallets.CheckCurrency(in.Currency, "/data/currency"); err != nil {
+	if err := wallets.CheckCurrency(in.Currency, FieldReloadCurrency); err != nil {
 		return ReloadBonusConfig{}, err
 	}
 	tiers, err := validTiers(in.Tiers)
@@ -136,7 +135,7 @@ func (s *Service) SetReloadBonus(ctx context.Context, in ReloadBonusInput) (Relo
 
 // ReloadBonus reads the current configuration of the currency.
 func (s *Service) ReloadBonus(ctx context.Context, merchantID, currency string) (ReloadBonusConfig, error) {
-	if err := wallets.CheckCurrency(currency, "/query/currency"); err != nil {
+	if err := wallets.CheckCurrency(currency, FieldReloadBonusCurrency); err != nil {
 		return ReloadBonusConfig{}, err
 	}
 	return currentConfig(ctx, dbx.Q(ctx, s.pool), merchantID, currency)

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 )
 
 func ptr(v int64) *int64 { return &v }
@@ -45,19 +47,19 @@ func TestValidTiers(t *testing.T) {
 		in    []TierInput
 		field string
 	}{
-		"Both":             {[]TierInput{{MinTopup: 1, BonusBps: ptr(1), BonusFixed: ptr(1)}}, "/data/tiers/0"},
-		"Neither":          {[]TierInput{{MinTopup: 1}, {MinTopup: 2}}, "/data/tiers/0"},
-		"CapOnFixed":       {[]TierInput{{MinTopup: 1, BonusFixed: ptr(1), MaxBonus: ptr(5)}}, "/data/tiers/0/max_bonus_minor"},
-		"DuplicateMinimum": {[]TierInput{{MinTopup: 1, BonusFixed: ptr(1)}, {MinTopup: 1, BonusBps: ptr(5)}}, "/data/tiers/1/min_topup_minor"},
-		"None":             {nil, "/data/tiers"},
+		"Both":             {[]TierInput{{MinTopup: 1, BonusBps: ptr(1), BonusFixed: ptr(1)}}, "topup.ReloadBonusInput.Tiers[0]"},
+		"Neither":          {[]TierInput{{MinTopup: 1}, {MinTopup: 2}}, "topup.ReloadBonusInput.Tiers[0]"},
+		"CapOnFixed":       {[]TierInput{{MinTopup: 1, BonusFixed: ptr(1), MaxBonus: ptr(5)}}, "topup.ReloadBonusInput.Tiers[0].MaxBonus"},
+		"DuplicateMinimum": {[]TierInput{{MinTopup: 1, BonusFixed: ptr(1)}, {MinTopup: 1, BonusBps: ptr(5)}}, "topup.ReloadBonusInput.Tiers[1].MinTopup"},
+		"None":             {nil, "topup.ReloadBonusInput.Tiers"},
 	} {
 		t.Run("Refuses"+name, func(t *testing.T) {
 			t.Parallel()
 			_, err := validTiers(c.in)
 			require.ErrorIs(t, err, ErrInvalid)
-			var fe *FieldError
+			var fe *fielderr.Error
 			require.ErrorAs(t, err, &fe)
-			require.Equal(t, c.field, fe.Field())
+			require.Equal(t, c.field, fe.Input.Path())
 		})
 	}
 }

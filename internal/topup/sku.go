@@ -63,7 +63,7 @@ func (s *Service) SellSku(ctx context.Context, sale SkuSale) (Result, error) {
 			return Result{}, err
 		}
 		if w.Currency != sku.Currency {
-			return Result{}, invalid("/data/wallet_id", "SKU %s is sold in %s; the wallet is in %s.", sku.SkuID, sku.Currency, w.Currency)
+			return Result{}, invalid(FieldSaleWalletID, "SKU %s is sold in %s; the wallet is in %s.", sku.SkuID, sku.Currency, w.Currency)
 		}
 		qty := int64(sale.Quantity)
 		return credit(ctx, q, w, credited{
@@ -83,9 +83,9 @@ func (s *Service) SellSku(ctx context.Context, sale SkuSale) (Result, error) {
 }
 
 // UpsertSku creates the SKU or replaces every field of it. A SKU that was
-// sold keeps its currency (a FieldError on /data/currency).
+// sold keeps its currency (ErrInvalid about its Currency).
 func (s *Service) UpsertSku(ctx context.Context, in SkuInput) (Sku, error) {
-	if err := wallets.CheckCurrency(in.Currency, "/data/currency"); err != nil {
+	if err := wallets.CheckCurrency(in.Currency, FieldSkuCurrency); err != nil {
 		return Sku{}, err
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Sku, error) {
@@ -97,7 +97,7 @@ func (s *Service) UpsertSku(ctx context.Context, in SkuInput) (Sku, error) {
 				return Sku{}, fmt.Errorf("checking sales of SKU %s: %w", in.SkuID, err)
 			}
 			if sold {
-				return Sku{}, invalid("/data/currency", "SKU %s was already sold in %s; its currency cannot change.", in.SkuID, old.Currency)
+				return Sku{}, invalid(FieldSkuCurrency, "SKU %s was already sold in %s; its currency cannot change.", in.SkuID, old.Currency)
 			}
 		case err != nil && !errors.Is(err, dbx.ErrNotFound):
 			return Sku{}, fmt.Errorf("reading SKU %s: %w", in.SkuID, err)

@@ -22,12 +22,12 @@ package topup
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -48,7 +48,7 @@ type Result struct {
 }
 
 var (
-	// ErrInvalid matches every FieldError: a value the rules refuse.
+	// ErrInvalid: a value the rules refuse (a *fielderr.Error names it).
 	ErrInvalid = errors.New("invalid top-up input")
 	// ErrSettlementReferenceUsed matches every SettlementReferenceUsedError.
 	ErrSettlementReferenceUsed = errors.New("settlement reference already used")
@@ -58,23 +58,35 @@ var (
 	ErrConfigNotFound = errors.New("no reload-bonus configuration for this currency")
 )
 
-// FieldError: a value of one request field that the rules refuse.
-type FieldError struct {
-	field string
-	msg   string
+// The inputs the package's errors name (fielderr.Field).
+const (
+	// FieldConfirmCurrency is the currency of a Confirm.
+	FieldConfirmCurrency fielderr.Field = "topup.Confirm.Currency"
+	// FieldConfirmSettlementReference is the settlement reference of a
+	// Confirm.
+	FieldConfirmSettlementReference fielderr.Field = "topup.Confirm.SettlementReference"
+	// FieldSaleWalletID is the wallet of a SkuSale.
+	FieldSaleWalletID fielderr.Field = "topup.SkuSale.WalletID"
+	// FieldSkuCurrency is the currency of a SkuInput.
+	FieldSkuCurrency fielderr.Field = "topup.SkuInput.Currency"
+	// FieldReloadCurrency is the currency of a ReloadBonusInput.
+	FieldReloadCurrency fielderr.Field = "topup.ReloadBonusInput.Currency"
+	// FieldReloadTiers is the list of tiers of a ReloadBonusInput.
+	FieldReloadTiers fielderr.Field = "topup.ReloadBonusInput.Tiers"
+	// FieldReloadTier is one tier of a ReloadBonusInput.
+	FieldReloadTier fielderr.Field = "topup.ReloadBonusInput.Tiers[]"
+	// FieldReloadTierMaxBonus is the bonus cap of one tier.
+	FieldReloadTierMaxBonus fielderr.Field = "topup.ReloadBonusInput.Tiers[].MaxBonus"
+	// FieldReloadTierMinTopup is the minimum top-up of one tier.
+	FieldReloadTierMinTopup fielderr.Field = "topup.ReloadBonusInput.Tiers[].MinTopup"
+	// FieldReloadBonusCurrency is the currency given to ReloadBonus.
+	FieldReloadBonusCurrency fielderr.Field = "topup.ReloadBonus.currency"
+)
+
+// invalid is ErrInvalid about one input.
+func invalid(field fielderr.Field, format string, args ...any) *fielderr.Error {
+	return fielderr.New(ErrInvalid, field, format, args...)
 }
-
-func invalid(field, format string, args ...any) *FieldError {
-	return &FieldError{field: field, msg: fmt.Sprintf(format, args...)}
-}
-
-func (e *FieldError) Error() string { return e.msg }
-
-// Field is the JSON pointer of the field at fault.
-func (e *FieldError) Field() string { return e.field }
-
-// Is makes errors.Is(err, ErrInvalid) hold.
-func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 
 // SettlementReferenceUsedError: the merchant already confirmed a top-up
 // with this provider and settlement reference.
@@ -97,8 +109,10 @@ func (e *SettlementReferenceUsedError) Details() map[string]any {
 	return map[string]any{"transaction_id": e.TransactionID}
 }
 
-// Field is the request field that repeated.
-func (e *SettlementReferenceUsedError) Field() string { return "/data/settlement_reference" }
+// InputField is the settlement reference that repeated.
+func (e *SettlementReferenceUsedError) InputField() fielderr.Input {
+	return fielderr.Input{Field: FieldConfirmSettlementReference}
+}
 
 // SkuNotFoundError: no active SKU with this id in the catalog.
 type SkuNotFoundError struct{ SkuID string }

@@ -21,6 +21,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/keyset"
 )
 
@@ -34,8 +35,11 @@ type invalidRange struct{}
 
 func (invalidRange) Error() string { return "created_after must be before created_before." }
 
-// Field is the query parameter at fault.
-func (invalidRange) Field() string { return "/query/created_after" }
+// FieldCreatedAfter is the lower bound of a Query (fielderr.Field).
+const FieldCreatedAfter fielderr.Field = "transactions.Query.CreatedAfter"
+
+// InputField is the lower bound of the range.
+func (invalidRange) InputField() fielderr.Input { return fielderr.Input{Field: FieldCreatedAfter} }
 
 // Service reads transactions.
 type Service struct {

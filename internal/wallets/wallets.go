@@ -27,6 +27,7 @@ import (
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
 )
 
@@ -86,21 +87,30 @@ var (
 	// ErrNotVerified: the wallet is still pending_proof.
 	ErrNotVerified = errors.New("the wallet is not verified; finish enrollment first")
 	// ErrBalanceCeiling: a credit would take actual money above the ceiling.
-	ErrBalanceCeiling = &FieldError{msg: fmt.Sprintf("The credit would take the wallet's actual money, with what its authorized payments hold, above %d minor units.", money.MaxAmountMinor), field: "/data/amount_minor"}
+	ErrBalanceCeiling = &fielderr.Error{
+		Input: fielderr.Input{Field: FieldCreditAmount},
+		Msg:   fmt.Sprintf("The credit would take the wallet's actual money, with what its authorized payments hold, above %d minor units.", money.MaxAmountMinor),
+	}
+)
+
+// The inputs the package's errors name (fielderr.Field).
+const (
+	// FieldCreditAmount is the amount given to CheckCredit.
+	FieldCreditAmount fielderr.Field = "wallets.CheckCredit.amount"
+	// FieldNewWalletCurrency is the currency of a NewWallet.
+	FieldNewWalletCurrency fielderr.Field = "wallets.NewWallet.Currency"
 )
 
 // CurrencyNotSupportedError: the currency is not served.
 type CurrencyNotSupportedError struct {
 	Currency string
-	field    string
+	// Input is the caller's input that named the currency.
+	fielderr.Input
 }
 
 func (e *CurrencyNotSupportedError) Error() string {
 	return e.Currency + " is not served for this merchant"
 }
-
-// Field is the request field that named the currency.
-func (e *CurrencyNotSupportedError) Field() string { return e.field }
 
 // Is makes errors.Is(err, ErrCurrencyNotSupported) hold.
 func (e *CurrencyNotSupportedError) Is(target error) bool { return target == ErrCurrencyNotSupported }
@@ -109,24 +119,13 @@ func (e *CurrencyNotSupportedError) Is(target error) bool { return target == Err
 var ErrCurrencyNotSupported = errors.New("currency not supported")
 
 // CheckCurrency refuses a currency the service does not serve; field is the
-// request field that carried it (for the error).
-func CheckCurrency(currency, field string) error {
+// caller's input that carried it, in the caller's terms (for the error).
+func CheckCurrency(currency string, field fielderr.Field) error {
 	if _, ok := money.Exponent(currency); !ok {
-		return &CurrencyNotSupportedError{Currency: currency, field: field}
+		return &CurrencyNotSupportedError{Currency: currency, Input: fielderr.Input{Field: field}}
 	}
 	return nil
 }
-
-// FieldError is an error about one request field.
-type FieldError struct {
-	msg   string
-	field string
-}
-
-func (e *FieldError) Error() string { return e.msg }
-
-// Field is the JSON pointer of the field at fault.
-func (e *FieldError) Field() string { return e.field }
 
 // CheckCredit refuses a credit of amount that would take the wallet's actual
 // money above the ceiling, counting the actual money its authorized
@@ -142,7 +141,7 @@ func CheckCredit(w Wallet, amount int64) error {
 
 // Create makes a wallet with a zero balance.
 func Create(ctx context.Context, q *db.Queries, n NewWallet) (Wallet, error) {
-	if err := CheckCurrency(n.Currency, "/data/currency"); err != nil {
+	if err := CheckCurrency(n.Currency, FieldNewWalletCurrency); err != nil {
 		return Wallet{}, err
 	}
 	if n.Status != StatusPendingProof && n.Status != StatusVerified {

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"strconv"
 	"strings"
 	"time"
@@ -25,15 +26,19 @@ type Position struct {
 }
 
 // ErrInvalid: the cursor is not one of this listing. It names the cursor
-// query parameter as the field at fault.
+// (FieldCursor) as the input at fault.
 var ErrInvalid error = invalidCursor{}
 
 type invalidCursor struct{}
 
 func (invalidCursor) Error() string { return "The cursor is not a cursor of this listing." }
 
-// Field is the query parameter at fault.
-func (invalidCursor) Field() string { return "/query/cursor" }
+// FieldCursor is the cursor given to Decode, the input ErrInvalid is
+// about (fielderr.Field).
+const FieldCursor fielderr.Field = "keyset.Decode.cursor"
+
+// InputField is the cursor.
+func (invalidCursor) InputField() fielderr.Input { return fielderr.Input{Field: FieldCursor} }
 
 const version = "k1"
 
