@@ -64,13 +64,6 @@ type Regenerated struct {
 	Issued  IssuedKey
 }
 
-// Page is one page of a listing, newest first.
-type Page[T any] struct {
-	Items      []T
-	NextCursor string // empty on the last page
-	HasMore    bool
-}
-
 // The bounds of list page sizes (CONTRACT 2.6).
 const (
 	DefaultPageSize = 50
@@ -238,29 +231,28 @@ func (s *Service) insertKey(ctx context.Context, q *db.Queries, merchantID, inte
 // ListKeys returns one page of the caller's integration's keys, newest
 // first. limit 0 means DefaultPageSize; cursor is the NextCursor of the page
 // before, empty for the first page.
-func (s *Service) ListKeys(ctx context.Context, caller Principal, limit int, cursor string) (Page[Key], error) {
+func (s *Service) ListKeys(ctx context.Context, caller Principal, limit int, cursor string) (keyset.Page[Key], error) {
 	if limit == 0 {
 		limit = DefaultPageSize
 	}
 	if limit < 1 || limit > MaxPageSize {
-		return Page[Key]{}, invalid(FieldListLimit, "must be between 1 and %d", MaxPageSize)
+		return keyset.Page[Key]{}, invalid(FieldListLimit, "must be between 1 and %d", MaxPageSize)
 	}
 	params := db.ApiKeyListParams{IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, RowLimit: int32(limit + 1)}
 	if cursor != "" {
 		pos, err := keyset.Decode(keyListing(caller), cursor)
 		if err != nil {
-			return Page[Key]{}, invalid(FieldListCursor, "is not a cursor of this listing")
+			return keyset.Page[Key]{}, invalid(FieldListCursor, "is not a cursor of this listing")
 		}
 		params.BeforeAt, params.BeforeID = &pos.At, &pos.Key
 	}
 	rows, err := dbx.Q(ctx, s.pool).ApiKeyList(ctx, params)
 	if err != nil {
-		return Page[Key]{}, fmt.Errorf("listing API keys: %w", err)
+		return keyset.Page[Key]{}, fmt.Errorf("listing API keys: %w", err)
 	}
-	page := Page[Key]{Items: make([]Key, 0, min(len(rows), limit))}
+	page := keyset.Page[Key]{Items: make([]Key, 0, min(len(rows), limit))}
 	for i, row := range rows {
 		if i == limit {
-			page.HasMore = true
 			last := page.Items[limit-1]
 			page.NextCursor = keyset.Encode(keyListing(caller), keyset.Position{At: last.CreatedAt, Key: last.ID})
 			break

@@ -325,7 +325,7 @@ func TestListKeys(t *testing.T) {
 		}
 		page1, err := b.svc.ListKeys(b.ctx, b.admin, 2, "")
 		require.NoError(t, err)
-		require.True(t, page1.HasMore)
+		require.True(t, page1.HasMore())
 		require.Equal(t, []string{"k3", "k2"}, names(page1.Items))
 
 		b.key(t, b.admin, auth.NewKey{Name: "late", Scopes: []string{"customers:read"}})
@@ -336,7 +336,7 @@ func TestListKeys(t *testing.T) {
 		page3, err := b.svc.ListKeys(b.ctx, b.admin, 2, page2.NextCursor)
 		require.NoError(t, err)
 		require.Equal(t, []string{"bootstrap"}, names(page3.Items))
-		require.False(t, page3.HasMore)
+		require.False(t, page3.HasMore())
 		require.Empty(t, page3.NextCursor)
 
 		all, err := b.svc.ListKeys(b.ctx, b.admin, 0, "")

@@ -33,16 +33,10 @@ type ListQuery struct {
 	Cursor     string
 }
 
-// Page is a page of grants, newest first.
-type Page struct {
-	Items      []Grant
-	NextCursor string // "" on the last page
-}
-
 // ListForCustomer lists a customer's grants with their history, newest
 // first. Due grants of the customer's wallets expire first, so the states
 // are current.
-func (s *Service) ListForCustomer(ctx context.Context, lq ListQuery) (Page, error) {
+func (s *Service) ListForCustomer(ctx context.Context, lq ListQuery) (keyset.Page[Grant], error) {
 	listing := keyset.Listing("grants", lq.MerchantID, lq.CustomerID, string(lq.State))
 	params := db.GrantListByCustomerParams{MerchantID: lq.MerchantID, CustomerID: lq.CustomerID, PageSize: int32(lq.Limit + 1)}
 	if lq.State != "" {
@@ -52,31 +46,31 @@ func (s *Service) ListForCustomer(ctx context.Context, lq ListQuery) (Page, erro
 	if lq.Cursor != "" {
 		pos, err := keyset.Decode(listing, lq.Cursor)
 		if err != nil {
-			return Page{}, keyset.ErrInvalid
+			return keyset.Page[Grant]{}, keyset.ErrInvalid
 		}
 		params.BeforeCreatedAt, params.BeforeID = &pos.At, &pos.Key
 	}
 	now := time.Now()
-	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Page, error) {
+	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (keyset.Page[Grant], error) {
 		if _, err := customers.Get(ctx, q, lq.MerchantID, lq.CustomerID); err != nil {
-			return Page{}, err
+			return keyset.Page[Grant]{}, err
 		}
 		ws, err := wallets.ListByCustomer(ctx, q, lq.MerchantID, lq.CustomerID)
 		if err != nil {
-			return Page{}, err
+			return keyset.Page[Grant]{}, err
 		}
 		for _, w := range ws {
 			if w.ExpiryDue(now) {
 				if _, err := ExpireDue(ctx, q, w.MerchantID, w.ID, now); err != nil {
-					return Page{}, err
+					return keyset.Page[Grant]{}, err
 				}
 			}
 		}
 		rows, err := q.GrantListByCustomer(ctx, params)
 		if err != nil {
-			return Page{}, fmt.Errorf("listing grants of %s: %w", lq.CustomerID, err)
+			return keyset.Page[Grant]{}, fmt.Errorf("listing grants of %s: %w", lq.CustomerID, err)
 		}
-		page := Page{Items: fromRows(rows)}
+		page := keyset.Page[Grant]{Items: fromRows(rows)}
 		if len(page.Items) > lq.Limit {
 			page.Items = page.Items[:lq.Limit]
 			last := page.Items[len(page.Items)-1]

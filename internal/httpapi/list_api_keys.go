@@ -19,7 +19,7 @@ func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObje
 	if err != nil {
 		return nil, err
 	}
-	data := api.ApiKeyList{Items: make([]api.ApiKey, len(page.Items)), HasMore: page.HasMore}
+	data := api.ApiKeyList{Items: make([]api.ApiKey, len(page.Items)), HasMore: page.HasMore()}
 	for i, k := range page.Items {
 		data.Items[i] = apiKey(k)
 	}

@@ -48,12 +48,6 @@ type SandboxMessage struct {
 	DeliveredAt *time.Time
 }
 
-// SandboxPage is one page of a listing, newest first.
-type SandboxPage struct {
-	Items      []SandboxMessage
-	NextCursor string // empty on the last page
-}
-
 // Inbox reads back what the sandbox delivered.
 type Inbox struct {
 	pool *pgxpool.Pool
@@ -68,24 +62,24 @@ func (in *Inbox) Enabled() bool { return in.env == config.Sandbox }
 
 // List returns the merchant's messages to phone, newest first: limit
 // items after cursor (empty for the first page).
-func (in *Inbox) List(ctx context.Context, merchantID, phone string, limit int, cursor string) (SandboxPage, error) {
+func (in *Inbox) List(ctx context.Context, merchantID, phone string, limit int, cursor string) (keyset.Page[SandboxMessage], error) {
 	if !in.Enabled() {
-		return SandboxPage{}, ErrSandboxOnly
+		return keyset.Page[SandboxMessage]{}, ErrSandboxOnly
 	}
 	listing := keyset.Listing("sandbox_messages", merchantID, phone)
 	params := db.SandboxMessageListParams{MerchantID: merchantID, Phone: phone, PageSize: int32(limit) + 1}
 	if cursor != "" {
 		pos, err := keyset.Decode(listing, cursor)
 		if err != nil {
-			return SandboxPage{}, CursorError{}
+			return keyset.Page[SandboxMessage]{}, CursorError{}
 		}
 		params.BeforeCreatedAt, params.BeforeID = &pos.At, &pos.Key
 	}
 	rows, err := dbx.Q(ctx, in.pool).SandboxMessageList(ctx, params)
 	if err != nil {
-		return SandboxPage{}, fmt.Errorf("listing sandbox messages: %w", err)
+		return keyset.Page[SandboxMessage]{}, fmt.Errorf("listing sandbox messages: %w", err)
 	}
-	page := SandboxPage{Items: make([]SandboxMessage, 0, min(len(rows), limit))}
+	page := keyset.Page[SandboxMessage]{Items: make([]SandboxMessage, 0, min(len(rows), limit))}
 	for i, r := range rows {
 		if i == limit {
 			last := rows[i-1]

@@ -120,28 +120,22 @@ type SkuQuery struct {
 	Cursor     string
 }
 
-// SkuPage is a page of the catalog, most recently updated first.
-type SkuPage struct {
-	Items      []Sku
-	NextCursor string
-}
-
 // ListSkus reads a page of the catalog, inactive SKUs included.
-func (s *Service) ListSkus(ctx context.Context, sq SkuQuery) (SkuPage, error) {
+func (s *Service) ListSkus(ctx context.Context, sq SkuQuery) (keyset.Page[Sku], error) {
 	listing := keyset.Listing("skus", sq.MerchantID)
 	params := db.SkuListParams{MerchantID: sq.MerchantID, PageSize: int32(sq.Limit + 1)}
 	if sq.Cursor != "" {
 		pos, err := keyset.Decode(listing, sq.Cursor)
 		if err != nil {
-			return SkuPage{}, keyset.ErrInvalid
+			return keyset.Page[Sku]{}, keyset.ErrInvalid
 		}
 		params.BeforeUpdatedAt, params.BeforeSkuID = &pos.At, &pos.Key
 	}
 	rows, err := dbx.Q(ctx, s.pool).SkuList(ctx, params)
 	if err != nil {
-		return SkuPage{}, fmt.Errorf("listing SKUs: %w", err)
+		return keyset.Page[Sku]{}, fmt.Errorf("listing SKUs: %w", err)
 	}
-	page := SkuPage{Items: make([]Sku, 0, len(rows))}
+	page := keyset.Page[Sku]{Items: make([]Sku, 0, len(rows))}
 	for _, r := range rows {
 		page.Items = append(page.Items, skuFromRow(r))
 	}

@@ -11,7 +11,7 @@
 //	SetReloadBonus(ctx, ReloadBonusInput) (ReloadBonusConfig, error)
 //	ReloadBonus(ctx, merchantID, currency) (ReloadBonusConfig, error)
 //	UpsertSku(ctx, SkuInput) (Sku, error)
-//	ListSkus(ctx, SkuQuery) (SkuPage, error)
+//	ListSkus(ctx, SkuQuery) (keyset.Page[Sku], error)
 //
 // A top-up with a bonus is five statements, in a savepoint of the request's
 // transaction (after the idempotency key's lock and read, before its

@@ -63,12 +63,6 @@ type Query struct {
 	Cursor        string
 }
 
-// Page is a page of transactions, newest first.
-type Page struct {
-	Items      []ledger.Transaction
-	NextCursor string // "" on the last page
-}
-
 // listing binds a cursor to the scope and every filter of its query.
 func (lq Query) listing() string {
 	stamp := func(t *time.Time) string {
@@ -84,9 +78,9 @@ func (lq Query) listing() string {
 // List reads a page of the integration's transactions, newest first, keyset
 // on (created_at, id): rows booked while a client pages appear on no page
 // twice and never shift a page.
-func (s *Service) List(ctx context.Context, lq Query) (Page, error) {
+func (s *Service) List(ctx context.Context, lq Query) (keyset.Page[ledger.Transaction], error) {
 	if lq.CreatedAfter != nil && lq.CreatedBefore != nil && !lq.CreatedAfter.Before(*lq.CreatedBefore) {
-		return Page{}, ErrInvalidRange
+		return keyset.Page[ledger.Transaction]{}, ErrInvalidRange
 	}
 	params := db.TransactionListParams{
 		MerchantID: lq.MerchantID, IntegrationID: lq.IntegrationID,
@@ -97,15 +91,15 @@ func (s *Service) List(ctx context.Context, lq Query) (Page, error) {
 	if lq.Cursor != "" {
 		pos, err := keyset.Decode(lq.listing(), lq.Cursor)
 		if err != nil {
-			return Page{}, keyset.ErrInvalid
+			return keyset.Page[ledger.Transaction]{}, keyset.ErrInvalid
 		}
 		params.BeforeCreatedAt, params.BeforeID = &pos.At, &pos.Key
 	}
 	rows, err := dbx.Q(ctx, s.pool).TransactionList(ctx, params)
 	if err != nil {
-		return Page{}, fmt.Errorf("listing transactions: %w", err)
+		return keyset.Page[ledger.Transaction]{}, fmt.Errorf("listing transactions: %w", err)
 	}
-	page := Page{Items: make([]ledger.Transaction, 0, len(rows))}
+	page := keyset.Page[ledger.Transaction]{Items: make([]ledger.Transaction, 0, len(rows))}
 	for _, r := range rows {
 		page.Items = append(page.Items, ledger.FromRow(r))
 	}

@@ -81,3 +81,15 @@ func sum(listing, body string) string {
 
 // Listing names a listing from its scope and filters, in a fixed order.
 func Listing(parts ...string) string { return strings.Join(parts, "\x1f") }
+
+// Page is one page of a keyset listing, newest first: every listing of the
+// API returns one.
+type Page[T any] struct {
+	Items []T
+	// NextCursor continues the listing after the last item; empty on the
+	// last page.
+	NextCursor string
+}
+
+// HasMore says whether a page follows this one.
+func (p Page[T]) HasMore() bool { return p.NextCursor != "" }

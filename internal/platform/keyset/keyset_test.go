@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/keyset"
 )
 
@@ -46,10 +47,15 @@ func TestCursor(t *testing.T) {
 			require.ErrorIs(t, err, keyset.ErrInvalid)
 		}
 	})
-	t.Run("NamesTheCursorParameter", func(t *testing.T) {
+	t.Run("NamesTheCursor", func(t *testing.T) {
 		t.Parallel()
-		var f interface{ Field() string }
+		var f fielderr.Fielder
 		require.True(t, errors.As(keyset.ErrInvalid, &f))
-		require.Equal(t, "/query/cursor", f.Field())
+		require.Equal(t, keyset.FieldCursor, f.InputField().Field)
+	})
+	t.Run("PageHasMoreWithACursor", func(t *testing.T) {
+		t.Parallel()
+		require.False(t, keyset.Page[int]{Items: []int{1}}.HasMore())
+		require.True(t, keyset.Page[int]{Items: []int{1}, NextCursor: c}.HasMore())
 	})
 }
