@@ -1419,10 +1419,10 @@ type CapabilitiesLimits struct {
 	// IdempotencyRetentionHours How long idempotency results are kept (24 by default).
 	IdempotencyRetentionHours int `json:"idempotency_retention_hours"`
 
-	// PageSizeDefault Default `limit` (50).
+	// PageSizeDefault Default `limit` common to the listings (50), from the shared `Limit` parameter. Each listing states its own in `operations[].page_size`.
 	PageSizeDefault int `json:"page_size_default"`
 
-	// PageSizeMax Maximum `limit` (200).
+	// PageSizeMax Maximum `limit` common to the listings (200), from the shared `Limit` parameter. Each listing states its own in `operations[].page_size`.
 	PageSizeMax int `json:"page_size_max"`
 
 	// RequestBodyMaxBytes Largest accepted request body in bytes (65 536).
@@ -1445,6 +1445,9 @@ type CapabilitiesOperation struct {
 
 	// OperationId The operationId in this document.
 	OperationId string `json:"operation_id"`
+
+	// PageSize The page sizes of a listing: the `default` and `maximum` of its `limit` parameter in this document. Present on the listings only.
+	PageSize *PageSizeLimits `json:"page_size,omitempty"`
 
 	// Path Path template.
 	Path string `json:"path"`
@@ -2760,6 +2763,15 @@ type MintedQr struct {
 
 // OtpChallengeId Identifier of an SMS one-time-code challenge started by a payment: `otp_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type OtpChallengeId = string
+
+// PageSizeLimits The page sizes of a listing: the `default` and `maximum` of its `limit` parameter in this document. Present on the listings only.
+type PageSizeLimits struct {
+	// Default The page size when the request gives no `limit`.
+	Default int `json:"default"`
+
+	// Max The largest `limit` the listing accepts.
+	Max int `json:"max"`
+}
 
 // Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
 type Payment struct {

@@ -64,12 +64,6 @@ type Regenerated struct {
 	Issued  IssuedKey
 }
 
-// The bounds of list page sizes (CONTRACT 2.6).
-const (
-	DefaultPageSize = 50
-	MaxPageSize     = 200
-)
-
 const (
 	maxKeyNameLength = 100
 	// prefixChars of the random part are kept in the listing prefix.
@@ -229,14 +223,12 @@ func (s *Service) insertKey(ctx context.Context, q *db.Queries, merchantID, inte
 }
 
 // ListKeys returns one page of the caller's integration's keys, newest
-// first. limit 0 means DefaultPageSize; cursor is the NextCursor of the page
-// before, empty for the first page.
+// first: limit of them at most (the caller applies the listing's default
+// and maximum, which the document's limit parameter states); cursor is the
+// NextCursor of the page before, empty for the first page.
 func (s *Service) ListKeys(ctx context.Context, caller Principal, limit int, cursor string) (keyset.Page[Key], error) {
-	if limit == 0 {
-		limit = DefaultPageSize
-	}
-	if limit < 1 || limit > MaxPageSize {
-		return keyset.Page[Key]{}, invalid(FieldListLimit, "must be between 1 and %d", MaxPageSize)
+	if limit < 1 {
+		return keyset.Page[Key]{}, invalid(FieldListLimit, "must be 1 or more")
 	}
 	params := db.ApiKeyListParams{IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, RowLimit: int32(limit + 1)}
 	if cursor != "" {

@@ -339,7 +339,7 @@ func TestListKeys(t *testing.T) {
 		require.False(t, page3.HasMore())
 		require.Empty(t, page3.NextCursor)
 
-		all, err := b.svc.ListKeys(b.ctx, b.admin, 0, "")
+		all, err := b.svc.ListKeys(b.ctx, b.admin, 50, "")
 		require.NoError(t, err)
 		require.Equal(t, []string{"late", "k3", "k2", "k1", "k0", "bootstrap"}, names(all.Items))
 	})
@@ -382,7 +382,7 @@ func TestListKeys(t *testing.T) {
 	t.Run("RefusesALimitOutOfRange", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		for _, limit := range []int{-1, 201} {
+		for _, limit := range []int{-1, 0} {
 			_, err := b.svc.ListKeys(b.ctx, b.admin, limit, "")
 			requireErr(t, err, auth.ErrInvalid)
 			require.Equal(t, "auth.ListKeys.limit", fieldOf(t, err))
@@ -397,7 +397,7 @@ func TestListKeys(t *testing.T) {
 		otherP, err := b.svc.Authenticate(b.ctx, auth.Credentials{APIKey: other.Secret})
 		require.NoError(t, err)
 		b.key(t, otherP, auth.NewKey{Name: "theirs", Scopes: []string{"customers:read"}})
-		mine, err := b.svc.ListKeys(b.ctx, b.admin, 0, "")
+		mine, err := b.svc.ListKeys(b.ctx, b.admin, 50, "")
 		require.NoError(t, err)
 		require.Equal(t, []string{"bootstrap"}, names(mine.Items))
 	})

@@ -43,8 +43,8 @@ func (s *Server) capabilities(p auth.Principal) (api.CapabilitiesData, error) {
 		Limits: api.CapabilitiesLimits{
 			TerminalTokenTtlSeconds:   int(auth.TokenTTL.Seconds()),
 			IdempotencyRetentionHours: max(1, int(s.Config.IdempotencyRetention.Hours())),
-			PageSizeDefault:           auth.DefaultPageSize,
-			PageSizeMax:               auth.MaxPageSize,
+			PageSizeDefault:           s.Spec.CommonPageSizes().Default,
+			PageSizeMax:               s.Spec.CommonPageSizes().Max,
 			AmountMaxMinor:            money.MaxAmountMinor,
 			RequestBodyMaxBytes:       httpx.MaxBodyBytes,
 		},
@@ -79,6 +79,9 @@ func (s *Server) capabilities(p auth.Principal) (api.CapabilitiesData, error) {
 		}
 		if op.Authenticated() {
 			entry.Enabled = auth.Authorize(p, access) == nil
+		}
+		if op.PageSizes != nil {
+			entry.PageSize = &api.PageSizeLimits{Default: op.PageSizes.Default, Max: op.PageSizes.Max}
 		}
 		data.Operations = append(data.Operations, entry)
 	}

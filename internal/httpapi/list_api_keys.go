@@ -8,13 +8,7 @@ import (
 
 // ListApiKeys pages through the caller's integration's keys, newest first.
 func (s *Server) ListApiKeys(ctx context.Context, req api.ListApiKeysRequestObject) (api.ListApiKeysResponseObject, error) {
-	limit, cursor := 0, ""
-	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
-	}
-	if req.Params.Cursor != nil {
-		cursor = *req.Params.Cursor
-	}
+	limit, cursor := s.pageOf(ctx, req.Params.Limit, req.Params.Cursor)
 	page, err := s.Auth.ListKeys(ctx, principal(ctx), limit, cursor)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 
 // ListCustomerGrants pages through a customer's grants with their history.
 func (s *Server) ListCustomerGrants(ctx context.Context, req api.ListCustomerGrantsRequestObject) (api.ListCustomerGrantsResponseObject, error) {
-	limit, cursor := pageOf(req.Params.Limit, req.Params.Cursor)
+	limit, cursor := s.pageOf(ctx, req.Params.Limit, req.Params.Cursor)
 	page, err := s.Grants.ListForCustomer(ctx, grants.ListQuery{
 		MerchantID: principal(ctx).MerchantID, CustomerID: req.CustomerId,
 		State: grants.State(valueOf(req.Params.State)), Limit: limit, Cursor: cursor,

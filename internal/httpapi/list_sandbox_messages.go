@@ -9,7 +9,7 @@ import (
 // ListSandboxMessages reads back the SMS the sandbox delivered to a phone of
 // the caller's merchant (sandbox environment only).
 func (s *Server) ListSandboxMessages(ctx context.Context, req api.ListSandboxMessagesRequestObject) (api.ListSandboxMessagesResponseObject, error) {
-	limit, cursor := pageOf(req.Params.Limit, req.Params.Cursor)
+	limit, cursor := s.pageOf(ctx, req.Params.Limit, req.Params.Cursor)
 	page, err := s.SandboxMessages.List(ctx, principal(ctx).MerchantID, req.Params.Phone, limit, cursor)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 
 // ListSkus pages through the catalog, most recently updated first.
 func (s *Server) ListSkus(ctx context.Context, req api.ListSkusRequestObject) (api.ListSkusResponseObject, error) {
-	limit, cursor := pageOf(req.Params.Limit, req.Params.Cursor)
+	limit, cursor := s.pageOf(ctx, req.Params.Limit, req.Params.Cursor)
 	page, err := s.Topup.ListSkus(ctx, topup.SkuQuery{MerchantID: principal(ctx).MerchantID, Limit: limit, Cursor: cursor})
 	if err != nil {
 		return nil, err

@@ -14,7 +14,7 @@ func (s *Server) ListTransactions(ctx context.Context, req api.ListTransactionsR
 		return nil, err
 	}
 	q := req.Params
-	limit, cursor := pageOf(q.Limit, q.Cursor)
+	limit, cursor := s.pageOf(ctx, q.Limit, q.Cursor)
 	page, err := s.Transactions.List(ctx, transactions.Query{
 		MerchantID: principal(ctx).MerchantID, IntegrationID: req.IntegrationId,
 		CustomerID: valueOf(q.CustomerId), WalletID: valueOf(q.WalletId), Type: ledger.Type(valueOf(q.Type)),

@@ -11,16 +11,21 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/ledger"
+	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
-// defaultPageSize is the page size when the client sends no limit.
-const defaultPageSize = 50
-
-// pageOf reads the limit and cursor query parameters.
-func pageOf(limit *int, cursor *string) (int, string) {
-	l, c := defaultPageSize, ""
+// pageOf reads the limit and cursor query parameters of the listing the
+// request calls; without a limit, the page size is the default its limit
+// parameter states in the document (the request validator holds a given
+// limit to its maximum).
+func (s *Server) pageOf(ctx context.Context, limit *int, cursor *string) (int, string) {
+	sizes := s.Spec.CommonPageSizes()
+	if op := httpx.Operation(ctx); op != nil && op.PageSizes != nil {
+		sizes = *op.PageSizes
+	}
+	l, c := sizes.Default, ""
 	if limit != nil {
 		l = *limit
 	}

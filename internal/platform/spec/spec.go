@@ -51,8 +51,35 @@ type Operation struct {
 	ErrorCodes   []string
 	Security     []Requirement // empty: unauthenticated
 	RequiredRole string
-	PathItem     *openapi3.PathItem
-	Op           *openapi3.Operation
+	// PageSizes bound the page of a listing (an operation with a limit
+	// query parameter), nil for every other operation.
+	PageSizes *PageSizes
+	PathItem  *openapi3.PathItem
+	Op        *openapi3.Operation
+}
+
+// PageSizes are a listing's page sizes, as its limit parameter states them:
+// Default when the request gives no limit, Max the largest it accepts.
+type PageSizes struct {
+	Default int
+	Max     int
+}
+
+// LimitParameter is the query parameter that sizes a listing's page.
+const LimitParameter = "limit"
+
+// pageSizesOf reads the default and maximum of a limit parameter's schema;
+// a listing must state both.
+func pageSizesOf(p *openapi3.Parameter) (PageSizes, error) {
+	if p.Schema == nil || p.Schema.Value == nil {
+		return PageSizes{}, fmt.Errorf("parameter %s has no schema", p.Name)
+	}
+	sch := p.Schema.Value
+	def, ok := sch.Default.(float64)
+	if !ok || sch.Max == nil || def != float64(int(def)) || *sch.Max != float64(int(*sch.Max)) {
+		return PageSizes{}, fmt.Errorf("parameter %s must state an integer default and maximum", p.Name)
+	}
+	return PageSizes{Default: int(def), Max: int(*sch.Max)}, nil
 }
 
 // Authenticated says whether the operation needs a credential.
@@ -87,6 +114,7 @@ type Spec struct {
 	APIVersion           string
 	ops                  []*Operation
 	inDocumentOrder      []*Operation
+	commonPageSizes      PageSizes
 	byRoute              map[string]*Operation
 	byID                 map[string]*Operation
 }
@@ -131,6 +159,13 @@ func Load(data []byte) (*Spec, error) {
 		}
 		return s.ops[i].Method < s.ops[j].Method
 	})
+	limit := doc.Components.Parameters["Limit"]
+	if limit == nil || limit.Value == nil {
+		return nil, fmt.Errorf("the document has no Limit parameter")
+	}
+	if s.commonPageSizes, err = pageSizesOf(limit.Value); err != nil {
+		return nil, err
+	}
 	position, err := operationPositions(data)
 	if err != nil {
 		return nil, fmt.Errorf("reading the document's operation order: %w", err)
@@ -197,6 +232,15 @@ func newOperation(path, method string, item *openapi3.PathItem, op *openapi3.Ope
 	if o.ID == "" {
 		return nil, fmt.Errorf("%s %s: missing operationId", method, path)
 	}
+	for _, ref := range slices.Concat(item.Parameters, op.Parameters) {
+		if p := ref.Value; p != nil && p.In == openapi3.ParameterInQuery && p.Name == LimitParameter {
+			sizes, err := pageSizesOf(p)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", o.ID, err)
+			}
+			o.PageSizes = &sizes
+		}
+	}
 	switch o.Stability {
 	case "ga", "beta":
 	default:
@@ -239,6 +283,11 @@ func extStrings(op *openapi3.Operation, name string) []string {
 
 // Operations lists every operation, ordered by path then method.
 func (s *Spec) Operations() []*Operation { return s.ops }
+
+// CommonPageSizes are the page sizes of the shared Limit parameter
+// (components/parameters/Limit), which the listings refer to unless one
+// states its own; each listing's are its Operation.PageSizes.
+func (s *Spec) CommonPageSizes() PageSizes { return s.commonPageSizes }
 
 // OperationsInDocumentOrder lists every operation in the order the document
 // writes them (GET /capabilities reports them so), computed once at Load.

@@ -227,3 +227,34 @@ func TestOperationsInDocumentOrder(t *testing.T) {
 		seen[o.ID] = true
 	}
 }
+
+// Every listing (an operation taking a cursor) states its page sizes, and
+// nothing else has any.
+func TestListingsStateTheirPageSizes(t *testing.T) {
+	t.Parallel()
+	s := load(t)
+	listings := 0
+	for _, o := range s.Operations() {
+		takesCursor := slices.ContainsFunc(slices.Concat(o.PathItem.Parameters, o.Op.Parameters), func(p *openapi3.ParameterRef) bool {
+			return p.Value.In == openapi3.ParameterInQuery && p.Value.Name == "cursor"
+		})
+		if !takesCursor {
+			require.Nil(t, o.PageSizes, o.ID)
+			continue
+		}
+		listings++
+		require.NotNil(t, o.PageSizes, "%s takes a cursor but no limit", o.ID)
+		require.GreaterOrEqual(t, o.PageSizes.Max, o.PageSizes.Default, o.ID)
+		require.GreaterOrEqual(t, o.PageSizes.Default, 1, o.ID)
+	}
+	require.Equal(t, 5, listings)
+	require.Equal(t, spec.PageSizes{Default: 50, Max: 200}, s.CommonPageSizes())
+}
+
+func TestLoadRefusesALimitWithoutMaximum(t *testing.T) {
+	t.Parallel()
+	broken := strings.Replace(string(openapi.Document), "        maximum: 200\n        default: 50\n", "        default: 50\n", 1)
+	require.NotEqual(t, string(openapi.Document), broken)
+	_, err := spec.Load([]byte(broken))
+	require.ErrorContains(t, err, "must state an integer default and maximum")
+}
