@@ -120,7 +120,7 @@ func fieldOf(t *testing.T, err error) string {
 	if !errors.As(err, &fe) {
 		return ""
 	}
-	return fe.Input.Path()
+	return fe.Path()
 }
 
 func detailsOf(t *testing.T, err error) map[string]any {

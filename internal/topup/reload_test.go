@@ -59,7 +59,7 @@ func TestValidTiers(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalid)
 			var fe *fielderr.Error
 			require.ErrorAs(t, err, &fe)
-			require.Equal(t, c.field, fe.Input.Path())
+			require.Equal(t, c.field, fe.Path())
 		})
 	}
 }

@@ -84,7 +84,7 @@ func (e *Error) At(index ...int) *Error {
 // NamedFirst.
 func (e *Error) Error() string {
 	if e.NamedFirst {
-		return e.Input.Path() + " " + e.Msg
+		return e.Path() + " " + e.Msg
 	}
 	return e.Msg
 }

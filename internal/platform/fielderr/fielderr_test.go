@@ -25,7 +25,7 @@ func TestError(t *testing.T) {
 	t.Run("FillsListIndexesInOrder", func(t *testing.T) {
 		t.Parallel()
 		err := fielderr.New(errInvalid, "x.In.A[].B[].C", "bad").At(3, 4)
-		require.Equal(t, "x.In.A[3].B[4].C", err.Input.Path())
+		require.Equal(t, "x.In.A[3].B[4].C", err.Path())
 	})
 	t.Run("NamedFirstOpensWithTheField", func(t *testing.T) {
 		t.Parallel()
