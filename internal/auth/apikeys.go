@@ -317,7 +317,7 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 		}
 		// The database refuses such a key since 00009; this says why to a
 		// caller who regenerates one restored from before it.
-		if err := exclusive(FieldRegeneratedScopes, old.Scopes); err != nil {
+		if err := exclusive(FieldRegeneratedKey, old.Scopes); err != nil {
 			return Regenerated{}, err
 		}
 		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})

@@ -161,9 +161,9 @@ const (
 	FieldKeyRole fielderr.Field = "auth.NewKey.Role"
 	// FieldKeyExpiresAt is the expiry of a NewKey.
 	FieldKeyExpiresAt fielderr.Field = "auth.NewKey.ExpiresAt"
-	// FieldRegeneratedScopes is the scopes of the key RegenerateKey
-	// replaces (stored, not requested).
-	FieldRegeneratedScopes fielderr.Field = "auth.RegenerateKey.keyID.Scopes"
+	// FieldRegeneratedKey is the key given to RegenerateKey, when its
+	// stored scopes hold an exclusive pair.
+	FieldRegeneratedKey fielderr.Field = "auth.RegenerateKey.keyID"
 	// FieldListLimit is the limit given to ListKeys.
 	FieldListLimit fielderr.Field = "auth.ListKeys.limit"
 	// FieldListCursor is the cursor given to ListKeys.

@@ -43,7 +43,7 @@ var fieldPointers = map[fielderr.Field]fieldPointer{
 	auth.FieldKeyScope:     {pointer: "/data/scopes/*", ops: []string{"createApiKey"}},
 	auth.FieldKeyRole:      {pointer: "/data/role", ops: []string{"createApiKey"}},
 	auth.FieldKeyExpiresAt: {pointer: "/data/expires_at", ops: []string{"createApiKey"}},
-	auth.FieldRegeneratedScopes: {pointer: "/data/scopes", ops: []string{"regenerateApiKey"},
+	auth.FieldRegeneratedKey: {pointer: "/data/scopes", ops: []string{"regenerateApiKey"},
 		absent: "regenerating a key restored from before migration 00009 that holds an exclusive pair; the wire has always named /data/scopes"},
 	auth.FieldListLimit:  {pointer: "/query/limit", ops: []string{"listApiKeys"}},
 	auth.FieldListCursor: {pointer: "/query/cursor", ops: []string{"listApiKeys"}},

@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,8 +16,15 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/checkout"
+	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/internal/topup"
+	"github.com/feddi/partner-api/internal/transactions"
+	"github.com/feddi/partner-api/internal/wallets"
 	"github.com/feddi/partner-api/openapi"
 )
 
@@ -99,6 +107,7 @@ func TestEveryDomainFieldIsMapped(t *testing.T) {
 	convention := regexp.MustCompile(`^([a-z]+)\.[A-Z][A-Za-z]*(\.[A-Za-z][A-Za-z]*(\[\])?)*$`)
 	wirePath := regexp.MustCompile(`^"/(data|query)\b`)
 	declared := map[fielderr.Field]string{}
+	params := map[string][]string{} // "pkg.Func", "pkg.Recv.Method" → parameter names
 	fset := token.NewFileSet()
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -118,6 +127,23 @@ func TestEveryDomainFieldIsMapped(t *testing.T) {
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
+			case *ast.FuncDecl:
+				var names []string
+				for _, p := range n.Type.Params.List {
+					for _, name := range p.Names {
+						names = append(names, name.Name)
+					}
+				}
+				params[f.Name.Name+"."+n.Name.Name] = names
+				if n.Recv != nil && len(n.Recv.List) == 1 {
+					recv := n.Recv.List[0].Type
+					if star, ok := recv.(*ast.StarExpr); ok {
+						recv = star.X
+					}
+					if id, ok := recv.(*ast.Ident); ok {
+						params[f.Name.Name+"."+id.Name+"."+n.Name.Name] = names
+					}
+				}
 			case *ast.ValueSpec:
 				if !isFielderr(n.Type, "Field") {
 					return true
@@ -167,6 +193,53 @@ func TestEveryDomainFieldIsMapped(t *testing.T) {
 		_, ok := declared[field]
 		require.True(t, ok, "fieldPointers maps %s, which no domain declares", field)
 	}
+	for field, at := range declared {
+		require.True(t, namesARealInput(string(field), params), "%s: %s names no field of an input type in inputTypes, nor a parameter of a function", at, field)
+	}
+}
+
+// inputTypes are the domain input types the fields name: a renamed type
+// fails to compile here, a renamed field fails namesARealInput.
+var inputTypes = map[string]reflect.Type{}
+
+func init() {
+	for _, v := range []any{
+		auth.NewKey{}, enrollment.Enrollee{}, enrollment.Target{}, enrollment.Proof{},
+		payments.Request{}, payments.CaptureRequest{}, checkout.New{},
+		topup.Confirm{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
+		wallets.NewWallet{}, transactions.Query{},
+	} {
+		inputTypes[reflect.TypeOf(v).String()] = reflect.TypeOf(v)
+	}
+}
+
+// namesARealInput says whether a field (package.Input.Path) names a field
+// path of a known input type, or a parameter of a function or method
+// (package.Func.param, package.Recv.Method.param).
+func namesARealInput(field string, params map[string][]string) bool {
+	segs := strings.Split(field, ".")
+	if typ, ok := inputTypes[segs[0]+"."+segs[1]]; ok {
+		for _, seg := range segs[2:] {
+			name, list := strings.CutSuffix(seg, "[]")
+			for typ.Kind() == reflect.Pointer {
+				typ = typ.Elem()
+			}
+			f, ok := typ.FieldByName(name)
+			if !ok || !f.IsExported() {
+				return false
+			}
+			typ = f.Type
+			if list {
+				if typ.Kind() != reflect.Slice {
+					return false
+				}
+				typ = typ.Elem()
+			}
+		}
+		return true
+	}
+	last := strings.TrimSuffix(segs[len(segs)-1], "[]")
+	return slices.Contains(params[strings.Join(segs[:len(segs)-1], ".")], last)
 }
 
 func isFielderr(e ast.Expr, name string) bool {
