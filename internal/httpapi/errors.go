@@ -113,7 +113,9 @@ type retryAfterer interface {
 	RetryAfterSeconds() int
 }
 
-// MapError translates a domain error through the table.
+// MapError translates a domain error through the table; the input at
+// fault, which the domain names in its own terms, becomes the request's JSON
+// pointer through fieldPointers (fields.go).
 func MapError(err error) (*apierror.Error, bool) {
 	for _, m := range errorTable {
 		if !errors.Is(err, m.err) {
