@@ -6,6 +6,7 @@ package spec
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Idempotency is the value of an operation's x-idempotency extension.
@@ -83,10 +85,13 @@ type Spec struct {
 	// tests only, still go through the 3.1 path.
 	RequestValidationDoc *openapi3.T
 	Bytes                []byte
-	APIVersion           string
-	ops                  []*Operation
-	byRoute              map[string]*Operation
-	byID                 map[string]*Operation
+	// JSON is the same document as JSON (GET /openapi serves it on request),
+	// rendered once here rather than per server.
+	JSON       []byte
+	APIVersion string
+	ops        []*Operation
+	byRoute    map[string]*Operation
+	byID       map[string]*Operation
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -104,10 +109,19 @@ func Load(data []byte) (*Spec, error) {
 	doc.Servers = nil // requests are matched on their path alone
 	asLegacy := *doc
 	asLegacy.OpenAPI = "3.0.3"
+	var tree any
+	if err := yaml.Unmarshal(data, &tree); err != nil {
+		return nil, fmt.Errorf("reading OpenAPI document: %w", err)
+	}
+	asJSON, err := json.Marshal(tree)
+	if err != nil {
+		return nil, fmt.Errorf("rendering OpenAPI document as JSON: %w", err)
+	}
 	s := &Spec{
 		Doc:                  doc,
 		RequestValidationDoc: &asLegacy,
 		Bytes:                data,
+		JSON:                 asJSON,
 		APIVersion:           doc.Info.Version,
 		byRoute:              map[string]*Operation{},
 		byID:                 map[string]*Operation{},
