@@ -31,10 +31,29 @@ run: ## Serve the API on 127.0.0.1:8080 (private database, migrated, demo key pr
 	./bin/feddi bootstrap --if-empty --merchant "Demo Merchant" --integration "Demo POS"; \
 	exec ./bin/feddi serve
 
+# Tests run through gotestsum (pinned in go.mod's tool section): one line per
+# package, the failures again at the end, and the run kept as JSON so that the
+# ten slowest tests are printed after it, where a regression shows.
+GOTESTSUM := $(GO) tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg --jsonfile .data/test.json
+
 .PHONY: test
-test: ## Run every test with the race detector (private database).
+test: ## Run every test with the race detector (private database); prints wall time and the ten slowest tests.
 	@$(db_start)
-	DATABASE_URL="$(db_url)" $(GO) test -race -count=1 -timeout 15m ./...
+	@mkdir -p .data
+	@start=$$(date +%s); status=0; \
+	DATABASE_URL="$(db_url)" $(GOTESTSUM) -- -race -count=1 -timeout 15m ./... || status=$$?; \
+	echo; echo "ten slowest tests:"; \
+	$(GO) tool gotestsum tool slowest --jsonfile .data/test.json --threshold 0s --num 10 | sed 's/^/  /'; \
+	echo "make test: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
+.PHONY: test-short
+test-short: ## The edit-test loop: every test but the long concurrent mixes, no race detector.
+	@$(db_start)
+	@mkdir -p .data
+	@start=$$(date +%s); \
+	DATABASE_URL="$(db_url)" $(GOTESTSUM) -- -short -count=1 -timeout 5m ./...; \
+	echo "make test-short: $$(( $$(date +%s) - start ))s wall"
 
 # Flags for the load test, e.g. make bench BENCH_ARGS="-scenarios pay,topup -duration 10s".
 BENCH_ARGS ?=

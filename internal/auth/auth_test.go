@@ -805,6 +805,9 @@ func TestSigningKeys(t *testing.T) {
 
 func TestTwoReplicas(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("long concurrent mix: make test runs it")
+	}
 	b := setup(t)
 	replica := newService(t, b.pool, serviceOpts{})
 	p, issued := b.key(t, b.admin, auth.NewKey{Name: "pos", Scopes: []string{"tokens:issue", "customers:read"}})

@@ -5,12 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
-
-	"go.yaml.in/yaml/v4"
 
 	"github.com/feddi/partner-api/gen/api"
 )
@@ -22,15 +19,8 @@ type openapiDocument struct {
 	yamlETag, jsonETag string
 }
 
-func newOpenapiDocument(raw []byte) openapiDocument {
-	d := openapiDocument{yaml: raw, yamlETag: etag(raw)}
-	var v any
-	if err := yaml.Unmarshal(raw, &v); err == nil {
-		if j, err := json.Marshal(v); err == nil {
-			d.json, d.jsonETag = j, etag(j)
-		}
-	}
-	return d
+func newOpenapiDocument(raw, asJSON []byte) openapiDocument {
+	return openapiDocument{yaml: raw, yamlETag: etag(raw), json: asJSON, jsonETag: etag(asJSON)}
 }
 
 func etag(b []byte) string {
@@ -42,7 +32,7 @@ func etag(b []byte) string {
 // JSON when the client asks for it, with an ETag and 304 on a match.
 func (s *Server) GetOpenapi(ctx context.Context, req api.GetOpenapiRequestObject) (api.GetOpenapiResponseObject, error) {
 	body, tag, contentType := s.openapi.yaml, s.openapi.yamlETag, "application/yaml"
-	if r := httpRequest(ctx); r != nil && wantsJSON(r.Header.Get("Accept")) && s.openapi.json != nil {
+	if r := httpRequest(ctx); r != nil && wantsJSON(r.Header.Get("Accept")) {
 		body, tag, contentType = s.openapi.json, s.openapi.jsonETag, "application/json"
 	}
 	if req.Params.IfNoneMatch != nil && etagMatches(*req.Params.IfNoneMatch, tag) {

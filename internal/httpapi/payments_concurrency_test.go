@@ -19,6 +19,9 @@ import (
 // ledger stays balanced with the wallet's balance equal to its entries.
 func TestConcurrentPaymentsNeverOverdraw(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("long concurrent mix: make test runs it")
+	}
 	e := newPayEnv(t)
 	const (
 		clients = 48

@@ -73,10 +73,15 @@ func tally(n int, work func(i int, add func(outcome string))) map[string]int {
 
 func TestRushHour(t *testing.T) {
 	t.Parallel()
-	// A terminal's bucket refills one guess every 6 minutes here, so a slow
-	// run cannot earn the guesser an extra guess.
+	if testing.Short() {
+		t.Skip("long concurrent mix: make test runs it")
+	}
+	// The buckets refill over an hour here (one guess every 6 minutes per
+	// terminal, every 72 s per key), so a slow run on a loaded machine
+	// cannot earn a guesser an extra guess.
 	e := &payEnv{Env: moneytest.Start(t, func(c *config.Config) {
 		c.GuessLimitPerTerminal = config.Rate{Max: 10, Window: time.Hour}
+		c.GuessLimitPerKey = config.Rate{Max: 50, Window: time.Hour}
 	}), t: t}
 	tillKey := e.keyWith(client.ScopePaymentsWrite, client.ScopePaymentsRead)
 	appKey := e.keyWith(client.ScopeQrMint)
@@ -141,7 +146,7 @@ func TestRushHour(t *testing.T) {
 
 	t.Run("RotatingTerminalIdsMeetsTheKeysCeiling", func(t *testing.T) {
 		// An attacker inventing a new context.terminal_id per guess: every
-		// terminal is fresh, but the key's ceiling (50 a minute) holds.
+		// terminal is fresh, but the key's ceiling (50 here) holds.
 		key := e.keyWith(client.ScopePaymentsWrite)
 		for i := range 50 {
 			rotating := till{e: e, key: key, name: fmt.Sprintf("fake-%03d", i)}

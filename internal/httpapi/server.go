@@ -66,7 +66,7 @@ var _ api.StrictServerInterface = (*Server)(nil)
 
 // NewServer returns the server over its dependencies.
 func NewServer(deps Deps) *Server {
-	return &Server{Deps: deps, openapi: newOpenapiDocument(deps.Spec.Bytes)}
+	return &Server{Deps: deps, openapi: newOpenapiDocument(deps.Spec.Bytes, deps.Spec.JSON)}
 }
 
 // meta is the meta block of a success envelope.

@@ -27,6 +27,9 @@ import (
 // every retried key took effect exactly once.
 func TestLedgerInvariants(t *testing.T) {
 	t.Parallel()
+	if testing.Short() {
+		t.Skip("long concurrent mix: make test runs it")
+	}
 	const (
 		walletCount = 24
 		workers     = 8

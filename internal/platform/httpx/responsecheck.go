@@ -91,7 +91,7 @@ func (o *Options) conformance(c echo.Context, op *spec.Operation, rec *recorder,
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
 			Request:    c.Request(),
 			PathParams: pathParams(c),
-			Route:      route(o.Spec.Doc, op),
+			Route:      route(o.Spec.ValidationDoc, op),
 		},
 		Status: rec.status,
 		Header: header,

@@ -45,7 +45,7 @@ func (o *Options) validate(next echo.HandlerFunc) echo.HandlerFunc {
 		err := openapi3filter.ValidateRequest(req.Context(), &openapi3filter.RequestValidationInput{
 			Request:    req,
 			PathParams: pathParams(c),
-			Route:      route(o.Spec.RequestValidationDoc, op),
+			Route:      route(o.Spec.ValidationDoc, op),
 			Options: &openapi3filter.Options{
 				AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 				KeepValidatedValue: true,

@@ -6,6 +6,7 @@ package spec
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -101,22 +102,25 @@ func (o *Operation) MayReturn(code string) bool { return slices.Contains(o.Error
 // Spec is the loaded document.
 type Spec struct {
 	Doc *openapi3.T
-	// RequestValidationDoc is Doc presented to kin-openapi as OpenAPI 3.0 for
-	// request validation. For a 3.1 document kin-openapi compiles a JSON
-	// Schema 2020-12 validator from scratch on every call (measured: 718 µs
-	// and 6 000 allocations per confirmTopup request, against 9.6 µs for its
-	// 3.0 validator, which caches). The request schemas use no keyword that
-	// only the 2020-12 validator knows (a test holds them to that), so both
-	// validators accept and refuse the same requests. Responses, validated in
-	// tests only, still go through the 3.1 path.
-	RequestValidationDoc *openapi3.T
-	Bytes                []byte
-	APIVersion           string
-	ops                  []*Operation
-	inDocumentOrder      []*Operation
-	commonPageSizes      PageSizes
-	byRoute              map[string]*Operation
-	byID                 map[string]*Operation
+	// ValidationDoc is Doc presented to kin-openapi as OpenAPI 3.0 for
+	// validating requests and (in tests) responses. For a 3.1 document
+	// kin-openapi compiles a JSON Schema 2020-12 validator from scratch on
+	// every call (measured: 718 µs and 6 000 allocations per confirmTopup
+	// request, against 9.6 µs for its 3.0 validator, which caches). The
+	// schemas use no keyword that only the 2020-12 validator knows but
+	// `const`, which Load restates as a one-value `enum` (a test holds them
+	// to that), so both validators accept and refuse the same messages.
+	ValidationDoc *openapi3.T
+	Bytes         []byte
+	// JSON is the same document as JSON (GET /openapi serves it on request),
+	// rendered once here rather than per server.
+	JSON            []byte
+	APIVersion      string
+	ops             []*Operation
+	inDocumentOrder []*Operation
+	commonPageSizes PageSizes
+	byRoute         map[string]*Operation
+	byID            map[string]*Operation
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
@@ -134,13 +138,26 @@ func Load(data []byte) (*Spec, error) {
 	doc.Servers = nil // requests are matched on their path alone
 	asLegacy := *doc
 	asLegacy.OpenAPI = "3.0.3"
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("reading OpenAPI document: %w", err)
+	}
+	var tree any
+	if err := root.Decode(&tree); err != nil {
+		return nil, fmt.Errorf("reading OpenAPI document: %w", err)
+	}
+	asJSON, err := json.Marshal(tree)
+	if err != nil {
+		return nil, fmt.Errorf("rendering OpenAPI document as JSON: %w", err)
+	}
 	s := &Spec{
-		Doc:                  doc,
-		RequestValidationDoc: &asLegacy,
-		Bytes:                data,
-		APIVersion:           doc.Info.Version,
-		byRoute:              map[string]*Operation{},
-		byID:                 map[string]*Operation{},
+		Doc:           doc,
+		ValidationDoc: &asLegacy,
+		Bytes:         data,
+		JSON:          asJSON,
+		APIVersion:    doc.Info.Version,
+		byRoute:       map[string]*Operation{},
+		byID:          map[string]*Operation{},
 	}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -151,6 +168,11 @@ func Load(data []byte) (*Spec, error) {
 			s.ops = append(s.ops, o)
 			s.byRoute[method+" "+o.EchoPath] = o
 			s.byID[o.ID] = o
+		}
+	}
+	for _, o := range s.ops {
+		if err := forEachSchema(o.Op, restateConst); err != nil {
+			return nil, err
 		}
 	}
 	sort.Slice(s.ops, func(i, j int) bool {
@@ -166,10 +188,7 @@ func Load(data []byte) (*Spec, error) {
 	if s.commonPageSizes, err = pageSizesOf(limit.Value); err != nil {
 		return nil, err
 	}
-	position, err := operationPositions(data)
-	if err != nil {
-		return nil, fmt.Errorf("reading the document's operation order: %w", err)
-	}
+	position := operationPositions(&root)
 	s.inDocumentOrder = slices.Clone(s.ops)
 	sort.SliceStable(s.inDocumentOrder, func(i, j int) bool {
 		return position[s.inDocumentOrder[i].ID] < position[s.inDocumentOrder[j].ID]
@@ -180,18 +199,14 @@ func Load(data []byte) (*Spec, error) {
 // operationPositions numbers the operationIds in the order the YAML text
 // lists them (kin-openapi keeps paths in a map, so the order is read from
 // the text itself).
-func operationPositions(raw []byte) (map[string]int, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return nil, err
-	}
+func operationPositions(root *yaml.Node) map[string]int {
 	position := map[string]int{}
 	if len(root.Content) == 0 {
-		return position, nil
+		return position
 	}
 	paths := mappingValue(root.Content[0], "paths")
 	if paths == nil {
-		return position, nil
+		return position
 	}
 	for i := 1; i < len(paths.Content); i += 2 {
 		item := paths.Content[i]
@@ -201,7 +216,7 @@ func operationPositions(raw []byte) (map[string]int, error) {
 			}
 		}
 	}
-	return position, nil
+	return position
 }
 
 func mappingValue(n *yaml.Node, key string) *yaml.Node {
@@ -211,6 +226,56 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// restateConst gives a schema with `const` the same one-value `enum`, which
+// kin-openapi's OpenAPI 3.0 validator (ValidationDoc) enforces; `const`
+// alone it would ignore. Both keywords then say the same thing.
+func restateConst(sc *openapi3.Schema) {
+	if sc.Const != nil && len(sc.Enum) == 0 {
+		sc.Enum = []any{sc.Const}
+	}
+}
+
+// forEachSchema calls fn on every schema an operation's parameters, request
+// body and responses reach, through references.
+func forEachSchema(op *openapi3.Operation, fn func(*openapi3.Schema)) error {
+	visit := func(ref *openapi3.SchemaRef) error {
+		if ref == nil {
+			return nil
+		}
+		return ref.WalkSubtree(func(_ string, r *openapi3.SchemaRef) error {
+			if r.Value != nil {
+				fn(r.Value)
+			}
+			return nil
+		})
+	}
+	for _, p := range op.Parameters {
+		if err := visit(p.Value.Schema); err != nil {
+			return err
+		}
+	}
+	if op.RequestBody != nil {
+		for _, mt := range op.RequestBody.Value.Content {
+			if err := visit(mt.Schema); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range op.Responses.Map() {
+		for _, mt := range r.Value.Content {
+			if err := visit(mt.Schema); err != nil {
+				return err
+			}
+		}
+		for _, h := range r.Value.Headers {
+			if err := visit(h.Value.Schema); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -176,21 +176,22 @@ func TestErrorCodeTableMatchesTheServer(t *testing.T) {
 	require.Len(t, seen, len(apierror.Codes()), "the table describes every code")
 }
 
-// TestRequestSchemasNeedNoJSONSchema2020Validator holds the request side of
-// the document to what kin-openapi's cached validator enforces exactly, the
-// condition under which RequestValidationDoc is safe (see its comment).
-func TestRequestSchemasNeedNoJSONSchema2020Validator(t *testing.T) {
+// TestSchemasNeedNoJSONSchema2020Validator holds the document to what
+// kin-openapi's cached 3.0 validator enforces exactly, the condition under
+// which ValidationDoc is safe for requests and responses (see its comment):
+// no 2020-12-only keyword, and every `const` restated as its one-value enum.
+func TestSchemasNeedNoJSONSchema2020Validator(t *testing.T) {
 	t.Parallel()
 	s := load(t)
 	uses2020 := func(sc *openapi3.Schema) bool {
-		return sc.Const != nil || len(sc.PrefixItems) != 0 || sc.Contains != nil ||
+		return len(sc.PrefixItems) != 0 || sc.Contains != nil ||
 			len(sc.PatternProperties) != 0 || len(sc.DependentSchemas) != 0 || sc.PropertyNames != nil ||
 			sc.UnevaluatedItems.Has != nil || sc.UnevaluatedItems.Schema != nil ||
 			sc.UnevaluatedProperties.Has != nil || sc.UnevaluatedProperties.Schema != nil ||
 			sc.If != nil || sc.Then != nil || sc.Else != nil ||
 			len(sc.DependentRequired) != 0 || len(sc.Defs) != 0 || sc.ContentSchema != nil
 	}
-	visited := 0
+	visited, consts := 0, 0
 	check := func(where string, ref *openapi3.SchemaRef) {
 		if ref == nil {
 			return
@@ -198,6 +199,10 @@ func TestRequestSchemasNeedNoJSONSchema2020Validator(t *testing.T) {
 		require.NoError(t, ref.WalkSubtree(func(path string, r *openapi3.SchemaRef) error {
 			visited++
 			require.False(t, uses2020(r.Value), "%s %s uses a JSON Schema 2020-12 keyword", where, path)
+			if r.Value.Const != nil {
+				consts++
+				require.Equal(t, []any{r.Value.Const}, r.Value.Enum, "%s %s: const is restated as its enum", where, path)
+			}
 			return nil
 		}), where)
 	}
@@ -210,8 +215,17 @@ func TestRequestSchemasNeedNoJSONSchema2020Validator(t *testing.T) {
 				check(op.ID+" body", mt.Schema)
 			}
 		}
+		for status, r := range op.Op.Responses.Map() {
+			for _, mt := range r.Value.Content {
+				check(op.ID+" "+status+" body", mt.Schema)
+			}
+			for name, h := range r.Value.Headers {
+				check(op.ID+" "+status+" header "+name, h.Value.Schema)
+			}
+		}
 	}
-	require.Greater(t, visited, 200, "the walk reached the nested request schemas")
+	require.Greater(t, visited, 1000, "the walk reached the nested request and response schemas")
+	require.Positive(t, consts, "the walk met the envelopes' ok: const")
 }
 
 func TestOperationsInDocumentOrder(t *testing.T) {
