@@ -6,15 +6,12 @@
 package clock
 
 import (
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
-// Func is a source of the current time; time.Now in production.
-type Func = func() time.Time
-
 // OrWall returns now, or time.Now when now is nil.
-func OrWall(now Func) Func {
+func OrWall(now func() time.Time) func() time.Time {
 	if now == nil {
 		return time.Now
 	}
@@ -23,19 +20,65 @@ func OrWall(now Func) Func {
 
 // Clock is the wall clock moved by an offset a test sets: Now is
 // time.Now().Add(offset). It keeps running, so code that measures
-// elapsed time still works, and it is safe for concurrent use.
+// elapsed time still works, unless a test stops it (Stop) to keep a slow
+// run from earning what time would refill. It is safe for concurrent use.
 type Clock struct {
-	offset atomic.Int64 // nanoseconds
+	mu      sync.Mutex
+	offset  time.Duration
+	stopped *time.Time // non-nil: time stands still here
 }
 
 // New returns a clock that reads the wall clock until advanced.
 func New() *Clock { return &Clock{} }
 
-// Now returns the wall clock plus the offset.
-func (c *Clock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+// Now returns the wall clock plus the offset, or the time it was stopped at.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped != nil {
+		return *c.stopped
+	}
+	return time.Now().Add(c.offset)
+}
 
-// Advance moves the clock forward by d (backward when d is negative).
-func (c *Clock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+// Advance moves the clock forward by d (backward when d is negative),
+// running or stopped.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+	if c.stopped != nil {
+		at := c.stopped.Add(d)
+		c.stopped = &at
+	}
+}
+
+// Stop makes time stand still (Advance still moves it) until Start.
+func (c *Clock) Stop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped == nil {
+		at := time.Now().Add(c.offset)
+		c.stopped = &at
+	}
+}
+
+// Start lets a stopped clock run on from where it stands.
+func (c *Clock) Start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped != nil {
+		c.offset = time.Until(*c.stopped)
+		c.stopped = nil
+	}
+}
 
 // Offset is how far the clock runs ahead of the wall clock.
-func (c *Clock) Offset() time.Duration { return time.Duration(c.offset.Load()) }
+func (c *Clock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped != nil {
+		return time.Until(*c.stopped)
+	}
+	return c.offset
+}
