@@ -10,6 +10,8 @@
 //
 // It exits non-zero when a request broke the contract (a 5xx, a body that
 // is not a JSON envelope, no answer), never because a target was missed.
+//
+// Like internal/loadtest, it times real work on the wall clock (time.Now).
 package main
 
 import (

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -170,7 +171,7 @@ func authService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := auth.NewFromConfig(pool, cfg, doc, logger)
+	svc, err := auth.NewFromConfig(pool, cfg, doc, logger, time.Now) // the CLI reads the wall clock
 	if err != nil {
 		pool.Close()
 		return nil, nil, err

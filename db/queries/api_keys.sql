@@ -51,7 +51,7 @@ LIMIT @row_limit;
 -- name: ApiKeyRevoke :one
 -- Soft revocation; revoking a revoked key keeps its first revoked_at.
 UPDATE api_keys
-SET status = 'revoked', revoked_at = COALESCE(revoked_at, now())
+SET status = 'revoked', revoked_at = COALESCE(revoked_at, sqlc.arg(now)::timestamptz)
 WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id
 RETURNING *;
 
@@ -77,6 +77,6 @@ WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_
 -- the last_used_at it read is older than that, and the condition keeps
 -- replicas racing on one key down to one write.
 UPDATE api_keys
-SET last_used_at = now()
+SET last_used_at = sqlc.arg(now)::timestamptz
 WHERE id = @id AND integration_id = @integration_id AND merchant_id = @merchant_id
-  AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => @interval_seconds::double precision));
+  AND (last_used_at IS NULL OR last_used_at < sqlc.arg(now)::timestamptz - make_interval(secs => @interval_seconds::double precision));

@@ -1,18 +1,18 @@
 -- name: CheckoutSessionInsert :one
 INSERT INTO checkout_sessions (id, merchant_id, integration_id, currency, amount_minor, reference, expires_at)
 VALUES (@id, @merchant_id, @integration_id, @currency, sqlc.narg(amount_minor), sqlc.narg(reference),
-        now() + make_interval(secs => @ttl_seconds::integer))
+        sqlc.arg(now)::timestamptz + make_interval(secs => @ttl_seconds::integer))
 RETURNING *;
 
 -- name: CheckoutSessionGet :one
 -- The session, with expired telling whether an open session is past its
 -- expiry (it then reads as expired).
-SELECT sqlc.embed(checkout_sessions), (expires_at <= now())::boolean AS expired
+SELECT sqlc.embed(checkout_sessions), (expires_at <= sqlc.arg(now)::timestamptz)::boolean AS expired
 FROM checkout_sessions
 WHERE merchant_id = @merchant_id AND id = @id;
 
 -- name: CheckoutSessionGetForUpdate :one
-SELECT sqlc.embed(checkout_sessions), (expires_at <= now())::boolean AS expired
+SELECT sqlc.embed(checkout_sessions), (expires_at <= sqlc.arg(now)::timestamptz)::boolean AS expired
 FROM checkout_sessions
 WHERE merchant_id = @merchant_id AND id = @id
 FOR UPDATE;
@@ -21,7 +21,7 @@ FOR UPDATE;
 -- Attaches (or replaces) the customer of an open session.
 UPDATE checkout_sessions
 SET customer_id = @customer_id, wallet_id = @wallet_id, updated_at = now()
-WHERE merchant_id = @merchant_id AND id = @id AND status = 'open' AND expires_at > now()
+WHERE merchant_id = @merchant_id AND id = @id AND status = 'open' AND expires_at > sqlc.arg(now)::timestamptz
 RETURNING *;
 
 -- name: CheckoutSessionComplete :execrows

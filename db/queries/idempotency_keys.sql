@@ -1,14 +1,14 @@
 -- name: IdempotencyKeyClaim :one
 -- Locks one key for this transaction and reads its stored result
--- (idempotency_claim, 00006): locked is false when another request holding
+-- (idempotency_claim, 00011): locked is false when another request holding
 -- the key still runs; status_code is 0 when nothing is stored.
 SELECT c.locked::boolean AS locked, c.fingerprint::bytea AS fingerprint,
        c.status_code::integer AS status_code, c.response_body::bytea AS response_body
-FROM idempotency_claim(sqlc.arg(scope)::text, sqlc.arg(key)::text) AS c;
+FROM idempotency_claim(sqlc.arg(scope)::text, sqlc.arg(key)::text, sqlc.arg(now)::timestamptz) AS c;
 
 -- name: IdempotencyKeyInsert :exec
 INSERT INTO idempotency_keys (scope, key, operation_id, fingerprint, status_code, response_body, expires_at)
-VALUES (@scope, @key, @operation_id, @fingerprint, @status_code, @response_body, now() + make_interval(secs => @retention_seconds::double precision))
+VALUES (@scope, @key, @operation_id, @fingerprint, @status_code, @response_body, sqlc.arg(now)::timestamptz + make_interval(secs => @retention_seconds::double precision))
 ON CONFLICT (scope, key) DO UPDATE
 SET operation_id = EXCLUDED.operation_id,
     fingerprint = EXCLUDED.fingerprint,
@@ -16,8 +16,8 @@ SET operation_id = EXCLUDED.operation_id,
     response_body = EXCLUDED.response_body,
     created_at = now(),
     expires_at = EXCLUDED.expires_at
-WHERE idempotency_keys.expires_at <= now();
+WHERE idempotency_keys.expires_at <= sqlc.arg(now)::timestamptz;
 
 -- name: IdempotencyKeyDeleteExpired :execrows
 DELETE FROM idempotency_keys
-WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT @batch_size);
+WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= sqlc.arg(now)::timestamptz LIMIT @batch_size);

@@ -11,7 +11,7 @@ WITH p AS (
     VALUES (
         @id, @merchant_id, @integration_id, @wallet_id, @customer_id, @currency, @amount_minor,
         @promo_applied_minor, @actual_applied_minor, @promo_captured_minor, @actual_captured_minor,
-        @status, @capture_mode, now() + make_interval(secs => @authorization_ttl_seconds::integer),
+        @status, @capture_mode, sqlc.arg(now)::timestamptz + make_interval(secs => @authorization_ttl_seconds::integer),
         @actual_after_minor, @promo_available_after_minor, @promo_locked_after_minor, sqlc.narg(next_promo_expiry_after),
         sqlc.narg(terminal_id), sqlc.narg(location_id), sqlc.narg(operator_id), sqlc.narg(checkout_session_id), sqlc.narg(reference))
     RETURNING *

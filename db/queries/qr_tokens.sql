@@ -1,7 +1,7 @@
 -- name: QrTokenMint :one
 -- Mints a token for a verified wallet of the merchant, valid for the given
--- seconds (QR payload, short code) from the database clock every replica
--- shares, in one statement: it retires the wallet's earlier unused tokens
+-- seconds (QR payload, short code) from @now (the service clock), in one
+-- statement: it retires the wallet's earlier unused tokens
 -- (minting invalidates them) and any expired token still holding the new
 -- short code (so the code can name the new token). No row: the wallet is
 -- unknown to the merchant or not verified (the caller reads which).
@@ -10,18 +10,18 @@ WITH wallet AS (
     WHERE w.merchant_id = @merchant_id AND w.id = @wallet_id AND w.status = 'verified'
 ), retired AS (
     UPDATE qr_tokens
-    SET retired_at = now()
+    SET retired_at = sqlc.arg(now)::timestamptz
     WHERE qr_tokens.merchant_id = @merchant_id
       AND qr_tokens.retired_at IS NULL
-      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = @short_code_hash AND qr_tokens.short_code_expires_at <= now()))
+      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = @short_code_hash AND qr_tokens.short_code_expires_at <= sqlc.arg(now)::timestamptz))
     RETURNING 1
 )
 -- Reading retired's count makes the UPDATE run before the INSERT (an
 -- unread data-modifying CTE would run after it).
 INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
 SELECT @merchant_id, wallet.wallet_id, @payload_hash, @short_code_hash,
-       now() + make_interval(secs => @qr_ttl_seconds::integer),
-       now() + make_interval(secs => @short_code_ttl_seconds::integer)
+       sqlc.arg(now)::timestamptz + make_interval(secs => @qr_ttl_seconds::integer),
+       sqlc.arg(now)::timestamptz + make_interval(secs => @short_code_ttl_seconds::integer)
 FROM wallet, (SELECT count(*) FROM retired) AS done
 RETURNING qr_expires_at, short_code_expires_at;
 
@@ -31,8 +31,8 @@ RETURNING qr_expires_at, short_code_expires_at;
 -- mints with QrTokenMint.
 INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
 VALUES (@merchant_id, @wallet_id, @payload_hash, @short_code_hash,
-        now() + make_interval(secs => @qr_ttl_seconds::integer),
-        now() + make_interval(secs => @short_code_ttl_seconds::integer))
+        sqlc.arg(now)::timestamptz + make_interval(secs => @qr_ttl_seconds::integer),
+        sqlc.arg(now)::timestamptz + make_interval(secs => @short_code_ttl_seconds::integer))
 RETURNING qr_expires_at, short_code_expires_at;
 
 -- name: QrTokenUseByPayload :one
@@ -49,9 +49,9 @@ WITH gate AS MATERIALIZED (
                            sqlc.arg(now)::timestamptz) AS wait_seconds
 ), used AS (
     UPDATE qr_tokens
-    SET used_at = now(), retired_at = now(), payment_id = sqlc.arg(payment_id)::text
+    SET used_at = sqlc.arg(now)::timestamptz, retired_at = sqlc.arg(now)::timestamptz, payment_id = sqlc.arg(payment_id)::text
     WHERE merchant_id = sqlc.arg(merchant_id)::text AND payload_hash = sqlc.arg(payload_hash)::bytea
-      AND retired_at IS NULL AND qr_expires_at > now()
+      AND retired_at IS NULL AND qr_expires_at > sqlc.arg(now)::timestamptz
       AND (SELECT wait_seconds FROM gate) <= 0
     RETURNING wallet_id
 )
@@ -66,9 +66,9 @@ WITH gate AS MATERIALIZED (
                            sqlc.arg(now)::timestamptz) AS wait_seconds
 ), used AS (
     UPDATE qr_tokens
-    SET used_at = now(), retired_at = now(), payment_id = sqlc.arg(payment_id)::text
+    SET used_at = sqlc.arg(now)::timestamptz, retired_at = sqlc.arg(now)::timestamptz, payment_id = sqlc.arg(payment_id)::text
     WHERE merchant_id = sqlc.arg(merchant_id)::text AND short_code_hash = sqlc.arg(short_code_hash)::bytea
-      AND retired_at IS NULL AND short_code_expires_at > now()
+      AND retired_at IS NULL AND short_code_expires_at > sqlc.arg(now)::timestamptz
       AND (SELECT wait_seconds FROM gate) <= 0
     RETURNING wallet_id
 )
@@ -80,7 +80,7 @@ SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coales
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
              WHEN retired_at IS NOT NULL AND retired_at < qr_expires_at THEN 'superseded'
-             WHEN retired_at IS NOT NULL OR qr_expires_at <= now() THEN 'expired'
+             WHEN retired_at IS NOT NULL OR qr_expires_at <= sqlc.arg(now)::timestamptz THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
 WHERE merchant_id = @merchant_id AND payload_hash = @payload_hash;
@@ -92,7 +92,7 @@ WHERE merchant_id = @merchant_id AND payload_hash = @payload_hash;
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
              WHEN retired_at IS NOT NULL AND retired_at < short_code_expires_at THEN 'superseded'
-             WHEN retired_at IS NOT NULL OR short_code_expires_at <= now() THEN 'expired'
+             WHEN retired_at IS NOT NULL OR short_code_expires_at <= sqlc.arg(now)::timestamptz THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
 WHERE merchant_id = @merchant_id AND short_code_hash = @short_code_hash

@@ -17,5 +17,5 @@ LIMIT @page_size;
 -- name: SandboxMessageDeleteOld :execrows
 DELETE FROM sandbox_messages
 WHERE ctid IN (SELECT ctid FROM sandbox_messages
-               WHERE created_at < now() - make_interval(secs => @older_than_seconds::double precision)
+               WHERE created_at < sqlc.arg(now)::timestamptz - make_interval(secs => @older_than_seconds::double precision)
                LIMIT @batch_size);

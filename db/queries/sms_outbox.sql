@@ -1,6 +1,8 @@
 -- name: SMSOutboxInsert :exec
-INSERT INTO sms_outbox (id, merchant_id, phone, kind, subject_id, body)
-VALUES (@id, @merchant_id, @phone, @kind, @subject_id, @body);
+-- created_at is the service clock's time: retention and the health check
+-- decide by it.
+INSERT INTO sms_outbox (id, merchant_id, phone, kind, subject_id, body, created_at)
+VALUES (@id, @merchant_id, @phone, @kind, @subject_id, @body, sqlc.arg(now)::timestamptz);
 
 -- name: SMSOutboxSupersede :execrows
 -- Wipes the queued messages of a subject: a newer code replaced theirs.
@@ -11,7 +13,7 @@ WHERE subject_id = @subject_id AND state = 'queued';
 SELECT * FROM sms_outbox WHERE id = @id AND state = 'queued';
 
 -- name: SMSOutboxMarkDelivered :execrows
-UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = now()
+UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = sqlc.arg(now)::timestamptz
 WHERE id = @id AND state = 'queued';
 
 -- name: SMSOutboxMarkFailed :execrows
@@ -24,13 +26,13 @@ WHERE id = @id AND state = 'queued';
 -- service degraded forever.
 SELECT count(*) FROM sms_outbox
 WHERE state IN ('queued', 'failed')
-  AND created_at < now() - make_interval(secs => @older_than_seconds::double precision)
-  AND created_at > now() - interval '24 hours';
+  AND created_at < sqlc.arg(now)::timestamptz - make_interval(secs => @older_than_seconds::double precision)
+  AND created_at > sqlc.arg(now)::timestamptz - interval '24 hours';
 
 -- name: SMSOutboxDeleteOld :execrows
 -- Retention: messages that left (or never will) and are older than the
 -- retention, in batches.
 DELETE FROM sms_outbox
 WHERE ctid IN (SELECT ctid FROM sms_outbox
-               WHERE state <> 'queued' AND created_at < now() - make_interval(secs => @older_than_seconds::double precision)
+               WHERE state <> 'queued' AND created_at < sqlc.arg(now)::timestamptz - make_interval(secs => @older_than_seconds::double precision)
                LIMIT @batch_size);

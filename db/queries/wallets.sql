@@ -1,7 +1,7 @@
 -- name: WalletInsert :one
 INSERT INTO wallets (id, merchant_id, customer_id, currency, status, verified_at)
 VALUES (@id, @merchant_id, @customer_id, @currency, @status,
-        CASE WHEN @status::text = 'verified' THEN now() END)
+        CASE WHEN @status::text = 'verified' THEN sqlc.arg(now)::timestamptz END)
 RETURNING *;
 
 -- name: WalletGet :one
@@ -27,7 +27,7 @@ ORDER BY id;
 -- name: WalletMarkVerified :one
 -- Idempotent: a verified wallet keeps its first verified_at.
 UPDATE wallets
-SET status = 'verified', verified_at = coalesce(verified_at, now()), updated_at = now()
+SET status = 'verified', verified_at = coalesce(verified_at, sqlc.arg(now)::timestamptz), updated_at = now()
 WHERE merchant_id = @merchant_id AND id = @id
 RETURNING *;
 

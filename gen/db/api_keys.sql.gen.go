@@ -340,12 +340,13 @@ func (q *Queries) ApiKeyList(ctx context.Context, arg ApiKeyListParams) ([]ApiKe
 
 const apiKeyRevoke = `-- name: ApiKeyRevoke :one
 UPDATE api_keys
-SET status = 'revoked', revoked_at = COALESCE(revoked_at, now())
-WHERE id = $1 AND integration_id = $2 AND merchant_id = $3
+SET status = 'revoked', revoked_at = COALESCE(revoked_at, $1::timestamptz)
+WHERE id = $2 AND integration_id = $3 AND merchant_id = $4
 RETURNING id, merchant_id, integration_id, name, prefix, secret_hash, role, scopes, status, replaces_key_id, created_at, last_used_at, expires_at, revoked_at
 `
 
 type ApiKeyRevokeParams struct {
+	Now           time.Time
 	ID            string
 	IntegrationID string
 	MerchantID    string
@@ -353,7 +354,12 @@ type ApiKeyRevokeParams struct {
 
 // Soft revocation; revoking a revoked key keeps its first revoked_at.
 func (q *Queries) ApiKeyRevoke(ctx context.Context, arg ApiKeyRevokeParams) (ApiKey, error) {
-	row := q.db.QueryRow(ctx, apiKeyRevoke, arg.ID, arg.IntegrationID, arg.MerchantID)
+	row := q.db.QueryRow(ctx, apiKeyRevoke,
+		arg.Now,
+		arg.ID,
+		arg.IntegrationID,
+		arg.MerchantID,
+	)
 	var i ApiKey
 	err := row.Scan(
 		&i.ID,
@@ -406,12 +412,13 @@ func (q *Queries) ApiKeyTombstoneGet(ctx context.Context, arg ApiKeyTombstoneGet
 
 const apiKeyTouch = `-- name: ApiKeyTouch :exec
 UPDATE api_keys
-SET last_used_at = now()
-WHERE id = $1 AND integration_id = $2 AND merchant_id = $3
-  AND (last_used_at IS NULL OR last_used_at < now() - make_interval(secs => $4::double precision))
+SET last_used_at = $1::timestamptz
+WHERE id = $2 AND integration_id = $3 AND merchant_id = $4
+  AND (last_used_at IS NULL OR last_used_at < $1::timestamptz - make_interval(secs => $5::double precision))
 `
 
 type ApiKeyTouchParams struct {
+	Now             time.Time
 	ID              string
 	IntegrationID   string
 	MerchantID      string
@@ -423,6 +430,7 @@ type ApiKeyTouchParams struct {
 // replicas racing on one key down to one write.
 func (q *Queries) ApiKeyTouch(ctx context.Context, arg ApiKeyTouchParams) error {
 	_, err := q.db.Exec(ctx, apiKeyTouch,
+		arg.Now,
 		arg.ID,
 		arg.IntegrationID,
 		arg.MerchantID,

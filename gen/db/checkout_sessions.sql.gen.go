@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const checkoutSessionComplete = `-- name: CheckoutSessionComplete :execrows
@@ -45,12 +46,13 @@ func (q *Queries) CheckoutSessionComplete(ctx context.Context, arg CheckoutSessi
 }
 
 const checkoutSessionGet = `-- name: CheckoutSessionGet :one
-SELECT checkout_sessions.id, checkout_sessions.merchant_id, checkout_sessions.integration_id, checkout_sessions.currency, checkout_sessions.amount_minor, checkout_sessions.reference, checkout_sessions.customer_id, checkout_sessions.wallet_id, checkout_sessions.status, checkout_sessions.payment_id, checkout_sessions.expires_at, checkout_sessions.created_at, checkout_sessions.updated_at, (expires_at <= now())::boolean AS expired
+SELECT checkout_sessions.id, checkout_sessions.merchant_id, checkout_sessions.integration_id, checkout_sessions.currency, checkout_sessions.amount_minor, checkout_sessions.reference, checkout_sessions.customer_id, checkout_sessions.wallet_id, checkout_sessions.status, checkout_sessions.payment_id, checkout_sessions.expires_at, checkout_sessions.created_at, checkout_sessions.updated_at, (expires_at <= $1::timestamptz)::boolean AS expired
 FROM checkout_sessions
-WHERE merchant_id = $1 AND id = $2
+WHERE merchant_id = $2 AND id = $3
 `
 
 type CheckoutSessionGetParams struct {
+	Now        time.Time
 	MerchantID string
 	ID         string
 }
@@ -63,7 +65,7 @@ type CheckoutSessionGetRow struct {
 // The session, with expired telling whether an open session is past its
 // expiry (it then reads as expired).
 func (q *Queries) CheckoutSessionGet(ctx context.Context, arg CheckoutSessionGetParams) (CheckoutSessionGetRow, error) {
-	row := q.db.QueryRow(ctx, checkoutSessionGet, arg.MerchantID, arg.ID)
+	row := q.db.QueryRow(ctx, checkoutSessionGet, arg.Now, arg.MerchantID, arg.ID)
 	var i CheckoutSessionGetRow
 	err := row.Scan(
 		&i.CheckoutSession.ID,
@@ -85,13 +87,14 @@ func (q *Queries) CheckoutSessionGet(ctx context.Context, arg CheckoutSessionGet
 }
 
 const checkoutSessionGetForUpdate = `-- name: CheckoutSessionGetForUpdate :one
-SELECT checkout_sessions.id, checkout_sessions.merchant_id, checkout_sessions.integration_id, checkout_sessions.currency, checkout_sessions.amount_minor, checkout_sessions.reference, checkout_sessions.customer_id, checkout_sessions.wallet_id, checkout_sessions.status, checkout_sessions.payment_id, checkout_sessions.expires_at, checkout_sessions.created_at, checkout_sessions.updated_at, (expires_at <= now())::boolean AS expired
+SELECT checkout_sessions.id, checkout_sessions.merchant_id, checkout_sessions.integration_id, checkout_sessions.currency, checkout_sessions.amount_minor, checkout_sessions.reference, checkout_sessions.customer_id, checkout_sessions.wallet_id, checkout_sessions.status, checkout_sessions.payment_id, checkout_sessions.expires_at, checkout_sessions.created_at, checkout_sessions.updated_at, (expires_at <= $1::timestamptz)::boolean AS expired
 FROM checkout_sessions
-WHERE merchant_id = $1 AND id = $2
+WHERE merchant_id = $2 AND id = $3
 FOR UPDATE
 `
 
 type CheckoutSessionGetForUpdateParams struct {
+	Now        time.Time
 	MerchantID string
 	ID         string
 }
@@ -102,7 +105,7 @@ type CheckoutSessionGetForUpdateRow struct {
 }
 
 func (q *Queries) CheckoutSessionGetForUpdate(ctx context.Context, arg CheckoutSessionGetForUpdateParams) (CheckoutSessionGetForUpdateRow, error) {
-	row := q.db.QueryRow(ctx, checkoutSessionGetForUpdate, arg.MerchantID, arg.ID)
+	row := q.db.QueryRow(ctx, checkoutSessionGetForUpdate, arg.Now, arg.MerchantID, arg.ID)
 	var i CheckoutSessionGetForUpdateRow
 	err := row.Scan(
 		&i.CheckoutSession.ID,
@@ -126,7 +129,7 @@ func (q *Queries) CheckoutSessionGetForUpdate(ctx context.Context, arg CheckoutS
 const checkoutSessionIdentify = `-- name: CheckoutSessionIdentify :one
 UPDATE checkout_sessions
 SET customer_id = $1, wallet_id = $2, updated_at = now()
-WHERE merchant_id = $3 AND id = $4 AND status = 'open' AND expires_at > now()
+WHERE merchant_id = $3 AND id = $4 AND status = 'open' AND expires_at > $5::timestamptz
 RETURNING id, merchant_id, integration_id, currency, amount_minor, reference, customer_id, wallet_id, status, payment_id, expires_at, created_at, updated_at
 `
 
@@ -135,6 +138,7 @@ type CheckoutSessionIdentifyParams struct {
 	WalletID   *string
 	MerchantID string
 	ID         string
+	Now        time.Time
 }
 
 // Attaches (or replaces) the customer of an open session.
@@ -144,6 +148,7 @@ func (q *Queries) CheckoutSessionIdentify(ctx context.Context, arg CheckoutSessi
 		arg.WalletID,
 		arg.MerchantID,
 		arg.ID,
+		arg.Now,
 	)
 	var i CheckoutSession
 	err := row.Scan(
@@ -167,7 +172,7 @@ func (q *Queries) CheckoutSessionIdentify(ctx context.Context, arg CheckoutSessi
 const checkoutSessionInsert = `-- name: CheckoutSessionInsert :one
 INSERT INTO checkout_sessions (id, merchant_id, integration_id, currency, amount_minor, reference, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6,
-        now() + make_interval(secs => $7::integer))
+        $7::timestamptz + make_interval(secs => $8::integer))
 RETURNING id, merchant_id, integration_id, currency, amount_minor, reference, customer_id, wallet_id, status, payment_id, expires_at, created_at, updated_at
 `
 
@@ -178,6 +183,7 @@ type CheckoutSessionInsertParams struct {
 	Currency      string
 	AmountMinor   *int64
 	Reference     *string
+	Now           time.Time
 	TtlSeconds    int32
 }
 
@@ -189,6 +195,7 @@ func (q *Queries) CheckoutSessionInsert(ctx context.Context, arg CheckoutSession
 		arg.Currency,
 		arg.AmountMinor,
 		arg.Reference,
+		arg.Now,
 		arg.TtlSeconds,
 	)
 	var i CheckoutSession

@@ -7,17 +7,19 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const idempotencyKeyClaim = `-- name: IdempotencyKeyClaim :one
 SELECT c.locked::boolean AS locked, c.fingerprint::bytea AS fingerprint,
        c.status_code::integer AS status_code, c.response_body::bytea AS response_body
-FROM idempotency_claim($1::text, $2::text) AS c
+FROM idempotency_claim($1::text, $2::text, $3::timestamptz) AS c
 `
 
 type IdempotencyKeyClaimParams struct {
 	Scope string
 	Key   string
+	Now   time.Time
 }
 
 type IdempotencyKeyClaimRow struct {
@@ -28,10 +30,10 @@ type IdempotencyKeyClaimRow struct {
 }
 
 // Locks one key for this transaction and reads its stored result
-// (idempotency_claim, 00006): locked is false when another request holding
+// (idempotency_claim, 00011): locked is false when another request holding
 // the key still runs; status_code is 0 when nothing is stored.
 func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyClaimParams) (IdempotencyKeyClaimRow, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyClaim, arg.Scope, arg.Key)
+	row := q.db.QueryRow(ctx, idempotencyKeyClaim, arg.Scope, arg.Key, arg.Now)
 	var i IdempotencyKeyClaimRow
 	err := row.Scan(
 		&i.Locked,
@@ -44,11 +46,16 @@ func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyCla
 
 const idempotencyKeyDeleteExpired = `-- name: IdempotencyKeyDeleteExpired :execrows
 DELETE FROM idempotency_keys
-WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= now() LIMIT $1)
+WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= $1::timestamptz LIMIT $2)
 `
 
-func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, batchSize int32) (int64, error) {
-	result, err := q.db.Exec(ctx, idempotencyKeyDeleteExpired, batchSize)
+type IdempotencyKeyDeleteExpiredParams struct {
+	Now       time.Time
+	BatchSize int32
+}
+
+func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, arg IdempotencyKeyDeleteExpiredParams) (int64, error) {
+	result, err := q.db.Exec(ctx, idempotencyKeyDeleteExpired, arg.Now, arg.BatchSize)
 	if err != nil {
 		return 0, err
 	}
@@ -57,7 +64,7 @@ func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, batchSize int
 
 const idempotencyKeyInsert = `-- name: IdempotencyKeyInsert :exec
 INSERT INTO idempotency_keys (scope, key, operation_id, fingerprint, status_code, response_body, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::double precision))
+VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz + make_interval(secs => $8::double precision))
 ON CONFLICT (scope, key) DO UPDATE
 SET operation_id = EXCLUDED.operation_id,
     fingerprint = EXCLUDED.fingerprint,
@@ -65,7 +72,7 @@ SET operation_id = EXCLUDED.operation_id,
     response_body = EXCLUDED.response_body,
     created_at = now(),
     expires_at = EXCLUDED.expires_at
-WHERE idempotency_keys.expires_at <= now()
+WHERE idempotency_keys.expires_at <= $7::timestamptz
 `
 
 type IdempotencyKeyInsertParams struct {
@@ -75,6 +82,7 @@ type IdempotencyKeyInsertParams struct {
 	Fingerprint      []byte
 	StatusCode       int32
 	ResponseBody     []byte
+	Now              time.Time
 	RetentionSeconds float64
 }
 
@@ -86,6 +94,7 @@ func (q *Queries) IdempotencyKeyInsert(ctx context.Context, arg IdempotencyKeyIn
 		arg.Fingerprint,
 		arg.StatusCode,
 		arg.ResponseBody,
+		arg.Now,
 		arg.RetentionSeconds,
 	)
 	return err

@@ -30,13 +30,14 @@ func (q *Queries) OtpChallengeCountWrongCode(ctx context.Context, arg OtpChallen
 }
 
 const otpChallengeGetForUpdate = `-- name: OtpChallengeGetForUpdate :one
-SELECT id, customer_id, wallet_id, code_hash, attempts, used_at, (expires_at <= now())::boolean AS expired
+SELECT id, customer_id, wallet_id, code_hash, attempts, used_at, (expires_at <= $1::timestamptz)::boolean AS expired
 FROM otp_challenges
-WHERE merchant_id = $1 AND id = $2
+WHERE merchant_id = $2 AND id = $3
 FOR UPDATE
 `
 
 type OtpChallengeGetForUpdateParams struct {
+	Now        time.Time
 	MerchantID string
 	ID         string
 }
@@ -54,7 +55,7 @@ type OtpChallengeGetForUpdateRow struct {
 // The challenge and whether it has expired, locked so that concurrent
 // attempts count one after the other.
 func (q *Queries) OtpChallengeGetForUpdate(ctx context.Context, arg OtpChallengeGetForUpdateParams) (OtpChallengeGetForUpdateRow, error) {
-	row := q.db.QueryRow(ctx, otpChallengeGetForUpdate, arg.MerchantID, arg.ID)
+	row := q.db.QueryRow(ctx, otpChallengeGetForUpdate, arg.Now, arg.MerchantID, arg.ID)
 	var i OtpChallengeGetForUpdateRow
 	err := row.Scan(
 		&i.ID,
@@ -70,7 +71,7 @@ func (q *Queries) OtpChallengeGetForUpdate(ctx context.Context, arg OtpChallenge
 
 const otpChallengeInsert = `-- name: OtpChallengeInsert :one
 INSERT INTO otp_challenges (id, merchant_id, customer_id, wallet_id, code_hash, expires_at)
-VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6::integer))
+VALUES ($1, $2, $3, $4, $5, $6::timestamptz + make_interval(secs => $7::integer))
 RETURNING expires_at
 `
 
@@ -80,6 +81,7 @@ type OtpChallengeInsertParams struct {
 	CustomerID string
 	WalletID   string
 	CodeHash   []byte
+	Now        time.Time
 	TtlSeconds int32
 }
 
@@ -90,6 +92,7 @@ func (q *Queries) OtpChallengeInsert(ctx context.Context, arg OtpChallengeInsert
 		arg.CustomerID,
 		arg.WalletID,
 		arg.CodeHash,
+		arg.Now,
 		arg.TtlSeconds,
 	)
 	var expires_at time.Time
@@ -116,14 +119,15 @@ func (q *Queries) OtpChallengePurge(ctx context.Context, arg OtpChallengePurgePa
 }
 
 const otpChallengeSecondsSinceLast = `-- name: OtpChallengeSecondsSinceLast :one
-SELECT extract(epoch FROM now() - created_at)::float8 AS seconds
+SELECT extract(epoch FROM $1::timestamptz - created_at)::float8 AS seconds
 FROM otp_challenges
-WHERE merchant_id = $1 AND customer_id = $2
+WHERE merchant_id = $2 AND customer_id = $3
 ORDER BY created_at DESC
 LIMIT 1
 `
 
 type OtpChallengeSecondsSinceLastParams struct {
+	Now        time.Time
 	MerchantID string
 	CustomerID string
 }
@@ -131,7 +135,7 @@ type OtpChallengeSecondsSinceLastParams struct {
 // Seconds since the customer's latest challenge was sent (one SMS per 60
 // seconds per customer).
 func (q *Queries) OtpChallengeSecondsSinceLast(ctx context.Context, arg OtpChallengeSecondsSinceLastParams) (float64, error) {
-	row := q.db.QueryRow(ctx, otpChallengeSecondsSinceLast, arg.MerchantID, arg.CustomerID)
+	row := q.db.QueryRow(ctx, otpChallengeSecondsSinceLast, arg.Now, arg.MerchantID, arg.CustomerID)
 	var seconds float64
 	err := row.Scan(&seconds)
 	return seconds, err
@@ -139,11 +143,12 @@ func (q *Queries) OtpChallengeSecondsSinceLast(ctx context.Context, arg OtpChall
 
 const otpChallengeUse = `-- name: OtpChallengeUse :execrows
 UPDATE otp_challenges
-SET used_at = now(), payment_id = $1
-WHERE merchant_id = $2 AND id = $3 AND used_at IS NULL
+SET used_at = $1::timestamptz, payment_id = $2
+WHERE merchant_id = $3 AND id = $4 AND used_at IS NULL
 `
 
 type OtpChallengeUseParams struct {
+	Now        time.Time
 	PaymentID  *string
 	MerchantID string
 	ID         string
@@ -151,7 +156,12 @@ type OtpChallengeUseParams struct {
 
 // Uses the challenge for a payment, once.
 func (q *Queries) OtpChallengeUse(ctx context.Context, arg OtpChallengeUseParams) (int64, error) {
-	result, err := q.db.Exec(ctx, otpChallengeUse, arg.PaymentID, arg.MerchantID, arg.ID)
+	result, err := q.db.Exec(ctx, otpChallengeUse,
+		arg.Now,
+		arg.PaymentID,
+		arg.MerchantID,
+		arg.ID,
+	)
 	if err != nil {
 		return 0, err
 	}

@@ -172,15 +172,15 @@ WITH p AS (
     VALUES (
         $1, $2, $3, $4, $5, $6, $7,
         $8, $9, $10, $11,
-        $12, $13, now() + make_interval(secs => $14::integer),
-        $15, $16, $17, $18,
-        $19, $20, $21, $22, $23)
+        $12, $13, $14::timestamptz + make_interval(secs => $15::integer),
+        $16, $17, $18, $19,
+        $20, $21, $22, $23, $24)
     RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
 ), a AS (
     INSERT INTO payment_allocations (payment_id, merchant_id, position, grant_id, amount_minor)
     SELECT p.id, p.merchant_id, u.position, u.grant_id, u.amount_minor
-    FROM p, (SELECT unnest($24::text[]) AS grant_id, unnest($25::bigint[]) AS amount_minor,
-                    generate_series(0, cardinality($24::text[]) - 1) AS position) u
+    FROM p, (SELECT unnest($25::text[]) AS grant_id, unnest($26::bigint[]) AS amount_minor,
+                    generate_series(0, cardinality($25::text[]) - 1) AS position) u
 )
 SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM p
 `
@@ -199,6 +199,7 @@ type PaymentInsertParams struct {
 	ActualCapturedMinor      int64
 	Status                   string
 	CaptureMode              string
+	Now                      time.Time
 	AuthorizationTtlSeconds  int32
 	ActualAfterMinor         int64
 	PromoAvailableAfterMinor int64
@@ -261,6 +262,7 @@ func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (P
 		arg.ActualCapturedMinor,
 		arg.Status,
 		arg.CaptureMode,
+		arg.Now,
 		arg.AuthorizationTtlSeconds,
 		arg.ActualAfterMinor,
 		arg.PromoAvailableAfterMinor,

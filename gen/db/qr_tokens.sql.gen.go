@@ -14,13 +14,14 @@ const qrTokenFindByPayload = `-- name: QrTokenFindByPayload :one
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
              WHEN retired_at IS NOT NULL AND retired_at < qr_expires_at THEN 'superseded'
-             WHEN retired_at IS NOT NULL OR qr_expires_at <= now() THEN 'expired'
+             WHEN retired_at IS NOT NULL OR qr_expires_at <= $1::timestamptz THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
-WHERE merchant_id = $1 AND payload_hash = $2
+WHERE merchant_id = $2 AND payload_hash = $3
 `
 
 type QrTokenFindByPayloadParams struct {
+	Now         time.Time
 	MerchantID  string
 	PayloadHash []byte
 }
@@ -33,7 +34,7 @@ type QrTokenFindByPayloadRow struct {
 // The token behind a QR payload and its state now: live, used, superseded
 // (retired by a newer mint while it was still valid) or expired.
 func (q *Queries) QrTokenFindByPayload(ctx context.Context, arg QrTokenFindByPayloadParams) (QrTokenFindByPayloadRow, error) {
-	row := q.db.QueryRow(ctx, qrTokenFindByPayload, arg.MerchantID, arg.PayloadHash)
+	row := q.db.QueryRow(ctx, qrTokenFindByPayload, arg.Now, arg.MerchantID, arg.PayloadHash)
 	var i QrTokenFindByPayloadRow
 	err := row.Scan(&i.WalletID, &i.State)
 	return i, err
@@ -43,15 +44,16 @@ const qrTokenFindByShortCode = `-- name: QrTokenFindByShortCode :one
 SELECT wallet_id,
        (CASE WHEN used_at IS NOT NULL THEN 'used'
              WHEN retired_at IS NOT NULL AND retired_at < short_code_expires_at THEN 'superseded'
-             WHEN retired_at IS NOT NULL OR short_code_expires_at <= now() THEN 'expired'
+             WHEN retired_at IS NOT NULL OR short_code_expires_at <= $1::timestamptz THEN 'expired'
              ELSE 'live' END)::text AS state
 FROM qr_tokens
-WHERE merchant_id = $1 AND short_code_hash = $2
+WHERE merchant_id = $2 AND short_code_hash = $3
 ORDER BY id DESC
 LIMIT 1
 `
 
 type QrTokenFindByShortCodeParams struct {
+	Now           time.Time
 	MerchantID    string
 	ShortCodeHash []byte
 }
@@ -65,7 +67,7 @@ type QrTokenFindByShortCodeRow struct {
 // QrTokenFindByPayload; a token whose code was handed on after it expired
 // reads expired).
 func (q *Queries) QrTokenFindByShortCode(ctx context.Context, arg QrTokenFindByShortCodeParams) (QrTokenFindByShortCodeRow, error) {
-	row := q.db.QueryRow(ctx, qrTokenFindByShortCode, arg.MerchantID, arg.ShortCodeHash)
+	row := q.db.QueryRow(ctx, qrTokenFindByShortCode, arg.Now, arg.MerchantID, arg.ShortCodeHash)
 	var i QrTokenFindByShortCodeRow
 	err := row.Scan(&i.WalletID, &i.State)
 	return i, err
@@ -74,8 +76,8 @@ func (q *Queries) QrTokenFindByShortCode(ctx context.Context, arg QrTokenFindByS
 const qrTokenInsert = `-- name: QrTokenInsert :one
 INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
 VALUES ($1, $2, $3, $4,
-        now() + make_interval(secs => $5::integer),
-        now() + make_interval(secs => $6::integer))
+        $5::timestamptz + make_interval(secs => $6::integer),
+        $5::timestamptz + make_interval(secs => $7::integer))
 RETURNING qr_expires_at, short_code_expires_at
 `
 
@@ -84,6 +86,7 @@ type QrTokenInsertParams struct {
 	WalletID            string
 	PayloadHash         []byte
 	ShortCodeHash       []byte
+	Now                 time.Time
 	QrTtlSeconds        int32
 	ShortCodeTtlSeconds int32
 }
@@ -102,6 +105,7 @@ func (q *Queries) QrTokenInsert(ctx context.Context, arg QrTokenInsertParams) (Q
 		arg.WalletID,
 		arg.PayloadHash,
 		arg.ShortCodeHash,
+		arg.Now,
 		arg.QrTtlSeconds,
 		arg.ShortCodeTtlSeconds,
 	)
@@ -113,19 +117,19 @@ func (q *Queries) QrTokenInsert(ctx context.Context, arg QrTokenInsertParams) (Q
 const qrTokenMint = `-- name: QrTokenMint :one
 WITH wallet AS (
     SELECT w.id AS wallet_id FROM wallets w
-    WHERE w.merchant_id = $1 AND w.id = $6 AND w.status = 'verified'
+    WHERE w.merchant_id = $1 AND w.id = $7 AND w.status = 'verified'
 ), retired AS (
     UPDATE qr_tokens
-    SET retired_at = now()
+    SET retired_at = $4::timestamptz
     WHERE qr_tokens.merchant_id = $1
       AND qr_tokens.retired_at IS NULL
-      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = $3 AND qr_tokens.short_code_expires_at <= now()))
+      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = $3 AND qr_tokens.short_code_expires_at <= $4::timestamptz))
     RETURNING 1
 )
 INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
 SELECT $1, wallet.wallet_id, $2, $3,
-       now() + make_interval(secs => $4::integer),
-       now() + make_interval(secs => $5::integer)
+       $4::timestamptz + make_interval(secs => $5::integer),
+       $4::timestamptz + make_interval(secs => $6::integer)
 FROM wallet, (SELECT count(*) FROM retired) AS done
 RETURNING qr_expires_at, short_code_expires_at
 `
@@ -134,6 +138,7 @@ type QrTokenMintParams struct {
 	MerchantID          string
 	PayloadHash         []byte
 	ShortCodeHash       []byte
+	Now                 time.Time
 	QrTtlSeconds        int32
 	ShortCodeTtlSeconds int32
 	WalletID            string
@@ -145,8 +150,8 @@ type QrTokenMintRow struct {
 }
 
 // Mints a token for a verified wallet of the merchant, valid for the given
-// seconds (QR payload, short code) from the database clock every replica
-// shares, in one statement: it retires the wallet's earlier unused tokens
+// seconds (QR payload, short code) from @now (the service clock), in one
+// statement: it retires the wallet's earlier unused tokens
 // (minting invalidates them) and any expired token still holding the new
 // short code (so the code can name the new token). No row: the wallet is
 // unknown to the merchant or not verified (the caller reads which).
@@ -157,6 +162,7 @@ func (q *Queries) QrTokenMint(ctx context.Context, arg QrTokenMintParams) (QrTok
 		arg.MerchantID,
 		arg.PayloadHash,
 		arg.ShortCodeHash,
+		arg.Now,
 		arg.QrTtlSeconds,
 		arg.ShortCodeTtlSeconds,
 		arg.WalletID,
@@ -193,9 +199,9 @@ WITH gate AS MATERIALIZED (
                            $7::timestamptz) AS wait_seconds
 ), used AS (
     UPDATE qr_tokens
-    SET used_at = now(), retired_at = now(), payment_id = $8::text
+    SET used_at = $7::timestamptz, retired_at = $7::timestamptz, payment_id = $8::text
     WHERE merchant_id = $1::text AND payload_hash = $9::bytea
-      AND retired_at IS NULL AND qr_expires_at > now()
+      AND retired_at IS NULL AND qr_expires_at > $7::timestamptz
       AND (SELECT wait_seconds FROM gate) <= 0
     RETURNING wallet_id
 )
@@ -250,9 +256,9 @@ WITH gate AS MATERIALIZED (
                            $7::timestamptz) AS wait_seconds
 ), used AS (
     UPDATE qr_tokens
-    SET used_at = now(), retired_at = now(), payment_id = $8::text
+    SET used_at = $7::timestamptz, retired_at = $7::timestamptz, payment_id = $8::text
     WHERE merchant_id = $1::text AND short_code_hash = $9::bytea
-      AND retired_at IS NULL AND short_code_expires_at > now()
+      AND retired_at IS NULL AND short_code_expires_at > $7::timestamptz
       AND (SELECT wait_seconds FROM gate) <= 0
     RETURNING wallet_id
 )

@@ -13,17 +13,18 @@ import (
 const sandboxMessageDeleteOld = `-- name: SandboxMessageDeleteOld :execrows
 DELETE FROM sandbox_messages
 WHERE ctid IN (SELECT ctid FROM sandbox_messages
-               WHERE created_at < now() - make_interval(secs => $1::double precision)
-               LIMIT $2)
+               WHERE created_at < $1::timestamptz - make_interval(secs => $2::double precision)
+               LIMIT $3)
 `
 
 type SandboxMessageDeleteOldParams struct {
+	Now              time.Time
 	OlderThanSeconds float64
 	BatchSize        int32
 }
 
 func (q *Queries) SandboxMessageDeleteOld(ctx context.Context, arg SandboxMessageDeleteOldParams) (int64, error) {
-	result, err := q.db.Exec(ctx, sandboxMessageDeleteOld, arg.OlderThanSeconds, arg.BatchSize)
+	result, err := q.db.Exec(ctx, sandboxMessageDeleteOld, arg.Now, arg.OlderThanSeconds, arg.BatchSize)
 	if err != nil {
 		return 0, err
 	}

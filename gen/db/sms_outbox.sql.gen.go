@@ -7,20 +7,26 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const sMSOutboxCountStale = `-- name: SMSOutboxCountStale :one
 SELECT count(*) FROM sms_outbox
 WHERE state IN ('queued', 'failed')
-  AND created_at < now() - make_interval(secs => $1::double precision)
-  AND created_at > now() - interval '24 hours'
+  AND created_at < $1::timestamptz - make_interval(secs => $2::double precision)
+  AND created_at > $1::timestamptz - interval '24 hours'
 `
+
+type SMSOutboxCountStaleParams struct {
+	Now              time.Time
+	OlderThanSeconds float64
+}
 
 // Messages that should have left by now: still queued (or given up) after
 // @older_than, within the last day so one old failure does not mark the
 // service degraded forever.
-func (q *Queries) SMSOutboxCountStale(ctx context.Context, olderThanSeconds float64) (int64, error) {
-	row := q.db.QueryRow(ctx, sMSOutboxCountStale, olderThanSeconds)
+func (q *Queries) SMSOutboxCountStale(ctx context.Context, arg SMSOutboxCountStaleParams) (int64, error) {
+	row := q.db.QueryRow(ctx, sMSOutboxCountStale, arg.Now, arg.OlderThanSeconds)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -29,11 +35,12 @@ func (q *Queries) SMSOutboxCountStale(ctx context.Context, olderThanSeconds floa
 const sMSOutboxDeleteOld = `-- name: SMSOutboxDeleteOld :execrows
 DELETE FROM sms_outbox
 WHERE ctid IN (SELECT ctid FROM sms_outbox
-               WHERE state <> 'queued' AND created_at < now() - make_interval(secs => $1::double precision)
-               LIMIT $2)
+               WHERE state <> 'queued' AND created_at < $1::timestamptz - make_interval(secs => $2::double precision)
+               LIMIT $3)
 `
 
 type SMSOutboxDeleteOldParams struct {
+	Now              time.Time
 	OlderThanSeconds float64
 	BatchSize        int32
 }
@@ -41,7 +48,7 @@ type SMSOutboxDeleteOldParams struct {
 // Retention: messages that left (or never will) and are older than the
 // retention, in batches.
 func (q *Queries) SMSOutboxDeleteOld(ctx context.Context, arg SMSOutboxDeleteOldParams) (int64, error) {
-	result, err := q.db.Exec(ctx, sMSOutboxDeleteOld, arg.OlderThanSeconds, arg.BatchSize)
+	result, err := q.db.Exec(ctx, sMSOutboxDeleteOld, arg.Now, arg.OlderThanSeconds, arg.BatchSize)
 	if err != nil {
 		return 0, err
 	}
@@ -70,8 +77,8 @@ func (q *Queries) SMSOutboxGetQueued(ctx context.Context, id string) (SmsOutbox,
 }
 
 const sMSOutboxInsert = `-- name: SMSOutboxInsert :exec
-INSERT INTO sms_outbox (id, merchant_id, phone, kind, subject_id, body)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO sms_outbox (id, merchant_id, phone, kind, subject_id, body, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)
 `
 
 type SMSOutboxInsertParams struct {
@@ -81,8 +88,11 @@ type SMSOutboxInsertParams struct {
 	Kind       string
 	SubjectID  string
 	Body       *string
+	Now        time.Time
 }
 
+// created_at is the service clock's time: retention and the health check
+// decide by it.
 func (q *Queries) SMSOutboxInsert(ctx context.Context, arg SMSOutboxInsertParams) error {
 	_, err := q.db.Exec(ctx, sMSOutboxInsert,
 		arg.ID,
@@ -91,17 +101,23 @@ func (q *Queries) SMSOutboxInsert(ctx context.Context, arg SMSOutboxInsertParams
 		arg.Kind,
 		arg.SubjectID,
 		arg.Body,
+		arg.Now,
 	)
 	return err
 }
 
 const sMSOutboxMarkDelivered = `-- name: SMSOutboxMarkDelivered :execrows
-UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = now()
-WHERE id = $1 AND state = 'queued'
+UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = $1::timestamptz
+WHERE id = $2 AND state = 'queued'
 `
 
-func (q *Queries) SMSOutboxMarkDelivered(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.Exec(ctx, sMSOutboxMarkDelivered, id)
+type SMSOutboxMarkDeliveredParams struct {
+	Now time.Time
+	ID  string
+}
+
+func (q *Queries) SMSOutboxMarkDelivered(ctx context.Context, arg SMSOutboxMarkDeliveredParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sMSOutboxMarkDelivered, arg.Now, arg.ID)
 	if err != nil {
 		return 0, err
 	}

@@ -110,7 +110,7 @@ func (q *Queries) WalletGetForUpdate(ctx context.Context, arg WalletGetForUpdate
 const walletInsert = `-- name: WalletInsert :one
 INSERT INTO wallets (id, merchant_id, customer_id, currency, status, verified_at)
 VALUES ($1, $2, $3, $4, $5,
-        CASE WHEN $5::text = 'verified' THEN now() END)
+        CASE WHEN $5::text = 'verified' THEN $6::timestamptz END)
 RETURNING id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor
 `
 
@@ -120,6 +120,7 @@ type WalletInsertParams struct {
 	CustomerID string
 	Currency   string
 	Status     string
+	Now        time.Time
 }
 
 func (q *Queries) WalletInsert(ctx context.Context, arg WalletInsertParams) (Wallet, error) {
@@ -129,6 +130,7 @@ func (q *Queries) WalletInsert(ctx context.Context, arg WalletInsertParams) (Wal
 		arg.CustomerID,
 		arg.Currency,
 		arg.Status,
+		arg.Now,
 	)
 	var i Wallet
 	err := row.Scan(
@@ -235,19 +237,20 @@ func (q *Queries) WalletListExpiryDue(ctx context.Context, arg WalletListExpiryD
 
 const walletMarkVerified = `-- name: WalletMarkVerified :one
 UPDATE wallets
-SET status = 'verified', verified_at = coalesce(verified_at, now()), updated_at = now()
-WHERE merchant_id = $1 AND id = $2
+SET status = 'verified', verified_at = coalesce(verified_at, $1::timestamptz), updated_at = now()
+WHERE merchant_id = $2 AND id = $3
 RETURNING id, merchant_id, customer_id, currency, status, verified_at, actual_minor, promo_available_minor, promo_locked_minor, next_promo_expiry_at, created_at, updated_at, held_actual_minor
 `
 
 type WalletMarkVerifiedParams struct {
+	Now        time.Time
 	MerchantID string
 	ID         string
 }
 
 // Idempotent: a verified wallet keeps its first verified_at.
 func (q *Queries) WalletMarkVerified(ctx context.Context, arg WalletMarkVerifiedParams) (Wallet, error) {
-	row := q.db.QueryRow(ctx, walletMarkVerified, arg.MerchantID, arg.ID)
+	row := q.db.QueryRow(ctx, walletMarkVerified, arg.Now, arg.MerchantID, arg.ID)
 	var i Wallet
 	err := row.Scan(
 		&i.ID,

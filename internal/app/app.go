@@ -21,6 +21,7 @@ import (
 	"github.com/feddi/partner-api/internal/httpapi"
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/payments"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
@@ -42,6 +43,10 @@ var LoadSpec = sync.OnceValues(func() (*spec.Spec, error) { return spec.Load(ope
 type Options struct {
 	// CheckResponse, when set, validates every response against the document.
 	CheckResponse func(httpx.ResponseCheck)
+	// Now is the one clock of the service (docs/architecture.md, "Time"):
+	// every service reads the time from it and passes it to SQL that decides
+	// by time. Nil is time.Now; tests pass a clock they can advance.
+	Now func() time.Time
 }
 
 // App is the assembled service.
@@ -53,6 +58,8 @@ type App struct {
 	Server  *httpapi.Server
 	Handler *echo.Echo
 	Jobs    *jobs.Client
+	// Now is the clock every service was given.
+	Now func() time.Time
 }
 
 // New assembles the service over a migrated database.
@@ -61,14 +68,15 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	idem := idempotency.NewStore(pool, cfg.IdempotencyRetention)
+	now := clock.OrWall(opts.Now)
+	idem := idempotency.NewStore(pool, cfg.IdempotencyRetention, now)
 	setup := jobs.NewSetup()
 	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
 	setup.Periodic = append(setup.Periodic, idempotency.PurgeJob(time.Hour))
-	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool})
+	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool, Now: now})
 	setup.Periodic = append(setup.Periodic, grants.SweepJob(time.Minute))
 
-	authSvc, err := auth.NewFromConfig(pool, cfg, doc, logger)
+	authSvc, err := auth.NewFromConfig(pool, cfg, doc, logger, now)
 	if err != nil {
 		return nil, err
 	}
@@ -86,8 +94,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, err
 	}
-	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger))
-	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool})
+	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger, now))
+	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool, Now: now})
 	setup.Periodic = append(setup.Periodic, sms.PurgeJob(time.Hour))
 	jobsClient, err := jobs.NewClient(pool, setup, logger)
 	if err != nil {
@@ -103,18 +111,18 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		logger.Warn("FEDDI_KEK is not set: code hashes (OTP, enrollment, short codes) are keyed with the PUBLIC sandbox development KEK, " +
 			"so a database reader can recover codes. Fine for a laptop; live refuses to start without FEDDI_KEK")
 	}
-	limiter := ratelimit.New(pool, guessLimits(cfg), time.Now)
-	qrSvc := qr.NewService(pool, codes)
+	limiter := ratelimit.New(pool, guessLimits(cfg), now)
+	qrSvc := qr.NewService(pool, codes, now)
 	// One outbox for every SMS, capped per integration and per country.
-	outbox := sms.NewOutbox(jobsClient).CappedBy(limiter)
-	identitySvc := identity.NewService(pool, qrSvc, limiter)
+	outbox := sms.NewOutbox(jobsClient, now).CappedBy(limiter)
+	identitySvc := identity.NewService(pool, qrSvc, limiter, now)
 	paymentsSvc := payments.NewService(pool, payments.Deps{
-		Limiter: limiter, Outbox: outbox, Codes: codes, QR: qrSvc,
+		Limiter: limiter, Outbox: outbox, Codes: codes, QR: qrSvc, Now: now,
 	})
 	paymentExpiry.Service, credentialPurge.Service = paymentsSvc, paymentsSvc
 
 	health := &healthChecker{pool: pool}
-	smsHealth := sms.NewHealth(pool)
+	smsHealth := sms.NewHealth(pool, now)
 	health.checks = append(health.checks, func(ctx context.Context) (string, bool) { return "sms", smsHealth.Degraded(ctx) })
 	srv := httpapi.NewServer(httpapi.Deps{
 		Config:       cfg,
@@ -123,17 +131,18 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Health:       health,
 		Idempotency:  idem,
 		Auth:         authSvc,
-		Topup:        topup.NewService(pool),
-		Grants:       grants.NewService(pool),
+		Topup:        topup.NewService(pool, now),
+		Grants:       grants.NewService(pool, now),
 		Transactions: transactions.NewService(pool),
 		Payments:     paymentsSvc,
 		Identity:     identitySvc,
-		Checkout:     checkout.NewService(pool, identitySvc),
+		Checkout:     checkout.NewService(pool, identitySvc, now),
 		QR:           qrSvc,
 		Enrollment: enrollment.NewService(pool, enrollment.Config{
-			Outbox: outbox, LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes,
+			Outbox: outbox, LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes, Now: now,
 		}),
 		SandboxMessages: sms.NewInbox(pool, cfg.Env),
+		Now:             now,
 	})
 	return &App{
 		Config:  cfg,
@@ -143,6 +152,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Server:  srv,
 		Handler: httpapi.NewHandler(srv, httpapi.HandlerOptions{Logger: logger, CheckResponse: opts.CheckResponse}),
 		Jobs:    jobsClient,
+		Now:     now,
 	}, nil
 }
 

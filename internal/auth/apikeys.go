@@ -281,7 +281,7 @@ func (s *Service) RevokeKey(ctx context.Context, caller Principal, keyID string)
 		if _, err := outranked(ctx, q, caller, keyID); err != nil {
 			return Key{}, err
 		}
-		row, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		row, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, Now: s.now()})
 		if err != nil {
 			return Key{}, keyError(keyID, err)
 		}
@@ -320,7 +320,7 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 		if err := exclusive(FieldRegeneratedKey, old.Scopes); err != nil {
 			return Regenerated{}, err
 		}
-		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID})
+		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, Now: s.now()})
 		if err != nil {
 			return Regenerated{}, keyError(keyID, err)
 		}

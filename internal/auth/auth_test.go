@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feddi/partner-api/internal/auth"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
@@ -71,18 +72,20 @@ type bundle struct {
 	svc   *auth.Service
 	boot  auth.Bootstrapped
 	admin auth.Principal // the bootstrap key: every scope, operator
+	clock *clock.Clock   // the service's clock; a test advancing it owns the bundle
 }
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := testdb.New(t)
-	svc := newService(t, pool, serviceOpts{})
+	clk := clock.New()
+	svc := newService(t, pool, serviceOpts{now: clk.Now})
 	boot, err := svc.Bootstrap(ctx, "Test Merchant", "Test POS")
 	require.NoError(t, err)
 	admin, err := svc.Authenticate(ctx, auth.Credentials{APIKey: boot.Key.Secret})
 	require.NoError(t, err)
-	return &bundle{ctx: ctx, pool: pool, svc: svc, boot: boot, admin: admin}
+	return &bundle{ctx: ctx, pool: pool, svc: svc, boot: boot, admin: admin, clock: clk}
 }
 
 // key creates a key and returns its principal and secret.
@@ -544,6 +547,7 @@ func TestAuthenticate(t *testing.T) {
 
 	t.Run("RecordsLastUseAtMostOnceAMinute", func(t *testing.T) {
 		t.Parallel()
+		b := setup(t) // it advances the clock
 		_, issued := b.key(t, b.admin, auth.NewKey{Name: "k", Scopes: []string{"customers:read"}})
 		// The write goes out in the background: wait for it to land.
 		lastUsed := func() time.Time {
@@ -567,12 +571,11 @@ func TestAuthenticate(t *testing.T) {
 		auth1()
 		auth1()
 		require.Equal(t, first, lastUsed(), "no write within the minute")
-		_, err := b.pool.Exec(b.ctx, `UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE id = $1`, issued.Key.ID)
-		require.NoError(t, err)
+		b.clock.Advance(2 * time.Minute)
 		auth1()
 		require.Eventually(t, func() bool { return lastUsed().After(first) }, 5*time.Second, 10*time.Millisecond,
 			"a minute later the use is recorded again")
-		require.WithinDuration(t, time.Now(), lastUsed(), 5*time.Second)
+		require.WithinDuration(t, b.clock.Now(), lastUsed(), 5*time.Second)
 	})
 }
 
@@ -786,8 +789,7 @@ func TestSigningKeys(t *testing.T) {
 		old := b.token(t, b.admin, nil)
 		_, err := b.svc.RotateSigningKey(b.ctx)
 		require.NoError(t, err)
-		_, err = b.pool.Exec(b.ctx, `UPDATE signing_keys SET created_at = created_at - interval '1 hour', retired_at = now() - interval '16 minutes' WHERE kid = $1`, old.SigningKID)
-		require.NoError(t, err)
+		b.clock.Advance(auth.RetiredKeyGrace + time.Minute)
 		jwks, err := b.svc.JWKS(b.ctx)
 		require.NoError(t, err)
 		require.Len(t, jwks, 1)

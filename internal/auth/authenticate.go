@@ -113,7 +113,8 @@ func (s *Service) authenticateToken(ctx context.Context, raw string) (Principal,
 // another would drain the pool). One write per key is in flight at a time.
 // A failure is logged, never returned: it must not fail a request.
 func (s *Service) touch(ctx context.Context, key db.ApiKey) {
-	if key.LastUsedAt != nil && time.Since(*key.LastUsedAt) < touchInterval {
+	now := s.now()
+	if key.LastUsedAt != nil && now.Sub(*key.LastUsedAt) < touchInterval {
 		return
 	}
 	if _, busy := s.touching.LoadOrStore(key.ID, true); busy {
@@ -124,7 +125,7 @@ func (s *Service) touch(ctx context.Context, key db.ApiKey) {
 		defer cancel()
 		defer s.touching.Delete(key.ID)
 		err := db.New(s.pool).ApiKeyTouch(ctx, db.ApiKeyTouchParams{
-			ID: key.ID, IntegrationID: key.IntegrationID, MerchantID: key.MerchantID, IntervalSeconds: touchInterval.Seconds(),
+			ID: key.ID, IntegrationID: key.IntegrationID, MerchantID: key.MerchantID, IntervalSeconds: touchInterval.Seconds(), Now: now,
 		})
 		if err != nil {
 			s.logger.WarnContext(ctx, "recording API key use", "key_id", key.ID, "error", err)

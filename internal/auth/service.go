@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
@@ -78,9 +79,7 @@ func New(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{pool: pool, cfg: cfg, now: cfg.Now, logger: cfg.Logger, keyring: kr}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s.now = clock.OrWall(s.now)
 	if s.logger == nil {
 		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -143,8 +142,8 @@ func missingScopes(have, want []string) []string {
 
 // NewFromConfig builds the service the way the binary runs it: issuer,
 // audience and environment from the configuration, the scopes from the
-// document.
-func NewFromConfig(pool *pgxpool.Pool, cfg config.Config, doc *spec.Spec, logger *slog.Logger) (*Service, error) {
+// document, the time from now (the app's clock).
+func NewFromConfig(pool *pgxpool.Pool, cfg config.Config, doc *spec.Spec, logger *slog.Logger, now func() time.Time) (*Service, error) {
 	scopes, err := ScopesOf(doc)
 	if err != nil {
 		return nil, err
@@ -155,6 +154,7 @@ func NewFromConfig(pool *pgxpool.Pool, cfg config.Config, doc *spec.Spec, logger
 		Environment: cfg.Env,
 		Scopes:      scopes,
 		Logger:      logger,
+		Now:         now,
 		KEK:         cfg.KEK,
 		KEKPrevious: cfg.KEKPrevious,
 	})

@@ -4,7 +4,7 @@
 //
 // API for other packages:
 //   - Service.Create / Service.Get / Service.Identify: the HTTP operations.
-//   - LockForPayment(ctx, q, merchantID, id, currency, amount) locks an open
+//   - LockForPayment(ctx, q, merchantID, id, currency, amount, now) locks an open
 //     session and checks the payment fits it; Complete(ctx, q, ...) then
 //     records the payment, in the payment's transaction.
 package checkout
@@ -119,9 +119,9 @@ type Service struct {
 	now      func() time.Time
 }
 
-// NewService returns the service.
-func NewService(pool *pgxpool.Pool, ids *identity.Service) *Service {
-	return &Service{pool: pool, identity: ids, now: time.Now}
+// NewService returns the service; sessions open and expire by now.
+func NewService(pool *pgxpool.Pool, ids *identity.Service, now func() time.Time) *Service {
+	return &Service{pool: pool, identity: ids, now: now}
 }
 
 // Create opens a session in a served currency.
@@ -138,6 +138,7 @@ func (s *Service) Create(ctx context.Context, n New) (Session, error) {
 			AmountMinor:   n.AmountMinor,
 			Reference:     dbx.NullString(n.Reference),
 			TtlSeconds:    int32(TTL / time.Second),
+			Now:           s.now(),
 		})
 		if err != nil {
 			return Session{}, fmt.Errorf("opening checkout session: %w", err)
@@ -149,7 +150,7 @@ func (s *Service) Create(ctx context.Context, n New) (Session, error) {
 // Get reads a session of the merchant with its customer's current context.
 func (s *Service) Get(ctx context.Context, merchantID, id string) (Session, error) {
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
-		row, err := q.CheckoutSessionGet(ctx, db.CheckoutSessionGetParams{MerchantID: merchantID, ID: id})
+		row, err := q.CheckoutSessionGet(ctx, db.CheckoutSessionGetParams{MerchantID: merchantID, ID: id, Now: s.now()})
 		if err = interpret(err); err != nil {
 			return Session{}, err
 		}
@@ -165,7 +166,7 @@ func (s *Service) Get(ctx context.Context, merchantID, id string) (Session, erro
 // take the session's and the wallet's locks in the same order.
 func (s *Service) Identify(ctx context.Context, caller identity.Caller, id string, cred identity.Credential) (Session, error) {
 	current, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
-		return lockOpen(ctx, q, caller.MerchantID, id)
+		return lockOpen(ctx, q, caller.MerchantID, id, s.now())
 	})
 	if err != nil {
 		return Session{}, err
@@ -176,7 +177,7 @@ func (s *Service) Identify(ctx context.Context, caller identity.Caller, id strin
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
 		row, err := q.CheckoutSessionIdentify(ctx, db.CheckoutSessionIdentifyParams{
-			MerchantID: caller.MerchantID, ID: id, CustomerID: &cc.CustomerID, WalletID: &cc.Wallet.ID,
+			MerchantID: caller.MerchantID, ID: id, CustomerID: &cc.CustomerID, WalletID: &cc.Wallet.ID, Now: s.now(),
 		})
 		if errors.Is(dbx.Interpret(err), dbx.ErrNotFound) {
 			return Session{}, s.whyNotOpen(ctx, q, caller.MerchantID, id) // closed meanwhile
@@ -193,9 +194,9 @@ func (s *Service) Identify(ctx context.Context, caller identity.Caller, id strin
 // LockForPayment locks an open session of the merchant for a payment of
 // amount in currency, in the payment's transaction q. A session that is not
 // open is a *ClosedError; a fixed amount the payment does not match is
-// ErrAmountMismatch.
-func LockForPayment(ctx context.Context, q *db.Queries, merchantID, id, currency string, amount int64) error {
-	sess, err := lockOpen(ctx, q, merchantID, id)
+// ErrAmountMismatch. A session past its expiry at now is expired.
+func LockForPayment(ctx context.Context, q *db.Queries, merchantID, id, currency string, amount int64, now time.Time) error {
+	sess, err := lockOpen(ctx, q, merchantID, id, now)
 	switch {
 	case err != nil:
 		return err
@@ -209,8 +210,8 @@ func LockForPayment(ctx context.Context, q *db.Queries, merchantID, id, currency
 
 // lockOpen locks a session of the merchant that must be open until the end
 // of the caller's transaction.
-func lockOpen(ctx context.Context, q *db.Queries, merchantID, id string) (Session, error) {
-	row, err := q.CheckoutSessionGetForUpdate(ctx, db.CheckoutSessionGetForUpdateParams{MerchantID: merchantID, ID: id})
+func lockOpen(ctx context.Context, q *db.Queries, merchantID, id string, now time.Time) (Session, error) {
+	row, err := q.CheckoutSessionGetForUpdate(ctx, db.CheckoutSessionGetForUpdateParams{MerchantID: merchantID, ID: id, Now: now})
 	if err = interpret(err); err != nil {
 		return Session{}, err
 	}
@@ -240,7 +241,7 @@ func Complete(ctx context.Context, q *db.Queries, merchantID, id, paymentID, cus
 }
 
 func (s *Service) whyNotOpen(ctx context.Context, q *db.Queries, merchantID, id string) error {
-	row, err := q.CheckoutSessionGet(ctx, db.CheckoutSessionGetParams{MerchantID: merchantID, ID: id})
+	row, err := q.CheckoutSessionGet(ctx, db.CheckoutSessionGetParams{MerchantID: merchantID, ID: id, Now: s.now()})
 	if err = interpret(err); err != nil {
 		return err
 	}

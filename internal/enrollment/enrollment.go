@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
@@ -67,9 +68,7 @@ func NewService(pool *pgxpool.Pool, cfg Config) *Service {
 	if s.linkBase == "" {
 		s.linkBase = LinkBaseFor(config.Sandbox)
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s.now = clock.OrWall(s.now)
 	return s
 }
 
@@ -194,7 +193,7 @@ func (s *Service) pending(ctx context.Context, q *db.Queries, v verification, no
 // history (a pending_proof wallet holds no available promo). It runs on
 // the transaction ctx carries.
 func (s *Service) lockedGrants(ctx context.Context, v verification) ([]grants.Grant, error) {
-	page, err := grants.NewService(s.pool).ListForCustomer(ctx, grants.ListQuery{
+	page, err := grants.NewService(s.pool, s.now).ListForCustomer(ctx, grants.ListQuery{
 		MerchantID: v.merchantID, CustomerID: v.customerID, State: grants.StateLocked, Limit: 200,
 	})
 	if err != nil {
@@ -217,7 +216,7 @@ func (s *Service) enroll(ctx context.Context, q *db.Queries, c Caller, e Enrolle
 	}
 	w, err := wallets.GetByCustomer(ctx, q, c.MerchantID, cust.ID, e.Currency)
 	if errors.Is(err, wallets.ErrNotFound) {
-		w, err = wallets.Create(ctx, q, wallets.NewWallet{MerchantID: c.MerchantID, CustomerID: cust.ID, Currency: e.Currency, Status: wallets.StatusPendingProof})
+		w, err = wallets.Create(ctx, q, wallets.NewWallet{MerchantID: c.MerchantID, CustomerID: cust.ID, Currency: e.Currency, Status: wallets.StatusPendingProof, Now: now})
 	}
 	if err != nil {
 		return Initiation{}, err
@@ -227,7 +226,7 @@ func (s *Service) enroll(ctx context.Context, q *db.Queries, c Caller, e Enrolle
 		grant, _, err := grants.IssueOnLockedWallet(ctx, q, w, grants.NewGrant{
 			MerchantID: c.MerchantID, IntegrationID: c.IntegrationID, WalletID: w.ID, Source: grants.SourceWelcome,
 			Amount: g.Amount, ExpiresAt: now.Add(time.Duration(g.ExpiresInDays) * 24 * time.Hour), Locked: true, Context: c.Context,
-		})
+		}, now)
 		if err != nil {
 			return Initiation{}, err
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/feddi/partner-api/internal/enrollment"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
@@ -37,28 +37,22 @@ type bundle struct {
 	pool   *pgxpool.Pool
 	svc    *enrollment.Service
 	caller enrollment.Caller
-	clock  *clock
+	clock  *clock.Clock
 }
-
-// clock is a test clock that starts at the real time and moves on demand.
-type clock struct{ offset atomic.Int64 }
-
-func (c *clock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
-func (c *clock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func setup(t *testing.T) bundle {
 	t.Helper()
 	ctx := context.Background()
 	pool := testdb.New(t)
 	caller := tenant(t, pool)
+	clk := clock.New()
 	js := jobs.NewSetup()
-	river.AddWorker(js.Workers, sms.NewSendWorker(pool, &sms.LogSender{Logger: quiet()}, quiet()))
+	river.AddWorker(js.Workers, sms.NewSendWorker(pool, &sms.LogSender{Logger: quiet()}, quiet(), clk.Now))
 	client, err := jobs.NewClient(pool, js, quiet())
 	require.NoError(t, err)
-	clk := &clock{}
 	codes, err := secrethash.New(config.Sandbox, nil, nil)
 	require.NoError(t, err)
-	svc := enrollment.NewService(pool, enrollment.Config{Outbox: sms.NewOutbox(client), Now: clk.now, Codes: codes})
+	svc := enrollment.NewService(pool, enrollment.Config{Outbox: sms.NewOutbox(client, clk.Now), Now: clk.Now, Codes: codes})
 	return bundle{ctx: ctx, pool: pool, svc: svc, caller: caller, clock: clk}
 }
 
@@ -139,8 +133,8 @@ func (b bundle) issueLocked(t *testing.T, walletID string, amount int64) grants.
 	g, err := dbx.InTxValue(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) (grants.Grant, error) {
 		g, _, err := grants.Issue(ctx, q, grants.NewGrant{
 			MerchantID: b.caller.MerchantID, IntegrationID: b.caller.IntegrationID, WalletID: walletID,
-			Source: grants.SourceReloadBonus, Amount: amount, ExpiresAt: time.Now().Add(24 * time.Hour), Locked: true,
-		})
+			Source: grants.SourceReloadBonus, Amount: amount, ExpiresAt: b.clock.Now().Add(24 * time.Hour), Locked: true,
+		}, b.clock.Now())
 		return g, err
 	})
 	require.NoError(t, err)
@@ -153,7 +147,7 @@ func TestInitiate(t *testing.T) {
 	t.Run("CreatesAPendingWalletWithALockedWelcomeGrantAndQueuesTheSMS", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		now := b.clock.now()
+		now := b.clock.Now()
 		in := b.initiate(t, enrollment.Enrollee{DisplayName: "Jonas M.", Currency: "EUR", CardFingerprint: "fp_1", WelcomeGrant: welcome(500)})
 
 		require.True(t, in.Created)
@@ -389,7 +383,7 @@ func TestVerify(t *testing.T) {
 		b := setup(t)
 		in := b.initiate(t, enrollment.Enrollee{})
 		code, _ := b.lastSMS(t, in.Verification.VerificationID)
-		b.clock.advance(15 * time.Minute)
+		b.clock.Advance(15 * time.Minute)
 		_, err := b.svc.Verify(b.ctx, b.caller, enrollment.Proof{VerificationID: in.Verification.VerificationID, Code: code})
 		require.ErrorIs(t, err, enrollment.ErrExpired)
 	})
@@ -495,7 +489,7 @@ func TestResend(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		in := b.initiate(t, enrollment.Enrollee{})
-		b.clock.advance(20 * time.Second)
+		b.clock.Advance(20 * time.Second)
 		_, err := b.svc.Resend(b.ctx, b.caller, enrollment.Target{VerificationID: in.Verification.VerificationID})
 		var wait *enrollment.WaitError
 		require.ErrorAs(t, err, &wait)
@@ -513,8 +507,8 @@ func TestResend(t *testing.T) {
 		_, err := b.svc.Verify(b.ctx, b.caller, enrollment.Proof{VerificationID: vid, Code: other(oldCode)})
 		require.ErrorIs(t, err, enrollment.ErrCodeInvalid)
 
-		b.clock.advance(61 * time.Second)
-		now := b.clock.now()
+		b.clock.Advance(61 * time.Second)
+		now := b.clock.Now()
 		st, err := b.svc.Resend(b.ctx, b.caller, enrollment.Target{Phone: phone})
 		require.NoError(t, err)
 		require.Equal(t, vid, st.VerificationID)
@@ -545,7 +539,7 @@ func TestResend(t *testing.T) {
 		for range 5 {
 			_, _ = b.svc.Verify(b.ctx, b.caller, enrollment.Proof{VerificationID: vid, Code: "000000"})
 		}
-		b.clock.advance(time.Hour)
+		b.clock.Advance(time.Hour)
 		_, err := b.svc.Resend(b.ctx, b.caller, enrollment.Target{VerificationID: vid})
 		require.NoError(t, err)
 		code, _ := b.lastSMS(t, vid)
@@ -559,19 +553,19 @@ func TestResend(t *testing.T) {
 		in := b.initiate(t, enrollment.Enrollee{})
 		target := enrollment.Target{VerificationID: in.Verification.VerificationID}
 		for left := 2; left >= 0; left-- {
-			b.clock.advance(time.Hour)
+			b.clock.Advance(time.Hour)
 			st, err := b.svc.Resend(b.ctx, b.caller, target)
 			require.NoError(t, err)
 			require.Equal(t, left, st.ResendsRemaining)
 		}
-		b.clock.advance(time.Hour)
+		b.clock.Advance(time.Hour)
 		_, err := b.svc.Resend(b.ctx, b.caller, target)
 		var wait *enrollment.WaitError
 		require.ErrorAs(t, err, &wait)
 		require.ErrorIs(t, err, enrollment.ErrResendLimitReached)
 		require.InDelta(t, (21 * time.Hour).Seconds(), wait.RetryAfterSeconds(), 2, "the first resend leaves the window 21 hours from now")
 
-		b.clock.advance(21*time.Hour + time.Second)
+		b.clock.Advance(21*time.Hour + time.Second)
 		st, err := b.svc.Resend(b.ctx, b.caller, target)
 		require.NoError(t, err)
 		require.Zero(t, st.ResendsRemaining)
@@ -584,7 +578,7 @@ func TestResend(t *testing.T) {
 		code, _ := b.lastSMS(t, in.Verification.VerificationID)
 		_, err := b.svc.Verify(b.ctx, b.caller, enrollment.Proof{Phone: phone, Code: code})
 		require.NoError(t, err)
-		b.clock.advance(time.Hour)
+		b.clock.Advance(time.Hour)
 		_, err = b.svc.Resend(b.ctx, b.caller, enrollment.Target{Phone: phone})
 		require.ErrorIs(t, err, enrollment.ErrAlreadyEnrolled)
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/grants"
@@ -48,10 +49,10 @@ func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error
 		if _, err := q.VerificationMarkVerified(ctx, db.VerificationMarkVerifiedParams{ID: v.id, VerifiedAt: &now}); err != nil {
 			return verdict{}, fmt.Errorf("marking verification %s verified: %w", v.id, err)
 		}
-		if _, err := wallets.MarkVerified(ctx, q, v.merchantID, v.walletID); err != nil {
+		if _, err := wallets.MarkVerified(ctx, q, v.merchantID, v.walletID, now); err != nil {
 			return verdict{}, err
 		}
-		r, err := release(ctx, q, c, v.walletID, grants.ReasonWalletVerified)
+		r, err := release(ctx, q, c, v.walletID, grants.ReasonWalletVerified, now)
 		return verdict{release: r}, err
 	})
 	switch {
@@ -85,16 +86,16 @@ func (s *Service) Claim(ctx context.Context, c Caller, walletID string) (Release
 			}
 			return Release{}, &ProofRequiredError{State: verificationFromRow(row).state(now)}
 		}
-		return release(ctx, q, c, w.ID, grants.ReasonClaim)
+		return release(ctx, q, c, w.ID, grants.ReasonClaim, now)
 	})
 }
 
 // release makes every locked grant of a verified wallet available and
-// reads the wallet as it is left.
-func release(ctx context.Context, q *db.Queries, c Caller, walletID, reason string) (Release, error) {
+// reads the wallet as it is left; now decides what has expired.
+func release(ctx context.Context, q *db.Queries, c Caller, walletID, reason string, now time.Time) (Release, error) {
 	released, err := grants.ReleaseLocked(ctx, q, grants.Release{
 		MerchantID: c.MerchantID, WalletID: walletID, IntegrationID: c.IntegrationID, Context: c.Context, Reason: reason,
-	})
+	}, now)
 	if err != nil {
 		return Release{}, err
 	}

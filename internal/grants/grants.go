@@ -5,9 +5,9 @@
 // API for other packages (functions taking q run on the caller's
 // transaction; every money change goes through ledger.Post):
 //
-//	Issue(ctx, q, NewGrant) (Grant, ledger.Transaction, error)  locks the wallet itself
-//	IssueOnLockedWallet(ctx, q, w, NewGrant) (Grant, ledger.Transaction, error)  caller holds w's lock
-//	ReleaseLocked(ctx, q, Release) ([]Grant, error)  every locked live grant of a verified wallet -> available
+//	Issue(ctx, q, NewGrant, now) (Grant, ledger.Transaction, error)  locks the wallet itself
+//	IssueOnLockedWallet(ctx, q, w, NewGrant, now) (Grant, ledger.Transaction, error)  caller holds w's lock
+//	ReleaseLocked(ctx, q, Release, now) ([]Grant, error)  every locked live grant of a verified wallet -> available
 //	ExpireDue(ctx, q, merchantID, walletID, now) (wallets.Wallet, error)  lazy expiry (locks the wallet)
 //	ExpireDueForLockedWallet(ctx, q, w, now) (wallets.Wallet, error)  the same under the caller's lock
 //	CurrentWallet(ctx, q, merchantID, walletID, now) (wallets.Wallet, error)  a wallet with expiry applied

@@ -24,9 +24,9 @@ func TestListCustomerGrantsE2E(t *testing.T) {
 	}
 	w := moneytest.Wallet(t, e.S.Pool, e.Tenant, moneytest.WalletOpts{})
 	welcome := moneytest.Grant(t, e.S.Pool, e.Tenant, w.ID, 500, time.Hour, false)
-	dying := moneytest.Grant(t, e.S.Pool, e.Tenant, w.ID, 200, 30*time.Millisecond, false)
+	dying := moneytest.Grant(t, e.S.Pool, e.Tenant, w.ID, 200, time.Minute, false)
 	latest := moneytest.Grant(t, e.S.Pool, e.Tenant, w.ID, 300, 2*time.Hour, false)
-	time.Sleep(40 * time.Millisecond)
+	e.S.Clock.Advance(2 * time.Minute) // this test owns its server
 
 	t.Run("ListsNewestFirstWithHistoryAndExpiresLazily", func(t *testing.T) {
 		res := list(t, w.CustomerID, client.ListCustomerGrantsParams{}, e.AsAdmin())
@@ -151,8 +151,8 @@ func TestSweeperJobE2E(t *testing.T) {
 	t.Parallel()
 	e := moneytest.Start(t)
 	w := moneytest.Wallet(t, e.S.Pool, e.Tenant, moneytest.WalletOpts{})
-	g := moneytest.Grant(t, e.S.Pool, e.Tenant, w.ID, 500, 20*time.Millisecond, false)
-	time.Sleep(30 * time.Millisecond)
+	g := moneytest.Grant(t, e.S.Pool, e.Tenant, w.ID, 500, time.Minute, false)
+	e.S.Clock.Advance(2 * time.Minute)
 	e.S.StartJobs(t)
 	require.Eventually(t, func() bool {
 		var state string

@@ -13,6 +13,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/platform/testdb"
@@ -24,12 +25,14 @@ type bundle struct {
 	pool   *pgxpool.Pool
 	tenant moneytest.Tenant
 	svc    *grants.Service
+	clock  *clock.Clock
 }
 
 func setup(t *testing.T) bundle {
 	t.Helper()
 	pool := testdb.New(t)
-	b := bundle{ctx: context.Background(), pool: pool, tenant: moneytest.NewTenant(t, pool), svc: grants.NewService(pool)}
+	c := clock.New()
+	b := bundle{ctx: context.Background(), pool: pool, tenant: moneytest.NewTenant(t, pool), svc: grants.NewService(pool, c.Now), clock: c}
 	t.Cleanup(func() { moneytest.CheckLedger(t, pool) })
 	return b
 }
@@ -55,7 +58,7 @@ func (b bundle) paymentRow(ctx context.Context, q *db.Queries, id string, w wall
 	_, err := q.PaymentInsert(ctx, db.PaymentInsertParams{
 		ID: id, MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID, WalletID: w.ID, CustomerID: w.CustomerID,
 		Currency: w.Currency, AmountMinor: grants.Total(as), PromoAppliedMinor: grants.Total(as), Status: "authorized",
-		CaptureMode: "manual", AuthorizationTtlSeconds: 3600, GrantIds: gs, GrantAmounts: amounts,
+		CaptureMode: "manual", AuthorizationTtlSeconds: 3600, GrantIds: gs, GrantAmounts: amounts, Now: b.clock.Now(),
 	})
 	return err
 }
@@ -74,10 +77,10 @@ func (b bundle) grantsOf(t *testing.T, customerID string) map[string]grants.Gran
 func (b bundle) release(t *testing.T, walletID string) ([]grants.Grant, error) {
 	t.Helper()
 	return dbx.InTxValue(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) ([]grants.Grant, error) {
-		if _, err := wallets.MarkVerified(ctx, q, b.tenant.MerchantID, walletID); err != nil {
+		if _, err := wallets.MarkVerified(ctx, q, b.tenant.MerchantID, walletID, b.clock.Now()); err != nil {
 			return nil, err
 		}
-		return grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: b.tenant.MerchantID, WalletID: walletID, IntegrationID: b.tenant.IntegrationID, Reason: grants.ReasonWalletVerified})
+		return grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: b.tenant.MerchantID, WalletID: walletID, IntegrationID: b.tenant.IntegrationID, Reason: grants.ReasonWalletVerified}, b.clock.Now())
 	})
 }
 
@@ -112,7 +115,7 @@ func TestIssue(t *testing.T) {
 		w := b.wallet(t, false)
 		err := dbx.InTx(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) error {
 			_, _, err := grants.Issue(ctx, q, grants.NewGrant{MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID, WalletID: w.ID,
-				Source: grants.SourceWelcome, Amount: 5, ExpiresAt: time.Now().Add(-time.Second)})
+				Source: grants.SourceWelcome, Amount: 5, ExpiresAt: b.clock.Now().Add(-time.Second)}, b.clock.Now())
 			return err
 		})
 		require.ErrorIs(t, err, grants.ErrInvalid)
@@ -154,9 +157,9 @@ func TestReleaseLocked(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		w := b.wallet(t, true)
-		dying := moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, 500*time.Millisecond, true)
+		dying := moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, time.Minute, true)
 		live := moneytest.Grant(t, b.pool, b.tenant, w.ID, 300, time.Hour, true)
-		time.Sleep(600 * time.Millisecond)
+		b.clock.Advance(2 * time.Minute)
 		released, err := b.release(t, w.ID)
 		require.NoError(t, err)
 		require.Len(t, released, 1)
@@ -173,7 +176,7 @@ func TestReleaseLocked(t *testing.T) {
 		w := b.wallet(t, true)
 		moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, time.Hour, true)
 		err := dbx.InTx(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) error {
-			_, err := grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: b.tenant.MerchantID, WalletID: w.ID, IntegrationID: b.tenant.IntegrationID})
+			_, err := grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: b.tenant.MerchantID, WalletID: w.ID, IntegrationID: b.tenant.IntegrationID}, b.clock.Now())
 			return err
 		})
 		require.ErrorIs(t, err, wallets.ErrNotVerified)
@@ -188,10 +191,10 @@ func TestReleaseLocked(t *testing.T) {
 		g := moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, time.Hour, true)
 		injected := errors.New("injected failure")
 		err := dbx.InTx(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) error {
-			if _, err := wallets.MarkVerified(ctx, q, b.tenant.MerchantID, w.ID); err != nil {
+			if _, err := wallets.MarkVerified(ctx, q, b.tenant.MerchantID, w.ID, b.clock.Now()); err != nil {
 				return err
 			}
-			released, err := grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: b.tenant.MerchantID, WalletID: w.ID, IntegrationID: b.tenant.IntegrationID})
+			released, err := grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: b.tenant.MerchantID, WalletID: w.ID, IntegrationID: b.tenant.IntegrationID}, b.clock.Now())
 			require.NoError(t, err)
 			require.Len(t, released, 1)
 			return injected
@@ -213,7 +216,8 @@ func TestExpiry(t *testing.T) {
 		w := b.wallet(t, false)
 		g := moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, time.Minute, false)
 		moneytest.Grant(t, b.pool, b.tenant, w.ID, 200, time.Hour, false)
-		later := time.Now().Add(2 * time.Minute)
+		b.clock.Advance(2 * time.Minute)
+		later := b.clock.Now()
 		got, err := dbx.InTxValue(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) (wallets.Wallet, error) {
 			return grants.CurrentWallet(ctx, q, b.tenant.MerchantID, w.ID, later)
 		})
@@ -243,9 +247,10 @@ func TestExpiry(t *testing.T) {
 		}
 		keep := b.wallet(t, false)
 		moneytest.Grant(t, b.pool, b.tenant, keep.ID, 100, time.Hour, false)
-		// The sweep runs at a time past the first grants' expiry: no race
-		// with the clock on a loaded machine.
-		n, err := grants.Sweep(b.ctx, b.pool, time.Now().Add(2*time.Minute))
+		// The sweep runs past the first grants' expiry: no race with the
+		// wall clock on a loaded machine.
+		b.clock.Advance(2 * time.Minute)
+		n, err := grants.Sweep(b.ctx, b.pool, b.clock.Now())
 		require.NoError(t, err)
 		require.Equal(t, 3, n)
 		for _, w := range ws {
@@ -254,7 +259,7 @@ func TestExpiry(t *testing.T) {
 			require.Nil(t, got.NextPromoExpiryAt)
 		}
 		require.Equal(t, int64(100), b.read(t, keep.ID).Balance.PromoAvailable)
-		n, err = grants.Sweep(b.ctx, b.pool, time.Now().Add(time.Second))
+		n, err = grants.Sweep(b.ctx, b.pool, b.clock.Now().Add(time.Second))
 		require.NoError(t, err)
 		require.Zero(t, n, "nothing left to do")
 	})
@@ -308,8 +313,8 @@ func TestClawback(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		w := b.wallet(t, false)
-		g := moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, 500*time.Millisecond, false)
-		time.Sleep(600 * time.Millisecond)
+		g := moneytest.Grant(t, b.pool, b.tenant, w.ID, 500, time.Minute, false)
+		b.clock.Advance(2 * time.Minute)
 		_, err := claw(b, g.ID)
 		require.ErrorIs(t, err, grants.ErrStateConflict)
 		require.Equal(t, grants.StateExpired, b.grantsOf(t, w.CustomerID)[g.ID].State, "the expiry was kept")
@@ -346,7 +351,7 @@ func TestSpendAndRestore(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		as := grants.AllocatePromoFirst(live, 400, time.Now())
+		as := grants.AllocatePromoFirst(live, 400, b.clock.Now())
 		txnID := ids.New(ids.Transaction)
 		if _, err := grants.Spend(ctx, q, locked, as, txnID); err != nil {
 			return nil, err
@@ -377,7 +382,7 @@ func TestSpendAndRestore(t *testing.T) {
 			return err
 		}
 		txnID := ids.New(ids.Transaction)
-		returned, err := grants.Restore(ctx, q, locked, allocs, txnID, time.Now())
+		returned, err := grants.Restore(ctx, q, locked, allocs, txnID, b.clock.Now())
 		if err != nil {
 			return err
 		}

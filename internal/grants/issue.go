@@ -14,23 +14,24 @@ import (
 )
 
 // Issue locks the wallet and issues a grant on it: promo_funding credits the
-// wallet's locked or available promo in one promo_grant transaction.
-func Issue(ctx context.Context, q *db.Queries, n NewGrant) (Grant, ledger.Transaction, error) {
+// wallet's locked or available promo in one promo_grant transaction. Its
+// expiry must lie after now.
+func Issue(ctx context.Context, q *db.Queries, n NewGrant, now time.Time) (Grant, ledger.Transaction, error) {
 	w, err := wallets.GetForUpdate(ctx, q, n.MerchantID, n.WalletID)
 	if err != nil {
 		return Grant{}, ledger.Transaction{}, err
 	}
-	return IssueOnLockedWallet(ctx, q, w, n)
+	return IssueOnLockedWallet(ctx, q, w, n, now)
 }
 
 // IssueOnLockedWallet issues a grant on a wallet the caller has locked
 // (wallets.GetForUpdate in the same transaction). The grant is locked when
 // n.Locked says so or the wallet is pending_proof.
-func IssueOnLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wallet, n NewGrant) (Grant, ledger.Transaction, error) {
+func IssueOnLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wallet, n NewGrant, now time.Time) (Grant, ledger.Transaction, error) {
 	switch {
 	case n.Amount < 1 || n.Amount > money.MaxAmountMinor:
 		return Grant{}, ledger.Transaction{}, fmt.Errorf("%w: amount %d", ErrInvalid, n.Amount)
-	case !n.ExpiresAt.After(time.Now()):
+	case !n.ExpiresAt.After(now):
 		return Grant{}, ledger.Transaction{}, fmt.Errorf("%w: expires_at %s is not in the future", ErrInvalid, n.ExpiresAt)
 	case n.Source != SourceWelcome && n.Source != SourceReloadBonus && n.Source != SourceSkuBonus:
 		return Grant{}, ledger.Transaction{}, fmt.Errorf("%w: source %q", ErrInvalid, n.Source)

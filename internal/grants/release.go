@@ -13,12 +13,13 @@ import (
 // ReleaseLocked makes every locked live grant of a verified wallet
 // available, in one promo_release transaction (promo_locked ->
 // promo_available), and returns them with their history. Locked grants past
-// their expiry expire instead. Nothing locked: nothing happens, no error, so
-// it is safe to repeat. A wallet still pending_proof: wallets.ErrNotVerified.
+// their expiry at now expire instead. Nothing locked: nothing happens, no
+// error, so it is safe to repeat. A wallet still pending_proof:
+// wallets.ErrNotVerified.
 //
 // Enrollment calls wallets.MarkVerified and then ReleaseLocked on the same
 // queries, so the flip and the release commit together or not at all.
-func ReleaseLocked(ctx context.Context, q *db.Queries, r Release) ([]Grant, error) {
+func ReleaseLocked(ctx context.Context, q *db.Queries, r Release, now time.Time) ([]Grant, error) {
 	w, err := wallets.GetForUpdate(ctx, q, r.MerchantID, r.WalletID)
 	if err != nil {
 		return nil, err
@@ -26,7 +27,6 @@ func ReleaseLocked(ctx context.Context, q *db.Queries, r Release) ([]Grant, erro
 	if w.Status != wallets.StatusVerified {
 		return nil, wallets.ErrNotVerified
 	}
-	now := time.Now()
 	if w, err = ExpireDueForLockedWallet(ctx, q, w, now); err != nil {
 		return nil, err
 	}

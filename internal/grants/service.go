@@ -19,10 +19,13 @@ import (
 // Service runs the grant operations of the API.
 type Service struct {
 	pool *pgxpool.Pool
+	now  func() time.Time
 }
 
-// NewService returns the service over pool.
-func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
+// NewService returns the service over pool, reading time from now.
+func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
+	return &Service{pool: pool, now: now}
+}
 
 // ListQuery asks for a page of a customer's grants.
 type ListQuery struct {
@@ -50,7 +53,7 @@ func (s *Service) ListForCustomer(ctx context.Context, lq ListQuery) (keyset.Pag
 		}
 		params.BeforeCreatedAt, params.BeforeID = &pos.At, &pos.Key
 	}
-	now := time.Now()
+	now := s.now()
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (keyset.Page[Grant], error) {
 		if _, err := customers.Get(ctx, q, lq.MerchantID, lq.CustomerID); err != nil {
 			return keyset.Page[Grant]{}, err
@@ -119,7 +122,7 @@ func (s *Service) Clawback(ctx context.Context, c Clawback) (Clawed, error) {
 		clawed   Clawed
 		conflict error
 	}
-	now := time.Now()
+	now := s.now()
 	out, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (outcome, error) {
 		g, err := get(ctx, q, c.MerchantID, c.GrantID)
 		if err != nil {

@@ -26,11 +26,12 @@ func (SweepArgs) Kind() string { return "promo_expiry_sweep" }
 type SweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
 	Pool *pgxpool.Pool
+	Now  func() time.Time // the service clock
 }
 
 // Work sweeps until no wallet is due.
 func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
-	_, err := Sweep(ctx, w.Pool, time.Now())
+	_, err := Sweep(ctx, w.Pool, w.Now())
 	return err
 }
 

@@ -48,7 +48,7 @@ func newAuthEnv(t *testing.T, opts ...apptest.Option) *authEnv {
 func authEnvOn(t *testing.T, s *apptest.Server) *authEnv {
 	t.Helper()
 	ctx := context.Background()
-	svc := domainService(t, s, nil)
+	svc := domainService(t, s, s.Clock.Now)
 	boot, err := svc.Bootstrap(ctx, "Test Merchant", "Test POS")
 	require.NoError(t, err)
 	return &authEnv{ctx: ctx, s: s, svc: svc, boot: boot, admin: boot.Key.Secret}

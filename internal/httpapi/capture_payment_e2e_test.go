@@ -10,6 +10,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/payments"
 )
 
 func TestCapturePayment(t *testing.T) {
@@ -18,9 +19,13 @@ func TestCapturePayment(t *testing.T) {
 
 	// authorize pays manually from a wallet of 12000 actual and two grants
 	// (1000 expiring first, then 500): 2450 = 1500 promo + 950 actual.
-	authorize := func(t *testing.T) (walletID string, p client.Payment) {
+	// A subtest that advances the clock passes its own server.
+	authorize := func(t *testing.T, e *payEnv, grants ...grantSpec) (walletID string, p client.Payment) {
 		t.Helper()
-		w := e.wallet(12000, grantSpec{500, 60 * 24 * time.Hour}, grantSpec{1000, 30 * 24 * time.Hour})
+		if grants == nil {
+			grants = []grantSpec{{500, 60 * 24 * time.Hour}, {1000, 30 * 24 * time.Hour}}
+		}
+		w := e.wallet(12000, grants...)
 		manual := client.CaptureModeManual
 		res := e.payQR(e.mint(w.ID).QrPayload, 2450, func(d *client.CreatePaymentRequestData) { d.Capture = &manual })
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
@@ -44,7 +49,7 @@ func TestCapturePayment(t *testing.T) {
 	}
 
 	t.Run("CapturesPartAndGivesActualBackFirst", func(t *testing.T) {
-		walletID, p := authorize(t)
+		walletID, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(2000))})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		got := res.JSON200.Data
@@ -57,7 +62,7 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("GivesPromoBackToItsGrantsLastAllocatedFirst", func(t *testing.T) {
-		walletID, p := authorize(t)
+		walletID, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(500))})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		got := res.JSON200.Data
@@ -75,7 +80,7 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("CapturesAllByDefault", func(t *testing.T) {
-		_, p := authorize(t)
+		_, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.EqualValues(t, 2450, res.JSON200.Data.CapturedMinor)
@@ -83,7 +88,7 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("CloseGivesEverythingBackAndRevivesConsumedGrants", func(t *testing.T) {
-		walletID, p := authorize(t)
+		walletID, p := authorize(t, e)
 		require.Equal(t, map[int64]string{1000: "consumed", 500: "consumed"}, grantStates(t, walletID))
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
@@ -96,8 +101,9 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("PromoOfAGrantExpiredMeanwhileLapses", func(t *testing.T) {
-		walletID, p := authorize(t)
-		e.exec(`UPDATE grants SET expires_at = now() - interval '1 second' WHERE wallet_id = $1 AND original_minor = 1000`, walletID)
+		e := newPayEnv(t) // it advances the clock
+		_, p := authorize(t, e, grantSpec{500, 60 * 24 * time.Hour}, grantSpec{1000, time.Hour})
+		e.S.Clock.Advance(2 * time.Hour) // past the 1000's expiry, within the authorization's
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.EqualValues(t, 12000, res.JSON200.Data.BalanceAfter.ActualMinor)
@@ -110,7 +116,7 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("OnlyAnAuthorizedPaymentCanBeCapturedOnce", func(t *testing.T) {
-		_, p := authorize(t)
+		_, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		res = e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
@@ -119,7 +125,7 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("CaptureExceedsAuthorized", func(t *testing.T) {
-		_, p := authorize(t)
+		_, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(2451))})
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCaptureExceedsAuthorized)
 		require.EqualValues(t, 2450, (*got.Details)["authorized_minor"])
@@ -127,7 +133,7 @@ func TestCapturePayment(t *testing.T) {
 	})
 
 	t.Run("CloseTakesNoAmount", func(t *testing.T) {
-		_, p := authorize(t)
+		_, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose, AmountMinor: payRef(int64(1))})
 		wantError(t, res, res.Body, http.StatusBadRequest, client.ErrorCodeValidationFailed)
 	})
@@ -135,21 +141,22 @@ func TestCapturePayment(t *testing.T) {
 	t.Run("UnknownAndForeignPaymentsAreNotFound", func(t *testing.T) {
 		res := e.capture("pay_01JWREDZS08C5W3VCRQEDKC38Q", client.CapturePaymentRequestData{Action: client.CaptureActionClose})
 		wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
-		_, p := authorize(t)
+		_, p := authorize(t, e)
 		other := moneytest.On(t, e.S, "Other Merchant")
 		res = e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose}, other.AsAdmin())
 		wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 	})
 
 	t.Run("NeedsPaymentsWrite", func(t *testing.T) {
-		_, p := authorize(t)
+		_, p := authorize(t, e)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose}, e.keyWith(client.ScopePaymentsRead))
 		wantError(t, res, res.Body, http.StatusForbidden, client.ErrorCodeForbidden)
 	})
 
 	t.Run("TheSweeperExpiresOverdueAuthorizations", func(t *testing.T) {
-		walletID, p := authorize(t)
-		e.exec(`UPDATE payments SET authorization_expires_at = now() - interval '1 second' WHERE id = $1`, p.Id)
+		e := newPayEnv(t) // it advances the clock
+		walletID, p := authorize(t, e)
+		e.S.Clock.Advance(payments.AuthorizationTTL + time.Second)
 		e.S.StartJobs(t) // the sweeper runs at start, then every minute
 		require.Eventually(t, func() bool {
 			got, err := e.C.GetPaymentWithResponse(e.Ctx, p.Id, &client.GetPaymentParams{}, e.AsAdmin())

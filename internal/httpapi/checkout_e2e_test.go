@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feddi/partner-api/gen/client"
+	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/moneytest"
 )
 
@@ -105,9 +106,10 @@ func TestCheckoutSessions(t *testing.T) {
 	})
 
 	t.Run("AnExpiredSessionIsClosed", func(t *testing.T) {
+		e := newPayEnv(t) // it advances the clock
 		w := e.wallet(5000)
 		s := e.session(nil)
-		e.exec(`UPDATE checkout_sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, s.Id)
+		e.S.Clock.Advance(checkout.TTL + time.Second)
 		require.Equal(t, client.CheckoutSessionStatusExpired, e.getSession(s.Id).JSON200.Data.Status)
 		pay := e.payQR(e.mint(w.ID).QrPayload, 100, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
 		got := wantError(t, pay, pay.Body, http.StatusConflict, client.ErrorCodeCheckoutSessionClosed)

@@ -3,12 +3,14 @@ package httpapi_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/money"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/payments"
 )
 
 func TestCreditCeilingCountsHeldMoney(t *testing.T) {
@@ -33,10 +35,11 @@ func TestCreditCeilingCountsHeldMoney(t *testing.T) {
 	})
 
 	t.Run("AnExpiryAtTheCeilingReleases", func(t *testing.T) {
+		e := newPayEnv(t) // it advances the clock
 		w := e.wallet(1000)
 		p := e.authorizeManual(w.ID, 1000)
 		e.MustTopup(t, moneytest.Topup{WalletID: w.ID, Amount: ceiling - 1000})
-		e.exec(`UPDATE payments SET authorization_expires_at = now() - interval '1 second' WHERE id = $1`, p.Id)
+		e.S.Clock.Advance(payments.AuthorizationTTL + time.Second)
 		_, err := e.S.App.Server.Payments.ExpireDue(e.Ctx)
 		require.NoError(t, err)
 		require.Equal(t, client.PaymentStatusExpired, e.payment(p.Id).Status)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app/apptest"
+	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/sms"
 )
 
 // enrollEnv is a running server with a bootstrapped merchant, for the
@@ -381,9 +383,10 @@ func TestVerifyEnrollment(t *testing.T) {
 
 	t.Run("ALateCodeHasExpired", func(t *testing.T) {
 		t.Parallel()
+		e := newEnrollEnv(t) // it advances the clock
 		in := e.enroll(newEnrollPhone(), 0)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
-		e.exec(`UPDATE verifications SET expires_at = now() - interval '1 second' WHERE id = $1`, in.Verification.VerificationId)
+		e.s.Clock.Advance(enrollment.CodeLifetime + time.Second)
 		res := e.verify(client.VerifyEnrollmentRequestData{VerificationId: &in.Verification.VerificationId, Code: &code})
 		requireError(t, http.StatusGone, client.ErrorCodeVerificationExpired, res.StatusCode(), res.Body)
 	})
@@ -517,11 +520,12 @@ func TestResendEnrollment(t *testing.T) {
 
 	t.Run("SendsANewCodeAndKillsTheOldOne", func(t *testing.T) {
 		t.Parallel()
+		e := newEnrollEnv(t) // it advances the clock
 		phone := newEnrollPhone()
 		in := e.enroll(phone, 0)
 		vid := in.Verification.VerificationId
 		oldCode, oldToken := e.queuedSecrets(vid)
-		e.exec(`UPDATE verifications SET last_sent_at = now() - interval '61 seconds' WHERE id = $1`, vid)
+		e.s.Clock.Advance(enrollment.ResendInterval + time.Second)
 		res := e.resend(client.ResendEnrollmentRequestData{Phone: &phone})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		st := res.JSON200.Data
@@ -542,10 +546,16 @@ func TestResendEnrollment(t *testing.T) {
 
 	t.Run("ThreeResendsADay", func(t *testing.T) {
 		t.Parallel()
+		e := newEnrollEnv(t) // it advances the clock
 		in := e.enroll(newEnrollPhone(), 0)
 		vid := in.Verification.VerificationId
-		e.exec(`UPDATE verifications SET last_sent_at = now() - interval '2 hours',
-			resent_at = ARRAY[now() - interval '23 hours', now() - interval '5 hours', now() - interval '2 hours'] WHERE id = $1`, vid)
+		// Three resends, 23, 5 and 2 hours before the fourth asks.
+		for _, wait := range []time.Duration{time.Hour, 18 * time.Hour, 3 * time.Hour} {
+			e.s.Clock.Advance(wait)
+			res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &vid})
+			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+		}
+		e.s.Clock.Advance(2 * time.Hour)
 		res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &vid})
 		apiErr := requireError(t, http.StatusTooManyRequests, client.ErrorCodeResendLimitReached, res.StatusCode(), res.Body)
 		require.InDelta(t, 3600, detail(t, apiErr, "retry_after_seconds"), 5)
@@ -638,7 +648,7 @@ func TestListSandboxMessages(t *testing.T) {
 	in := e.enroll(phone, 0)
 	vid := in.Verification.VerificationId
 	for range 2 {
-		e.exec(`UPDATE verifications SET last_sent_at = now() - interval '61 seconds' WHERE id = $1`, vid)
+		e.s.Clock.Advance(enrollment.ResendInterval + time.Second)
 		res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &vid})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	}
@@ -710,8 +720,8 @@ func TestSandboxMessagesAreClosedInLive(t *testing.T) {
 func TestHealthReportsLateSMS(t *testing.T) {
 	t.Parallel()
 	e := newEnrollEnv(t)
-	in := e.enroll(newEnrollPhone(), 0)
-	e.exec(`UPDATE sms_outbox SET created_at = now() - interval '6 minutes' WHERE subject_id = $1`, in.Verification.VerificationId)
+	e.enroll(newEnrollPhone(), 0)
+	e.s.Clock.Advance(sms.StaleAfter + time.Minute)
 	res, err := e.c.GetHealthWithResponse(e.ctx, &client.GetHealthParams{})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"time"
 
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/platform/apierror"
@@ -25,7 +24,7 @@ func (s *Server) GetHealth(ctx context.Context, _ api.GetHealthRequestObject) (a
 	}
 	return api.GetHealth200JSONResponse{
 		Ok:   true,
-		Data: api.HealthData{Status: status, DegradedSubsystems: subsystems, CheckedAt: time.Now().UTC()},
+		Data: api.HealthData{Status: status, DegradedSubsystems: subsystems, CheckedAt: s.Now().UTC()},
 		Meta: s.meta(ctx),
 	}, nil
 }

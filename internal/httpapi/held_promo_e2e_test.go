@@ -9,6 +9,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/payments"
 )
 
 func TestHeldPromoReportsTheTruth(t *testing.T) {
@@ -16,11 +17,12 @@ func TestHeldPromoReportsTheTruth(t *testing.T) {
 	e := newPayEnv(t)
 
 	t.Run("AGrantExpiringWhileHeldExpiresWhenReleased", func(t *testing.T) {
-		w := e.wallet(0, grantSpec{500, 24 * time.Hour})
+		e := newPayEnv(t) // it advances the clock
+		w := e.wallet(0, grantSpec{500, time.Hour})
 		g := e.grant(w.CustomerID, e.grantOf(w.ID))
 		p := e.authorizeManual(w.ID, 500) // the whole grant is held
 		require.Equal(t, client.GrantStateConsumed, e.grant(w.CustomerID, g.Id).State)
-		e.exec(`UPDATE grants SET expires_at = now() - interval '1 second' WHERE id = $1`, g.Id)
+		e.S.Clock.Advance(2 * time.Hour) // past the grant's expiry, within the authorization's
 		expiredBefore := e.accountTotal("merchant:" + e.Tenant.MerchantID + ":promo_expired")
 
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
@@ -38,11 +40,11 @@ func TestHeldPromoReportsTheTruth(t *testing.T) {
 	})
 
 	t.Run("AGrantExpiringWhileHeldExpiresWhenTheAuthorizationExpires", func(t *testing.T) {
-		w := e.wallet(0, grantSpec{500, 24 * time.Hour})
+		e := newPayEnv(t) // it advances the clock
+		w := e.wallet(0, grantSpec{500, time.Hour})
 		gID := e.grantOf(w.ID)
 		p := e.authorizeManual(w.ID, 500)
-		e.exec(`UPDATE grants SET expires_at = now() - interval '1 second' WHERE id = $1`, gID)
-		e.exec(`UPDATE payments SET authorization_expires_at = now() - interval '1 second' WHERE id = $1`, p.Id)
+		e.S.Clock.Advance(payments.AuthorizationTTL + time.Second) // the grant expired first
 		_, err := e.S.App.Server.Payments.ExpireDue(e.Ctx)
 		require.NoError(t, err)
 		require.Equal(t, client.PaymentStatusExpired, e.payment(p.Id).Status)

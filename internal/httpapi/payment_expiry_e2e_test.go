@@ -9,17 +9,20 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/payments"
 )
 
 func TestCaptureAfterAuthorizationExpiry(t *testing.T) {
 	t.Parallel()
-	e := newPayEnv(t)
 
+	// Each case advances its server's clock, so each owns its server.
 	for _, action := range []client.CaptureAction{client.CaptureActionCapture, client.CaptureActionClose} {
 		t.Run("ExpiresOnTheSpotAndRefuses_"+string(action), func(t *testing.T) {
-			w := e.wallet(5000, grantSpec{300, 24 * time.Hour})
+			t.Parallel()
+			e := newPayEnv(t)
+			w := e.wallet(5000, grantSpec{300, payments.AuthorizationTTL + time.Hour})
 			p := e.authorizeManual(w.ID, 1000) // 300 promo + 700 actual
-			e.exec(`UPDATE payments SET authorization_expires_at = now() - interval '1 second' WHERE id = $1`, p.Id)
+			e.S.Clock.Advance(payments.AuthorizationTTL + time.Second)
 
 			key := moneytest.NewIdemKey()
 			send := func() *client.CapturePaymentResult {
@@ -56,9 +59,11 @@ func TestCaptureAfterAuthorizationExpiry(t *testing.T) {
 	}
 
 	t.Run("BeforeItsExpiryItCaptures", func(t *testing.T) {
+		t.Parallel()
+		e := newPayEnv(t)
 		w := e.wallet(5000)
 		p := e.authorizeManual(w.ID, 1000)
-		e.exec(`UPDATE payments SET authorization_expires_at = now() + interval '1 minute' WHERE id = $1`, p.Id)
+		e.S.Clock.Advance(payments.AuthorizationTTL - time.Minute)
 		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.Equal(t, client.PaymentStatusCaptured, res.JSON200.Data.Status)

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,10 +15,9 @@ func TestExpirySweeperSurvivesAFailingPayment(t *testing.T) {
 	e := newPayEnv(t)
 	broken := e.authorizeManual(e.wallet(5000).ID, 1000)
 	healthy := e.authorizeManual(e.wallet(5000).ID, 1000)
-	// The broken payment is due first, so a sweep that stops at its first
-	// failure never reaches the healthy one.
-	e.exec(`UPDATE payments SET authorization_expires_at = now() - interval '2 hours' WHERE id = $1`, broken.Id)
-	e.exec(`UPDATE payments SET authorization_expires_at = now() - interval '1 hour' WHERE id = $1`, healthy.Id)
+	// The broken payment, authorized first, is due first, so a sweep that
+	// stops at its first failure never reaches the healthy one.
+	e.S.Clock.Advance(payments.AuthorizationTTL + time.Hour)
 	// Its expiry fails in the database (this test's own database).
 	e.exec(`CREATE FUNCTION test_fail_expiry() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN RAISE EXCEPTION 'injected failure'; END; $$`)
@@ -32,7 +32,8 @@ func TestExpirySweeperSurvivesAFailingPayment(t *testing.T) {
 	require.Equal(t, client.PaymentStatusAuthorized, e.payment(broken.Id).Status)
 	require.GreaterOrEqual(t, payments.ExpiryFailures()-failuresBefore, int64(1), "the failure is counted")
 	require.Equal(t, 1, e.count(`SELECT count(*) FROM payments WHERE id = $1 AND expiry_attempts = 1
-		AND expiry_retry_at BETWEEN now() + interval '50 seconds' AND now() + interval '70 seconds'`, broken.Id), "retried after a backoff")
+		AND expiry_retry_at BETWEEN $2::timestamptz + interval '50 seconds' AND $2::timestamptz + interval '70 seconds'`,
+		broken.Id, e.S.Clock.Now()), "retried after a backoff")
 
 	// Within its backoff the next sweep leaves it alone.
 	expired, err = e.S.App.Server.Payments.ExpireDue(e.Ctx)
@@ -42,7 +43,7 @@ func TestExpirySweeperSurvivesAFailingPayment(t *testing.T) {
 
 	// Repaired and due again, it expires.
 	e.exec(`DROP TRIGGER test_fail_expiry ON ledger_transactions`)
-	e.exec(`UPDATE payments SET expiry_retry_at = now() - interval '1 second' WHERE id = $1`, broken.Id)
+	e.S.Clock.Advance(2 * time.Minute)
 	expired, err = e.S.App.Server.Payments.ExpireDue(e.Ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, expired)

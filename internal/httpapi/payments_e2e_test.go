@@ -10,6 +10,8 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/payments"
+	"github.com/feddi/partner-api/internal/qr"
 )
 
 func TestCreatePayment(t *testing.T) {
@@ -84,7 +86,7 @@ func TestCreatePayment(t *testing.T) {
 	t.Run("ExpiredTokenIsInvalid", func(t *testing.T) {
 		w := e.wallet(5000)
 		code := e.mint(w.ID)
-		e.exec(`UPDATE qr_tokens SET qr_expires_at = now() - interval '1 second' WHERE wallet_id = $1`, w.ID)
+		e.S.Clock.Advance(qr.PayloadTTL + time.Second) // the subtests run in turn
 		res := e.payQR(code.QrPayload, 100)
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCredentialInvalid)
 		require.Equal(t, "expired", (*got.Details)["reason"])
@@ -204,7 +206,7 @@ func TestPaymentWithOTP(t *testing.T) {
 		require.Regexp(t, `^\+49\*+\d{4}$`, d["masked_phone"])
 		expires, err := time.Parse(time.RFC3339, d["expires_at"].(string))
 		require.NoError(t, err)
-		require.WithinDuration(t, time.Now().Add(5*time.Minute), expires, time.Minute)
+		require.WithinDuration(t, e.S.Clock.Now().Add(5*time.Minute), expires, time.Minute)
 		return d["challenge_id"].(string)
 	}
 
@@ -260,7 +262,7 @@ func TestPaymentWithOTP(t *testing.T) {
 
 		w := e.wallet(5000)
 		id := start(t, e.phoneOf(w.ID))
-		e.exec(`UPDATE otp_challenges SET expires_at = now() - interval '1 second' WHERE id = $1`, id)
+		e.S.Clock.Advance(payments.OTPTTL + time.Second) // the subtests run in turn
 		res = e.pay(eur(1000, otpFinish(id, e.otpCode(id))))
 		got = wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCredentialInvalid)
 		require.Equal(t, "challenge_expired", (*got.Details)["reason"])

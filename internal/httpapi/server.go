@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -49,6 +50,8 @@ type Deps struct {
 	// read-back.
 	Enrollment      *enrollment.Service
 	SandboxMessages *sms.Inbox
+	// Now is the service clock (the health check's checked_at).
+	Now func() time.Time
 }
 
 // HealthChecker reports the impaired subsystems; a database failure means down.

@@ -116,9 +116,9 @@ type Service struct {
 	now     func() time.Time
 }
 
-// NewService returns the service.
-func NewService(pool *pgxpool.Pool, qrs *qr.Service, limiter *ratelimit.Limiter) *Service {
-	return &Service{pool: pool, qr: qrs, limiter: limiter, now: time.Now}
+// NewService returns the service; now is the clock grants expire by.
+func NewService(pool *pgxpool.Pool, qrs *qr.Service, limiter *ratelimit.Limiter, now func() time.Time) *Service {
+	return &Service{pool: pool, qr: qrs, limiter: limiter, now: now}
 }
 
 // Identify resolves a credential to the customer's context. currency picks

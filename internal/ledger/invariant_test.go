@@ -130,10 +130,10 @@ func TestLedgerInvariants(t *testing.T) {
 		func(r *rand.Rand) { // verify a pending wallet: flip and release in one transaction
 			w := ws[2*r.IntN(len(ws)/2)]
 			require.NoError(t, dbx.InTx(ctx, e.S.Pool, func(ctx context.Context, q *db.Queries) error {
-				if _, err := wallets.MarkVerified(ctx, q, e.Tenant.MerchantID, w.ID); err != nil {
+				if _, err := wallets.MarkVerified(ctx, q, e.Tenant.MerchantID, w.ID, e.S.Clock.Now()); err != nil {
 					return err
 				}
-				_, err := grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: e.Tenant.MerchantID, WalletID: w.ID, IntegrationID: e.Tenant.IntegrationID, Reason: grants.ReasonWalletVerified})
+				_, err := grants.ReleaseLocked(ctx, q, grants.Release{MerchantID: e.Tenant.MerchantID, WalletID: w.ID, IntegrationID: e.Tenant.IntegrationID, Reason: grants.ReasonWalletVerified}, e.S.Clock.Now())
 				return err
 			}))
 		},
@@ -167,13 +167,13 @@ func TestLedgerInvariants(t *testing.T) {
 				}
 				_, _, err = grants.IssueOnLockedWallet(ctx, q, held, grants.NewGrant{
 					MerchantID: e.Tenant.MerchantID, IntegrationID: e.Tenant.IntegrationID, WalletID: w.ID,
-					Source: grants.SourceWelcome, Amount: amount, ExpiresAt: time.Now().Add(ttl), Locked: locked,
-				})
+					Source: grants.SourceWelcome, Amount: amount, ExpiresAt: e.S.Clock.Now().Add(ttl), Locked: locked,
+				}, e.S.Clock.Now())
 				return err
 			}))
 		},
 		func(r *rand.Rand) { // the sweeper, racing with everything else
-			_, err := grants.Sweep(ctx, e.S.Pool, time.Now())
+			_, err := grants.Sweep(ctx, e.S.Pool, e.S.Clock.Now())
 			require.NoError(t, err)
 		},
 	}
@@ -197,8 +197,8 @@ func TestLedgerInvariants(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("mix ran in %s", time.Since(began).Round(time.Millisecond))
-	time.Sleep(220 * time.Millisecond)
-	_, err := grants.Sweep(ctx, e.S.Pool, time.Now())
+	e.S.Clock.Advance(time.Second) // every short-lived grant is due
+	_, err := grants.Sweep(ctx, e.S.Pool, e.S.Clock.Now())
 	require.NoError(t, err)
 
 	moneytest.CheckLedger(t, e.S.Pool)

@@ -6,4 +6,8 @@
 // Absolute rates move with whatever else the machine is doing, so every
 // rate is also reported as a ratio to pgbench's tps on the same cluster in
 // the same run; the ratio is the figure to track (docs/benchmarks.md).
+//
+// The load test measures real elapsed time and mints real tokens against a
+// running server, so it reads the wall clock (time.Now), not an injected
+// clock (docs/architecture.md, "Time").
 package loadtest

@@ -175,20 +175,22 @@ func Wallet(t testing.TB, pool *pgxpool.Pool, tn Tenant, o WalletOpts) wallets.W
 		if err != nil {
 			return wallets.Wallet{}, err
 		}
-		return wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: o.Currency, Status: status})
+		return wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: o.Currency, Status: status, Now: time.Now()})
 	})
 	require.NoError(t, err)
 	return w
 }
 
-// Grant issues a grant of amount on the wallet, expiring after ttl.
+// Grant issues a grant of amount on the wallet, expiring ttl after the wall
+// clock: a test clock (clock.Clock) reads the same until the test advances it.
 func Grant(t testing.TB, pool *pgxpool.Pool, tn Tenant, walletID string, amount int64, ttl time.Duration, locked bool) grants.Grant {
 	t.Helper()
+	now := time.Now()
 	g, err := dbx.InTxValue(context.Background(), pool, func(ctx context.Context, q *db.Queries) (grants.Grant, error) {
 		g, _, err := grants.Issue(ctx, q, grants.NewGrant{
 			MerchantID: tn.MerchantID, IntegrationID: tn.IntegrationID, WalletID: walletID,
-			Source: grants.SourceWelcome, Amount: amount, ExpiresAt: time.Now().Add(ttl), Locked: locked,
-		})
+			Source: grants.SourceWelcome, Amount: amount, ExpiresAt: now.Add(ttl), Locked: locked,
+		}, now)
 		return g, err
 	})
 	require.NoError(t, err)

@@ -89,11 +89,13 @@ type Deps struct {
 	Codes *secrethash.Hasher
 	// QR uses the wallet QR codes payments are made with.
 	QR *qr.Service
+	// Now is the service clock: expiry, challenges, authorization lifetimes.
+	Now func() time.Time
 }
 
 // NewService returns the service.
 func NewService(pool *pgxpool.Pool, d Deps) *Service {
-	return &Service{pool: pool, limiter: d.Limiter, outbox: d.Outbox, codes: d.Codes, tokens: d.QR, now: time.Now}
+	return &Service{pool: pool, limiter: d.Limiter, outbox: d.Outbox, codes: d.Codes, tokens: d.QR, now: d.Now}
 }
 
 // Create authorizes a payment (and captures it at once in automatic mode).
@@ -128,7 +130,7 @@ func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
 		}
 		p, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Payment, error) {
 			return s.authorize(ctx, q, r, func(paymentID string) (string, error) {
-				return walletID, useChallenge(ctx, q, r.Caller.MerchantID, r.Credential.ChallengeID, paymentID)
+				return walletID, useChallenge(ctx, q, r.Caller.MerchantID, r.Credential.ChallengeID, paymentID, s.now())
 			})
 		})
 		return err
@@ -215,7 +217,7 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use f
 		return Payment{}, err
 	}
 	if r.CheckoutSessionID != "" {
-		if err := checkout.LockForPayment(ctx, q, merchantID, r.CheckoutSessionID, r.Currency, r.Amount); err != nil {
+		if err := checkout.LockForPayment(ctx, q, merchantID, r.CheckoutSessionID, r.Currency, r.Amount, s.now()); err != nil {
 			return Payment{}, err
 		}
 	}
@@ -276,7 +278,7 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use f
 		return Payment{}, err
 	}
 	p.BalanceAfter = txn.BalanceAfter
-	if p, err = insert(ctx, q, p); err != nil {
+	if p, err = insert(ctx, q, p, now); err != nil {
 		return Payment{}, err
 	}
 	if r.CheckoutSessionID != "" {

@@ -41,6 +41,7 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 		return err
 	}
 	var out *OTPRequiredError
+	now := s.now()
 	err = dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
 		c, err := customers.GetByPhone(ctx, q, merchantID, r.Credential.Phone)
 		if errors.Is(err, customers.ErrNotFound) {
@@ -57,7 +58,7 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 		if w.Status != wallets.StatusVerified {
 			return wallets.ErrNotVerified
 		}
-		since, err := q.OtpChallengeSecondsSinceLast(ctx, db.OtpChallengeSecondsSinceLastParams{MerchantID: merchantID, CustomerID: c.ID})
+		since, err := q.OtpChallengeSecondsSinceLast(ctx, db.OtpChallengeSecondsSinceLastParams{MerchantID: merchantID, CustomerID: c.ID, Now: now})
 		if err = dbx.Interpret(err); err != nil && !errors.Is(err, dbx.ErrNotFound) {
 			return fmt.Errorf("reading the last OTP challenge: %w", err)
 		} else if err == nil && since < OTPResendInterval.Seconds() {
@@ -67,7 +68,7 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 		id := ids.New(ids.OTPChallenge)
 		expiresAt, err := q.OtpChallengeInsert(ctx, db.OtpChallengeInsertParams{
 			ID: id, MerchantID: merchantID, CustomerID: c.ID, WalletID: w.ID,
-			CodeHash: s.otpHash(id, code), TtlSeconds: int32(OTPTTL / time.Second),
+			CodeHash: s.otpHash(id, code), TtlSeconds: int32(OTPTTL / time.Second), Now: now,
 		})
 		if err != nil {
 			return fmt.Errorf("starting OTP challenge: %w", err)
@@ -93,7 +94,7 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 func (s *Service) verifyChallenge(ctx context.Context, merchantID string, c Credential) (walletID string, err error) {
 	var wrong *OTPInvalidError
 	walletID, err = dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (string, error) {
-		ch, err := q.OtpChallengeGetForUpdate(ctx, db.OtpChallengeGetForUpdateParams{MerchantID: merchantID, ID: c.ChallengeID})
+		ch, err := q.OtpChallengeGetForUpdate(ctx, db.OtpChallengeGetForUpdateParams{MerchantID: merchantID, ID: c.ChallengeID, Now: s.now()})
 		switch err = dbx.Interpret(err); {
 		case errors.Is(err, dbx.ErrNotFound):
 			return "", &CredentialInvalidError{Reason: ReasonChallengeUnknown, Input: fielderr.Input{Field: FieldCredentialChallengeID}}
@@ -133,9 +134,9 @@ type wrongCode struct{ error }
 func (w *wrongCode) Unwrap() error { return w.error }
 
 // useChallenge spends a verified challenge for a payment, once, in the
-// payment's transaction.
-func useChallenge(ctx context.Context, q *db.Queries, merchantID, challengeID, paymentID string) error {
-	n, err := q.OtpChallengeUse(ctx, db.OtpChallengeUseParams{MerchantID: merchantID, ID: challengeID, PaymentID: &paymentID})
+// payment's transaction, at now.
+func useChallenge(ctx context.Context, q *db.Queries, merchantID, challengeID, paymentID string, now time.Time) error {
+	n, err := q.OtpChallengeUse(ctx, db.OtpChallengeUseParams{MerchantID: merchantID, ID: challengeID, PaymentID: &paymentID, Now: now})
 	if err != nil {
 		return fmt.Errorf("using OTP challenge: %w", err)
 	}

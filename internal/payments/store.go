@@ -12,8 +12,9 @@ import (
 	"github.com/feddi/partner-api/internal/platform/dbx"
 )
 
-// insert stores a new payment with its allocations.
-func insert(ctx context.Context, q *db.Queries, p Payment) (Payment, error) {
+// insert stores a new payment with its allocations; its authorization
+// expires AuthorizationTTL after now.
+func insert(ctx context.Context, q *db.Queries, p Payment, now time.Time) (Payment, error) {
 	grantIDs := make([]string, len(p.Allocations))
 	amounts := make([]int64, len(p.Allocations))
 	for i, a := range p.Allocations {
@@ -34,6 +35,7 @@ func insert(ctx context.Context, q *db.Queries, p Payment) (Payment, error) {
 		Status:                   string(p.Status),
 		CaptureMode:              string(p.CaptureMode),
 		AuthorizationTtlSeconds:  int32(AuthorizationTTL / time.Second),
+		Now:                      now,
 		ActualAfterMinor:         p.BalanceAfter.Actual,
 		PromoAvailableAfterMinor: p.BalanceAfter.PromoAvailable,
 		PromoLockedAfterMinor:    p.BalanceAfter.PromoLocked,

@@ -61,7 +61,7 @@ type PurgeWorker struct {
 
 // Work purges until nothing old is left.
 func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
-	return w.Service.PurgeCredentials(ctx, time.Now().Add(-CredentialRetention))
+	return w.Service.PurgeCredentials(ctx, w.Service.now().Add(-CredentialRetention))
 }
 
 // PurgeJob schedules the purge every interval.

@@ -119,11 +119,13 @@ func IsShortCode(value string) bool {
 type Service struct {
 	pool  *pgxpool.Pool
 	codes *secrethash.Hasher
+	now   func() time.Time
 }
 
-// NewService returns the service; codes keys the short-code hashes.
-func NewService(pool *pgxpool.Pool, codes *secrethash.Hasher) *Service {
-	return &Service{pool: pool, codes: codes}
+// NewService returns the service; codes keys the short-code hashes, now is
+// the clock tokens live and expire by.
+func NewService(pool *pgxpool.Pool, codes *secrethash.Hasher, now func() time.Time) *Service {
+	return &Service{pool: pool, codes: codes, now: now}
 }
 
 // mintAttempts bounds the retries when a fresh short code collides with a
@@ -172,6 +174,7 @@ func (s *Service) mintOnce(ctx context.Context, merchantID, walletID string) (Mi
 			ShortCodeHash:       s.shortCodeHash(merchantID, code),
 			QrTtlSeconds:        int32(PayloadTTL / time.Second),
 			ShortCodeTtlSeconds: int32(ShortCodeTTL / time.Second),
+			Now:                 s.now(),
 		})
 		if err = dbx.Interpret(err); err != nil {
 			if errors.Is(err, dbx.ErrNotFound) {
@@ -186,7 +189,7 @@ func (s *Service) mintOnce(ctx context.Context, merchantID, walletID string) (Mi
 // Peek returns the wallet of a live payload or short code without using
 // it, or an *InvalidError.
 func (s *Service) Peek(ctx context.Context, merchantID, value string) (walletID string, err error) {
-	return s.find(ctx, dbx.Q(ctx, s.pool), merchantID, value)
+	return s.find(ctx, dbx.Q(ctx, s.pool), merchantID, value, s.now())
 }
 
 // Use spends a live payload or short code for a payment, inside the
@@ -223,22 +226,22 @@ func (s *Service) Use(ctx context.Context, q *db.Queries, value, paymentID strin
 	case walletID != "":
 		return walletID, nil
 	}
-	if _, err := s.find(ctx, q, gate.MerchantID, value); err != nil {
+	if _, err := s.find(ctx, q, gate.MerchantID, value, gate.Now); err != nil {
 		return "", err // why not: unknown, expired, superseded or used
 	}
 	return "", errors.New("using QR token: live token could not be used")
 }
 
-func (s *Service) find(ctx context.Context, q *db.Queries, merchantID, value string) (string, error) {
+func (s *Service) find(ctx context.Context, q *db.Queries, merchantID, value string, now time.Time) (string, error) {
 	var walletID, state string
 	var err error
 	if IsShortCode(value) {
 		var row db.QrTokenFindByShortCodeRow
-		row, err = q.QrTokenFindByShortCode(ctx, db.QrTokenFindByShortCodeParams{MerchantID: merchantID, ShortCodeHash: s.shortCodeHash(merchantID, value)})
+		row, err = q.QrTokenFindByShortCode(ctx, db.QrTokenFindByShortCodeParams{MerchantID: merchantID, ShortCodeHash: s.shortCodeHash(merchantID, value), Now: now})
 		walletID, state = row.WalletID, row.State
 	} else {
 		var row db.QrTokenFindByPayloadRow
-		row, err = q.QrTokenFindByPayload(ctx, db.QrTokenFindByPayloadParams{MerchantID: merchantID, PayloadHash: HashPayload(value)})
+		row, err = q.QrTokenFindByPayload(ctx, db.QrTokenFindByPayloadParams{MerchantID: merchantID, PayloadHash: HashPayload(value), Now: now})
 		walletID, state = row.WalletID, row.State
 	}
 	switch err = dbx.Interpret(err); {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
@@ -32,10 +33,11 @@ func TestTokens(t *testing.T) {
 	tn := moneytest.NewTenant(t, pool)
 	codes, err := secrethash.New(config.Sandbox, nil, nil)
 	require.NoError(t, err)
-	s := qr.NewService(pool, codes)
+	clk := clock.New()
+	s := qr.NewService(pool, codes, clk.Now)
 	ctx := context.Background()
 	every := ratelimit.Rate{Max: 100, Window: time.Minute}
-	gate := ratelimit.New(pool, ratelimit.Limits{PerTerminal: every, PerKey: every, PerMerchant: every}, time.Now).
+	gate := ratelimit.New(pool, ratelimit.Limits{PerTerminal: every, PerKey: every, PerMerchant: every}, clk.Now).
 		Gate(ratelimit.Subject{MerchantID: tn.MerchantID, KeyID: "key_test"})
 
 	t.Run("PeekResolvesWithoutUsingAndUseSpendsOnce", func(t *testing.T) {
@@ -86,14 +88,13 @@ func TestTokens(t *testing.T) {
 		w := moneytest.Wallet(t, pool, tn, moneytest.WalletOpts{})
 		m, err := s.Mint(ctx, tn.MerchantID, w.ID)
 		require.NoError(t, err)
-		_, err = pool.Exec(ctx, `UPDATE qr_tokens SET short_code_expires_at = now() - interval '1 second', qr_expires_at = now() - interval '1 second' WHERE wallet_id = $1`, w.ID)
-		require.NoError(t, err)
+		clk.Advance(qr.ShortCodeTTL + time.Second) // the last subtest: nothing else runs meanwhile
 		_, err = pool.Exec(ctx, `
 			INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
 			SELECT merchant_id, wallet_id, sha256('x'::bytea), short_code_hash, now() + interval '1 minute', now() + interval '5 minutes'
 			FROM qr_tokens WHERE wallet_id = $1`, w.ID)
 		require.Error(t, err, "a live token still holds the code: the unique index refuses")
-		_, err = pool.Exec(ctx, `UPDATE qr_tokens SET retired_at = now() WHERE wallet_id = $1`, w.ID)
+		_, err = pool.Exec(ctx, `UPDATE qr_tokens SET retired_at = $2 WHERE wallet_id = $1`, w.ID, clk.Now())
 		require.NoError(t, err)
 		_, err = s.Peek(ctx, tn.MerchantID, m.ShortCode)
 		var inv *qr.InvalidError

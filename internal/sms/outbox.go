@@ -39,16 +39,20 @@ type JobInserter interface {
 type Outbox struct {
 	jobs JobInserter
 	caps *ratelimit.Limiter
+	now  func() time.Time
 }
 
 // CappedBy returns the outbox counting every message against the
 // limiter's SMS caps (ratelimit.CountSMS) as it is queued.
 func (o *Outbox) CappedBy(l *ratelimit.Limiter) *Outbox {
-	return &Outbox{jobs: o.jobs, caps: l}
+	return &Outbox{jobs: o.jobs, caps: l, now: o.now}
 }
 
-// NewOutbox returns an outbox inserting its delivery jobs with jobs.
-func NewOutbox(jobs JobInserter) *Outbox { return &Outbox{jobs: jobs} }
+// NewOutbox returns an outbox inserting its delivery jobs with jobs; a
+// message is queued at now (the service clock).
+func NewOutbox(jobs JobInserter, now func() time.Time) *Outbox {
+	return &Outbox{jobs: jobs, now: now}
+}
 
 // Outgoing is a message to queue. SubjectID names what the message is for
 // (a verification, an OTP challenge): queuing a message supersedes the
@@ -85,7 +89,7 @@ func (o *Outbox) Enqueue(ctx context.Context, q *db.Queries, m Outgoing) (string
 	}
 	id := ids.New(MessagePrefix)
 	if err := q.SMSOutboxInsert(ctx, db.SMSOutboxInsertParams{
-		ID: id, MerchantID: m.MerchantID, Phone: m.Phone, Kind: string(m.Kind), SubjectID: m.SubjectID, Body: &m.Body,
+		ID: id, MerchantID: m.MerchantID, Phone: m.Phone, Kind: string(m.Kind), SubjectID: m.SubjectID, Body: &m.Body, Now: o.now(),
 	}); err != nil {
 		return "", fmt.Errorf("queuing message: %w", err)
 	}
@@ -110,11 +114,13 @@ type SendWorker struct {
 	pool   *pgxpool.Pool
 	sender Sender
 	logger *slog.Logger
+	now    func() time.Time
 }
 
 // NewSendWorker returns the dispatcher; register it with river.AddWorker.
-func NewSendWorker(pool *pgxpool.Pool, sender Sender, logger *slog.Logger) *SendWorker {
-	return &SendWorker{pool: pool, sender: sender, logger: logger}
+// now is the service clock (a message's delivered_at).
+func NewSendWorker(pool *pgxpool.Pool, sender Sender, logger *slog.Logger, now func() time.Time) *SendWorker {
+	return &SendWorker{pool: pool, sender: sender, logger: logger, now: now}
 }
 
 // Timeout leaves room for the webhook's own timeout.
@@ -142,7 +148,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		}
 		return err
 	}
-	if _, err := q.SMSOutboxMarkDelivered(ctx, msg.ID); err != nil {
+	if _, err := q.SMSOutboxMarkDelivered(ctx, db.SMSOutboxMarkDeliveredParams{ID: msg.ID, Now: w.now()}); err != nil {
 		return fmt.Errorf("marking message %s delivered: %w", msg.ID, err)
 	}
 	return nil
@@ -157,14 +163,19 @@ func messageFromRow(r db.SmsOutbox) Message {
 }
 
 // Health reports whether messages are waiting longer than they should.
-type Health struct{ pool *pgxpool.Pool }
+type Health struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
 
-// NewHealth returns the sms health check.
-func NewHealth(pool *pgxpool.Pool) *Health { return &Health{pool: pool} }
+// NewHealth returns the sms health check, reading time from now.
+func NewHealth(pool *pgxpool.Pool, now func() time.Time) *Health {
+	return &Health{pool: pool, now: now}
+}
 
 // Degraded says whether a message queued more than StaleAfter ago has not
 // been delivered (still waiting, or given up, within the last day).
 func (h *Health) Degraded(ctx context.Context) bool {
-	n, err := db.New(h.pool).SMSOutboxCountStale(ctx, StaleAfter.Seconds())
+	n, err := db.New(h.pool).SMSOutboxCountStale(ctx, db.SMSOutboxCountStaleParams{OlderThanSeconds: StaleAfter.Seconds(), Now: h.now()})
 	return err != nil || n > 0
 }

@@ -25,18 +25,20 @@ func (PurgeArgs) Kind() string { return "sms_purge" }
 type PurgeWorker struct {
 	river.WorkerDefaults[PurgeArgs]
 	Pool *pgxpool.Pool
+	Now  func() time.Time // the service clock
 }
 
 // Work deletes old outbox rows and sandbox copies until none are left.
 func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	const batch = 1000
 	q := db.New(w.Pool)
+	now := w.Now()
 	for {
-		a, err := q.SMSOutboxDeleteOld(ctx, db.SMSOutboxDeleteOldParams{OlderThanSeconds: Retention.Seconds(), BatchSize: batch})
+		a, err := q.SMSOutboxDeleteOld(ctx, db.SMSOutboxDeleteOldParams{OlderThanSeconds: Retention.Seconds(), Now: now, BatchSize: batch})
 		if err != nil {
 			return err
 		}
-		b, err := q.SandboxMessageDeleteOld(ctx, db.SandboxMessageDeleteOldParams{OlderThanSeconds: Retention.Seconds(), BatchSize: batch})
+		b, err := q.SandboxMessageDeleteOld(ctx, db.SandboxMessageDeleteOldParams{OlderThanSeconds: Retention.Seconds(), Now: now, BatchSize: batch})
 		if err != nil {
 			return err
 		}

@@ -158,6 +158,8 @@ func NewWebhookSender(rawURL, secret string) (*WebhookSender, error) {
 			Timeout:       WebhookTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
+		// The wall clock, not the service clock: the receiver checks the
+		// signature's timestamp against its own.
 		now: time.Now,
 	}, nil
 }

@@ -6,14 +6,14 @@
 //
 // API for other packages:
 //
-//	NewOutbox(jobs).Enqueue(ctx, q, Outgoing{MerchantID, Phone, Kind, SubjectID, Body}) (messageID, error)
+//	NewOutbox(jobs, now).Enqueue(ctx, q, Outgoing{MerchantID, Phone, Kind, SubjectID, Body}) (messageID, error)
 //	    inside dbx.InTx, on that transaction's queries; a newer message for the
 //	    same SubjectID (a verification or OTP challenge id) supersedes a queued one
 //	MaskPhone(phone) string  +49*******5432, for logs and answers
 //	KindEnrollmentVerification, KindOTP  the message kinds
 //
 // Wiring (internal/app): NewSender(cfg, pool, logger), river.AddWorker(setup.Workers,
-// NewSendWorker(pool, sender, logger)), NewHealth(pool).Degraded for /health,
+// NewSendWorker(pool, sender, logger, now)), NewHealth(pool, now).Degraded for /health,
 // NewInbox(pool, env) for GET /sandbox/messages.
 package sms
 

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
@@ -37,6 +38,7 @@ type bundle struct {
 	merchant string
 	outbox   *sms.Outbox
 	client   *jobs.Client
+	clock    *clock.Clock
 }
 
 // setup returns an outbox whose jobs a River client delivers through
@@ -47,11 +49,12 @@ func setup(t *testing.T, sender sms.Sender) bundle {
 	merchant := ids.New(ids.Merchant)
 	_, err := db.New(pool).MerchantInsert(context.Background(), db.MerchantInsertParams{ID: merchant, Name: "Test"})
 	require.NoError(t, err)
+	clk := clock.New()
 	js := jobs.NewSetup()
-	river.AddWorker(js.Workers, sms.NewSendWorker(pool, sender, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	river.AddWorker(js.Workers, sms.NewSendWorker(pool, sender, slog.New(slog.NewTextHandler(io.Discard, nil)), clk.Now))
 	client, err := jobs.NewClient(pool, js, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
-	return bundle{pool: pool, merchant: merchant, outbox: sms.NewOutbox(client), client: client}
+	return bundle{pool: pool, merchant: merchant, outbox: sms.NewOutbox(client, clk.Now), client: client, clock: clk}
 }
 
 func (b bundle) start(t *testing.T) {
@@ -164,8 +167,13 @@ func TestOutbox(t *testing.T) {
 		require.Nil(t, body)
 
 		b.start(t)
-		require.Eventually(t, func() bool { return len(rec.sent()) == 2 }, 10*time.Second, 20*time.Millisecond)
-		time.Sleep(200 * time.Millisecond)
+		// Every delivery job has run (the superseded one found nothing to
+		// send): what was sent is final.
+		require.Eventually(t, func() bool {
+			var done int
+			require.NoError(t, b.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE state = 'completed'`).Scan(&done))
+			return done == 3
+		}, 10*time.Second, 20*time.Millisecond)
 		got := map[string]string{}
 		for _, m := range rec.sent() {
 			got[m.ID] = m.Body
@@ -189,17 +197,16 @@ func TestOutbox(t *testing.T) {
 func TestHealth(t *testing.T) {
 	t.Parallel()
 	b := setup(t, &recorder{})
-	health := sms.NewHealth(b.pool)
+	health := sms.NewHealth(b.pool, b.clock.Now)
 	ctx := context.Background()
 
 	id := b.enqueue(t, "ver_1", "hello")
 	require.False(t, health.Degraded(ctx), "a message queued just now is not late")
 
-	_, err := b.pool.Exec(ctx, `UPDATE sms_outbox SET created_at = now() - interval '6 minutes' WHERE id = $1`, id)
-	require.NoError(t, err)
+	b.clock.Advance(6 * time.Minute)
 	require.True(t, health.Degraded(ctx), "a message waiting for 6 minutes is late")
 
-	_, err = b.pool.Exec(ctx, `UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = now() WHERE id = $1`, id)
+	_, err := b.pool.Exec(ctx, `UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = now() WHERE id = $1`, id)
 	require.NoError(t, err)
 	require.False(t, health.Degraded(ctx))
 }
@@ -427,18 +434,17 @@ func TestPurge(t *testing.T) {
 	t.Parallel()
 	b := setup(t, &recorder{})
 	ctx := context.Background()
+	sandbox := sms.NewSandboxSender(b.pool)
 	queued := b.enqueue(t, "ver_1", "waiting")
 	oldDelivered := b.enqueue(t, "ver_2", "gone")
+	require.NoError(t, sandbox.Send(ctx, sms.Message{ID: oldDelivered, MerchantID: b.merchant, Phone: phone, Kind: sms.KindOTP, Body: "x", QueuedAt: b.clock.Now()}))
+	b.clock.Advance(8 * 24 * time.Hour)
 	recent := b.enqueue(t, "ver_3", "recent")
+	require.NoError(t, sandbox.Send(ctx, sms.Message{ID: recent, MerchantID: b.merchant, Phone: phone, Kind: sms.KindOTP, Body: "y", QueuedAt: b.clock.Now()}))
 	_, err := b.pool.Exec(ctx, `UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = now() WHERE id IN ($1, $2)`, oldDelivered, recent)
 	require.NoError(t, err)
-	_, err = b.pool.Exec(ctx, `UPDATE sms_outbox SET created_at = now() - interval '8 days' WHERE id IN ($1, $2)`, queued, oldDelivered)
-	require.NoError(t, err)
-	sandbox := sms.NewSandboxSender(b.pool)
-	require.NoError(t, sandbox.Send(ctx, sms.Message{ID: oldDelivered, MerchantID: b.merchant, Phone: phone, Kind: sms.KindOTP, Body: "x", QueuedAt: time.Now().Add(-8 * 24 * time.Hour)}))
-	require.NoError(t, sandbox.Send(ctx, sms.Message{ID: recent, MerchantID: b.merchant, Phone: phone, Kind: sms.KindOTP, Body: "y", QueuedAt: time.Now()}))
 
-	require.NoError(t, (&sms.PurgeWorker{Pool: b.pool}).Work(ctx, &river.Job[sms.PurgeArgs]{}))
+	require.NoError(t, (&sms.PurgeWorker{Pool: b.pool, Now: b.clock.Now}).Work(ctx, &river.Job[sms.PurgeArgs]{}))
 	var left []string
 	rows, err := b.pool.Query(ctx, `SELECT id FROM sms_outbox UNION ALL SELECT id FROM sandbox_messages ORDER BY 1`)
 	require.NoError(t, err)

@@ -52,6 +52,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirm) (Result, error) {
 			Type: ledger.TypeTopup, Amount: c.Amount, From: ledger.TopupClearing(c.MerchantID, c.Provider),
 			IntegrationID: c.IntegrationID, Context: c.Context,
 			References: ledger.References{Provider: c.Provider, SettlementReference: c.SettlementReference},
+			Now:        s.now(),
 		}, func(txn ledger.Transaction, now time.Time) *grants.NewGrant {
 			bonus := cfg.BonusFor(c.Amount)
 			if bonus == 0 {
@@ -81,6 +82,7 @@ type credited struct {
 	IntegrationID string
 	Context       ledger.Context
 	References    ledger.References
+	Now           time.Time // the service clock's time: expiry and bonus grants
 }
 
 // credit books a credit to a wallet the caller has locked, after expiring
@@ -90,7 +92,7 @@ func credit(ctx context.Context, q *db.Queries, w wallets.Wallet, c credited, bo
 	if err := wallets.CheckCredit(w, c.Amount); err != nil {
 		return Result{}, err
 	}
-	now := time.Now()
+	now := c.Now
 	w, err := grants.ExpireDueForLockedWallet(ctx, q, w, now)
 	if err != nil {
 		return Result{}, err
@@ -114,7 +116,7 @@ func credit(ctx context.Context, q *db.Queries, w wallets.Wallet, c credited, bo
 		return res, nil
 	}
 	n.MerchantID, n.WalletID, n.IntegrationID, n.Context = w.MerchantID, w.ID, c.IntegrationID, c.Context
-	g, gtxn, err := grants.IssueOnLockedWallet(ctx, q, res.Wallet, *n)
+	g, gtxn, err := grants.IssueOnLockedWallet(ctx, q, res.Wallet, *n, now)
 	if err != nil {
 		return Result{}, err
 	}

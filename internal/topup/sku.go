@@ -70,6 +70,7 @@ func (s *Service) SellSku(ctx context.Context, sale SkuSale) (Result, error) {
 			Type: ledger.TypeSkuTopup, Amount: sku.FaceValue * qty, From: ledger.SkuClearing(sale.MerchantID),
 			IntegrationID: sale.IntegrationID, Context: sale.Context,
 			References: ledger.References{SkuID: sku.SkuID, POSReference: sale.POSReference},
+			Now:        s.now(),
 		}, func(_ ledger.Transaction, now time.Time) *grants.NewGrant {
 			if sku.Bonus == 0 {
 				return nil

@@ -22,6 +22,7 @@ package topup
 
 import (
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -34,10 +35,13 @@ import (
 // Service runs the top-up operations.
 type Service struct {
 	pool *pgxpool.Pool
+	now  func() time.Time
 }
 
-// NewService returns the service over pool.
-func NewService(pool *pgxpool.Pool) *Service { return &Service{pool: pool} }
+// NewService returns the service over pool, reading time from now.
+func NewService(pool *pgxpool.Pool, now func() time.Time) *Service {
+	return &Service{pool: pool, now: now}
+}
 
 // Result is a credited top-up: its transaction, the wallet as the top-up
 // and its bonus left it, and the bonus grant (nil when none applied).

@@ -77,6 +77,8 @@ type NewWallet struct {
 	CustomerID string
 	Currency   string
 	Status     Status
+	// Now is the clock's time: a verified wallet's verified_at.
+	Now time.Time
 }
 
 var (
@@ -149,7 +151,7 @@ func Create(ctx context.Context, q *db.Queries, n NewWallet) (Wallet, error) {
 	}
 	row, err := q.WalletInsert(ctx, db.WalletInsertParams{
 		ID: ids.New(ids.Wallet), MerchantID: n.MerchantID, CustomerID: n.CustomerID,
-		Currency: n.Currency, Status: string(n.Status),
+		Currency: n.Currency, Status: string(n.Status), Now: n.Now,
 	})
 	if err != nil {
 		if dbx.IsUniqueViolation(err, "wallets_customer_currency_key") {
@@ -194,9 +196,9 @@ func ListByCustomer(ctx context.Context, q *db.Queries, merchantID, customerID s
 
 // MarkVerified flips the wallet to verified (phone proven). A verified
 // wallet stays as it is. The caller releases the locked grants in the same
-// transaction (grants.ReleaseLocked).
-func MarkVerified(ctx context.Context, q *db.Queries, merchantID, walletID string) (Wallet, error) {
-	row, err := q.WalletMarkVerified(ctx, db.WalletMarkVerifiedParams{MerchantID: merchantID, ID: walletID})
+// transaction (grants.ReleaseLocked). now is its verified_at.
+func MarkVerified(ctx context.Context, q *db.Queries, merchantID, walletID string, now time.Time) (Wallet, error) {
+	row, err := q.WalletMarkVerified(ctx, db.WalletMarkVerifiedParams{MerchantID: merchantID, ID: walletID, Now: now})
 	return one(row, err, walletID)
 }
 

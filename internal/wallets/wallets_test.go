@@ -3,6 +3,7 @@ package wallets_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -22,7 +23,7 @@ func TestWallets(t *testing.T) {
 	tn := moneytest.NewTenant(t, pool)
 	c, err := customers.Create(ctx, q, customers.NewCustomer{MerchantID: tn.MerchantID, Phone: moneytest.NewPhone()})
 	require.NoError(t, err)
-	w, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "EUR", Status: wallets.StatusPendingProof})
+	w, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "EUR", Status: wallets.StatusPendingProof, Now: time.Now()})
 	require.NoError(t, err)
 
 	t.Run("StartsEmptyAndPending", func(t *testing.T) {
@@ -32,9 +33,9 @@ func TestWallets(t *testing.T) {
 		require.Equal(t, "EUR", w.Balance.Currency)
 	})
 	t.Run("OnePerCustomerAndCurrency", func(t *testing.T) {
-		_, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "EUR", Status: wallets.StatusVerified})
+		_, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "EUR", Status: wallets.StatusVerified, Now: time.Now()})
 		require.ErrorIs(t, err, wallets.ErrAlreadyExists)
-		usd, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "USD", Status: wallets.StatusVerified})
+		usd, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "USD", Status: wallets.StatusVerified, Now: time.Now()})
 		require.NoError(t, err)
 		require.NotNil(t, usd.VerifiedAt)
 		all, err := wallets.ListByCustomer(ctx, q, tn.MerchantID, c.ID)
@@ -45,14 +46,16 @@ func TestWallets(t *testing.T) {
 		require.Equal(t, usd.ID, got.ID)
 	})
 	t.Run("RefusesAnUnservedCurrency", func(t *testing.T) {
-		_, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "CHF", Status: wallets.StatusVerified})
+		_, err := wallets.Create(ctx, q, wallets.NewWallet{MerchantID: tn.MerchantID, CustomerID: c.ID, Currency: "CHF", Status: wallets.StatusVerified, Now: time.Now()})
 		require.ErrorIs(t, err, wallets.ErrCurrencyNotSupported)
 	})
 	t.Run("MarkVerifiedIsIdempotent", func(t *testing.T) {
-		first, err := wallets.MarkVerified(ctx, q, tn.MerchantID, w.ID)
+		verifiedAt := time.Now().Add(-time.Hour)
+		first, err := wallets.MarkVerified(ctx, q, tn.MerchantID, w.ID, verifiedAt)
 		require.NoError(t, err)
 		require.Equal(t, wallets.StatusVerified, first.Status)
-		again, err := wallets.MarkVerified(ctx, q, tn.MerchantID, w.ID)
+		require.WithinDuration(t, verifiedAt, *first.VerifiedAt, time.Millisecond, "verified at the clock's time")
+		again, err := wallets.MarkVerified(ctx, q, tn.MerchantID, w.ID, time.Now())
 		require.NoError(t, err)
 		require.Equal(t, first.VerifiedAt, again.VerifiedAt)
 	})
@@ -60,7 +63,7 @@ func TestWallets(t *testing.T) {
 		other := moneytest.NewTenant(t, pool)
 		_, err := wallets.Get(ctx, q, other.MerchantID, w.ID)
 		require.ErrorIs(t, err, wallets.ErrNotFound)
-		_, err = wallets.MarkVerified(ctx, q, other.MerchantID, w.ID)
+		_, err = wallets.MarkVerified(ctx, q, other.MerchantID, w.ID, time.Now())
 		require.ErrorIs(t, err, wallets.ErrNotFound)
 	})
 	t.Run("CheckCreditKeepsActualUnderTheCeiling", func(t *testing.T) {

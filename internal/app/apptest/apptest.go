@@ -20,6 +20,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app"
+	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/testdb"
@@ -31,6 +32,10 @@ type Server struct {
 	App    *app.App
 	Pool   *pgxpool.Pool
 	Client *client.ClientWithResponses
+	// Clock is the server's clock: a test moves time with
+	// s.Clock.Advance(d) instead of rewriting timestamps in the database.
+	// A test that advances it must own the server.
+	Clock *clock.Clock
 }
 
 // Option changes the configuration of a test server.
@@ -60,7 +65,8 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t)})
+	c := clock.New()
+	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t), Now: c.Now})
 	if err != nil {
 		t.Fatalf("assembling the service: %v", err)
 	}
@@ -69,11 +75,11 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 	}
 	ts := httptest.NewServer(a.Handler)
 	t.Cleanup(ts.Close)
-	c, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(ts.Client()))
+	cl, err := client.NewClientWithResponses(ts.URL, client.WithHTTPClient(ts.Client()))
 	if err != nil {
 		t.Fatalf("creating client: %v", err)
 	}
-	return &Server{URL: ts.URL, App: a, Pool: pool, Client: c}
+	return &Server{URL: ts.URL, App: a, Pool: pool, Client: cl, Clock: c}
 }
 
 // StartJobs works background jobs until the test ends.

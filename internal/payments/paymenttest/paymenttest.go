@@ -18,7 +18,8 @@ import (
 )
 
 // Tokens issues n live QR tokens for the wallet, valid for ttl, and returns
-// their payloads. Their short codes are random hashes nobody can type.
+// their payloads. Their short codes are random hashes nobody can type. They
+// live ttl from the wall clock, which a test clock reads until advanced.
 func Tokens(t testing.TB, pool *pgxpool.Pool, merchantID, walletID string, n int, ttl time.Duration) []string {
 	t.Helper()
 	q := db.New(pool)
@@ -31,7 +32,7 @@ func Tokens(t testing.TB, pool *pgxpool.Pool, merchantID, walletID string, n int
 		if _, err := q.QrTokenInsert(context.Background(), db.QrTokenInsertParams{
 			MerchantID: merchantID, WalletID: walletID,
 			PayloadHash: qr.HashPayload(payload), ShortCodeHash: code[:],
-			QrTtlSeconds: int32(ttl / time.Second), ShortCodeTtlSeconds: int32(ttl / time.Second),
+			QrTtlSeconds: int32(ttl / time.Second), ShortCodeTtlSeconds: int32(ttl / time.Second), Now: time.Now(),
 		}); err != nil {
 			t.Fatalf("issuing QR token: %v", err)
 		}

@@ -53,7 +53,7 @@ func setup(t *testing.T) bundle {
 			return c.Request().Context(), nil
 		},
 		IdempotencyScope: func(context.Context) string { return "int_test" },
-		Idempotency:      idempotency.NewStore(pool, time.Hour),
+		Idempotency:      idempotency.NewStore(pool, time.Hour, time.Now),
 	})
 	e.POST("/topup/confirm", func(c echo.Context) error {
 		handled.Add(1)

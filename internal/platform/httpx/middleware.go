@@ -47,6 +47,9 @@ func (o *Options) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 
 // accessLog logs one line per request. It logs the route template, never the
 // raw path or query (they can hold phone numbers and codes), and no headers.
+// A request's duration is measured on the wall clock, not the service clock
+// (docs/architecture.md, "Time"): it is infrastructure, and a test that
+// advances the clock must not make requests look slow.
 func (o *Options) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()

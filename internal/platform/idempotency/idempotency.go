@@ -46,11 +46,13 @@ type Result struct {
 type Store struct {
 	pool      *pgxpool.Pool
 	retention time.Duration
+	now       func() time.Time
 }
 
-// NewStore returns a store keeping results for retention.
-func NewStore(pool *pgxpool.Pool, retention time.Duration) *Store {
-	return &Store{pool: pool, retention: retention}
+// NewStore returns a store keeping results for retention, reading time
+// from now (a result expires, and a key is free again, by that clock).
+func NewStore(pool *pgxpool.Pool, retention time.Duration, now func() time.Time) *Store {
+	return &Store{pool: pool, retention: retention, now: now}
 }
 
 // Retention is how long results are kept.
@@ -94,8 +96,9 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 		opened = nil // a retry starts afresh
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 		q := db.New(tx)
+		now := s.now()
 
-		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{Scope: req.Scope, Key: req.Key})
+		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{Scope: req.Scope, Key: req.Key, Now: now})
 		switch {
 		case err != nil:
 			return fmt.Errorf("claiming idempotency key: %w", err)
@@ -127,6 +130,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 			StatusCode:       int32(res.Status),
 			ResponseBody:     body,
 			RetentionSeconds: s.retention.Seconds(),
+			Now:              now,
 		}); err != nil {
 			return fmt.Errorf("storing idempotent result: %w", err)
 		}
@@ -137,7 +141,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 
 // PurgeExpired deletes up to batch expired results and says how many went.
 func (s *Store) PurgeExpired(ctx context.Context, batch int32) (int64, error) {
-	return db.New(s.pool).IdempotencyKeyDeleteExpired(ctx, batch)
+	return db.New(s.pool).IdempotencyKeyDeleteExpired(ctx, db.IdempotencyKeyDeleteExpiredParams{Now: s.now(), BatchSize: batch})
 }
 
 // Fingerprint identifies a request: method, path and the canonical form of
