@@ -5,8 +5,10 @@
 -- (00006) read a stored result only while expires_at > now(); it now takes
 -- the time to compare with. rate_limit_gate already takes p_now; the
 -- triggers decide nothing by time.
-
-DROP FUNCTION idempotency_claim(text, text);
+--
+-- The two-argument function stays: replicas of the previous release keep
+-- calling it while a rolling deploy replaces them. A later migration drops
+-- it once no release calls it.
 
 -- +goose StatementBegin
 -- idempotency_claim takes the transaction-scoped lock of one key (false:
@@ -33,20 +35,3 @@ $$;
 
 -- +goose Down
 DROP FUNCTION idempotency_claim(text, text, timestamptz);
-
--- +goose StatementBegin
-CREATE FUNCTION idempotency_claim(p_scope text, p_key text,
-    OUT locked boolean, OUT fingerprint bytea, OUT status_code integer, OUT response_body bytea)
-LANGUAGE plpgsql VOLATILE AS $$
-BEGIN
-    locked := pg_try_advisory_xact_lock(hashtextextended(p_scope || ':' || p_key, 0));
-    IF locked THEN
-        SELECT k.fingerprint, k.status_code, k.response_body
-        INTO fingerprint, status_code, response_body
-        FROM idempotency_keys k
-        WHERE k.scope = p_scope AND k.key = p_key AND k.expires_at > now();
-    END IF;
-    status_code := coalesce(status_code, 0); -- 0: nothing stored
-END;
-$$;
--- +goose StatementEnd
