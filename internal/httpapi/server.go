@@ -7,8 +7,6 @@ package httpapi
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
@@ -30,7 +28,6 @@ import (
 type Deps struct {
 	Config config.Config
 	Spec   *spec.Spec
-	Pool   *pgxpool.Pool
 	Health HealthChecker
 	// Idempotency stores the results of keyed mutating requests.
 	Idempotency *idempotency.Store
