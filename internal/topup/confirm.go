@@ -13,8 +13,8 @@ import (
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
-// Confirm is a top-up the payment provider settled.
-type Confirm struct {
+// Confirmation is a top-up the payment provider settled.
+type Confirmation struct {
 	MerchantID          string
 	IntegrationID       string
 	WalletID            string
@@ -30,7 +30,7 @@ type Confirm struct {
 // merchant's active tiers for the currency. A (provider, settlement
 // reference) pair is credited once per merchant: a second confirmation is
 // *SettlementReferenceUsedError naming the first transaction.
-func (s *Service) Confirm(ctx context.Context, c Confirm) (Result, error) {
+func (s *Service) Confirm(ctx context.Context, c Confirmation) (Result, error) {
 	if err := wallets.CheckCurrency(c.Currency, "/data/currency"); err != nil {
 		return Result{}, err
 	}

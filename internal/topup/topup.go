@@ -6,7 +6,7 @@
 // API (Service, for the HTTP layer; every write runs in the request's
 // transaction through dbx.InTx):
 //
-//	Confirm(ctx, Confirm) (Result, error)          POST /topup/confirm
+//	Confirm(ctx, Confirmation) (Result, error)      POST /topup/confirm
 //	SellSku(ctx, SkuSale) (Result, error)          POST /topup/sku/{skuId}
 //	SetReloadBonus(ctx, ReloadBonusInput) (ReloadBonusConfig, error)
 //	ReloadBonus(ctx, merchantID, currency) (ReloadBonusConfig, error)
