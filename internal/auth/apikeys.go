@@ -70,7 +70,8 @@ type Page[T any] struct {
 	HasMore    bool
 }
 
-// The bounds of list page sizes (CONTRACT 2.6).
+// The bounds of list page sizes (the document's "Pagination, identifiers,
+// time" section and its limit parameters).
 const (
 	DefaultPageSize = 50
 	MaxPageSize     = 200

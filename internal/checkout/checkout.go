@@ -5,8 +5,8 @@
 // API for other packages:
 //   - Service.Create / Service.Get / Service.Identify: the HTTP operations.
 //   - LockForPayment(ctx, q, merchantID, id, currency, amount) locks an open
-//     session and checks the payment fits it; Complete(ctx, q, Completion{…}) then
-//     records the payment, in the payment's transaction.
+//     session and checks the payment fits it; Complete(ctx, q, Completion{…})
+//     then records the payment, in the payment's transaction.
 package checkout
 
 import (

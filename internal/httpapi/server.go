@@ -76,5 +76,3 @@ func (s *Server) meta(ctx context.Context) api.ResponseMeta {
 		IdempotentReplay: m.IdempotentReplay,
 	}
 }
-
-// SKELETON READY

@@ -16,7 +16,8 @@
 //     exactly when the debit commits.
 //   - Service.Purge(ctx, before, batch) deletes a batch of tokens minted
 //     before the cutoff (long dead), for the payments credential purge.
-//   - IsShortCode(value) tells the two renderings apart.
+//   - IsShortCode(value) tells the two renderings apart; HashPayload(payload)
+//     is the stored hash of a payload (test support issues tokens with it).
 package qr
 
 import (
