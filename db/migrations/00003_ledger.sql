@@ -83,7 +83,7 @@ CREATE TABLE grants (
 );
 
 -- +goose StatementBegin
--- The grant state machine (CONTRACT 6), enforced by the database: expired
+-- The grant state machine (docs/incentives.md), enforced by the database: expired
 -- and clawed_back are final, consumed only comes back to available, and
 -- nothing goes back to locked.
 CREATE FUNCTION grants_check_transition() RETURNS trigger

@@ -62,42 +62,18 @@ type App struct {
 	Now func() time.Time
 }
 
-// New assembles the service over a migrated database.
+// New assembles the service over a migrated database. The services come
+// first, the River workers are registered with them, and the working River
+// client is created last, over the complete set of workers: the SMS outbox
+// queues its delivery jobs through an insert-only client (jobs.NewInserter)
+// and does not wait for the working one.
 func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger, opts Options) (*App, error) {
 	doc, err := LoadSpec()
 	if err != nil {
 		return nil, err
 	}
 	now := clock.OrWall(opts.Now)
-	idem := idempotency.NewStore(pool, cfg.IdempotencyRetention, now)
-	setup := jobs.NewSetup()
-	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
-	setup.Periodic = append(setup.Periodic, idempotency.PurgeJob(time.Hour))
-	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool, Now: now})
-	setup.Periodic = append(setup.Periodic, grants.SweepJob(time.Minute))
-
 	authSvc, err := auth.NewFromConfig(pool, cfg, doc, logger, now)
-	if err != nil {
-		return nil, err
-	}
-
-	// Payments' workers get their service once the River client that its
-	// SMS outbox inserts jobs with exists.
-	paymentExpiry, credentialPurge := &payments.ExpireWorker{}, &payments.PurgeWorker{}
-	river.AddWorker(setup.Workers, paymentExpiry)
-	setup.Periodic = append(setup.Periodic, payments.ExpireJob(time.Minute))
-	river.AddWorker(setup.Workers, credentialPurge)
-	setup.Periodic = append(setup.Periodic, payments.PurgeJob(time.Hour))
-	// The SMS dispatcher: the outbox's jobs go out through the configured
-	// sender, with River's retries.
-	smsSender, err := sms.NewSender(cfg, pool, logger)
-	if err != nil {
-		return nil, err
-	}
-	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger, now))
-	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool, Now: now})
-	setup.Periodic = append(setup.Periodic, sms.PurgeJob(time.Hour))
-	jobsClient, err := jobs.NewClient(pool, setup, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -111,15 +87,44 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		logger.Warn("FEDDI_KEK is not set: code hashes (OTP, enrollment, short codes) are keyed with the PUBLIC sandbox development KEK, " +
 			"so a database reader can recover codes. Fine for a laptop; live refuses to start without FEDDI_KEK")
 	}
+	inserter, err := jobs.NewInserter(pool, logger)
+	if err != nil {
+		return nil, err
+	}
 	limiter := ratelimit.New(pool, guessLimits(cfg), now)
-	qrSvc := qr.NewService(pool, codes, now)
 	// One outbox for every SMS, capped per integration and per country.
-	outbox := sms.NewOutbox(jobsClient, now).CappedBy(limiter)
+	outbox := sms.NewOutbox(inserter, now).CappedBy(limiter)
+	idem := idempotency.NewStore(pool, cfg.IdempotencyRetention, now)
+	qrSvc := qr.NewService(pool, codes, now)
 	identitySvc := identity.NewService(pool, qrSvc, limiter, now)
 	paymentsSvc := payments.NewService(pool, payments.Deps{
 		Limiter: limiter, Outbox: outbox, Codes: codes, QR: qrSvc, Now: now,
 	})
-	paymentExpiry.Service, credentialPurge.Service = paymentsSvc, paymentsSvc
+	// The SMS dispatcher: the outbox's jobs go out through the configured
+	// sender, with River's retries.
+	smsSender, err := sms.NewSender(cfg, pool, logger)
+	if err != nil {
+		return nil, err
+	}
+
+	setup := jobs.NewSetup()
+	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
+	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool, Now: now})
+	river.AddWorker(setup.Workers, &payments.ExpireWorker{Service: paymentsSvc})
+	river.AddWorker(setup.Workers, &payments.PurgeWorker{Service: paymentsSvc})
+	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger, now))
+	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool, Now: now})
+	setup.Periodic = append(setup.Periodic,
+		idempotency.PurgeJob(cfg.IdempotencyPurgeInterval),
+		grants.SweepJob(cfg.GrantSweepInterval),
+		payments.ExpireJob(cfg.PaymentExpirySweepInterval),
+		payments.PurgeJob(cfg.CredentialPurgeInterval),
+		sms.PurgeJob(cfg.SMSPurgeInterval),
+	)
+	jobsClient, err := jobs.NewClient(pool, setup, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	health := &healthChecker{pool: pool}
 	smsHealth := sms.NewHealth(pool, now)
@@ -127,7 +132,6 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	srv := httpapi.NewServer(httpapi.Deps{
 		Config:       cfg,
 		Spec:         doc,
-		Pool:         pool,
 		Health:       health,
 		Idempotency:  idem,
 		Auth:         authSvc,

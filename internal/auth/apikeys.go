@@ -142,7 +142,9 @@ func (s *Service) CreateKey(ctx context.Context, caller Principal, in NewKey) (I
 		return IssuedKey{}, invalid(FieldKeyExpiresAt, "must be in the future")
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (IssuedKey, error) {
-		return s.insertKey(ctx, q, caller.MerchantID, caller.IntegrationID, name, role, scopes, in.ExpiresAt, nil)
+		return s.insertKey(ctx, q, newKey{
+			MerchantID: caller.MerchantID, IntegrationID: caller.IntegrationID, Name: name, Role: role, Scopes: scopes, ExpiresAt: in.ExpiresAt,
+		})
 	})
 }
 
@@ -199,22 +201,35 @@ func mayGrant(caller Principal, in *requested, scopes []string, role Role) error
 	return nil
 }
 
-func (s *Service) insertKey(ctx context.Context, q *db.Queries, merchantID, integrationID, name string, role Role, scopes []string, expiresAt *time.Time, replaces *string) (IssuedKey, error) {
+// newKey is an API key to store.
+type newKey struct {
+	MerchantID    string
+	IntegrationID string
+	Name          string
+	Role          Role
+	Scopes        []string
+	ExpiresAt     *time.Time
+	// ReplacesKeyID names the key a regeneration replaces; empty for a new key.
+	ReplacesKeyID string
+}
+
+// insertKey stores a key with a fresh secret, which only the answer carries.
+func (s *Service) insertKey(ctx context.Context, q *db.Queries, k newKey) (IssuedKey, error) {
 	raw, prefix, hash, err := s.newSecret()
 	if err != nil {
 		return IssuedKey{}, err
 	}
 	row, err := q.ApiKeyInsert(ctx, db.ApiKeyInsertParams{
 		ID:            ids.New(ids.APIKey),
-		MerchantID:    merchantID,
-		IntegrationID: integrationID,
-		Name:          name,
+		MerchantID:    k.MerchantID,
+		IntegrationID: k.IntegrationID,
+		Name:          k.Name,
 		Prefix:        prefix,
 		SecretHash:    hash,
-		Role:          string(role),
-		Scopes:        scopes,
-		ExpiresAt:     expiresAt,
-		ReplacesKeyID: replaces,
+		Role:          string(k.Role),
+		Scopes:        k.Scopes,
+		ExpiresAt:     k.ExpiresAt,
+		ReplacesKeyID: dbx.NullString(k.ReplacesKeyID),
 	})
 	if err != nil {
 		return IssuedKey{}, fmt.Errorf("inserting API key: %w", dbx.Interpret(err))
@@ -328,7 +343,10 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 		if expiresAt != nil && !expiresAt.After(s.now()) {
 			expiresAt = nil
 		}
-		issued, err := s.insertKey(ctx, q, old.MerchantID, old.IntegrationID, old.Name, Role(old.Role), old.Scopes, expiresAt, &old.ID)
+		issued, err := s.insertKey(ctx, q, newKey{
+			MerchantID: old.MerchantID, IntegrationID: old.IntegrationID, Name: old.Name, Role: Role(old.Role), Scopes: old.Scopes,
+			ExpiresAt: expiresAt, ReplacesKeyID: old.ID,
+		})
 		if err != nil {
 			return Regenerated{}, err
 		}

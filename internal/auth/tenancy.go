@@ -90,7 +90,9 @@ func (s *Service) bootstrap(ctx context.Context, merchantName, integrationName s
 		if err != nil {
 			return Bootstrapped{}, fmt.Errorf("creating integration: %w", dbx.Interpret(err))
 		}
-		key, err := s.insertKey(ctx, q, m.ID, in.ID, bootstrapKeyName, RoleOperator, s.bootstrapScopes(), nil, nil)
+		key, err := s.insertKey(ctx, q, newKey{
+			MerchantID: m.ID, IntegrationID: in.ID, Name: bootstrapKeyName, Role: RoleOperator, Scopes: s.bootstrapScopes(),
+		})
 		if err != nil {
 			return Bootstrapped{}, err
 		}
@@ -128,7 +130,9 @@ func (s *Service) CreateIntegration(ctx context.Context, merchantID, name string
 		if err != nil {
 			return result{}, fmt.Errorf("creating integration: %w", dbx.Interpret(err))
 		}
-		key, err := s.insertKey(ctx, q, merchantID, in.ID, bootstrapKeyName, RoleOperator, s.bootstrapScopes(), nil, nil)
+		key, err := s.insertKey(ctx, q, newKey{
+			MerchantID: merchantID, IntegrationID: in.ID, Name: bootstrapKeyName, Role: RoleOperator, Scopes: s.bootstrapScopes(),
+		})
 		if err != nil {
 			return result{}, err
 		}

@@ -5,8 +5,8 @@
 // API for other packages:
 //   - Service.Create / Service.Get / Service.Identify: the HTTP operations.
 //   - LockForPayment(ctx, q, merchantID, id, currency, amount, now) locks an open
-//     session and checks the payment fits it; Complete(ctx, q, ...) then
-//     records the payment, in the payment's transaction.
+//     session and checks the payment fits it; Complete(ctx, q, Completion{…})
+//     then records the payment, in the payment's transaction.
 package checkout
 
 import (
@@ -59,8 +59,8 @@ type Session struct {
 	customerID, walletID string
 }
 
-// New is a session to open.
-type New struct {
+// SessionRequest is a session to open.
+type SessionRequest struct {
 	MerchantID    string
 	IntegrationID string
 	Currency      string
@@ -88,8 +88,8 @@ var (
 
 // The inputs the package's errors name (fielderr.Field).
 const (
-	// FieldNewCurrency is the currency of a New session.
-	FieldNewCurrency fielderr.Field = "checkout.New.Currency"
+	// FieldSessionRequestCurrency is the currency of a SessionRequest.
+	FieldSessionRequestCurrency fielderr.Field = "checkout.SessionRequest.Currency"
 	// FieldPaymentCurrency is the payment's currency given to
 	// LockForPayment.
 	FieldPaymentCurrency fielderr.Field = "checkout.LockForPayment.currency"
@@ -125,8 +125,8 @@ func NewService(pool *pgxpool.Pool, ids *identity.Service, now func() time.Time)
 }
 
 // Create opens a session in a served currency.
-func (s *Service) Create(ctx context.Context, n New) (Session, error) {
-	if err := wallets.CheckCurrency(n.Currency, FieldNewCurrency); err != nil {
+func (s *Service) Create(ctx context.Context, n SessionRequest) (Session, error) {
+	if err := wallets.CheckCurrency(n.Currency, FieldSessionRequestCurrency); err != nil {
 		return Session{}, err
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Session, error) {
@@ -222,17 +222,26 @@ func lockOpen(ctx context.Context, q *db.Queries, merchantID, id string, now tim
 	return sess, nil
 }
 
+// Completion is the payment that completes a session, and its payer.
+type Completion struct {
+	MerchantID string
+	SessionID  string
+	PaymentID  string
+	CustomerID string
+	WalletID   string
+}
+
 // Complete records the payment (already stored) that completes a session
 // locked by LockForPayment; its payer becomes the session's customer. A
 // session with a fixed amount is completed only by a payment that
 // authorized all of it: a partial authorization is ErrPartialAuthorization,
 // and the caller's transaction, debit included, is rolled back.
-func Complete(ctx context.Context, q *db.Queries, merchantID, id, paymentID, customerID, walletID string) error {
+func Complete(ctx context.Context, q *db.Queries, c Completion) error {
 	n, err := q.CheckoutSessionComplete(ctx, db.CheckoutSessionCompleteParams{
-		MerchantID: merchantID, ID: id, PaymentID: paymentID, CustomerID: &customerID, WalletID: &walletID,
+		MerchantID: c.MerchantID, ID: c.SessionID, PaymentID: c.PaymentID, CustomerID: &c.CustomerID, WalletID: &c.WalletID,
 	})
 	if err != nil {
-		return fmt.Errorf("completing checkout session %s: %w", id, err)
+		return fmt.Errorf("completing checkout session %s: %w", c.SessionID, err)
 	}
 	if n == 0 {
 		return ErrPartialAuthorization

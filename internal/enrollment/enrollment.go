@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/gen/db"
@@ -158,7 +159,8 @@ func (s *Service) Initiate(ctx context.Context, c Caller, e Enrollee) (Initiatio
 		}
 	}
 	now := s.now()
-	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Initiation, error) {
+	return dbx.InTxWithTx(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) (Initiation, error) {
+		q := db.New(tx)
 		if err := q.EnrollmentLockPhone(ctx, db.EnrollmentLockPhoneParams{MerchantID: c.MerchantID, Phone: e.Phone}); err != nil {
 			return Initiation{}, fmt.Errorf("locking the phone's enrollment: %w", err)
 		}
@@ -169,7 +171,7 @@ func (s *Service) Initiate(ctx context.Context, c Caller, e Enrollee) (Initiatio
 		case !errors.Is(err, dbx.ErrNotFound):
 			return Initiation{}, fmt.Errorf("reading the phone's verification: %w", err)
 		}
-		return s.enroll(ctx, q, c, e, now)
+		return s.enroll(ctx, tx, c, e, now)
 	})
 }
 
@@ -208,8 +210,9 @@ func (s *Service) lockedGrants(ctx context.Context, v verification) ([]grants.Gr
 	return out, nil
 }
 
-// enroll creates everything for a phone without an enrollment.
-func (s *Service) enroll(ctx context.Context, q *db.Queries, c Caller, e Enrollee, now time.Time) (Initiation, error) {
+// enroll creates everything for a phone without an enrollment, in tx.
+func (s *Service) enroll(ctx context.Context, tx pgx.Tx, c Caller, e Enrollee, now time.Time) (Initiation, error) {
+	q := db.New(tx)
 	cust, err := customerFor(ctx, q, c.MerchantID, e)
 	if err != nil {
 		return Initiation{}, err
@@ -245,7 +248,7 @@ func (s *Service) enroll(ctx context.Context, q *db.Queries, c Caller, e Enrolle
 		return Initiation{}, fmt.Errorf("creating verification: %w", err)
 	}
 	v := verificationFromRow(row)
-	if err := s.send(ctx, q, c, v, sec); err != nil {
+	if err := s.send(ctx, tx, c, v, sec); err != nil {
 		return Initiation{}, err
 	}
 	if w, err = wallets.Get(ctx, q, c.MerchantID, w.ID); err != nil {
@@ -304,10 +307,10 @@ func credentialsFree(ctx context.Context, q *db.Queries, merchantID string, e En
 }
 
 // send queues the verification SMS in the caller's transaction.
-func (s *Service) send(ctx context.Context, q *db.Queries, c Caller, v verification, sec secrets) error {
+func (s *Service) send(ctx context.Context, tx pgx.Tx, c Caller, v verification, sec secrets) error {
 	body := fmt.Sprintf("Your Feddi code is %s. Or tap %s%s/%s to verify. It expires in %d minutes.",
 		sec.code, s.linkBase, v.id, sec.linkToken, int(CodeLifetime.Minutes()))
-	_, err := s.outbox.Enqueue(ctx, q, sms.Outgoing{
+	_, err := s.outbox.Enqueue(ctx, tx, sms.Outgoing{
 		MerchantID: v.merchantID, IntegrationID: c.IntegrationID, Phone: v.phone, Kind: sms.KindEnrollmentVerification, SubjectID: v.id, Body: body,
 	})
 	return err

@@ -7,7 +7,8 @@ import (
 	"github.com/feddi/partner-api/internal/platform/secrethash"
 )
 
-// The rules of the contract (CONTRACT 5).
+// The rules of verification (docs/pending-proof.md, "The rules"; the
+// document's /enroll operations).
 const (
 	// CodeLifetime is how long a code and its link work after being sent.
 	CodeLifetime = 15 * time.Minute

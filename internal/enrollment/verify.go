@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/platform/dbx"
@@ -116,7 +118,8 @@ func (s *Service) Resend(ctx context.Context, c Caller, t Target) (State, error)
 		return State{}, err
 	}
 	now := s.now()
-	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (State, error) {
+	return dbx.InTxWithTx(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) (State, error) {
+		q := db.New(tx)
 		v, err := lockVerification(ctx, q, c.MerchantID, t)
 		if err != nil {
 			return State{}, err
@@ -136,7 +139,7 @@ func (s *Service) Resend(ctx context.Context, c Caller, t Target) (State, error)
 			return State{}, fmt.Errorf("renewing verification %s: %w", v.id, err)
 		}
 		v = verificationFromRow(row)
-		if err := s.send(ctx, q, c, v, sec); err != nil {
+		if err := s.send(ctx, tx, c, v, sec); err != nil {
 			return State{}, err
 		}
 		return v.state(now), nil

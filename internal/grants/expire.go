@@ -53,7 +53,9 @@ func ExpireDueForLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wall
 			account = ledger.WalletPromoLocked(w.ID)
 		}
 		txnID := ids.New(ids.Transaction)
-		if _, err := transition(ctx, q, w.MerchantID, []string{g.ID}, StateExpired, false, ReasonExpired, txnID, "", ""); err != nil {
+		if _, err := transition(ctx, q, move{
+			MerchantID: w.MerchantID, GrantIDs: []string{g.ID}, To: StateExpired, Reason: ReasonExpired, TransactionID: txnID,
+		}); err != nil {
 			return w, err
 		}
 		txn, err := ledger.Post(ctx, q, ledger.Movement{

@@ -16,9 +16,9 @@
 //	Spend(ctx, q, w, allocations, txnID) ([]Grant, error)  a payment takes promo from grants
 //	Restore(ctx, q, w, allocations, txnID, now) (Returned, error)  a closed payment gives it back
 //	Service.ListForCustomer, Service.Clawback  the HTTP operations
-//	SweepWorker / SweepJob  the River expiry sweeper
+//	Sweep(ctx, pool, now) (int, error), SweepWorker / SweepJob  the River expiry sweeper
 //
-// State machine (CONTRACT 6): locked -> available (release); locked |
+// State machine (docs/incentives.md, "The state machine"): locked -> available (release); locked |
 // available -> expired (at expires_at); locked | available -> clawed_back
 // (operator); available -> consumed (remaining hits 0); consumed ->
 // available (a payment using it closed while the grant is live); consumed ->

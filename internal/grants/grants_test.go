@@ -269,7 +269,7 @@ func TestClawback(t *testing.T) {
 	t.Parallel()
 
 	claw := func(b bundle, id string) (grants.Clawed, error) {
-		return b.svc.Clawback(b.ctx, grants.Clawback{MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID,
+		return b.svc.Clawback(b.ctx, grants.ClawbackRequest{MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID,
 			GrantID: id, Reason: grants.ClawbackFraud, Note: "chargeback", Context: ledger.Context{OperatorID: "risk-1"}})
 	}
 
@@ -374,7 +374,7 @@ func TestSpendAndRestore(t *testing.T) {
 	require.Equal(t, int64(400), all[g2.ID].Remaining)
 
 	// g2 is clawed back meanwhile; closing the payment restores g1 and lapses g2's share.
-	_, err = b.svc.Clawback(b.ctx, grants.Clawback{MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID, GrantID: g2.ID, Reason: grants.ClawbackOther})
+	_, err = b.svc.Clawback(b.ctx, grants.ClawbackRequest{MerchantID: b.tenant.MerchantID, IntegrationID: b.tenant.IntegrationID, GrantID: g2.ID, Reason: grants.ClawbackOther})
 	require.NoError(t, err)
 	err = dbx.InTx(b.ctx, b.pool, func(ctx context.Context, q *db.Queries) error {
 		locked, err := wallets.GetForUpdate(ctx, q, b.tenant.MerchantID, w.ID)

@@ -53,7 +53,9 @@ func ReleaseLocked(ctx context.Context, q *db.Queries, r Release, now time.Time)
 		reason = ReasonWalletVerified
 	}
 	txnID := ids.New(ids.Transaction)
-	released, err := transition(ctx, q, w.MerchantID, grantIDs, StateAvailable, true, reason, txnID, "", "")
+	released, err := transition(ctx, q, move{
+		MerchantID: w.MerchantID, GrantIDs: grantIDs, To: StateAvailable, KeepRemaining: true, Reason: reason, TransactionID: txnID,
+	})
 	if err != nil {
 		return nil, err
 	}

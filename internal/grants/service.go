@@ -95,8 +95,8 @@ const (
 	ClawbackOther         ClawbackReason = "other"
 )
 
-// Clawback asks for a grant's remaining promo to be removed.
-type Clawback struct {
+// ClawbackRequest asks for a grant's remaining promo to be removed.
+type ClawbackRequest struct {
 	MerchantID    string
 	IntegrationID string
 	GrantID       string
@@ -117,7 +117,7 @@ type Clawed struct {
 // and actual money is never touched. A grant that is expired (including one
 // found past its expiry now, which is expired and stays so), clawed back or
 // consumed: *StateConflictError.
-func (s *Service) Clawback(ctx context.Context, c Clawback) (Clawed, error) {
+func (s *Service) Clawback(ctx context.Context, c ClawbackRequest) (Clawed, error) {
 	type outcome struct {
 		clawed   Clawed
 		conflict error
@@ -147,7 +147,10 @@ func (s *Service) Clawback(ctx context.Context, c Clawback) (Clawed, error) {
 			account = ledger.WalletPromoLocked(w.ID)
 		}
 		txnID := ids.New(ids.Transaction)
-		moved, err := transition(ctx, q, c.MerchantID, []string{g.ID}, StateClawedBack, false, ReasonClawback, txnID, string(c.Reason), c.Note)
+		moved, err := transition(ctx, q, move{
+			MerchantID: c.MerchantID, GrantIDs: []string{g.ID}, To: StateClawedBack, Reason: ReasonClawback, TransactionID: txnID,
+			Detail: string(c.Reason), Note: c.Note,
+		})
 		if err != nil {
 			return outcome{}, err
 		}

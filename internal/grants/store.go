@@ -30,18 +30,33 @@ func ListLive(ctx context.Context, q *db.Queries, merchantID, walletID string) (
 	return fromRows(rows), nil
 }
 
-// transition moves grants to a state, recording history; keepRemaining is
-// false when the grant dies (its remaining promo leaves with txnID).
-// Only grants in a state the machine leaves for to are moved; fewer rows
-// than ids is an error (the caller read a state that changed).
-func transition(ctx context.Context, q *db.Queries, merchantID string, ids []string, to State, keepRemaining bool, reason, txnID, detail, note string) ([]Grant, error) {
+// move is a transition of grants to a state, with the history it records.
+type move struct {
+	MerchantID string
+	GrantIDs   []string
+	To         State
+	// KeepRemaining is false when the grant dies: its remaining promo
+	// leaves with the transaction TransactionID.
+	KeepRemaining bool
+	// Reason, and the optional Detail and Note, go into the history.
+	Reason        string
+	TransactionID string
+	Detail        string
+	Note          string
+}
+
+// transition moves grants to a state, recording history. Only grants in a
+// state the machine leaves for m.To are moved; fewer rows than ids is an
+// error (the caller read a state that changed).
+func transition(ctx context.Context, q *db.Queries, m move) ([]Grant, error) {
+	to, ids := m.To, m.GrantIDs
 	from := []string{string(StateLocked), string(StateAvailable)} // expired, clawed_back
 	if to == StateAvailable {
 		from = []string{string(StateLocked)} // a release; consumed -> available is Restore
 	}
 	rows, err := q.GrantTransition(ctx, db.GrantTransitionParams{
-		ToState: string(to), KeepRemaining: keepRemaining, MerchantID: merchantID, Ids: ids, FromStates: from,
-		Reason: reason, TransactionID: dbx.NullString(txnID), Detail: dbx.NullString(detail), Note: dbx.NullString(note),
+		ToState: string(to), KeepRemaining: m.KeepRemaining, MerchantID: m.MerchantID, Ids: ids, FromStates: from,
+		Reason: m.Reason, TransactionID: dbx.NullString(m.TransactionID), Detail: dbx.NullString(m.Detail), Note: dbx.NullString(m.Note),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("moving grants to %s: %w", to, err)

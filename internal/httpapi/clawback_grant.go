@@ -11,7 +11,7 @@ import (
 // the document's security and x-required-role are enforced before).
 func (s *Server) ClawbackGrant(ctx context.Context, req api.ClawbackGrantRequestObject) (api.ClawbackGrantResponseObject, error) {
 	p, d := principal(ctx), req.Body.Data
-	out, err := s.Grants.Clawback(ctx, grants.Clawback{
+	out, err := s.Grants.Clawback(ctx, grants.ClawbackRequest{
 		MerchantID: p.MerchantID, IntegrationID: p.IntegrationID, GrantID: req.Id,
 		Reason: grants.ClawbackReason(d.Reason), Note: valueOf(d.Note), Context: ledgerContext(ctx, req.Body.Context),
 	})

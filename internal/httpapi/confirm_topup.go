@@ -10,7 +10,7 @@ import (
 // ConfirmTopup credits a settled top-up and accrues the reload bonus.
 func (s *Server) ConfirmTopup(ctx context.Context, req api.ConfirmTopupRequestObject) (api.ConfirmTopupResponseObject, error) {
 	p, d := principal(ctx), req.Body.Data
-	res, err := s.Topup.Confirm(ctx, topup.Confirm{
+	res, err := s.Topup.Confirm(ctx, topup.Confirmation{
 		MerchantID: p.MerchantID, IntegrationID: p.IntegrationID, WalletID: d.WalletId,
 		Amount: d.AmountMinor, Currency: d.Currency, Provider: d.Provider, SettlementReference: d.SettlementReference,
 		Context: ledgerContext(ctx, req.Body.Context),

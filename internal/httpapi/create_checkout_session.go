@@ -10,7 +10,7 @@ import (
 // CreateCheckoutSession opens a checkout session for 30 minutes.
 func (s *Server) CreateCheckoutSession(ctx context.Context, req api.CreateCheckoutSessionRequestObject) (api.CreateCheckoutSessionResponseObject, error) {
 	p, d := principal(ctx), req.Body.Data
-	sess, err := s.Checkout.Create(ctx, checkout.New{
+	sess, err := s.Checkout.Create(ctx, checkout.SessionRequest{
 		MerchantID: p.MerchantID, IntegrationID: p.IntegrationID,
 		Currency: d.Currency, AmountMinor: d.AmountMinor, Reference: valueOf(d.Reference),
 	})

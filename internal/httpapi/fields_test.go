@@ -205,8 +205,8 @@ var inputTypes = map[string]reflect.Type{}
 func init() {
 	for _, v := range []any{
 		auth.NewKey{}, enrollment.Enrollee{}, enrollment.Target{}, enrollment.Proof{},
-		payments.Request{}, payments.CaptureRequest{}, checkout.New{},
-		topup.Confirm{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
+		payments.Request{}, payments.CaptureRequest{}, checkout.SessionRequest{},
+		topup.Confirmation{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
 		wallets.NewWallet{}, transactions.Query{},
 	} {
 		inputTypes[reflect.TypeOf(v).String()] = reflect.TypeOf(v)

@@ -8,8 +8,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/feddi/partner-api/gen/api"
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
@@ -31,7 +29,6 @@ import (
 type Deps struct {
 	Config config.Config
 	Spec   *spec.Spec
-	Pool   *pgxpool.Pool
 	Health HealthChecker
 	// Idempotency stores the results of keyed mutating requests.
 	Idempotency *idempotency.Store
@@ -82,5 +79,3 @@ func (s *Server) meta(ctx context.Context) api.ResponseMeta {
 		IdempotentReplay: m.IdempotentReplay,
 	}
 }
-
-// SKELETON READY

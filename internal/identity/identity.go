@@ -12,6 +12,8 @@
 //     customer whose wallet the caller read.
 //   - CallerOf(principal, contextTerminal) names the caller and the
 //     terminal, key and merchant that guesses are counted against.
+//   - BadgeOf(wallet, topups, lifetimeTopupsMinor, now) is the cashier-panel
+//     badge rule (the document's CustomerBadge).
 package identity
 
 import (

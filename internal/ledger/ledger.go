@@ -28,7 +28,7 @@ import (
 	"time"
 )
 
-// Type is the kind of a ledger transaction (CONTRACT 9).
+// Type is the kind of a ledger transaction (the document's TransactionType).
 type Type string
 
 // The transaction types.

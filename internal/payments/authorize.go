@@ -282,7 +282,9 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use f
 		return Payment{}, err
 	}
 	if r.CheckoutSessionID != "" {
-		if err := checkout.Complete(ctx, q, merchantID, r.CheckoutSessionID, p.ID, p.CustomerID, p.WalletID); err != nil {
+		if err := checkout.Complete(ctx, q, checkout.Completion{
+			MerchantID: merchantID, SessionID: r.CheckoutSessionID, PaymentID: p.ID, CustomerID: p.CustomerID, WalletID: p.WalletID,
+		}); err != nil {
 			return Payment{}, err
 		}
 	}

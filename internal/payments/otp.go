@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/customers"
 	"github.com/feddi/partner-api/internal/platform/dbx"
@@ -40,30 +42,30 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 	if err != nil {
 		return err
 	}
-	var out *OTPRequiredError
 	now := s.now()
-	err = dbx.InTx(ctx, s.pool, func(ctx context.Context, q *db.Queries) error {
+	out, err := dbx.InTxWithTx(ctx, s.pool, func(ctx context.Context, tx pgx.Tx) (*OTPRequiredError, error) {
+		q := db.New(tx)
 		c, err := customers.GetByPhone(ctx, q, merchantID, r.Credential.Phone)
 		if errors.Is(err, customers.ErrNotFound) {
-			return &CredentialInvalidError{Reason: ReasonUnknown, Input: fielderr.Input{Field: FieldCredentialPhone}}
+			return nil, &CredentialInvalidError{Reason: ReasonUnknown, Input: fielderr.Input{Field: FieldCredentialPhone}}
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		w, err := wallets.GetByCustomer(ctx, q, merchantID, c.ID, r.Currency)
 		if errors.Is(err, wallets.ErrNotFound) {
-			return &CredentialInvalidError{Reason: ReasonCurrencyMismatch, Input: fielderr.Input{Field: FieldCredentialPhone}}
+			return nil, &CredentialInvalidError{Reason: ReasonCurrencyMismatch, Input: fielderr.Input{Field: FieldCredentialPhone}}
 		} else if err != nil {
-			return err
+			return nil, err
 		}
 		if w.Status != wallets.StatusVerified {
-			return wallets.ErrNotVerified
+			return nil, wallets.ErrNotVerified
 		}
 		since, err := q.OtpChallengeSecondsSinceLast(ctx, db.OtpChallengeSecondsSinceLastParams{MerchantID: merchantID, CustomerID: c.ID, Now: now})
 		if err = dbx.Interpret(err); err != nil && !errors.Is(err, dbx.ErrNotFound) {
-			return fmt.Errorf("reading the last OTP challenge: %w", err)
+			return nil, fmt.Errorf("reading the last OTP challenge: %w", err)
 		} else if err == nil && since < OTPResendInterval.Seconds() {
 			wait := time.Duration(math.Ceil(OTPResendInterval.Seconds()-since)) * time.Second
-			return &ratelimit.Exceeded{RetryAfter: wait}
+			return nil, &ratelimit.Exceeded{RetryAfter: wait}
 		}
 		id := ids.New(ids.OTPChallenge)
 		expiresAt, err := q.OtpChallengeInsert(ctx, db.OtpChallengeInsertParams{
@@ -71,16 +73,15 @@ func (s *Service) startChallenge(ctx context.Context, r Request) error {
 			CodeHash: s.otpHash(id, code), TtlSeconds: int32(OTPTTL / time.Second), Now: now,
 		})
 		if err != nil {
-			return fmt.Errorf("starting OTP challenge: %w", err)
+			return nil, fmt.Errorf("starting OTP challenge: %w", err)
 		}
-		if _, err := s.outbox.Enqueue(ctx, q, sms.Outgoing{
+		if _, err := s.outbox.Enqueue(ctx, tx, sms.Outgoing{
 			MerchantID: merchantID, IntegrationID: r.Caller.IntegrationID, Phone: c.Phone, Kind: sms.KindOTP, SubjectID: id,
 			Body: fmt.Sprintf("Your Feddi payment code is %s. It expires in %d minutes. Never share it.", code, int(OTPTTL/time.Minute)),
 		}); err != nil {
-			return err
+			return nil, err
 		}
-		out = &OTPRequiredError{ChallengeID: id, ExpiresAt: expiresAt.UTC(), MaskedPhone: sms.MaskPhone(c.Phone)}
-		return nil
+		return &OTPRequiredError{ChallengeID: id, ExpiresAt: expiresAt.UTC(), MaskedPhone: sms.MaskPhone(c.Phone)}, nil
 	})
 	if err != nil {
 		return err

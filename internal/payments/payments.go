@@ -9,8 +9,10 @@
 //   - Service.Create, Service.Get, Service.Capture: the HTTP operations.
 //   - Service.ExpireDue, ExpireWorker, ExpireJob: the River sweeper that
 //     releases authorizations past authorization_expires_at.
+//   - ExpiryFailures counts the expiries that failed in this process (each
+//     logged, and retried by a later sweep).
 //   - Service.PurgeCredentials, PurgeWorker, PurgeJob: deletes long-dead
-//     QR tokens and OTP challenges.
+//     OTP challenges, and QR tokens through qr.Service.Purge.
 package payments
 
 import (

@@ -73,15 +73,15 @@ func PurgeJob(interval time.Duration) *river.PeriodicJob {
 	)
 }
 
-// PurgeCredentials deletes QR tokens and OTP challenges created before
-// the cutoff.
+// PurgeCredentials deletes QR tokens (through package qr, which owns them)
+// and OTP challenges created before the cutoff.
 func (s *Service) PurgeCredentials(ctx context.Context, before time.Time) error {
 	const batch = 1000
 	q := db.New(s.pool)
 	for {
-		n, err := q.QrTokenPurge(ctx, db.QrTokenPurgeParams{Before: before, BatchSize: batch})
+		n, err := s.tokens.Purge(ctx, before, batch)
 		if err != nil {
-			return fmt.Errorf("purging QR tokens: %w", err)
+			return err
 		}
 		m, err := q.OtpChallengePurge(ctx, db.OtpChallengePurgeParams{Before: before, BatchSize: batch})
 		if err != nil {

@@ -14,7 +14,10 @@
 //   - Service.Use(ctx, q, value, paymentID, gate) uses a token inside the
 //     payment's transaction, behind the caller's guess gate, so it is spent
 //     exactly when the debit commits.
-//   - IsShortCode(value) tells the two renderings apart.
+//   - Service.Purge(ctx, before, batch) deletes a batch of tokens minted
+//     before the cutoff (long dead), for the payments credential purge.
+//   - IsShortCode(value) tells the two renderings apart; HashPayload(payload)
+//     is the stored hash of a payload (test support issues tokens with it).
 package qr
 
 import (
@@ -126,6 +129,16 @@ type Service struct {
 // the clock tokens live and expire by.
 func NewService(pool *pgxpool.Pool, codes *secrethash.Hasher, now func() time.Time) *Service {
 	return &Service{pool: pool, codes: codes, now: now}
+}
+
+// Purge deletes up to batch tokens minted before the cutoff and says how
+// many went; a count below batch means none older is left.
+func (s *Service) Purge(ctx context.Context, before time.Time, batch int32) (int64, error) {
+	n, err := db.New(s.pool).QrTokenPurge(ctx, db.QrTokenPurgeParams{Before: before, BatchSize: batch})
+	if err != nil {
+		return 0, fmt.Errorf("purging QR tokens: %w", err)
+	}
+	return n, nil
 }
 
 // mintAttempts bounds the retries when a fresh short code collides with a

@@ -68,15 +68,12 @@ type Outgoing struct {
 	Body          string
 }
 
-// Enqueue writes the message and its delivery job, refusing it with
-// *ratelimit.Exceeded past the SMS caps (CappedBy). It must run inside
-// dbx.InTx with q on that transaction: the message exists if and only if
-// the caller's transaction commits.
-func (o *Outbox) Enqueue(ctx context.Context, q *db.Queries, m Outgoing) (string, error) {
-	tx, ok := dbx.Ambient(ctx)
-	if !ok {
-		return "", errors.New("sms: Enqueue must run inside dbx.InTx")
-	}
+// Enqueue writes the message and its delivery job in the caller's
+// transaction tx (dbx.InTxWithTx), refusing it with *ratelimit.Exceeded
+// past the SMS caps (CappedBy): the message exists if and only if that
+// transaction commits.
+func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Outgoing) (string, error) {
+	q := db.New(tx)
 	// Counted in the transaction that queues the message: a refused or
 	// rolled-back send counts nothing that did not go out.
 	if o.caps != nil {

@@ -6,15 +6,18 @@
 //
 // API for other packages:
 //
-//	NewOutbox(jobs, now).Enqueue(ctx, q, Outgoing{MerchantID, Phone, Kind, SubjectID, Body}) (messageID, error)
-//	    inside dbx.InTx, on that transaction's queries; a newer message for the
-//	    same SubjectID (a verification or OTP challenge id) supersedes a queued one
+//	Outbox.Enqueue(ctx, tx, Outgoing{MerchantID, IntegrationID, Phone, Kind, SubjectID, Body}) (messageID, error)
+//	    in the caller's transaction tx (dbx.InTxWithTx), counted against the SMS
+//	    caps of CappedBy; a newer message for the same SubjectID (a verification
+//	    or OTP challenge id) supersedes a queued one
 //	MaskPhone(phone) string  +49*******5432, for logs and answers
 //	KindEnrollmentVerification, KindOTP  the message kinds
 //
-// Wiring (internal/app): NewSender(cfg, pool, logger), river.AddWorker(setup.Workers,
-// NewSendWorker(pool, sender, logger, now)), NewHealth(pool, now).Degraded for /health,
-// NewInbox(pool, env) for GET /sandbox/messages.
+// Wiring (internal/app): NewOutbox(inserter, now).CappedBy(limiter), the one
+// outbox; NewSender(cfg, pool, logger); river.AddWorker(setup.Workers,
+// NewSendWorker(pool, sender, logger, now)); PurgeWorker and PurgeJob, the
+// retention sweep; NewHealth(pool, now).Degraded for /health; NewInbox(pool, env)
+// for GET /sandbox/messages.
 package sms
 
 import (

@@ -13,8 +13,8 @@ import (
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
-// Confirm is a top-up the payment provider settled.
-type Confirm struct {
+// Confirmation is a top-up the payment provider settled.
+type Confirmation struct {
 	MerchantID          string
 	IntegrationID       string
 	WalletID            string
@@ -30,8 +30,8 @@ type Confirm struct {
 // merchant's active tiers for the currency. A (provider, settlement
 // reference) pair is credited once per merchant: a second confirmation is
 // *SettlementReferenceUsedError naming the first transaction.
-func (s *Service) Confirm(ctx context.Context, c Confirm) (Result, error) {
-	if err := wallets.CheckCurrency(c.Currency, FieldConfirmCurrency); err != nil {
+func (s *Service) Confirm(ctx context.Context, c Confirmation) (Result, error) {
+	if err := wallets.CheckCurrency(c.Currency, FieldConfirmationCurrency); err != nil {
 		return Result{}, err
 	}
 	res, err := dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Result, error) {
@@ -46,7 +46,7 @@ func (s *Service) Confirm(ctx context.Context, c Confirm) (Result, error) {
 			return Result{}, err
 		}
 		if w.Currency != c.Currency {
-			return Result{}, invalid(FieldConfirmCurrency, "The wallet is in %s; confirm the top-up in %s.", w.Currency, w.Currency)
+			return Result{}, invalid(FieldConfirmationCurrency, "The wallet is in %s; confirm the top-up in %s.", w.Currency, w.Currency)
 		}
 		return credit(ctx, q, w, credited{
 			Type: ledger.TypeTopup, Amount: c.Amount, From: ledger.TopupClearing(c.MerchantID, c.Provider),

@@ -6,7 +6,7 @@
 // API (Service, for the HTTP layer; every write runs in the request's
 // transaction through dbx.InTx):
 //
-//	Confirm(ctx, Confirm) (Result, error)          POST /topup/confirm
+//	Confirm(ctx, Confirmation) (Result, error)      POST /topup/confirm
 //	SellSku(ctx, SkuSale) (Result, error)          POST /topup/sku/{skuId}
 //	SetReloadBonus(ctx, ReloadBonusInput) (ReloadBonusConfig, error)
 //	ReloadBonus(ctx, merchantID, currency) (ReloadBonusConfig, error)
@@ -64,11 +64,11 @@ var (
 
 // The inputs the package's errors name (fielderr.Field).
 const (
-	// FieldConfirmCurrency is the currency of a Confirm.
-	FieldConfirmCurrency fielderr.Field = "topup.Confirm.Currency"
-	// FieldConfirmSettlementReference is the settlement reference of a
-	// Confirm.
-	FieldConfirmSettlementReference fielderr.Field = "topup.Confirm.SettlementReference"
+	// FieldConfirmationCurrency is the currency of a Confirmation.
+	FieldConfirmationCurrency fielderr.Field = "topup.Confirmation.Currency"
+	// FieldConfirmationSettlementReference is the settlement reference of a
+	// Confirmation.
+	FieldConfirmationSettlementReference fielderr.Field = "topup.Confirmation.SettlementReference"
 	// FieldSaleWalletID is the wallet of a SkuSale.
 	FieldSaleWalletID fielderr.Field = "topup.SkuSale.WalletID"
 	// FieldSkuCurrency is the currency of a SkuInput.
@@ -115,7 +115,7 @@ func (e *SettlementReferenceUsedError) Details() map[string]any {
 
 // InputField is the settlement reference that repeated.
 func (e *SettlementReferenceUsedError) InputField() fielderr.Input {
-	return fielderr.Input{Field: FieldConfirmSettlementReference}
+	return fielderr.Input{Field: FieldConfirmationSettlementReference}
 }
 
 // SkuNotFoundError: no active SKU with this id in the catalog.

@@ -11,6 +11,8 @@
 //	ListByCustomer(ctx, q, merchantID, customerID) ([]Wallet, error)
 //	MarkVerified(ctx, q, merchantID, walletID) (Wallet, error)  idempotent
 //	CheckCredit(w, amount) error  the ceiling on actual money, held money included (ErrBalanceCeiling)
+//	CheckCurrency(currency, field) error  a currency the service serves, else *CurrencyNotSupportedError
+//	ListExpiryDue(ctx, q, now, limit) ([]Due, error)  wallets with grants due to expire (the grants sweeper)
 //
 // Balances read here are as stored: promo past its expiry is still in them
 // until grants expires it. Read a balance you show or spend through

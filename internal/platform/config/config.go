@@ -54,6 +54,15 @@ type Config struct {
 	// to one country calling code.
 	SMSLimitPerIntegration Rate
 	SMSLimitPerCountry     Rate
+	// How often the periodic jobs run (FEDDI_*_INTERVAL): the grant expiry
+	// sweep, the payment authorization expiry sweep, and the purges of old
+	// idempotency keys, SMS and payment credentials (QR tokens, OTP
+	// challenges). River runs them on the elected leader only.
+	GrantSweepInterval         time.Duration
+	PaymentExpirySweepInterval time.Duration
+	IdempotencyPurgeInterval   time.Duration
+	SMSPurgeInterval           time.Duration
+	CredentialPurgeInterval    time.Duration
 }
 
 // Rate is Max events per Window, written "10/1m" in the environment.
@@ -87,6 +96,13 @@ func Defaults() Config {
 		// below; an SMS pumping attack is capped in what it costs.
 		SMSLimitPerIntegration: Rate{Max: 200, Window: time.Hour},
 		SMSLimitPerCountry:     Rate{Max: 100, Window: time.Hour},
+		// Expiries are due to the minute (a grant's expiry, a payment's
+		// authorization); purges of long-dead rows can wait an hour.
+		GrantSweepInterval:         time.Minute,
+		PaymentExpirySweepInterval: time.Minute,
+		IdempotencyPurgeInterval:   time.Hour,
+		SMSPurgeInterval:           time.Hour,
+		CredentialPurgeInterval:    time.Hour,
 	}
 }
 
@@ -111,6 +127,21 @@ func Load() (Config, error) {
 	}
 	if c.ShutdownTimeout, err = duration("FEDDI_SHUTDOWN_TIMEOUT", d.ShutdownTimeout); err != nil {
 		return c, err
+	}
+	for _, i := range []struct {
+		name string
+		dst  *time.Duration
+		def  time.Duration
+	}{
+		{"FEDDI_GRANT_SWEEP_INTERVAL", &c.GrantSweepInterval, d.GrantSweepInterval},
+		{"FEDDI_PAYMENT_EXPIRY_SWEEP_INTERVAL", &c.PaymentExpirySweepInterval, d.PaymentExpirySweepInterval},
+		{"FEDDI_IDEMPOTENCY_PURGE_INTERVAL", &c.IdempotencyPurgeInterval, d.IdempotencyPurgeInterval},
+		{"FEDDI_SMS_PURGE_INTERVAL", &c.SMSPurgeInterval, d.SMSPurgeInterval},
+		{"FEDDI_CREDENTIAL_PURGE_INTERVAL", &c.CredentialPurgeInterval, d.CredentialPurgeInterval},
+	} {
+		if *i.dst, err = duration(i.name, i.def); err != nil {
+			return c, err
+		}
 	}
 	for _, r := range []struct {
 		name string

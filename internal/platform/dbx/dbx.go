@@ -61,12 +61,36 @@ const MaxAttempts = 8
 // So the locks taken in it stay until that commit, as they would after a
 // release.
 func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) error) error {
+	return inTx(ctx, pool, func(ctx context.Context, tx pgx.Tx) error { return fn(ctx, db.New(tx)) })
+}
+
+// InTxWithTx is InTxValue for work that writes through something besides
+// sqlc (River's InsertTx): fn gets the transaction itself, savepoint and
+// retry rules as InTx. A function that must write in the caller's
+// transaction takes that pgx.Tx as a parameter, so calling it outside one
+// does not compile.
+func InTxWithTx[T any](ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, tx pgx.Tx) (T, error)) (T, error) {
+	var out T
+	err := inTx(ctx, pool, func(ctx context.Context, tx pgx.Tx) error {
+		v, err := fn(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}
+
+// inTx is InTx handing fn the transaction (the request's, in a savepoint,
+// or its own).
+func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	if a, ok := ctx.Value(ambientKey{}).(ambient); ok {
 		name := "dbx_" + strconv.FormatInt(a.savepoints.Add(1), 10)
 		if _, err := a.tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
 			return fmt.Errorf("opening savepoint: %w", err)
 		}
-		if err := fn(ctx, db.New(a.tx)); err != nil {
+		if err := fn(ctx, a.tx); err != nil {
 			if _, rbErr := a.tx.Exec(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
 				return errors.Join(err, fmt.Errorf("rolling back savepoint: %w", rbErr))
 			}
@@ -80,7 +104,7 @@ func InTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, 
 			return fmt.Errorf("beginning transaction: %w", err)
 		}
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-		if err := fn(WithAmbient(ctx, tx), db.New(tx)); err != nil {
+		if err := fn(WithAmbient(ctx, tx), tx); err != nil {
 			return err
 		}
 		return tx.Commit(ctx)

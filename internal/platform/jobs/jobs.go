@@ -42,6 +42,19 @@ func NewClient(pool *pgxpool.Pool, setup *Setup, logger *slog.Logger) (*Client, 
 	return client, nil
 }
 
+// NewInserter builds an insert-only River client: no queues, no workers,
+// never started. Services that queue jobs in their callers' transactions
+// (the SMS outbox) are built with it before the working client exists, so
+// the working client's workers are registered with those services already
+// built, and every insert has a client to go through.
+func NewInserter(pool *pgxpool.Pool, logger *slog.Logger) (*Client, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("creating River inserter: %w", err)
+	}
+	return client, nil
+}
+
 // StopGracefully stops working jobs, waiting for running ones up to ctx.
 func StopGracefully(ctx context.Context, c *Client) error {
 	return c.Stop(ctx)

@@ -18,7 +18,8 @@ import (
 )
 
 // changelog is every operation of the first public release, method and path
-// exactly as the changelog writes them, with the stability CONTRACT 2.7 gives.
+// exactly as the changelog writes them, with the stability the document's
+// "Versioning and stability" section gives (x-stability).
 var changelog = map[string]string{
 	"GET /health":                                       "ga",
 	"GET /capabilities":                                 "ga",
