@@ -95,10 +95,10 @@ const (
 	FieldPaymentCurrency fielderr.Field = "checkout.LockForPayment.currency"
 	// FieldPaymentAmount is the payment's amount given to LockForPayment.
 	FieldPaymentAmount fielderr.Field = "checkout.LockForPayment.amount"
-	// FieldCompletingPayment is the payment given to Complete: one that
+	// FieldCompletingPayment is the payment of a Completion: one that
 	// authorized less than the session's fixed amount (it allowed a
 	// partial authorization).
-	FieldCompletingPayment fielderr.Field = "checkout.Complete.paymentID"
+	FieldCompletingPayment fielderr.Field = "checkout.Completion.PaymentID"
 )
 
 // ClosedError: the session is completed or expired.
