@@ -128,16 +128,7 @@ func InRequestTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Co
 
 // InTxValue is InTx for work that returns a value.
 func InTxValue[T any](ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, q *db.Queries) (T, error)) (T, error) {
-	var out T
-	err := InTx(ctx, pool, func(ctx context.Context, q *db.Queries) error {
-		v, err := fn(ctx, q)
-		if err != nil {
-			return err
-		}
-		out = v
-		return nil
-	})
-	return out, err
+	return InTxWithTx(ctx, pool, func(ctx context.Context, tx pgx.Tx) (T, error) { return fn(ctx, db.New(tx)) })
 }
 
 // Q returns queries for reads: on the ambient transaction when there is one,
