@@ -100,6 +100,11 @@ func get(ctx context.Context, q *db.Queries, merchantID, id string, forUpdate bo
 	for _, a := range allocs {
 		p.Allocations = append(p.Allocations, grants.Allocation{GrantID: a.GrantID, Amount: a.AmountMinor})
 	}
+	if p.Refunded() > 0 {
+		if p.Refunds, err = refunds(ctx, q, p); err != nil {
+			return Payment{}, err
+		}
+	}
 	return p, nil
 }
 
@@ -116,6 +121,10 @@ func fromRow(r db.Payment) Payment {
 		ActualApplied:  r.ActualAppliedMinor,
 		PromoCaptured:  r.PromoCapturedMinor,
 		ActualCaptured: r.ActualCapturedMinor,
+		ActualRefunded: r.ActualRefundedMinor,
+		PromoRefunded:  r.PromoRefundedMinor,
+		PromoForfeited: r.PromoForfeitedMinor,
+		Refunds:        []Refund{},
 		Status:         Status(r.Status),
 		CaptureMode:    CaptureMode(r.CaptureMode),
 		Allocations:    []grants.Allocation{},
