@@ -4961,7 +4961,7 @@ type ClientInterface interface {
 
 	// GetPayment Read a payment
 	//
-	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
@@ -6399,7 +6399,7 @@ func (c *Client) CreatePayment(ctx context.Context, params *CreatePaymentParams,
 
 // GetPayment Read a payment
 //
-// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
@@ -9945,7 +9945,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetPaymentWithResponse Read a payment
 	//
-	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
@@ -14771,7 +14771,7 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, par
 
 // GetPaymentWithResponse Read a payment
 //
-// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //

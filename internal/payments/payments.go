@@ -6,7 +6,10 @@
 // allocation. Money moves only through ledger.Post and the grant functions.
 //
 // API for other packages:
-//   - Service.Create, Service.Get, Service.Capture: the HTTP operations.
+//   - Service.Create, Service.Get, Service.Capture, Service.Refund: the HTTP
+//     operations. A refund gives a captured payment back in reverse: actual
+//     money first, then promo to its grants, newest allocation first
+//     (docs/refunds.md).
 //   - Service.ExpireDue, ExpireWorker, ExpireJob: the River sweeper that
 //     releases authorizations past authorization_expires_at.
 //   - ExpiryFailures counts the expiries that failed in this process (each
