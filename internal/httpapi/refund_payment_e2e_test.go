@@ -281,6 +281,30 @@ func TestRefundPayment(t *testing.T) {
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeAmountInvalid)
 		require.Equal(t, "/data/amount_minor", *got.Field)
 	})
+
+	t.Run("CapabilitiesReportTheScopeAndTheOperation", func(t *testing.T) {
+		refundOp := func(auth client.RequestEditorFn) (client.CapabilitiesData, client.CapabilitiesOperation) {
+			t.Helper()
+			res, err := e.C.GetCapabilitiesWithResponse(e.Ctx, &client.GetCapabilitiesParams{}, auth)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+			for _, op := range res.JSON200.Data.Operations {
+				if op.OperationId == "refundPayment" {
+					return res.JSON200.Data, op
+				}
+			}
+			t.Fatal("refundPayment not listed")
+			return client.CapabilitiesData{}, client.CapabilitiesOperation{}
+		}
+		data, op := refundOp(e.AsAdmin())
+		require.Contains(t, data.Scopes, client.ScopePaymentsRefund, "the bootstrap key holds payments:refund")
+		require.True(t, op.Enabled)
+		require.Equal(t, []client.Scope{client.ScopePaymentsRefund}, op.RequiredScopes)
+		require.Equal(t, "/payments/{id}/refunds", op.Path)
+		data, op = refundOp(e.AsWalletApp(t))
+		require.NotContains(t, data.Scopes, client.ScopePaymentsRefund)
+		require.False(t, op.Enabled, "the wallet app never refunds")
+	})
 }
 
 // TestRefundPaymentConcurrently refunds one payment from many goroutines
