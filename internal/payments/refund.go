@@ -115,8 +115,8 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 
 // refund books one refund of a payment locked by the caller: one
 // payment_refund transaction, the refund's row and the payment's refunded
-// totals. The other engineer's payment.refunded event belongs here, in the
-// same transaction.
+// totals. Whatever else a refund must record in its transaction (the
+// event log's payment.refunded) belongs here too.
 func (s *Service) refund(ctx context.Context, q *db.Queries, p Payment, r RefundRequest) (Refund, error) {
 	w, err := wallets.GetForUpdate(ctx, q, p.MerchantID, p.WalletID)
 	if err != nil {
