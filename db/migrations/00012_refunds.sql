@@ -15,6 +15,10 @@
 --    per-class totals on the payment also say which allocations are spent.
 -- 3. No key may hold both qr:mint and payments:refund: the wallet app never
 --    refunds (docs/authentication.md, consent rule).
+-- 4. An operator key that pays (payments:write: the bootstrap key, the back
+--    office) gets payments:refund, so that the first key of an integration
+--    keeps holding every scope but qr:mint. Other keys get it only when the
+--    merchant grants it.
 
 ALTER TABLE payments
     ADD COLUMN actual_refunded_minor bigint NOT NULL DEFAULT 0 CHECK (actual_refunded_minor >= 0),
@@ -52,13 +56,15 @@ ALTER TABLE ledger_transactions ADD CONSTRAINT ledger_transactions_type_check CH
     'topup', 'sku_topup', 'payment', 'payment_authorization', 'payment_capture', 'payment_release',
     'payment_expiry', 'payment_refund', 'promo_grant', 'promo_release', 'promo_expiry', 'promo_clawback'));
 
-UPDATE api_keys SET scopes = array_remove(scopes, 'payments:refund')
-WHERE scopes @> ARRAY['qr:mint', 'payments:refund'];
+UPDATE api_keys SET scopes = array_append(scopes, 'payments:refund')
+WHERE role = 'operator' AND scopes @> ARRAY['payments:write'] AND NOT scopes @> ARRAY['payments:refund'];
 ALTER TABLE api_keys ADD CONSTRAINT api_keys_refund_consent_check
     CHECK (NOT scopes @> ARRAY['qr:mint', 'payments:refund']);
 
 -- +goose Down
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_refund_consent_check;
+UPDATE api_keys SET scopes = array_remove(scopes, 'payments:refund')
+WHERE scopes @> ARRAY['payments:refund'] AND cardinality(scopes) > 1;
 ALTER TABLE ledger_transactions DROP CONSTRAINT ledger_transactions_type_check;
 ALTER TABLE ledger_transactions ADD CONSTRAINT ledger_transactions_type_check CHECK (type IN (
     'topup', 'sku_topup', 'payment', 'payment_authorization', 'payment_capture', 'payment_release',

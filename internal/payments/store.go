@@ -77,7 +77,8 @@ func settleRow(ctx context.Context, q *db.Queries, p Payment) (Payment, error) {
 	return out, nil
 }
 
-// get reads a payment with its allocations; forUpdate locks it.
+// get reads a payment with its allocations; forUpdate locks it (and leaves
+// its Refunds empty: the lockers need only the refunded totals).
 func get(ctx context.Context, q *db.Queries, merchantID, id string, forUpdate bool) (Payment, error) {
 	var row db.Payment
 	var err error
@@ -100,7 +101,7 @@ func get(ctx context.Context, q *db.Queries, merchantID, id string, forUpdate bo
 	for _, a := range allocs {
 		p.Allocations = append(p.Allocations, grants.Allocation{GrantID: a.GrantID, Amount: a.AmountMinor})
 	}
-	if p.Refunded() > 0 {
+	if !forUpdate && p.Refunded() > 0 { // the refunds are for reads: no round trip under the lock
 		if p.Refunds, err = refunds(ctx, q, p); err != nil {
 			return Payment{}, err
 		}
