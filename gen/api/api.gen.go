@@ -1515,7 +1515,7 @@ type CapturePaymentResponse struct {
 	// Ok Always true on success.
 	Ok CapturePaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -1833,7 +1833,7 @@ type CreatePaymentResponse struct {
 	// Ok Always true on success.
 	Ok CreatePaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -2249,7 +2249,7 @@ type GetPaymentResponse struct {
 	// Ok Always true on success.
 	Ok GetPaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -2799,7 +2799,7 @@ type PageSizeLimits struct {
 	Max int `json:"max"`
 }
 
-// Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+// Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 type Payment struct {
 	// ActualAppliedMinor Part of the authorization taken from actual money.
 	ActualAppliedMinor int64 `json:"actual_applied_minor"`
