@@ -85,8 +85,8 @@ Try it:
 
     curl -s -H 'X-Api-Key: %s' http://%s/capabilities
 
-A key never holds both qr:mint and payments:write: create the customer's wallet
-app its own key with POST /auth/keys and "scopes": ["qr:mint"]
+A key never holds qr:mint with payments:write or payments:refund: create the
+customer's wallet app its own key with POST /auth/keys and "scopes": ["qr:mint"]
 (docs/authentication.md, consent rule).
 
 `, out.Merchant.ID, out.Merchant.Name, out.Integration.ID, out.Integration.Name,

@@ -70,7 +70,8 @@ SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_r
 FROM upd;
 
 -- name: GrantRestore :many
--- Gives promo back to grants (a closed payment's allocation): remaining
+-- Gives promo back to grants (a closed or refunded payment's allocation;
+-- @reason goes into the history: payment_closed or payment_refunded): remaining
 -- grows by the amount and a consumed grant becomes available again. Only
 -- grants still available or consumed and not yet expired take it back; the
 -- caller expires the rest.
@@ -89,7 +90,7 @@ WITH old AS (
     RETURNING g.*, old.from_state, old.amount AS restored_minor
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT upd.merchant_id, upd.id, upd.from_state, 'available', 'payment_closed', upd.restored_minor, @transaction_id
+    SELECT upd.merchant_id, upd.id, upd.from_state, 'available', @reason::text, upd.restored_minor, @transaction_id
     FROM upd WHERE upd.from_state = 'consumed'
 )
 SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency,
@@ -102,7 +103,7 @@ FROM upd;
 -- promo_expired or promo_clawback in the same @transaction_id. A consumed
 -- grant past its expiry becomes expired (history reason "expired"); a grant
 -- already expired or clawed back keeps its state and its history records
--- the lapse (reason "payment_closed"). Returns each grant's state after.
+-- the lapse (@reason: payment_closed or payment_refunded). Returns each grant's state after.
 WITH old AS (
     SELECT g.id, g.merchant_id, g.state AS from_state, a.amount,
            CASE WHEN g.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
@@ -119,7 +120,7 @@ WITH old AS (
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
     SELECT old.merchant_id, old.id, old.from_state, old.to_state,
-           CASE WHEN old.from_state = old.to_state THEN 'payment_closed' ELSE 'expired' END,
+           CASE WHEN old.from_state = old.to_state THEN @reason::text ELSE 'expired' END,
            old.amount, @transaction_id
     FROM old
 )

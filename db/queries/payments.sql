@@ -69,3 +69,19 @@ UPDATE payments
 SET expiry_attempts = expiry_attempts + 1, expiry_retry_at = @retry_at, updated_at = now()
 WHERE merchant_id = @merchant_id AND id = @id AND status = 'authorized'
 RETURNING expiry_attempts;
+
+-- name: PaymentRecordRefund :one
+-- Adds a refund to a captured payment's refunded totals (the row is locked
+-- by the caller); the payments_refund_within_captured CHECK refuses any
+-- total past what was captured.
+UPDATE payments
+SET actual_refunded_minor = actual_refunded_minor + @actual_refunded_minor,
+    promo_refunded_minor = promo_refunded_minor + @promo_refunded_minor,
+    promo_forfeited_minor = promo_forfeited_minor + @promo_forfeited_minor,
+    actual_after_minor = @actual_after_minor,
+    promo_available_after_minor = @promo_available_after_minor,
+    promo_locked_after_minor = @promo_locked_after_minor,
+    next_promo_expiry_after = sqlc.narg(next_promo_expiry_after),
+    updated_at = now()
+WHERE merchant_id = @merchant_id AND id = @id AND status = 'captured'
+RETURNING *;

@@ -383,6 +383,7 @@ const (
 	ErrorCodePaymentStateConflict           ErrorCode = "payment_state_conflict"
 	ErrorCodeProofRequired                  ErrorCode = "proof_required"
 	ErrorCodeRateLimited                    ErrorCode = "rate_limited"
+	ErrorCodeRefundExceedsCaptured          ErrorCode = "refund_exceeds_captured"
 	ErrorCodeResendLimitReached             ErrorCode = "resend_limit_reached"
 	ErrorCodeServiceUnavailable             ErrorCode = "service_unavailable"
 	ErrorCodeSettlementReferenceAlreadyUsed ErrorCode = "settlement_reference_already_used"
@@ -452,6 +453,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeProofRequired:
 		return true
 	case ErrorCodeRateLimited:
+		return true
+	case ErrorCodeRefundExceedsCaptured:
 		return true
 	case ErrorCodeResendLimitReached:
 		return true
@@ -1000,6 +1003,21 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
+// Defines values for RefundPaymentResponseOk.
+const (
+	RefundPaymentResponseOkTrue RefundPaymentResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the RefundPaymentResponseOk enum.
+func (e RefundPaymentResponseOk) Valid() bool {
+	switch e {
+	case RefundPaymentResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RegenerateApiKeyResponseOk.
 const (
 	RegenerateApiKeyResponseOkTrue RegenerateApiKeyResponseOk = true
@@ -1072,6 +1090,7 @@ const (
 	ScopeGrantsRead       Scope = "grants:read"
 	ScopeKeysManage       Scope = "keys:manage"
 	ScopePaymentsRead     Scope = "payments:read"
+	ScopePaymentsRefund   Scope = "payments:refund"
 	ScopePaymentsWrite    Scope = "payments:write"
 	ScopeQrMint           Scope = "qr:mint"
 	ScopeTokensIssue      Scope = "tokens:issue"
@@ -1095,6 +1114,8 @@ func (e Scope) Valid() bool {
 	case ScopeKeysManage:
 		return true
 	case ScopePaymentsRead:
+		return true
+	case ScopePaymentsRefund:
 		return true
 	case ScopePaymentsWrite:
 		return true
@@ -1189,6 +1210,7 @@ const (
 	TransactionTypePaymentAuthorization TransactionType = "payment_authorization"
 	TransactionTypePaymentCapture       TransactionType = "payment_capture"
 	TransactionTypePaymentExpiry        TransactionType = "payment_expiry"
+	TransactionTypePaymentRefund        TransactionType = "payment_refund"
 	TransactionTypePaymentRelease       TransactionType = "payment_release"
 	TransactionTypePromoClawback        TransactionType = "promo_clawback"
 	TransactionTypePromoExpiry          TransactionType = "promo_expiry"
@@ -1208,6 +1230,8 @@ func (e TransactionType) Valid() bool {
 	case TransactionTypePaymentCapture:
 		return true
 	case TransactionTypePaymentExpiry:
+		return true
+	case TransactionTypePaymentRefund:
 		return true
 	case TransactionTypePaymentRelease:
 		return true
@@ -1491,7 +1515,7 @@ type CapturePaymentResponse struct {
 	// Ok Always true on success.
 	Ok CapturePaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -1809,7 +1833,7 @@ type CreatePaymentResponse struct {
 	// Ok Always true on success.
 	Ok CreatePaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -2065,8 +2089,9 @@ type Error struct {
 	// | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 	// | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
 	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
-	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
+	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`, or a refund of one that is not `captured`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 	// | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
+	// | `refund_exceeds_captured` | 422 | no | The refund amount is above what is left of the captured amount (captured minus already refunded). `details.refundable_minor`. |
 	// | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 	// | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
 	// | `grant_state_conflict` | 409 | no | Clawback of a grant already in a final state (`expired`, `clawed_back`) or fully `consumed`. `details.state` is its current state. |
@@ -2123,8 +2148,9 @@ type Error struct {
 // | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 // | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
 // | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
-// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
+// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`, or a refund of one that is not `captured`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 // | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
+// | `refund_exceeds_captured` | 422 | no | The refund amount is above what is left of the captured amount (captured minus already refunded). `details.refundable_minor`. |
 // | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 // | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
 // | `grant_state_conflict` | 409 | no | Clawback of a grant already in a final state (`expired`, `clawed_back`) or fully `consumed`. `details.state` is its current state. |
@@ -2223,7 +2249,7 @@ type GetPaymentResponse struct {
 	// Ok Always true on success.
 	Ok GetPaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -2773,7 +2799,7 @@ type PageSizeLimits struct {
 	Max int `json:"max"`
 }
 
-// Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+// Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 type Payment struct {
 	// ActualAppliedMinor Part of the authorization taken from actual money.
 	ActualAppliedMinor int64 `json:"actual_applied_minor"`
@@ -2823,6 +2849,12 @@ type Payment struct {
 	// Reference Your reference, or null.
 	Reference *string `json:"reference"`
 
+	// RefundedMinor Amount refunded so far (actual, promo and forfeited promo), at most `captured_minor`. Added 2026-11 within api_version 2026-06-01: optional in the schema so earlier clients keep validating; this server always sends it.
+	RefundedMinor *int64 `json:"refunded_minor,omitempty"`
+
+	// Refunds Its refunds, oldest first (empty when none). Added 2026-11 like `refunded_minor`; always sent.
+	Refunds *[]Refund `json:"refunds,omitempty"`
+
 	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 	Status PaymentStatus `json:"status"`
 
@@ -2871,6 +2903,90 @@ type PaymentStatus string
 
 // PhoneNumber Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
 type PhoneNumber = string
+
+// Refund A refund of a captured payment: actual money back first, then promotional credit to the grants it came from (newest allocation first); promo of grants that expired or were clawed back since is forfeited, never revived. `amount_minor` = `actual_refunded_minor` + `promo_refunded_minor` + `promo_forfeited_minor`.
+type Refund struct {
+	// ActualRefundedMinor Actual money given back to the wallet.
+	ActualRefundedMinor int64 `json:"actual_refunded_minor"`
+
+	// AmountMinor Amount refunded.
+	AmountMinor int64 `json:"amount_minor"`
+
+	// BalanceAfter A wallet's two-class balance. Actual money and promotional credit are never mixed: `actual_minor` is the customer's cash; `promo_*` is promotional credit, which is spent first, can expire and can be clawed back.
+	BalanceAfter WalletBalance `json:"balance_after"`
+
+	// CreatedAt When it was refunded.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
+	Currency Currency `json:"currency"`
+
+	// Id Identifier of a refund: `rfd_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+	Id RefundId `json:"id"`
+
+	// PaymentId Identifier of a wallet payment: `pay_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+	PaymentId PaymentId `json:"payment_id"`
+
+	// PromoForfeitedMinor Promotional credit whose grant expired or was clawed back since the payment; it does not come back.
+	PromoForfeitedMinor int64 `json:"promo_forfeited_minor"`
+
+	// PromoRefundedMinor Promotional credit given back to live grants of the wallet.
+	PromoRefundedMinor int64 `json:"promo_refunded_minor"`
+
+	// Reason Why it was refunded, as sent.
+	Reason string `json:"reason"`
+
+	// Reference Your reference (return or credit-note number), or null.
+	Reference *string `json:"reference"`
+
+	// TransactionId Identifier of a ledger transaction: `txn_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+	TransactionId TransactionId `json:"transaction_id"`
+}
+
+// RefundId Identifier of a refund: `rfd_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+type RefundId = string
+
+// RefundPaymentRequest Request body of `refundPayment`.
+type RefundPaymentRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data What to refund.
+	Data RefundPaymentRequestData `json:"data"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// RefundPaymentRequestData What to refund.
+type RefundPaymentRequestData struct {
+	// AmountMinor Amount to refund, at most what is left of the captured amount (`captured_minor - refunded_minor`).
+	AmountMinor int64 `json:"amount_minor"`
+
+	// Reason Why (free text, kept with the refund).
+	Reason string `json:"reason"`
+
+	// Reference Your reference (return or credit-note number).
+	Reference *string `json:"reference,omitempty"`
+}
+
+// RefundPaymentResponse Success envelope of `refundPayment`.
+type RefundPaymentResponse struct {
+	// Ok Always true on success.
+	Ok RefundPaymentResponseOk `json:"ok"`
+
+	// Data A refund of a captured payment: actual money back first, then promotional credit to the grants it came from (newest allocation first); promo of grants that expired or were clawed back since is forfeited, never revived. `amount_minor` = `actual_refunded_minor` + `promo_refunded_minor` + `promo_forfeited_minor`.
+	Data Refund `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// RefundPaymentResponseOk Always true on success.
+type RefundPaymentResponseOk bool
 
 // RegenerateApiKeyRequest Request body of `regenerateApiKey`.
 type RegenerateApiKeyRequest struct {
@@ -3110,7 +3226,7 @@ type SandboxMessageList struct {
 }
 
 // Scope A permission carried by an API key or a terminal JWT. Each operation's `security` lists the scope it needs.
-// `qr:mint` and `payments:write` are never held together (see Authentication, consent rule).
+// `qr:mint` is never held together with `payments:write` or `payments:refund` (see Authentication, consent rule).
 //
 // | scope | grants | for |
 // |---|---|---|
@@ -3120,6 +3236,7 @@ type SandboxMessageList struct {
 // | `customers:write` | enrollment, claims, sandbox message read-back | tills (API key or terminal JWT) |
 // | `payments:read` | read payments | tills (API key or terminal JWT) |
 // | `payments:write` | create and capture payments, open checkout sessions | tills (API key or terminal JWT); never with `qr:mint` |
+// | `payments:refund` | refund captured payments | tills and back office (API key or terminal JWT); never with `qr:mint` |
 // | `qr:mint` | mint wallet QR payloads and short codes | the customer's wallet app backend: an API key only, never a terminal JWT, never with `payments:write` |
 // | `topup:write` | confirm top-ups, sell SKUs, read bonus configuration and the SKU catalog | tills (API key or terminal JWT) |
 // | `config:write` | change reload-bonus tiers and the SKU catalog | back-office API key |
@@ -3330,6 +3447,7 @@ type Transaction struct {
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
+	// | `payment_refund` | a captured payment refunded: actual back first, then promo to its live grants (added 2026-11; clients must accept types they do not know) |
 	// | `promo_grant` | a grant issued (locked or available) |
 	// | `promo_release` | locked grants became available |
 	// | `promo_expiry` | a grant's remaining promo expired |
@@ -3401,6 +3519,7 @@ type TransactionDetail struct {
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
+	// | `payment_refund` | a captured payment refunded: actual back first, then promo to its live grants (added 2026-11; clients must accept types they do not know) |
 	// | `promo_grant` | a grant issued (locked or available) |
 	// | `promo_release` | locked grants became available |
 	// | `promo_expiry` | a grant's remaining promo expired |
@@ -3455,6 +3574,7 @@ type TransactionReferences struct {
 // | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 // | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 // | `payment_expiry` | hold of an expired authorization returned |
+// | `payment_refund` | a captured payment refunded: actual back first, then promo to its live grants (added 2026-11; clients must accept types they do not know) |
 // | `promo_grant` | a grant issued (locked or available) |
 // | `promo_release` | locked grants became available |
 // | `promo_expiry` | a grant's remaining promo expired |
@@ -3890,6 +4010,12 @@ type CapturePaymentParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// RefundPaymentParams defines parameters for RefundPayment.
+type RefundPaymentParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
 // MintQrParams defines parameters for MintQr.
 type MintQrParams struct {
 	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
@@ -4034,6 +4160,9 @@ type CreatePaymentJSONRequestBody = CreatePaymentRequest
 // CapturePaymentJSONRequestBody defines body for CapturePayment for application/json ContentType.
 type CapturePaymentJSONRequestBody = CapturePaymentRequest
 
+// RefundPaymentJSONRequestBody defines body for RefundPayment for application/json ContentType.
+type RefundPaymentJSONRequestBody = RefundPaymentRequest
+
 // MintQrJSONRequestBody defines body for MintQr for application/json ContentType.
 type MintQrJSONRequestBody = MintQrRequest
 
@@ -4126,6 +4255,9 @@ type ServerInterface interface {
 	// CapturePayment Capture or close a payment
 	// (POST /payments/{id}/capture)
 	CapturePayment(ctx echo.Context, id PaymentIdPath, params CapturePaymentParams) error
+	// RefundPayment Refund a captured payment
+	// (POST /payments/{id}/refunds)
+	RefundPayment(ctx echo.Context, id PaymentIdPath, params RefundPaymentParams) error
 	// MintQr Mint a wallet QR and short code
 	// (POST /qr/mint)
 	MintQr(ctx echo.Context, params MintQrParams) error
@@ -5052,6 +5184,44 @@ func (w *ServerInterfaceWrapper) CapturePayment(ctx echo.Context) error {
 	return err
 }
 
+// RefundPayment converts echo context to params.
+func (w *ServerInterfaceWrapper) RefundPayment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id PaymentIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefundPaymentParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Idempotency-Key is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RefundPayment(ctx, id, params)
+	return err
+}
+
 // MintQr converts echo context to params.
 func (w *ServerInterfaceWrapper) MintQr(ctx echo.Context) error {
 	var err error
@@ -5538,6 +5708,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/payments", wrapper.CreatePayment, options.OperationMiddlewares["createPayment"]...)
 	router.GET(options.BaseURL+"/payments/:id", wrapper.GetPayment, options.OperationMiddlewares["getPayment"]...)
 	router.POST(options.BaseURL+"/payments/:id/capture", wrapper.CapturePayment, options.OperationMiddlewares["capturePayment"]...)
+	router.POST(options.BaseURL+"/payments/:id/refunds", wrapper.RefundPayment, options.OperationMiddlewares["refundPayment"]...)
 	router.POST(options.BaseURL+"/qr/mint", wrapper.MintQr, options.OperationMiddlewares["mintQr"]...)
 	router.POST(options.BaseURL+"/topup/confirm", wrapper.ConfirmTopup, options.OperationMiddlewares["confirmTopup"]...)
 	router.POST(options.BaseURL+"/topup/sku/:skuId", wrapper.CreateSkuTopup, options.OperationMiddlewares["createSkuTopup"]...)
@@ -8979,6 +9150,170 @@ func (response CapturePayment503JSONResponse) VisitCapturePaymentResponse(w http
 	return err
 }
 
+type RefundPaymentRequestObject struct {
+	Id     PaymentIdPath `json:"id"`
+	Params RefundPaymentParams
+	Body   *RefundPaymentJSONRequestBody
+}
+
+type RefundPaymentResponseObject interface {
+	VisitRefundPaymentResponse(w http.ResponseWriter) error
+}
+
+type RefundPayment201JSONResponse RefundPaymentResponse
+
+func (response RefundPayment201JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response RefundPayment400JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment401JSONResponse ErrorEnvelope
+
+func (response RefundPayment401JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment403JSONResponse ErrorEnvelope
+
+func (response RefundPayment403JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment404JSONResponse ErrorEnvelope
+
+func (response RefundPayment404JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment409JSONResponse ErrorEnvelope
+
+func (response RefundPayment409JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment413JSONResponse ErrorEnvelope
+
+func (response RefundPayment413JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment415JSONResponse ErrorEnvelope
+
+func (response RefundPayment415JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment422JSONResponse ErrorEnvelope
+
+func (response RefundPayment422JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment500JSONResponse ErrorEnvelope
+
+func (response RefundPayment500JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefundPayment503JSONResponse ErrorEnvelope
+
+func (response RefundPayment503JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type MintQrRequestObject struct {
 	Params MintQrParams
 	Body   *MintQrJSONRequestBody
@@ -10363,6 +10698,9 @@ type StrictServerInterface interface {
 	// CapturePayment Capture or close a payment
 	// (POST /payments/{id}/capture)
 	CapturePayment(ctx context.Context, request CapturePaymentRequestObject) (CapturePaymentResponseObject, error)
+	// RefundPayment Refund a captured payment
+	// (POST /payments/{id}/refunds)
+	RefundPayment(ctx context.Context, request RefundPaymentRequestObject) (RefundPaymentResponseObject, error)
 	// MintQr Mint a wallet QR and short code
 	// (POST /qr/mint)
 	MintQr(ctx context.Context, request MintQrRequestObject) (MintQrResponseObject, error)
@@ -11380,6 +11718,55 @@ func (sh *strictHandler) CapturePayment(ctx echo.Context, id PaymentIdPath, para
 		return err
 	} else if validResponse, ok := response.(CapturePaymentResponseObject); ok {
 		return validResponse.VisitCapturePaymentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RefundPayment operation middleware
+func (sh *strictHandler) RefundPayment(ctx echo.Context, id PaymentIdPath, params RefundPaymentParams) error {
+	var request RefundPaymentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RefundPaymentJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefundPayment(ctx.Request().Context(), request.(RefundPaymentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefundPayment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RefundPaymentResponseObject); ok {
+		return validResponse.VisitRefundPaymentResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -386,6 +386,7 @@ const (
 	ErrorCodePaymentStateConflict           ErrorCode = "payment_state_conflict"
 	ErrorCodeProofRequired                  ErrorCode = "proof_required"
 	ErrorCodeRateLimited                    ErrorCode = "rate_limited"
+	ErrorCodeRefundExceedsCaptured          ErrorCode = "refund_exceeds_captured"
 	ErrorCodeResendLimitReached             ErrorCode = "resend_limit_reached"
 	ErrorCodeServiceUnavailable             ErrorCode = "service_unavailable"
 	ErrorCodeSettlementReferenceAlreadyUsed ErrorCode = "settlement_reference_already_used"
@@ -455,6 +456,8 @@ func (e ErrorCode) Valid() bool {
 	case ErrorCodeProofRequired:
 		return true
 	case ErrorCodeRateLimited:
+		return true
+	case ErrorCodeRefundExceedsCaptured:
 		return true
 	case ErrorCodeResendLimitReached:
 		return true
@@ -1003,6 +1006,21 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
+// Defines values for RefundPaymentResponseOk.
+const (
+	RefundPaymentResponseOkTrue RefundPaymentResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the RefundPaymentResponseOk enum.
+func (e RefundPaymentResponseOk) Valid() bool {
+	switch e {
+	case RefundPaymentResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for RegenerateApiKeyResponseOk.
 const (
 	RegenerateApiKeyResponseOkTrue RegenerateApiKeyResponseOk = true
@@ -1075,6 +1093,7 @@ const (
 	ScopeGrantsRead       Scope = "grants:read"
 	ScopeKeysManage       Scope = "keys:manage"
 	ScopePaymentsRead     Scope = "payments:read"
+	ScopePaymentsRefund   Scope = "payments:refund"
 	ScopePaymentsWrite    Scope = "payments:write"
 	ScopeQrMint           Scope = "qr:mint"
 	ScopeTokensIssue      Scope = "tokens:issue"
@@ -1098,6 +1117,8 @@ func (e Scope) Valid() bool {
 	case ScopeKeysManage:
 		return true
 	case ScopePaymentsRead:
+		return true
+	case ScopePaymentsRefund:
 		return true
 	case ScopePaymentsWrite:
 		return true
@@ -1192,6 +1213,7 @@ const (
 	TransactionTypePaymentAuthorization TransactionType = "payment_authorization"
 	TransactionTypePaymentCapture       TransactionType = "payment_capture"
 	TransactionTypePaymentExpiry        TransactionType = "payment_expiry"
+	TransactionTypePaymentRefund        TransactionType = "payment_refund"
 	TransactionTypePaymentRelease       TransactionType = "payment_release"
 	TransactionTypePromoClawback        TransactionType = "promo_clawback"
 	TransactionTypePromoExpiry          TransactionType = "promo_expiry"
@@ -1211,6 +1233,8 @@ func (e TransactionType) Valid() bool {
 	case TransactionTypePaymentCapture:
 		return true
 	case TransactionTypePaymentExpiry:
+		return true
+	case TransactionTypePaymentRefund:
 		return true
 	case TransactionTypePaymentRelease:
 		return true
@@ -1494,7 +1518,7 @@ type CapturePaymentResponse struct {
 	// Ok Always true on success.
 	Ok CapturePaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -1812,7 +1836,7 @@ type CreatePaymentResponse struct {
 	// Ok Always true on success.
 	Ok CreatePaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -2068,8 +2092,9 @@ type Error struct {
 	// | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 	// | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
 	// | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
-	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
+	// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`, or a refund of one that is not `captured`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 	// | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
+	// | `refund_exceeds_captured` | 422 | no | The refund amount is above what is left of the captured amount (captured minus already refunded). `details.refundable_minor`. |
 	// | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 	// | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
 	// | `grant_state_conflict` | 409 | no | Clawback of a grant already in a final state (`expired`, `clawed_back`) or fully `consumed`. `details.state` is its current state. |
@@ -2126,8 +2151,9 @@ type Error struct {
 // | `resend_limit_reached` | 429 | no | Three resends in 24 hours were already used. `details.retry_after_seconds`. |
 // | `currency_not_supported` | 422 | no | The currency is well-formed but not served for this merchant (see `GET /capabilities`, `currencies`). |
 // | `amount_invalid` | 422 | no | The amount is well-formed but not acceptable here: it differs from the checkout session's fixed amount, or crediting it would take a wallet's actual balance, with the actual money its authorized payments hold, above 1 000 000 000 000 minor units. |
-// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
+// | `payment_state_conflict` | 409 | no | Capture or close of a payment that is not `authorized`, or a refund of one that is not `captured`. `details.status` is the payment's current status. A payment found past its `authorization_expires_at` is expired by that call. For an `expired` payment `details.authorization_expires_at` says when its authorization ended. |
 // | `capture_exceeds_authorized` | 422 | no | The capture amount is above the authorized amount. `details.authorized_minor`. |
+// | `refund_exceeds_captured` | 422 | no | The refund amount is above what is left of the captured amount (captured minus already refunded). `details.refundable_minor`. |
 // | `settlement_reference_already_used` | 409 | no | This merchant already confirmed a top-up with the same `provider` and `settlement_reference`. `details.transaction_id` names the first top-up's transaction. |
 // | `sku_not_found` | 404 | no | No active SKU with this id in the merchant's catalog. |
 // | `grant_state_conflict` | 409 | no | Clawback of a grant already in a final state (`expired`, `clawed_back`) or fully `consumed`. `details.state` is its current state. |
@@ -2226,7 +2252,7 @@ type GetPaymentResponse struct {
 	// Ok Always true on success.
 	Ok GetPaymentResponseOk `json:"ok"`
 
-	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
 
 	// Error Always null on success.
@@ -2776,7 +2802,7 @@ type PageSizeLimits struct {
 	Max int `json:"max"`
 }
 
-// Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it.
+// Payment A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 type Payment struct {
 	// ActualAppliedMinor Part of the authorization taken from actual money.
 	ActualAppliedMinor int64 `json:"actual_applied_minor"`
@@ -2826,6 +2852,12 @@ type Payment struct {
 	// Reference Your reference, or null.
 	Reference *string `json:"reference"`
 
+	// RefundedMinor Amount refunded so far (actual, promo and forfeited promo), at most `captured_minor`. Added 2026-11 within api_version 2026-06-01: optional in the schema so earlier clients keep validating; this server always sends it.
+	RefundedMinor *int64 `json:"refunded_minor,omitempty"`
+
+	// Refunds Its refunds, oldest first (empty when none). Added 2026-11 like `refunded_minor`; always sent.
+	Refunds *[]Refund `json:"refunds,omitempty"`
+
 	// Status `authorized`: funds held (already debited from the wallet). `captured`: taken (all or part of the authorization; the rest went back). `closed`: released without capture. `expired`: not captured before `authorization_expires_at`, released by the server (by its sweeper, or by a capture or close that arrived too late).
 	Status PaymentStatus `json:"status"`
 
@@ -2874,6 +2906,90 @@ type PaymentStatus string
 
 // PhoneNumber Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
 type PhoneNumber = string
+
+// Refund A refund of a captured payment: actual money back first, then promotional credit to the grants it came from (newest allocation first); promo of grants that expired or were clawed back since is forfeited, never revived. `amount_minor` = `actual_refunded_minor` + `promo_refunded_minor` + `promo_forfeited_minor`.
+type Refund struct {
+	// ActualRefundedMinor Actual money given back to the wallet.
+	ActualRefundedMinor int64 `json:"actual_refunded_minor"`
+
+	// AmountMinor Amount refunded.
+	AmountMinor int64 `json:"amount_minor"`
+
+	// BalanceAfter A wallet's two-class balance. Actual money and promotional credit are never mixed: `actual_minor` is the customer's cash; `promo_*` is promotional credit, which is spent first, can expire and can be clawed back.
+	BalanceAfter WalletBalance `json:"balance_after"`
+
+	// CreatedAt When it was refunded.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Currency ISO 4217 currency code, upper case. `GET /capabilities` lists the currencies served with their exponents.
+	Currency Currency `json:"currency"`
+
+	// Id Identifier of a refund: `rfd_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+	Id RefundId `json:"id"`
+
+	// PaymentId Identifier of a wallet payment: `pay_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+	PaymentId PaymentId `json:"payment_id"`
+
+	// PromoForfeitedMinor Promotional credit whose grant expired or was clawed back since the payment; it does not come back.
+	PromoForfeitedMinor int64 `json:"promo_forfeited_minor"`
+
+	// PromoRefundedMinor Promotional credit given back to live grants of the wallet.
+	PromoRefundedMinor int64 `json:"promo_refunded_minor"`
+
+	// Reason Why it was refunded, as sent.
+	Reason string `json:"reason"`
+
+	// Reference Your reference (return or credit-note number), or null.
+	Reference *string `json:"reference"`
+
+	// TransactionId Identifier of a ledger transaction: `txn_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+	TransactionId TransactionId `json:"transaction_id"`
+}
+
+// RefundId Identifier of a refund: `rfd_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
+type RefundId = string
+
+// RefundPaymentRequest Request body of `refundPayment`.
+type RefundPaymentRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data What to refund.
+	Data RefundPaymentRequestData `json:"data"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// RefundPaymentRequestData What to refund.
+type RefundPaymentRequestData struct {
+	// AmountMinor Amount to refund, at most what is left of the captured amount (`captured_minor - refunded_minor`).
+	AmountMinor int64 `json:"amount_minor"`
+
+	// Reason Why (free text, kept with the refund).
+	Reason string `json:"reason"`
+
+	// Reference Your reference (return or credit-note number).
+	Reference *string `json:"reference,omitempty"`
+}
+
+// RefundPaymentResponse Success envelope of `refundPayment`.
+type RefundPaymentResponse struct {
+	// Ok Always true on success.
+	Ok RefundPaymentResponseOk `json:"ok"`
+
+	// Data A refund of a captured payment: actual money back first, then promotional credit to the grants it came from (newest allocation first); promo of grants that expired or were clawed back since is forfeited, never revived. `amount_minor` = `actual_refunded_minor` + `promo_refunded_minor` + `promo_forfeited_minor`.
+	Data Refund `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// RefundPaymentResponseOk Always true on success.
+type RefundPaymentResponseOk bool
 
 // RegenerateApiKeyRequest Request body of `regenerateApiKey`.
 type RegenerateApiKeyRequest struct {
@@ -3113,7 +3229,7 @@ type SandboxMessageList struct {
 }
 
 // Scope A permission carried by an API key or a terminal JWT. Each operation's `security` lists the scope it needs.
-// `qr:mint` and `payments:write` are never held together (see Authentication, consent rule).
+// `qr:mint` is never held together with `payments:write` or `payments:refund` (see Authentication, consent rule).
 //
 // | scope | grants | for |
 // |---|---|---|
@@ -3123,6 +3239,7 @@ type SandboxMessageList struct {
 // | `customers:write` | enrollment, claims, sandbox message read-back | tills (API key or terminal JWT) |
 // | `payments:read` | read payments | tills (API key or terminal JWT) |
 // | `payments:write` | create and capture payments, open checkout sessions | tills (API key or terminal JWT); never with `qr:mint` |
+// | `payments:refund` | refund captured payments | tills and back office (API key or terminal JWT); never with `qr:mint` |
 // | `qr:mint` | mint wallet QR payloads and short codes | the customer's wallet app backend: an API key only, never a terminal JWT, never with `payments:write` |
 // | `topup:write` | confirm top-ups, sell SKUs, read bonus configuration and the SKU catalog | tills (API key or terminal JWT) |
 // | `config:write` | change reload-bonus tiers and the SKU catalog | back-office API key |
@@ -3333,6 +3450,7 @@ type Transaction struct {
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
+	// | `payment_refund` | a captured payment refunded: actual back first, then promo to its live grants (added 2026-11; clients must accept types they do not know) |
 	// | `promo_grant` | a grant issued (locked or available) |
 	// | `promo_release` | locked grants became available |
 	// | `promo_expiry` | a grant's remaining promo expired |
@@ -3404,6 +3522,7 @@ type TransactionDetail struct {
 	// | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 	// | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 	// | `payment_expiry` | hold of an expired authorization returned |
+	// | `payment_refund` | a captured payment refunded: actual back first, then promo to its live grants (added 2026-11; clients must accept types they do not know) |
 	// | `promo_grant` | a grant issued (locked or available) |
 	// | `promo_release` | locked grants became available |
 	// | `promo_expiry` | a grant's remaining promo expired |
@@ -3458,6 +3577,7 @@ type TransactionReferences struct {
 // | `payment_capture` | hold moved to merchant revenue (no wallet change) |
 // | `payment_release` | uncaptured hold returned: actual first, then promo to its grants |
 // | `payment_expiry` | hold of an expired authorization returned |
+// | `payment_refund` | a captured payment refunded: actual back first, then promo to its live grants (added 2026-11; clients must accept types they do not know) |
 // | `promo_grant` | a grant issued (locked or available) |
 // | `promo_release` | locked grants became available |
 // | `promo_expiry` | a grant's remaining promo expired |
@@ -3893,6 +4013,12 @@ type CapturePaymentParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// RefundPaymentParams defines parameters for RefundPayment.
+type RefundPaymentParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
 // MintQrParams defines parameters for MintQr.
 type MintQrParams struct {
 	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
@@ -4036,6 +4162,9 @@ type CreatePaymentJSONRequestBody = CreatePaymentRequest
 
 // CapturePaymentJSONRequestBody defines body for CapturePayment for application/json ContentType.
 type CapturePaymentJSONRequestBody = CapturePaymentRequest
+
+// RefundPaymentJSONRequestBody defines body for RefundPayment for application/json ContentType.
+type RefundPaymentJSONRequestBody = RefundPaymentRequest
 
 // MintQrJSONRequestBody defines body for MintQr for application/json ContentType.
 type MintQrJSONRequestBody = MintQrRequest
@@ -4832,7 +4961,7 @@ type ClientInterface interface {
 
 	// GetPayment Read a payment
 	//
-	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
@@ -4886,6 +5015,46 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
 	CapturePayment(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundPaymentWithBody Refund a captured payment
+	//
+	// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+	// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+	// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+	// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+	RefundPaymentWithBody(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RefundPayment Refund a captured payment
+	//
+	// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+	// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+	// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+	// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+	RefundPayment(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// MintQrWithBody Mint a wallet QR and short code
 	//
@@ -6230,7 +6399,7 @@ func (c *Client) CreatePayment(ctx context.Context, params *CreatePaymentParams,
 
 // GetPayment Read a payment
 //
-// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
@@ -6305,6 +6474,66 @@ func (c *Client) CapturePaymentWithBody(ctx context.Context, id PaymentIdPath, p
 // Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
 func (c *Client) CapturePayment(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCapturePaymentRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundPaymentWithBody Refund a captured payment
+//
+// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+//
+// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+func (c *Client) RefundPaymentWithBody(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundPaymentRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RefundPayment Refund a captured payment
+//
+// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+//
+// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+func (c *Client) RefundPayment(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefundPaymentRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -8177,6 +8406,66 @@ func NewCapturePaymentRequestWithBody(server string, id PaymentIdPath, params *C
 	return req, nil
 }
 
+// NewRefundPaymentRequest calls the generic RefundPayment builder with application/json body
+func NewRefundPaymentRequest(server string, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRefundPaymentRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRefundPaymentRequestWithBody constructs an http.Request for the RefundPayment method, with any body, and a specified content type
+func NewRefundPaymentRequestWithBody(server string, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/payments/%s/refunds", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewMintQrRequest calls the generic MintQr builder with application/json body
 func NewMintQrRequest(server string, params *MintQrParams, body MintQrJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9656,7 +9945,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetPaymentWithResponse Read a payment
 	//
-	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+	// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 	//
 	// **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 	//
@@ -9712,6 +10001,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
 	CapturePaymentWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CapturePaymentResult, error)
+
+	// RefundPaymentWithBodyWithResponse Refund a captured payment
+	//
+	// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+	// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+	// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+	// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+	RefundPaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error)
+
+	// RefundPaymentWithResponse Refund a captured payment
+	//
+	// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+	// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+	// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+	// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+	RefundPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error)
 
 	// MintQrWithBodyWithResponse Mint a wallet QR and short code
 	//
@@ -12436,6 +12765,117 @@ func (r CapturePaymentResult) ContentType() string {
 	return ""
 }
 
+type RefundPaymentResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *RefundPaymentResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorResponse
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorEnvelope
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RefundPaymentResult) GetJSON201() *RefundPaymentResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RefundPaymentResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RefundPaymentResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefundPaymentResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RefundPaymentResult) GetJSON404() *ErrorResponse {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RefundPaymentResult) GetJSON409() *ErrorEnvelope {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RefundPaymentResult) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RefundPaymentResult) GetJSON415() *ErrorResponse {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RefundPaymentResult) GetJSON422() *ErrorEnvelope {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RefundPaymentResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RefundPaymentResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RefundPaymentResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RefundPaymentResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RefundPaymentResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RefundPaymentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type MintQrResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14331,7 +14771,7 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, par
 
 // GetPaymentWithResponse Read a payment
 //
-// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close or expiry).
+// Reads a payment made by the caller's integration, with its amounts, promo/actual split, grant allocations and the wallet's balance after the payment's latest change (authorization, then capture, close, expiry or refund), and its refunds (`refunded_minor`, `refunds`).
 //
 // **Credentials:** an API key or a terminal JWT with scope `payments:read`.
 //
@@ -14404,6 +14844,58 @@ func (c *ClientWithResponses) CapturePaymentWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseCapturePaymentResult(rsp)
+}
+
+// RefundPaymentWithBodyWithResponse Refund a captured payment
+//
+// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+//
+// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+func (c *ClientWithResponses) RefundPaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error) {
+	rsp, err := c.RefundPaymentWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundPaymentResult(rsp)
+}
+
+// RefundPaymentWithResponse Refund a captured payment
+//
+// Refunds a `captured` payment made by the caller's integration, wholly or in part; call it again for further partial refunds, up to the captured amount in all. A refund unwinds the payment in reverse: actual money goes back to the wallet first, then promotional credit, to the grants it was taken from, the newest allocation first. A consumed grant that gets credit back becomes `available` again (its history records `payment_refunded`). Promo whose grant has since expired or was clawed back is never revived: that part is `promo_forfeited_minor` (booked to the merchant's `promo_expired` or `promo_clawback`). Each refund is one `payment_refund` ledger transaction; the payment then shows it in `refunds` and `refunded_minor`. Concurrent refunds of one payment queue and never exceed what was captured. See Refunds (docs/refunds.md) for a worked example.
+//
+// **Credentials:** an API key or a terminal JWT with scope `payments:refund` (tills and back office; never the wallet app: no key holds both `qr:mint` and `payments:refund`).
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response and never refunds twice. A new key refunds again.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no payment with this id made by the caller's integration (another integration's or merchant's payment answers exactly as a missing one).
+// - `payment_state_conflict` (409): the payment is not `captured` (`details.status`: `authorized`, `closed` or `expired`).
+// - `refund_exceeds_captured` (422): `amount_minor` above what is left to refund (`details.refundable_minor`: captured minus already refunded).
+// - `amount_invalid` (422): the actual money coming back would take the wallet, with what its authorized payments hold, above 1 000 000 000 000 minor units.
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `forbidden`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
+func (c *ClientWithResponses) RefundPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error) {
+	rsp, err := c.RefundPayment(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRefundPaymentResult(rsp)
 }
 
 // MintQrWithBodyWithResponse Mint a wallet QR and short code
@@ -16779,6 +17271,102 @@ func ParseCapturePaymentResult(rsp *http.Response) (*CapturePaymentResult, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRefundPaymentResult parses an HTTP response from a RefundPaymentWithResponse call
+func ParseRefundPaymentResult(rsp *http.Response) (*RefundPaymentResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RefundPaymentResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest RefundPaymentResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest ErrorResponse

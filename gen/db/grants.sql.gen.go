@@ -186,8 +186,8 @@ WITH old AS (
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
     SELECT old.merchant_id, old.id, old.from_state, old.to_state,
-           CASE WHEN old.from_state = old.to_state THEN 'payment_closed' ELSE 'expired' END,
-           old.amount, $5
+           CASE WHEN old.from_state = old.to_state THEN $5::text ELSE 'expired' END,
+           old.amount, $6
     FROM old
 )
 SELECT old.id, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old
@@ -198,6 +198,7 @@ type GrantLapseParams struct {
 	Amounts       []int64
 	MerchantID    string
 	WalletID      string
+	Reason        string
 	TransactionID *string
 }
 
@@ -212,13 +213,14 @@ type GrantLapseRow struct {
 // promo_expired or promo_clawback in the same @transaction_id. A consumed
 // grant past its expiry becomes expired (history reason "expired"); a grant
 // already expired or clawed back keeps its state and its history records
-// the lapse (reason "payment_closed"). Returns each grant's state after.
+// the lapse (@reason: payment_closed or payment_refunded). Returns each grant's state after.
 func (q *Queries) GrantLapse(ctx context.Context, arg GrantLapseParams) ([]GrantLapseRow, error) {
 	rows, err := q.db.Query(ctx, grantLapse,
 		arg.Ids,
 		arg.Amounts,
 		arg.MerchantID,
 		arg.WalletID,
+		arg.Reason,
 		arg.TransactionID,
 	)
 	if err != nil {
@@ -364,7 +366,7 @@ WITH old AS (
     RETURNING g.id, g.merchant_id, g.integration_id, g.wallet_id, g.customer_id, g.source, g.source_ref, g.currency, g.original_minor, g.remaining_minor, g.state, g.expires_at, g.created_at, g.updated_at, old.from_state, old.amount AS restored_minor
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT upd.merchant_id, upd.id, upd.from_state, 'available', 'payment_closed', upd.restored_minor, $6
+    SELECT upd.merchant_id, upd.id, upd.from_state, 'available', $6::text, upd.restored_minor, $7
     FROM upd WHERE upd.from_state = 'consumed'
 )
 SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency,
@@ -378,6 +380,7 @@ type GrantRestoreParams struct {
 	MerchantID    string
 	WalletID      string
 	Now           time.Time
+	Reason        string
 	TransactionID *string
 }
 
@@ -398,7 +401,8 @@ type GrantRestoreRow struct {
 	UpdatedAt      time.Time
 }
 
-// Gives promo back to grants (a closed payment's allocation): remaining
+// Gives promo back to grants (a closed or refunded payment's allocation;
+// @reason goes into the history: payment_closed or payment_refunded): remaining
 // grows by the amount and a consumed grant becomes available again. Only
 // grants still available or consumed and not yet expired take it back; the
 // caller expires the rest.
@@ -409,6 +413,7 @@ func (q *Queries) GrantRestore(ctx context.Context, arg GrantRestoreParams) ([]G
 		arg.MerchantID,
 		arg.WalletID,
 		arg.Now,
+		arg.Reason,
 		arg.TransactionID,
 	)
 	if err != nil {

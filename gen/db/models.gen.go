@@ -202,6 +202,9 @@ type Payment struct {
 	UpdatedAt                time.Time
 	ExpiryAttempts           int32
 	ExpiryRetryAt            *time.Time
+	ActualRefundedMinor      int64
+	PromoRefundedMinor       int64
+	PromoForfeitedMinor      int64
 }
 
 type PaymentAllocation struct {
@@ -232,6 +235,24 @@ type RateLimit struct {
 	Bucket     string
 	Subject    string
 	Tat        time.Time
+}
+
+type Refund struct {
+	ID                       string
+	MerchantID               string
+	PaymentID                string
+	TransactionID            string
+	AmountMinor              int64
+	ActualRefundedMinor      int64
+	PromoRefundedMinor       int64
+	PromoForfeitedMinor      int64
+	Reason                   string
+	Reference                *string
+	ActualAfterMinor         int64
+	PromoAvailableAfterMinor int64
+	PromoLockedAfterMinor    int64
+	NextPromoExpiryAfter     *time.Time
+	CreatedAt                time.Time
 }
 
 type ReloadBonusConfig struct {

@@ -69,7 +69,7 @@ func (q *Queries) PaymentExpiryFailed(ctx context.Context, arg PaymentExpiryFail
 }
 
 const paymentGet = `-- name: PaymentGet :one
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM payments
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor FROM payments
 WHERE merchant_id = $1 AND id = $2
 `
 
@@ -110,12 +110,15 @@ func (q *Queries) PaymentGet(ctx context.Context, arg PaymentGetParams) (Payment
 		&i.UpdatedAt,
 		&i.ExpiryAttempts,
 		&i.ExpiryRetryAt,
+		&i.ActualRefundedMinor,
+		&i.PromoRefundedMinor,
+		&i.PromoForfeitedMinor,
 	)
 	return i, err
 }
 
 const paymentGetForUpdate = `-- name: PaymentGetForUpdate :one
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM payments
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor FROM payments
 WHERE merchant_id = $1 AND id = $2
 FOR UPDATE
 `
@@ -157,6 +160,9 @@ func (q *Queries) PaymentGetForUpdate(ctx context.Context, arg PaymentGetForUpda
 		&i.UpdatedAt,
 		&i.ExpiryAttempts,
 		&i.ExpiryRetryAt,
+		&i.ActualRefundedMinor,
+		&i.PromoRefundedMinor,
+		&i.PromoForfeitedMinor,
 	)
 	return i, err
 }
@@ -175,14 +181,14 @@ WITH p AS (
         $12, $13, $14::timestamptz + make_interval(secs => $15::integer),
         $16, $17, $18, $19,
         $20, $21, $22, $23, $24)
-    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
+    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor
 ), a AS (
     INSERT INTO payment_allocations (payment_id, merchant_id, position, grant_id, amount_minor)
     SELECT p.id, p.merchant_id, u.position, u.grant_id, u.amount_minor
     FROM p, (SELECT unnest($25::text[]) AS grant_id, unnest($26::bigint[]) AS amount_minor,
                     generate_series(0, cardinality($25::text[]) - 1) AS position) u
 )
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at FROM p
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor FROM p
 `
 
 type PaymentInsertParams struct {
@@ -243,6 +249,9 @@ type PaymentInsertRow struct {
 	UpdatedAt                time.Time
 	ExpiryAttempts           int32
 	ExpiryRetryAt            *time.Time
+	ActualRefundedMinor      int64
+	PromoRefundedMinor       int64
+	PromoForfeitedMinor      int64
 }
 
 // Inserts a payment and its grant allocations (in spending order) in one
@@ -306,6 +315,9 @@ func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (P
 		&i.UpdatedAt,
 		&i.ExpiryAttempts,
 		&i.ExpiryRetryAt,
+		&i.ActualRefundedMinor,
+		&i.PromoRefundedMinor,
+		&i.PromoForfeitedMinor,
 	)
 	return i, err
 }
@@ -352,6 +364,84 @@ func (q *Queries) PaymentListExpired(ctx context.Context, arg PaymentListExpired
 	return items, nil
 }
 
+const paymentRecordRefund = `-- name: PaymentRecordRefund :one
+UPDATE payments
+SET actual_refunded_minor = actual_refunded_minor + $1,
+    promo_refunded_minor = promo_refunded_minor + $2,
+    promo_forfeited_minor = promo_forfeited_minor + $3,
+    actual_after_minor = $4,
+    promo_available_after_minor = $5,
+    promo_locked_after_minor = $6,
+    next_promo_expiry_after = $7,
+    updated_at = now()
+WHERE merchant_id = $8 AND id = $9 AND status = 'captured'
+RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor
+`
+
+type PaymentRecordRefundParams struct {
+	ActualRefundedMinor      int64
+	PromoRefundedMinor       int64
+	PromoForfeitedMinor      int64
+	ActualAfterMinor         int64
+	PromoAvailableAfterMinor int64
+	PromoLockedAfterMinor    int64
+	NextPromoExpiryAfter     *time.Time
+	MerchantID               string
+	ID                       string
+}
+
+// Adds a refund to a captured payment's refunded totals (the row is locked
+// by the caller); the payments_refund_within_captured CHECK refuses any
+// total past what was captured.
+func (q *Queries) PaymentRecordRefund(ctx context.Context, arg PaymentRecordRefundParams) (Payment, error) {
+	row := q.db.QueryRow(ctx, paymentRecordRefund,
+		arg.ActualRefundedMinor,
+		arg.PromoRefundedMinor,
+		arg.PromoForfeitedMinor,
+		arg.ActualAfterMinor,
+		arg.PromoAvailableAfterMinor,
+		arg.PromoLockedAfterMinor,
+		arg.NextPromoExpiryAfter,
+		arg.MerchantID,
+		arg.ID,
+	)
+	var i Payment
+	err := row.Scan(
+		&i.ID,
+		&i.MerchantID,
+		&i.IntegrationID,
+		&i.WalletID,
+		&i.CustomerID,
+		&i.Currency,
+		&i.AmountMinor,
+		&i.PromoAppliedMinor,
+		&i.ActualAppliedMinor,
+		&i.AuthorizedMinor,
+		&i.PromoCapturedMinor,
+		&i.ActualCapturedMinor,
+		&i.Status,
+		&i.CaptureMode,
+		&i.AuthorizationExpiresAt,
+		&i.ActualAfterMinor,
+		&i.PromoAvailableAfterMinor,
+		&i.PromoLockedAfterMinor,
+		&i.NextPromoExpiryAfter,
+		&i.TerminalID,
+		&i.LocationID,
+		&i.OperatorID,
+		&i.CheckoutSessionID,
+		&i.Reference,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.ExpiryAttempts,
+		&i.ExpiryRetryAt,
+		&i.ActualRefundedMinor,
+		&i.PromoRefundedMinor,
+		&i.PromoForfeitedMinor,
+	)
+	return i, err
+}
+
 const paymentSettle = `-- name: PaymentSettle :one
 UPDATE payments
 SET status = $1,
@@ -363,7 +453,7 @@ SET status = $1,
     next_promo_expiry_after = $7,
     updated_at = now()
 WHERE merchant_id = $8 AND id = $9 AND status = 'authorized'
-RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at
+RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor
 `
 
 type PaymentSettleParams struct {
@@ -422,6 +512,9 @@ func (q *Queries) PaymentSettle(ctx context.Context, arg PaymentSettleParams) (P
 		&i.UpdatedAt,
 		&i.ExpiryAttempts,
 		&i.ExpiryRetryAt,
+		&i.ActualRefundedMinor,
+		&i.PromoRefundedMinor,
+		&i.PromoForfeitedMinor,
 	)
 	return i, err
 }

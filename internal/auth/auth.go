@@ -55,10 +55,13 @@ const (
 const (
 	ScopeQRMint        = "qr:mint"
 	ScopePaymentsWrite = "payments:write"
+	// ScopePaymentsRefund gives money back to a wallet: a till or back-office
+	// power, never the wallet app's.
+	ScopePaymentsRefund = "payments:refund"
 )
 
 // exclusiveScopes are the pairs no API key may hold together.
-var exclusiveScopes = [][2]string{{ScopeQRMint, ScopePaymentsWrite}}
+var exclusiveScopes = [][2]string{{ScopeQRMint, ScopePaymentsWrite}, {ScopeQRMint, ScopePaymentsRefund}}
 
 // TokenTTL is the exact lifetime of a terminal JWT.
 const TokenTTL = 600 * time.Second

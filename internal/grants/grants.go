@@ -15,6 +15,7 @@
 //	AllocatePromoFirst(grants, amount, now) []Allocation  pure: earliest expiry first, then oldest
 //	Spend(ctx, q, w, allocations, txnID) ([]Grant, error)  a payment takes promo from grants
 //	Restore(ctx, q, w, allocations, txnID, now) (Returned, error)  a closed payment gives it back
+//	Refund(ctx, q, w, allocations, txnID, now) (Returned, error)  a refunded payment gives it back
 //	Service.ListForCustomer, Service.Clawback  the HTTP operations
 //	Sweep(ctx, pool, now) (int, error), SweepWorker / SweepJob  the River expiry sweeper
 //
@@ -62,13 +63,14 @@ const (
 
 // Reasons of history entries.
 const (
-	ReasonIssued         = "issued"
-	ReasonWalletVerified = "wallet_verified"
-	ReasonClaim          = "claim"
-	ReasonPayment        = "payment"
-	ReasonPaymentClosed  = "payment_closed"
-	ReasonExpired        = "expired"
-	ReasonClawback       = "clawback"
+	ReasonIssued          = "issued"
+	ReasonWalletVerified  = "wallet_verified"
+	ReasonClaim           = "claim"
+	ReasonPayment         = "payment"
+	ReasonPaymentClosed   = "payment_closed"
+	ReasonPaymentRefunded = "payment_refunded"
+	ReasonExpired         = "expired"
+	ReasonClawback        = "clawback"
 )
 
 // Grant is promotional credit with its own lifetime.

@@ -54,12 +54,36 @@ type Returned struct {
 // all of it in the same txnID: hold promo -> wallet promo_available for
 // Restored, -> promo_expired for Expired, -> promo_clawback for ClawedBack.
 func Restore(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, txnID string, now time.Time) (Returned, error) {
+	return giveBack(ctx, q, w, as, giveBackOf{txnID: txnID, now: now, reason: ReasonPaymentClosed})
+}
+
+// Refund gives promo a refunded payment had captured back to its grants
+// (a wallet the caller has locked), exactly as Restore does for a closed
+// payment, with history reason "payment_refunded": a live or consumed
+// grant not expired at now takes it back (consumed -> available); the
+// promo of a grant that has expired or was clawed back is forfeited
+// (Returned.Expired, Returned.ClawedBack), and never revives it. The
+// caller books all of it in txnID: promo_redeemed -> wallet promo_available
+// for Restored, -> promo_expired or promo_clawback for the forfeited rest.
+func Refund(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, txnID string, now time.Time) (Returned, error) {
+	return giveBack(ctx, q, w, as, giveBackOf{txnID: txnID, now: now, reason: ReasonPaymentRefunded})
+}
+
+// giveBackOf is why and when promo comes back to grants.
+type giveBackOf struct {
+	txnID  string
+	now    time.Time
+	reason string
+}
+
+func giveBack(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, g giveBackOf) (Returned, error) {
+	txnID, now := g.txnID, g.now
 	out := Returned{Restored: []Allocation{}}
 	if len(as) == 0 {
 		return out, nil
 	}
 	ids, amounts := split(as)
-	rows, err := q.GrantRestore(ctx, db.GrantRestoreParams{Ids: ids, Amounts: amounts, MerchantID: w.MerchantID, WalletID: w.ID, Now: now, TransactionID: &txnID})
+	rows, err := q.GrantRestore(ctx, db.GrantRestoreParams{Ids: ids, Amounts: amounts, MerchantID: w.MerchantID, WalletID: w.ID, Now: now, TransactionID: &txnID, Reason: g.reason})
 	if err != nil {
 		return Returned{}, fmt.Errorf("restoring grants of %s: %w", w.ID, err)
 	}
@@ -75,7 +99,7 @@ func Restore(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocati
 			lapsed = append(lapsed, a)
 		}
 	}
-	if err := lapse(ctx, q, w, lapsed, txnID, &out); err != nil {
+	if err := lapse(ctx, q, w, lapsed, g, &out); err != nil {
 		return Returned{}, err
 	}
 	return out, nil
@@ -83,12 +107,12 @@ func Restore(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocati
 
 // lapse records promo that came back to grants that can no longer take it,
 // adding it to out by where it goes.
-func lapse(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, txnID string, out *Returned) error {
+func lapse(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation, g giveBackOf, out *Returned) error {
 	if len(as) == 0 {
 		return nil
 	}
 	ids, amounts := split(as)
-	rows, err := q.GrantLapse(ctx, db.GrantLapseParams{Ids: ids, Amounts: amounts, MerchantID: w.MerchantID, WalletID: w.ID, TransactionID: &txnID})
+	rows, err := q.GrantLapse(ctx, db.GrantLapseParams{Ids: ids, Amounts: amounts, MerchantID: w.MerchantID, WalletID: w.ID, TransactionID: &g.txnID, Reason: g.reason})
 	if err != nil {
 		return fmt.Errorf("recording lapsed promo of %s: %w", w.ID, err)
 	}

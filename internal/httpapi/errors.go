@@ -96,6 +96,8 @@ var errorTable = []errorMapping{
 	{err: payments.ErrOTPAttemptsExhausted, code: apierror.OTPAttemptsExhausted},
 	{err: payments.ErrStateConflict, code: apierror.PaymentStateConflict},
 	{err: payments.ErrCaptureExceedsAuthorized, code: apierror.CaptureExceedsAuthorized},
+	{err: payments.ErrRefundExceedsCaptured, code: apierror.RefundExceedsCaptured},
+	{err: payments.ErrRefundOverCeiling, code: apierror.AmountInvalid},
 	{err: checkout.ErrClosed, code: apierror.CheckoutSessionClosed},
 	{err: checkout.ErrAmountMismatch, code: apierror.AmountInvalid},
 	{err: checkout.ErrCurrencyMismatch, code: apierror.ValidationFailed},

@@ -72,6 +72,7 @@ var fieldPointers = map[fielderr.Field]fieldPointer{
 	payments.FieldCredentialChallengeID:  {pointer: "/data/credential/challenge_id", ops: []string{"createPayment"}},
 	payments.FieldCredentialCode:         {pointer: "/data/credential/code", ops: []string{"createPayment"}},
 	payments.FieldCaptureAmount:          {pointer: "/data/amount_minor", ops: []string{"capturePayment"}},
+	payments.FieldRefundAmount:           {pointer: "/data/amount_minor", ops: []string{"refundPayment"}},
 	qr.FieldValue:                        {pointer: "/data/credential/value", ops: []string{"createPayment"}},
 	checkout.FieldSessionRequestCurrency: {pointer: "/data/currency", ops: []string{"createCheckoutSession"}},
 	checkout.FieldPaymentCurrency:        {pointer: "/data/currency", ops: []string{"createPayment"}},

@@ -205,7 +205,7 @@ var inputTypes = map[string]reflect.Type{}
 func init() {
 	for _, v := range []any{
 		auth.NewKey{}, enrollment.Enrollee{}, enrollment.Target{}, enrollment.Proof{},
-		payments.Request{}, payments.CaptureRequest{}, checkout.SessionRequest{}, checkout.Completion{},
+		payments.Request{}, payments.CaptureRequest{}, payments.RefundRequest{}, checkout.SessionRequest{}, checkout.Completion{},
 		topup.Confirmation{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
 		wallets.NewWallet{}, transactions.Query{},
 	} {

@@ -15,6 +15,11 @@ func apiPayment(p payments.Payment) api.Payment {
 	for i, a := range p.Allocations {
 		allocations[i] = api.GrantAllocation{GrantId: a.GrantID, AmountMinor: a.Amount}
 	}
+	refunds := make([]api.Refund, len(p.Refunds))
+	for i, r := range p.Refunds {
+		refunds[i] = apiRefund(r)
+	}
+	refunded := p.Refunded()
 	return api.Payment{
 		Id:                     p.ID,
 		Status:                 api.PaymentStatus(p.Status),
@@ -36,6 +41,25 @@ func apiPayment(p payments.Payment) api.Payment {
 		Reference:              strOrNull(p.Reference),
 		CreatedAt:              p.CreatedAt,
 		UpdatedAt:              p.UpdatedAt,
+		RefundedMinor:          &refunded,
+		Refunds:                &refunds,
+	}
+}
+
+func apiRefund(r payments.Refund) api.Refund {
+	return api.Refund{
+		Id:                  r.ID,
+		PaymentId:           r.PaymentID,
+		Currency:            r.BalanceAfter.Currency,
+		AmountMinor:         r.Amount,
+		ActualRefundedMinor: r.ActualRefunded,
+		PromoRefundedMinor:  r.PromoRefunded,
+		PromoForfeitedMinor: r.PromoForfeited,
+		Reason:              r.Reason,
+		Reference:           strOrNull(r.Reference),
+		TransactionId:       r.TransactionID,
+		BalanceAfter:        apiBalance(r.BalanceAfter),
+		CreatedAt:           r.CreatedAt,
 	}
 }
 

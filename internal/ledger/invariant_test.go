@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -21,7 +22,8 @@ import (
 
 // TestLedgerInvariants runs a randomized concurrent mix of every movement
 // this issue builds (top-ups and SKU top-ups through the real server with
-// retried Idempotency-Keys, verifies releasing locked grants, clawbacks,
+// retried Idempotency-Keys, payments refunded in concurrent parts, verifies
+// releasing locked grants, clawbacks,
 // short-lived grants expiring lazily and by the sweeper) over many wallets,
 // then proves the ledger's invariants over the whole database and that
 // every retried key took effect exactly once.
@@ -52,10 +54,18 @@ func TestLedgerInvariants(t *testing.T) {
 	var mu sync.Mutex
 	credited := map[string]int64{}  // wallet -> actual money the accepted keys credited
 	accepted := map[string]string{} // key -> what it booked (keys that took effect)
+	refunds := map[string]string{}  // refund key -> the refund it made
+	walletApp := e.AsWalletApp(t)
 	record := func(key, booked, walletID string, amount int64) {
 		mu.Lock()
 		defer mu.Unlock()
 		accepted[key] = booked
+		credited[walletID] += amount
+	}
+	// adjust counts a payment (its actual money out) or a refund (back in).
+	adjust := func(walletID string, amount int64) {
+		mu.Lock()
+		defer mu.Unlock()
 		credited[walletID] += amount
 	}
 
@@ -172,19 +182,77 @@ func TestLedgerInvariants(t *testing.T) {
 				return err
 			}))
 		},
+		func(r *rand.Rand) { // pay (promo first), then refund it in 1–3 concurrent parts
+			w := ws[2*r.IntN(len(ws)/2)+1] // verified from the start
+			m, err := e.C.MintQrWithResponse(ctx, &client.MintQrParams{IdempotencyKey: moneytest.NewIdemKey()},
+				client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, walletApp)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, m.StatusCode(), "body: %s", m.Body)
+			key, amount := moneytest.NewIdemKey(), 1+r.Int64N(2000)
+			status, body := send(r, func() (int, []byte) {
+				res, err := e.C.CreatePaymentWithResponse(ctx, &client.CreatePaymentParams{IdempotencyKey: key},
+					client.CreatePaymentRequest{Meta: moneytest.Meta(), Data: client.CreatePaymentRequestData{
+						AmountMinor: amount, Currency: "EUR", PartialAuthorization: moneytest.Ptr(true),
+						Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: m.JSON200.Data.QrPayload},
+					}}, e.AsAdmin())
+				require.NoError(t, err)
+				return res.StatusCode(), res.Body
+			})
+			if status != http.StatusOK { // nothing spendable, or another worker minted a newer QR for the wallet
+				require.Contains(t, []client.ErrorCode{client.ErrorCodeInsufficientFunds, client.ErrorCodeCredentialInvalid}, moneytest.APIError(t, body).Code, "body: %s", body)
+				return
+			}
+			require.Equal(t, http.StatusOK, status, "body: %s", body)
+			var paid client.CreatePaymentResponse
+			require.NoError(t, json.Unmarshal(body, &paid))
+			p := paid.Data
+			adjust(w.ID, -p.ActualAppliedMinor)
+
+			parts := make([]*rand.Rand, 1+r.IntN(3))
+			for i := range parts {
+				parts[i] = rand.New(rand.NewPCG(r.Uint64(), 7))
+			}
+			var wg sync.WaitGroup
+			for _, pr := range parts {
+				wg.Go(func() {
+					key, amount := moneytest.NewIdemKey(), 1+pr.Int64N(p.CapturedMinor)
+					status, body := send(pr, func() (int, []byte) {
+						res, err := e.C.RefundPaymentWithResponse(ctx, p.Id, &client.RefundPaymentParams{IdempotencyKey: key},
+							client.RefundPaymentRequest{Meta: moneytest.Meta(), Data: client.RefundPaymentRequestData{AmountMinor: amount, Reason: "mix"}}, e.AsAdmin())
+						require.NoError(t, err)
+						return res.StatusCode(), res.Body
+					})
+					if status != http.StatusCreated {
+						require.Equal(t, client.ErrorCodeRefundExceedsCaptured, moneytest.APIError(t, body).Code, "body: %s", body)
+						return
+					}
+					var rf client.RefundPaymentResponse
+					require.NoError(t, json.Unmarshal(body, &rf))
+					adjust(w.ID, rf.Data.ActualRefundedMinor)
+					mu.Lock()
+					refunds[key] = rf.Data.Id
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+		},
 		func(r *rand.Rand) { // the sweeper, racing with everything else
 			_, err := grants.Sweep(ctx, e.S.Pool, e.S.Clock.Now())
 			require.NoError(t, err)
 		},
 	}
-	weights := []int{5, 3, 1, 1, 2, 1}
+	weights := []int{5, 3, 1, 1, 2, 2, 1}
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
 
 	var wg sync.WaitGroup
 	for i := range workers {
 		r := rand.New(rand.NewPCG(uint64(i), 42))
 		wg.Go(func() {
 			for range opsPer {
-				n := r.IntN(13)
+				n := r.IntN(total)
 				for k, w := range weights {
 					if n < w {
 						ops[k](r)
@@ -232,7 +300,10 @@ func TestLedgerInvariants(t *testing.T) {
 	var shared int
 	require.NoError(t, e.S.Pool.QueryRow(ctx, `SELECT count(*) FROM ledger_transactions WHERE settlement_reference = 'shared-ref'`).Scan(&shared))
 	require.LessOrEqual(t, shared, 1, "a settlement reference is credited once")
-	t.Logf("%d top-ups, %d SKU sales, %d clawbacks took effect", topups, skuSales, clawbacks)
+	var refundRows int
+	require.NoError(t, e.S.Pool.QueryRow(ctx, `SELECT count(*) FROM refunds`).Scan(&refundRows))
+	require.Equal(t, len(refunds), refundRows, "each accepted refund key refunded once")
+	t.Logf("%d top-ups, %d SKU sales, %d clawbacks, %d refunds took effect", topups, skuSales, clawbacks, len(refunds))
 }
 
 // dataOf is a response without its per-request meta.

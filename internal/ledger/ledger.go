@@ -40,6 +40,7 @@ const (
 	TypePaymentCapture       Type = "payment_capture"
 	TypePaymentRelease       Type = "payment_release"
 	TypePaymentExpiry        Type = "payment_expiry"
+	TypePaymentRefund        Type = "payment_refund"
 	TypePromoGrant           Type = "promo_grant"
 	TypePromoRelease         Type = "promo_release"
 	TypePromoExpiry          Type = "promo_expiry"
@@ -49,7 +50,7 @@ const (
 // Types lists every transaction type.
 func Types() []Type {
 	return []Type{TypeTopup, TypeSkuTopup, TypePayment, TypePaymentAuthorization, TypePaymentCapture, TypePaymentRelease,
-		TypePaymentExpiry, TypePromoGrant, TypePromoRelease, TypePromoExpiry, TypePromoClawback}
+		TypePaymentExpiry, TypePaymentRefund, TypePromoGrant, TypePromoRelease, TypePromoExpiry, TypePromoClawback}
 }
 
 // Valid says whether t is a known type.

@@ -83,6 +83,22 @@ var ledgerInvariants = []struct{ name, sql string }{
 		WHERE w.held_actual_minor <> coalesce(h.held, 0)`},
 	{"no wallet's actual money with its holds passes the ceiling", `
 		SELECT id FROM wallets WHERE actual_minor + held_actual_minor > 1000000000000`},
+	{"each payment's refunds add up to its refunded totals, within what it captured, per money class", `
+		SELECT p.id FROM payments p
+		LEFT JOIN (SELECT payment_id, sum(actual_refunded_minor) AS actual, sum(promo_refunded_minor) AS promo,
+		                  sum(promo_forfeited_minor) AS forfeited
+		           FROM refunds GROUP BY payment_id) r ON r.payment_id = p.id
+		WHERE (coalesce(r.actual, 0), coalesce(r.promo, 0), coalesce(r.forfeited, 0))
+		      <> (p.actual_refunded_minor, p.promo_refunded_minor, p.promo_forfeited_minor)
+		   OR p.actual_refunded_minor > p.actual_captured_minor
+		   OR p.promo_refunded_minor + p.promo_forfeited_minor > p.promo_captured_minor`},
+	{"each refund is one payment_refund transaction of its payment with its split", `
+		SELECT t.id FROM ledger_transactions t
+		FULL JOIN refunds r ON r.transaction_id = t.id
+		WHERE (t.type = 'payment_refund' OR r.id IS NOT NULL)
+		  AND (r.id IS NULL OR t.id IS NULL OR t.type <> 'payment_refund' OR t.payment_id IS DISTINCT FROM r.payment_id
+		       OR t.amount_minor <> r.amount_minor OR t.actual_delta_minor <> r.actual_refunded_minor
+		       OR t.promo_delta_minor <> r.promo_refunded_minor)`},
 	{"grant history ends in the grant's state", `
 		SELECT g.id FROM grants g
 		JOIN LATERAL (SELECT to_state FROM grant_events e WHERE e.grant_id = g.id ORDER BY id DESC LIMIT 1) e ON true

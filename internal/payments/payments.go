@@ -6,7 +6,10 @@
 // allocation. Money moves only through ledger.Post and the grant functions.
 //
 // API for other packages:
-//   - Service.Create, Service.Get, Service.Capture: the HTTP operations.
+//   - Service.Create, Service.Get, Service.Capture, Service.Refund: the HTTP
+//     operations. A refund gives a captured payment back in reverse: actual
+//     money first, then promo to its grants, newest allocation first
+//     (docs/refunds.md).
 //   - Service.ExpireDue, ExpireWorker, ExpireJob: the River sweeper that
 //     releases authorizations past authorization_expires_at.
 //   - ExpiryFailures counts the expiries that failed in this process (each
@@ -75,8 +78,15 @@ type Payment struct {
 	ActualApplied  int64
 	PromoCaptured  int64
 	ActualCaptured int64
-	Status         Status
-	CaptureMode    CaptureMode
+	// ActualRefunded, PromoRefunded and PromoForfeited are what its refunds
+	// took back, per money class (forfeited: promo of grants dead since).
+	ActualRefunded int64
+	PromoRefunded  int64
+	PromoForfeited int64
+	// Refunds are its refunds, oldest first.
+	Refunds     []Refund
+	Status      Status
+	CaptureMode CaptureMode
 	// Allocations is the promo taken per grant, in spending order.
 	Allocations            []grants.Allocation
 	BalanceAfter           ledger.Balance
@@ -263,20 +273,27 @@ func (*attemptsExhausted) Error() string {
 
 func (*attemptsExhausted) Details() map[string]any { return map[string]any{"attempts_remaining": 0} }
 
-// StateConflictError: capture or close of a payment that is not authorized.
+// StateConflictError: capture or close of a payment that is not authorized,
+// or a refund of one that is not captured (Want).
 // An expired payment (by the sweeper, or on the spot when a call finds it
 // past its authorization_expires_at) reports ExpiredAt, its
 // authorization's expiry.
 type StateConflictError struct {
 	Status    Status
 	ExpiredAt *time.Time
+	// Want is the status the operation needs: StatusAuthorized when empty.
+	Want Status
 }
 
 func (e *StateConflictError) Error() string {
 	if e.ExpiredAt != nil {
 		return fmt.Sprintf("The payment's authorization expired at %s; its hold went back to the wallet.", e.ExpiredAt.UTC().Format(time.RFC3339))
 	}
-	return fmt.Sprintf("The payment is %s, not authorized.", e.Status)
+	want := e.Want
+	if want == "" {
+		want = StatusAuthorized
+	}
+	return fmt.Sprintf("The payment is %s, not %s.", e.Status, want)
 }
 
 // Is makes errors.Is(err, ErrStateConflict) hold.

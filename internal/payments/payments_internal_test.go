@@ -96,3 +96,18 @@ func TestInsufficientFundsDetails(t *testing.T) {
 	require.Equal(t, "The wallet cannot cover 500 JPY.", (&InsufficientFundsError{Amount: 500, Balance: ledger.Balance{Currency: "JPY"}}).Error())
 	require.Equal(t, "0.05", formatMinor(5, "EUR"))
 }
+
+func TestRefundAllocations(t *testing.T) {
+	t.Parallel()
+	as := []grants.Allocation{{GrantID: "a", Amount: 1000}, {GrantID: "b", Amount: 500}, {GrantID: "c", Amount: 200}}
+	p := Payment{Allocations: as, PromoApplied: 1700, PromoCaptured: 1700}
+	// Newest allocation first.
+	require.Equal(t, []grants.Allocation{{GrantID: "c", Amount: 200}, {GrantID: "b", Amount: 100}}, refundAllocations(p, 300))
+	// After 300 already returned (refunded or forfeited), the next refund continues below it.
+	p.PromoRefunded, p.PromoForfeited = 100, 200
+	require.Equal(t, []grants.Allocation{{GrantID: "b", Amount: 400}, {GrantID: "a", Amount: 200}}, refundAllocations(p, 600))
+	// A partial capture kept the first-allocated promo: only that is refunded.
+	p = Payment{Allocations: as, PromoApplied: 1700, PromoCaptured: 1200}
+	require.Equal(t, []grants.Allocation{{GrantID: "b", Amount: 200}, {GrantID: "a", Amount: 1000}}, refundAllocations(p, 1200))
+	require.Equal(t, []grants.Allocation{}, refundAllocations(p, 0))
+}

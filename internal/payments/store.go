@@ -77,7 +77,8 @@ func settleRow(ctx context.Context, q *db.Queries, p Payment) (Payment, error) {
 	return out, nil
 }
 
-// get reads a payment with its allocations; forUpdate locks it.
+// get reads a payment with its allocations; forUpdate locks it (and leaves
+// its Refunds empty: the lockers need only the refunded totals).
 func get(ctx context.Context, q *db.Queries, merchantID, id string, forUpdate bool) (Payment, error) {
 	var row db.Payment
 	var err error
@@ -100,6 +101,11 @@ func get(ctx context.Context, q *db.Queries, merchantID, id string, forUpdate bo
 	for _, a := range allocs {
 		p.Allocations = append(p.Allocations, grants.Allocation{GrantID: a.GrantID, Amount: a.AmountMinor})
 	}
+	if !forUpdate && p.Refunded() > 0 { // the refunds are for reads: no round trip under the lock
+		if p.Refunds, err = refunds(ctx, q, p); err != nil {
+			return Payment{}, err
+		}
+	}
 	return p, nil
 }
 
@@ -116,6 +122,10 @@ func fromRow(r db.Payment) Payment {
 		ActualApplied:  r.ActualAppliedMinor,
 		PromoCaptured:  r.PromoCapturedMinor,
 		ActualCaptured: r.ActualCapturedMinor,
+		ActualRefunded: r.ActualRefundedMinor,
+		PromoRefunded:  r.PromoRefundedMinor,
+		PromoForfeited: r.PromoForfeitedMinor,
+		Refunds:        []Refund{},
 		Status:         Status(r.Status),
 		CaptureMode:    CaptureMode(r.CaptureMode),
 		Allocations:    []grants.Allocation{},

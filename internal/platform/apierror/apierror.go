@@ -47,6 +47,7 @@ const (
 	AmountInvalid                  Code = "amount_invalid"
 	PaymentStateConflict           Code = "payment_state_conflict"
 	CaptureExceedsAuthorized       Code = "capture_exceeds_authorized"
+	RefundExceedsCaptured          Code = "refund_exceeds_captured"
 	SettlementReferenceAlreadyUsed Code = "settlement_reference_already_used"
 	SKUNotFound                    Code = "sku_not_found"
 	GrantStateConflict             Code = "grant_state_conflict"
@@ -95,6 +96,7 @@ var table = map[Code]codeInfo{
 	AmountInvalid:                  {http.StatusUnprocessableEntity, false},
 	PaymentStateConflict:           {http.StatusConflict, false},
 	CaptureExceedsAuthorized:       {http.StatusUnprocessableEntity, false},
+	RefundExceedsCaptured:          {http.StatusUnprocessableEntity, false},
 	SettlementReferenceAlreadyUsed: {http.StatusConflict, false},
 	SKUNotFound:                    {http.StatusNotFound, false},
 	GrantStateConflict:             {http.StatusConflict, false},

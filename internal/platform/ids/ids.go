@@ -21,6 +21,7 @@ const (
 	CheckoutSession = "cs"
 	Verification    = "ver"
 	OTPChallenge    = "otp"
+	Refund          = "rfd"
 	Request         = "req"
 )
 
