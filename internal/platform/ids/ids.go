@@ -21,6 +21,7 @@ const (
 	CheckoutSession = "cs"
 	Verification    = "ver"
 	OTPChallenge    = "otp"
+	Event           = "evt"
 	Request         = "req"
 )
 
