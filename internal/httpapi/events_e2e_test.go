@@ -422,3 +422,42 @@ func TestEventsGrantLapsingOnAClose(t *testing.T) {
 	require.Equal(t, "expired", got[2].Data["state"])
 	require.Equal(t, got[0].Data["id"], got[2].Data["id"])
 }
+
+// TestEventsOfKeysAndLateCaptures: a regeneration revokes the old key
+// (api_key.revoked); revoking a revoked key changes nothing and records
+// nothing; a capture that finds the authorization expired expires it
+// (payment.expired) although the call is refused.
+func TestEventsOfKeysAndLateCaptures(t *testing.T) {
+	t.Parallel()
+	e := moneytest.Start(t)
+	pe := &payEnv{Env: e, t: t}
+	t.Cleanup(func() { moneytest.CheckLedger(t, e.S.Pool) })
+	admin := e.AsAdmin()
+
+	revoked := revokeNewKey(t, e)
+	again, err := e.C.RevokeApiKeyWithResponse(e.Ctx, revoked, &client.RevokeApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
+		client.RevokeApiKeyRequest{Meta: moneytest.Meta()}, admin)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, again.StatusCode(), "body: %s", again.Body)
+	created, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
+		client.CreateApiKeyRequest{Meta: moneytest.Meta(), Data: client.CreateApiKeyRequestData{Name: "to regenerate", Scopes: []client.Scope{client.ScopeCustomersRead}}}, admin)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
+	regenerated, err := e.C.RegenerateApiKeyWithResponse(e.Ctx, created.JSON200.Data.Key.Id, &client.RegenerateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
+		client.RegenerateApiKeyRequest{Meta: moneytest.Meta()}, admin)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, regenerated.StatusCode(), "body: %s", regenerated.Body)
+
+	late := pe.authorizeManual(pe.wallet(3000).ID, 1000)
+	e.S.Clock.Advance(payments.AuthorizationTTL + time.Minute)
+	res := pe.capture(late.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
+	wantError(t, res, res.Body, http.StatusConflict, client.ErrorCodePaymentStateConflict)
+
+	got := awaitEvents(t, e, admin, 5)
+	require.Equal(t, []client.EventType{client.EventTypeApiKeyRevoked, client.EventTypeApiKeyRevoked,
+		client.EventTypeTopupConfirmed, client.EventTypePaymentAuthorized, client.EventTypePaymentExpired}, typesOf(got))
+	require.Equal(t, revoked, got[0].Data["id"])
+	require.Equal(t, created.JSON200.Data.Key.Id, got[1].Data["id"])
+	require.Equal(t, late.Id, got[4].Data["id"])
+	require.Equal(t, "expired", got[4].Data["status"])
+}
