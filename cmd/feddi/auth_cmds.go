@@ -167,6 +167,7 @@ func authService(ctx context.Context, cfg config.Config, logger *slog.Logger) (*
 	if err != nil {
 		return nil, nil, err
 	}
+	app.UseEventRenderer(doc) // key changes record events, as in serve
 	pool, err := connect(ctx, cfg)
 	if err != nil {
 		return nil, nil, err

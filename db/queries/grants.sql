@@ -103,7 +103,8 @@ FROM upd;
 -- promo_expired or promo_clawback in the same @transaction_id. A consumed
 -- grant past its expiry becomes expired (history reason "expired"); a grant
 -- already expired or clawed back keeps its state and its history records
--- the lapse (@reason: payment_closed or payment_refunded). Returns each grant's state after.
+-- the lapse (@reason: payment_closed or payment_refunded). Returns each
+-- grant's state before and after.
 WITH old AS (
     SELECT g.id, g.merchant_id, g.state AS from_state, a.amount,
            CASE WHEN g.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
@@ -124,7 +125,7 @@ WITH old AS (
            old.amount, @transaction_id
     FROM old
 )
-SELECT old.id, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old;
+SELECT old.id, old.from_state::text AS from_state, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old;
 
 -- name: GrantListByCustomer :many
 -- One page of a customer's grants, newest first, keyset on (created_at, id).

@@ -502,6 +502,54 @@ func (e ErrorEnvelopeOk) Valid() bool {
 	}
 }
 
+// Defines values for EventType.
+const (
+	EventTypeApiKeyRevoked      EventType = "api_key.revoked"
+	EventTypeEnrollmentVerified EventType = "enrollment.verified"
+	EventTypeGrantClawedBack    EventType = "grant.clawed_back"
+	EventTypeGrantExpired       EventType = "grant.expired"
+	EventTypeGrantIssued        EventType = "grant.issued"
+	EventTypeGrantReleased      EventType = "grant.released"
+	EventTypePaymentAuthorized  EventType = "payment.authorized"
+	EventTypePaymentCaptured    EventType = "payment.captured"
+	EventTypePaymentClosed      EventType = "payment.closed"
+	EventTypePaymentExpired     EventType = "payment.expired"
+	EventTypePaymentRefunded    EventType = "payment.refunded"
+	EventTypeTopupConfirmed     EventType = "topup.confirmed"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventTypeApiKeyRevoked:
+		return true
+	case EventTypeEnrollmentVerified:
+		return true
+	case EventTypeGrantClawedBack:
+		return true
+	case EventTypeGrantExpired:
+		return true
+	case EventTypeGrantIssued:
+		return true
+	case EventTypeGrantReleased:
+		return true
+	case EventTypePaymentAuthorized:
+		return true
+	case EventTypePaymentCaptured:
+		return true
+	case EventTypePaymentClosed:
+		return true
+	case EventTypePaymentExpired:
+		return true
+	case EventTypePaymentRefunded:
+		return true
+	case EventTypeTopupConfirmed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCapabilitiesResponseOk.
 const (
 	GetCapabilitiesResponseOkTrue GetCapabilitiesResponseOk = true
@@ -526,6 +574,21 @@ const (
 func (e GetCheckoutSessionResponseOk) Valid() bool {
 	switch e {
 	case GetCheckoutSessionResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetEventResponseOk.
+const (
+	GetEventResponseOkTrue GetEventResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the GetEventResponseOk enum.
+func (e GetEventResponseOk) Valid() bool {
+	switch e {
+	case GetEventResponseOkTrue:
 		return true
 	default:
 		return false
@@ -868,6 +931,21 @@ func (e ListCustomerGrantsResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for ListEventsResponseOk.
+const (
+	ListEventsResponseOkTrue ListEventsResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the ListEventsResponseOk enum.
+func (e ListEventsResponseOk) Valid() bool {
+	switch e {
+	case ListEventsResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListSandboxMessagesResponseOk.
 const (
 	ListSandboxMessagesResponseOkTrue ListSandboxMessagesResponseOk = true
@@ -1086,6 +1164,7 @@ const (
 	ScopeConfigWrite      Scope = "config:write"
 	ScopeCustomersRead    Scope = "customers:read"
 	ScopeCustomersWrite   Scope = "customers:write"
+	ScopeEventsRead       Scope = "events:read"
 	ScopeGrantsClawback   Scope = "grants:clawback"
 	ScopeGrantsRead       Scope = "grants:read"
 	ScopeKeysManage       Scope = "keys:manage"
@@ -1106,6 +1185,8 @@ func (e Scope) Valid() bool {
 	case ScopeCustomersRead:
 		return true
 	case ScopeCustomersWrite:
+		return true
+	case ScopeEventsRead:
 		return true
 	case ScopeGrantsClawback:
 		return true
@@ -2178,6 +2259,76 @@ type ErrorEnvelope struct {
 // ErrorEnvelopeOk Always false on errors.
 type ErrorEnvelopeOk bool
 
+// Event A state change, recorded in the same transaction as the change.
+type Event struct {
+	// ApiVersion The API version whose shape `data` has.
+	ApiVersion string `json:"api_version"`
+
+	// CreatedAt When the change happened.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Data The object as the change left it, in the shape the API returns it in `api_version` (see `EventType` for which object each type carries).
+	Data map[string]interface{} `json:"data"`
+
+	// Id Identifier of an event: `evt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+	Id EventId `json:"id"`
+
+	// Type What happened. `data` is the object as the change left it, exactly as the API returns that object in the event's `api_version`:
+	//
+	// | type | `data` | who sees it |
+	// |---|---|---|
+	// | `payment.authorized` | `Payment` (manual capture: authorized) | the integration that made the payment |
+	// | `payment.captured` | `Payment` (captured, by `POST /payments/{id}/capture` or at once in automatic capture mode) | the integration that made the payment |
+	// | `payment.closed` | `Payment` (closed without capture) | the integration that made the payment |
+	// | `payment.expired` | `Payment` (authorization expired) | the integration that made the payment |
+	// | `payment.refunded` | `Payment` (refunded; reserved: refunds are not served yet) | the integration that made the payment |
+	// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`) | the confirming integration |
+	// | `grant.issued` | `Grant` | every integration of the merchant |
+	// | `grant.released` | `Grant` (locked to available) | every integration of the merchant |
+	// | `grant.expired` | `Grant` | every integration of the merchant |
+	// | `grant.clawed_back` | `Grant` | every integration of the merchant |
+	// | `enrollment.verified` | `WalletRelease` (the verified wallet and the grants released) | every integration of the merchant |
+	// | `api_key.revoked` | `ApiKey` (revoked, or replaced by a regeneration) | the key's integration |
+	//
+	// Events carry no phone numbers, codes or secrets.
+	Type EventType `json:"type"`
+}
+
+// EventId Identifier of an event: `evt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+type EventId = string
+
+// EventList A page of events, oldest first. Pass `next_cursor` as `cursor` to get the next page, or to poll for new events later.
+type EventList struct {
+	// HasMore True when more events are already waiting after this page.
+	HasMore bool `json:"has_more"`
+
+	// Items The events of this page.
+	Items []Event `json:"items"`
+
+	// NextCursor Opaque cursor after the last event seen, on the last page too (keep it to poll); null only while no event has been seen.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// EventType What happened. `data` is the object as the change left it, exactly as the API returns that object in the event's `api_version`:
+//
+// | type | `data` | who sees it |
+// |---|---|---|
+// | `payment.authorized` | `Payment` (manual capture: authorized) | the integration that made the payment |
+// | `payment.captured` | `Payment` (captured, by `POST /payments/{id}/capture` or at once in automatic capture mode) | the integration that made the payment |
+// | `payment.closed` | `Payment` (closed without capture) | the integration that made the payment |
+// | `payment.expired` | `Payment` (authorization expired) | the integration that made the payment |
+// | `payment.refunded` | `Payment` (refunded; reserved: refunds are not served yet) | the integration that made the payment |
+// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`) | the confirming integration |
+// | `grant.issued` | `Grant` | every integration of the merchant |
+// | `grant.released` | `Grant` (locked to available) | every integration of the merchant |
+// | `grant.expired` | `Grant` | every integration of the merchant |
+// | `grant.clawed_back` | `Grant` | every integration of the merchant |
+// | `enrollment.verified` | `WalletRelease` (the verified wallet and the grants released) | every integration of the merchant |
+// | `api_key.revoked` | `ApiKey` (revoked, or replaced by a regeneration) | the key's integration |
+//
+// Events carry no phone numbers, codes or secrets.
+type EventType string
+
 // FeatureFlags Feature switches of this environment and integration.
 type FeatureFlags struct {
 	// CheckoutSessions Checkout sessions are enabled.
@@ -2225,6 +2376,24 @@ type GetCheckoutSessionResponse struct {
 
 // GetCheckoutSessionResponseOk Always true on success.
 type GetCheckoutSessionResponseOk bool
+
+// GetEventResponse Success envelope of `getEvent`.
+type GetEventResponse struct {
+	// Ok Always true on success.
+	Ok GetEventResponseOk `json:"ok"`
+
+	// Data A state change, recorded in the same transaction as the change.
+	Data Event `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// GetEventResponseOk Always true on success.
+type GetEventResponseOk bool
 
 // GetHealthResponse Success envelope of `getHealth`.
 type GetHealthResponse struct {
@@ -2654,6 +2823,24 @@ type ListCustomerGrantsResponse struct {
 
 // ListCustomerGrantsResponseOk Always true on success.
 type ListCustomerGrantsResponseOk bool
+
+// ListEventsResponse Success envelope of `listEvents`.
+type ListEventsResponse struct {
+	// Ok Always true on success.
+	Ok ListEventsResponseOk `json:"ok"`
+
+	// Data A page of events, oldest first. Pass `next_cursor` as `cursor` to get the next page, or to poll for new events later.
+	Data EventList `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// ListEventsResponseOk Always true on success.
+type ListEventsResponseOk bool
 
 // ListSandboxMessagesResponse Success envelope of `listSandboxMessages`.
 type ListSandboxMessagesResponse struct {
@@ -3243,6 +3430,7 @@ type SandboxMessageList struct {
 // | `grants:read` | list promotional grants | tills or back office |
 // | `grants:clawback` | claw back promotional grants (also needs role `operator`) | back-office operator API key |
 // | `transactions:read` | list and read ledger transactions | tills or back office |
+// | `events:read` | list and read events | back office or the integrator's backend |
 type Scope string
 
 // SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
@@ -3965,6 +4153,33 @@ type VerifyEnrollmentParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Limit Page size (1-200).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Type Only these types; repeat the parameter for several (`?type=payment.captured&type=payment.closed`).
+	Type *[]EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// CreatedAfter Created at or after (RFC 3339).
+	CreatedAfter *time.Time `form:"created_after,omitempty" json:"created_after,omitempty"`
+
+	// CreatedBefore Created before (RFC 3339).
+	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
+
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
+// GetEventParams defines parameters for GetEvent.
+type GetEventParams struct {
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
 // ClawbackGrantParams defines parameters for ClawbackGrant.
 type ClawbackGrantParams struct {
 	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
@@ -4234,6 +4449,12 @@ type ServerInterface interface {
 	// VerifyEnrollment Prove phone ownership
 	// (POST /enroll/verify)
 	VerifyEnrollment(ctx echo.Context, params VerifyEnrollmentParams) error
+	// ListEvents List events
+	// (GET /events)
+	ListEvents(ctx echo.Context, params ListEventsParams) error
+	// GetEvent Read an event
+	// (GET /events/{id})
+	GetEvent(ctx echo.Context, id EventId, params GetEventParams) error
 	// ClawbackGrant Claw back a grant
 	// (POST /grants/{id}/clawback)
 	ClawbackGrant(ctx echo.Context, id GrantIdPath, params ClawbackGrantParams) error
@@ -4936,6 +5157,105 @@ func (w *ServerInterfaceWrapper) VerifyEnrollment(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.VerifyEnrollment(ctx, params)
+	return err
+}
+
+// ListEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvents(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_after" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_after", ctx.QueryParams(), &params.CreatedAfter, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_after: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_before", ctx.QueryParams(), &params.CreatedBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_before: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Feddi-Api-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Feddi-Api-Version")]; found {
+		var FeddiApiVersion ApiVersionHeader
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Feddi-Api-Version, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Feddi-Api-Version", valueList[0], &FeddiApiVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Feddi-Api-Version: %s", err))
+		}
+
+		params.FeddiApiVersion = &FeddiApiVersion
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvents(ctx, params)
+	return err
+}
+
+// GetEvent converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvent(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EventId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEventParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Feddi-Api-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Feddi-Api-Version")]; found {
+		var FeddiApiVersion ApiVersionHeader
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Feddi-Api-Version, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Feddi-Api-Version", valueList[0], &FeddiApiVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Feddi-Api-Version: %s", err))
+		}
+
+		params.FeddiApiVersion = &FeddiApiVersion
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvent(ctx, id, params)
 	return err
 }
 
@@ -5720,6 +6040,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/grants/:id/clawback", wrapper.ClawbackGrant, options.OperationMiddlewares["clawbackGrant"]...)
 	router.GET(options.BaseURL+"/:integrationId/transactions", wrapper.ListTransactions, options.OperationMiddlewares["listTransactions"]...)
 	router.GET(options.BaseURL+"/:integrationId/transactions/:transactionId", wrapper.GetTransaction, options.OperationMiddlewares["getTransaction"]...)
+	router.GET(options.BaseURL+"/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
+	router.GET(options.BaseURL+"/events/:id", wrapper.GetEvent, options.OperationMiddlewares["getEvent"]...)
 	router.GET(options.BaseURL+"/sandbox/messages", wrapper.ListSandboxMessages, options.OperationMiddlewares["listSandboxMessages"]...)
 
 }
@@ -8172,6 +8494,205 @@ func (response VerifyEnrollment500JSONResponse) VisitVerifyEnrollmentResponse(w 
 type VerifyEnrollment503JSONResponse ErrorEnvelope
 
 func (response VerifyEnrollment503JSONResponse) VisitVerifyEnrollmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEventsRequestObject struct {
+	Params ListEventsParams
+}
+
+type ListEventsResponseObject interface {
+	VisitListEventsResponse(w http.ResponseWriter) error
+}
+
+type ListEvents200JSONResponse ListEventsResponse
+
+func (response ListEvents200JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response ListEvents400JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents401JSONResponse ErrorEnvelope
+
+func (response ListEvents401JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents403JSONResponse ErrorEnvelope
+
+func (response ListEvents403JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents500JSONResponse ErrorEnvelope
+
+func (response ListEvents500JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvents503JSONResponse ErrorEnvelope
+
+func (response ListEvents503JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEventRequestObject struct {
+	Id     EventId `json:"id"`
+	Params GetEventParams
+}
+
+type GetEventResponseObject interface {
+	VisitGetEventResponse(w http.ResponseWriter) error
+}
+
+type GetEvent200JSONResponse GetEventResponse
+
+func (response GetEvent200JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response GetEvent400JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent401JSONResponse ErrorEnvelope
+
+func (response GetEvent401JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent403JSONResponse ErrorEnvelope
+
+func (response GetEvent403JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent404JSONResponse ErrorEnvelope
+
+func (response GetEvent404JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent500JSONResponse ErrorEnvelope
+
+func (response GetEvent500JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvent503JSONResponse ErrorEnvelope
+
+func (response GetEvent503JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -10677,6 +11198,12 @@ type StrictServerInterface interface {
 	// VerifyEnrollment Prove phone ownership
 	// (POST /enroll/verify)
 	VerifyEnrollment(ctx context.Context, request VerifyEnrollmentRequestObject) (VerifyEnrollmentResponseObject, error)
+	// ListEvents List events
+	// (GET /events)
+	ListEvents(ctx context.Context, request ListEventsRequestObject) (ListEventsResponseObject, error)
+	// GetEvent Read an event
+	// (GET /events/{id})
+	GetEvent(ctx context.Context, request GetEventRequestObject) (GetEventResponseObject, error)
 	// ClawbackGrant Claw back a grant
 	// (POST /grants/{id}/clawback)
 	ClawbackGrant(ctx context.Context, request ClawbackGrantRequestObject) (ClawbackGrantResponseObject, error)
@@ -11448,6 +11975,57 @@ func (sh *strictHandler) VerifyEnrollment(ctx echo.Context, params VerifyEnrollm
 		return err
 	} else if validResponse, ok := response.(VerifyEnrollmentResponseObject); ok {
 		return validResponse.VisitVerifyEnrollmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvents operation middleware
+func (sh *strictHandler) ListEvents(ctx echo.Context, params ListEventsParams) error {
+	var request ListEventsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvents(ctx.Request().Context(), request.(ListEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEventsResponseObject); ok {
+		return validResponse.VisitListEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvent operation middleware
+func (sh *strictHandler) GetEvent(ctx echo.Context, id EventId, params GetEventParams) error {
+	var request GetEventRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvent(ctx.Request().Context(), request.(GetEventRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvent")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEventResponseObject); ok {
+		return validResponse.VisitGetEventResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

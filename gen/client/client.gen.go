@@ -505,6 +505,54 @@ func (e ErrorEnvelopeOk) Valid() bool {
 	}
 }
 
+// Defines values for EventType.
+const (
+	EventTypeApiKeyRevoked      EventType = "api_key.revoked"
+	EventTypeEnrollmentVerified EventType = "enrollment.verified"
+	EventTypeGrantClawedBack    EventType = "grant.clawed_back"
+	EventTypeGrantExpired       EventType = "grant.expired"
+	EventTypeGrantIssued        EventType = "grant.issued"
+	EventTypeGrantReleased      EventType = "grant.released"
+	EventTypePaymentAuthorized  EventType = "payment.authorized"
+	EventTypePaymentCaptured    EventType = "payment.captured"
+	EventTypePaymentClosed      EventType = "payment.closed"
+	EventTypePaymentExpired     EventType = "payment.expired"
+	EventTypePaymentRefunded    EventType = "payment.refunded"
+	EventTypeTopupConfirmed     EventType = "topup.confirmed"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventTypeApiKeyRevoked:
+		return true
+	case EventTypeEnrollmentVerified:
+		return true
+	case EventTypeGrantClawedBack:
+		return true
+	case EventTypeGrantExpired:
+		return true
+	case EventTypeGrantIssued:
+		return true
+	case EventTypeGrantReleased:
+		return true
+	case EventTypePaymentAuthorized:
+		return true
+	case EventTypePaymentCaptured:
+		return true
+	case EventTypePaymentClosed:
+		return true
+	case EventTypePaymentExpired:
+		return true
+	case EventTypePaymentRefunded:
+		return true
+	case EventTypeTopupConfirmed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetCapabilitiesResponseOk.
 const (
 	GetCapabilitiesResponseOkTrue GetCapabilitiesResponseOk = true
@@ -529,6 +577,21 @@ const (
 func (e GetCheckoutSessionResponseOk) Valid() bool {
 	switch e {
 	case GetCheckoutSessionResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetEventResponseOk.
+const (
+	GetEventResponseOkTrue GetEventResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the GetEventResponseOk enum.
+func (e GetEventResponseOk) Valid() bool {
+	switch e {
+	case GetEventResponseOkTrue:
 		return true
 	default:
 		return false
@@ -871,6 +934,21 @@ func (e ListCustomerGrantsResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for ListEventsResponseOk.
+const (
+	ListEventsResponseOkTrue ListEventsResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the ListEventsResponseOk enum.
+func (e ListEventsResponseOk) Valid() bool {
+	switch e {
+	case ListEventsResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListSandboxMessagesResponseOk.
 const (
 	ListSandboxMessagesResponseOkTrue ListSandboxMessagesResponseOk = true
@@ -1089,6 +1167,7 @@ const (
 	ScopeConfigWrite      Scope = "config:write"
 	ScopeCustomersRead    Scope = "customers:read"
 	ScopeCustomersWrite   Scope = "customers:write"
+	ScopeEventsRead       Scope = "events:read"
 	ScopeGrantsClawback   Scope = "grants:clawback"
 	ScopeGrantsRead       Scope = "grants:read"
 	ScopeKeysManage       Scope = "keys:manage"
@@ -1109,6 +1188,8 @@ func (e Scope) Valid() bool {
 	case ScopeCustomersRead:
 		return true
 	case ScopeCustomersWrite:
+		return true
+	case ScopeEventsRead:
 		return true
 	case ScopeGrantsClawback:
 		return true
@@ -2181,6 +2262,76 @@ type ErrorEnvelope struct {
 // ErrorEnvelopeOk Always false on errors.
 type ErrorEnvelopeOk bool
 
+// Event A state change, recorded in the same transaction as the change.
+type Event struct {
+	// ApiVersion The API version whose shape `data` has.
+	ApiVersion string `json:"api_version"`
+
+	// CreatedAt When the change happened.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Data The object as the change left it, in the shape the API returns it in `api_version` (see `EventType` for which object each type carries).
+	Data map[string]interface{} `json:"data"`
+
+	// Id Identifier of an event: `evt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+	Id EventId `json:"id"`
+
+	// Type What happened. `data` is the object as the change left it, exactly as the API returns that object in the event's `api_version`:
+	//
+	// | type | `data` | who sees it |
+	// |---|---|---|
+	// | `payment.authorized` | `Payment` (manual capture: authorized) | the integration that made the payment |
+	// | `payment.captured` | `Payment` (captured, by `POST /payments/{id}/capture` or at once in automatic capture mode) | the integration that made the payment |
+	// | `payment.closed` | `Payment` (closed without capture) | the integration that made the payment |
+	// | `payment.expired` | `Payment` (authorization expired) | the integration that made the payment |
+	// | `payment.refunded` | `Payment` (refunded; reserved: refunds are not served yet) | the integration that made the payment |
+	// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`) | the confirming integration |
+	// | `grant.issued` | `Grant` | every integration of the merchant |
+	// | `grant.released` | `Grant` (locked to available) | every integration of the merchant |
+	// | `grant.expired` | `Grant` | every integration of the merchant |
+	// | `grant.clawed_back` | `Grant` | every integration of the merchant |
+	// | `enrollment.verified` | `WalletRelease` (the verified wallet and the grants released) | every integration of the merchant |
+	// | `api_key.revoked` | `ApiKey` (revoked, or replaced by a regeneration) | the key's integration |
+	//
+	// Events carry no phone numbers, codes or secrets.
+	Type EventType `json:"type"`
+}
+
+// EventId Identifier of an event: `evt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+type EventId = string
+
+// EventList A page of events, oldest first. Pass `next_cursor` as `cursor` to get the next page, or to poll for new events later.
+type EventList struct {
+	// HasMore True when more events are already waiting after this page.
+	HasMore bool `json:"has_more"`
+
+	// Items The events of this page.
+	Items []Event `json:"items"`
+
+	// NextCursor Opaque cursor after the last event seen, on the last page too (keep it to poll); null only while no event has been seen.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// EventType What happened. `data` is the object as the change left it, exactly as the API returns that object in the event's `api_version`:
+//
+// | type | `data` | who sees it |
+// |---|---|---|
+// | `payment.authorized` | `Payment` (manual capture: authorized) | the integration that made the payment |
+// | `payment.captured` | `Payment` (captured, by `POST /payments/{id}/capture` or at once in automatic capture mode) | the integration that made the payment |
+// | `payment.closed` | `Payment` (closed without capture) | the integration that made the payment |
+// | `payment.expired` | `Payment` (authorization expired) | the integration that made the payment |
+// | `payment.refunded` | `Payment` (refunded; reserved: refunds are not served yet) | the integration that made the payment |
+// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`) | the confirming integration |
+// | `grant.issued` | `Grant` | every integration of the merchant |
+// | `grant.released` | `Grant` (locked to available) | every integration of the merchant |
+// | `grant.expired` | `Grant` | every integration of the merchant |
+// | `grant.clawed_back` | `Grant` | every integration of the merchant |
+// | `enrollment.verified` | `WalletRelease` (the verified wallet and the grants released) | every integration of the merchant |
+// | `api_key.revoked` | `ApiKey` (revoked, or replaced by a regeneration) | the key's integration |
+//
+// Events carry no phone numbers, codes or secrets.
+type EventType string
+
 // FeatureFlags Feature switches of this environment and integration.
 type FeatureFlags struct {
 	// CheckoutSessions Checkout sessions are enabled.
@@ -2228,6 +2379,24 @@ type GetCheckoutSessionResponse struct {
 
 // GetCheckoutSessionResponseOk Always true on success.
 type GetCheckoutSessionResponseOk bool
+
+// GetEventResponse Success envelope of `getEvent`.
+type GetEventResponse struct {
+	// Ok Always true on success.
+	Ok GetEventResponseOk `json:"ok"`
+
+	// Data A state change, recorded in the same transaction as the change.
+	Data Event `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// GetEventResponseOk Always true on success.
+type GetEventResponseOk bool
 
 // GetHealthResponse Success envelope of `getHealth`.
 type GetHealthResponse struct {
@@ -2657,6 +2826,24 @@ type ListCustomerGrantsResponse struct {
 
 // ListCustomerGrantsResponseOk Always true on success.
 type ListCustomerGrantsResponseOk bool
+
+// ListEventsResponse Success envelope of `listEvents`.
+type ListEventsResponse struct {
+	// Ok Always true on success.
+	Ok ListEventsResponseOk `json:"ok"`
+
+	// Data A page of events, oldest first. Pass `next_cursor` as `cursor` to get the next page, or to poll for new events later.
+	Data EventList `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// ListEventsResponseOk Always true on success.
+type ListEventsResponseOk bool
 
 // ListSandboxMessagesResponse Success envelope of `listSandboxMessages`.
 type ListSandboxMessagesResponse struct {
@@ -3246,6 +3433,7 @@ type SandboxMessageList struct {
 // | `grants:read` | list promotional grants | tills or back office |
 // | `grants:clawback` | claw back promotional grants (also needs role `operator`) | back-office operator API key |
 // | `transactions:read` | list and read ledger transactions | tills or back office |
+// | `events:read` | list and read events | back office or the integrator's backend |
 type Scope string
 
 // SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
@@ -3966,6 +4154,33 @@ type ResendEnrollmentParams struct {
 type VerifyEnrollmentParams struct {
 	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Limit Page size (1-200).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// Type Only these types; repeat the parameter for several (`?type=payment.captured&type=payment.closed`).
+	Type *[]EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// CreatedAfter Created at or after (RFC 3339).
+	CreatedAfter *time.Time `form:"created_after,omitempty" json:"created_after,omitempty"`
+
+	// CreatedBefore Created before (RFC 3339).
+	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
+
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
+// GetEventParams defines parameters for GetEvent.
+type GetEventParams struct {
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // ClawbackGrantParams defines parameters for ClawbackGrant.
@@ -4780,6 +4995,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
 	VerifyEnrollment(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListEvents List events
+	//
+	// Lists the events you may see, oldest first: every state change an integrator cares about, recorded in the same database transaction as the change (see `EventType` for the types and the object each carries in `data`). You see your merchant's events about merchant-wide objects (grants, wallets) and your own integration's events about integration-scoped objects (payments, top-ups, API keys): never another integration's payment.
+	//
+	// **Polling without gaps.** Keep the last page's `next_cursor` and ask again with it later. `next_cursor` is set on the last page too (null only while you have seen no event at all); `has_more` says whether more events are already waiting. Events are ordered by the transaction that recorded them and are served only once every transaction older than theirs has ended, so an event that commits late never lands behind a cursor you already hold: polling with your last cursor misses nothing and repeats nothing. An event may therefore appear a moment after the change that caused it.
+	//
+	// Filters combine with AND: `type` (repeat it for several types), `created_after` (inclusive) and `created_before` (exclusive). A cursor belongs to its filters.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), an unknown `type`, or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+	// - `forbidden` (403): the credential lacks `events:read`.
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Corresponds with GET /events (the `ListEvents` operationId).
+	ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEvent Read an event
+	//
+	// Reads one event you may see (see `listEvents` for which). Another integration's event about an integration-scoped object is `not_found`, exactly as a missing one.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such event for you.
+	// - `forbidden` (403): the credential lacks `events:read`.
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Corresponds with GET /events/{id} (the `GetEvent` operationId).
+	GetEvent(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ClawbackGrantWithBody Claw back a grant
 	//
@@ -6129,6 +6380,62 @@ func (c *Client) VerifyEnrollmentWithBody(ctx context.Context, params *VerifyEnr
 // Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
 func (c *Client) VerifyEnrollment(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVerifyEnrollmentRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListEvents List events
+//
+// Lists the events you may see, oldest first: every state change an integrator cares about, recorded in the same database transaction as the change (see `EventType` for the types and the object each carries in `data`). You see your merchant's events about merchant-wide objects (grants, wallets) and your own integration's events about integration-scoped objects (payments, top-ups, API keys): never another integration's payment.
+//
+// **Polling without gaps.** Keep the last page's `next_cursor` and ask again with it later. `next_cursor` is set on the last page too (null only while you have seen no event at all); `has_more` says whether more events are already waiting. Events are ordered by the transaction that recorded them and are served only once every transaction older than theirs has ended, so an event that commits late never lands behind a cursor you already hold: polling with your last cursor misses nothing and repeats nothing. An event may therefore appear a moment after the change that caused it.
+//
+// Filters combine with AND: `type` (repeat it for several types), `created_after` (inclusive) and `created_before` (exclusive). A cursor belongs to its filters.
+//
+// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), an unknown `type`, or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+// - `forbidden` (403): the credential lacks `events:read`.
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Corresponds with GET /events (the `ListEvents` operationId).
+func (c *Client) ListEvents(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListEventsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEvent Read an event
+//
+// Reads one event you may see (see `listEvents` for which). Another integration's event about an integration-scoped object is `not_found`, exactly as a missing one.
+//
+// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such event for you.
+// - `forbidden` (403): the credential lacks `events:read`.
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Corresponds with GET /events/{id} (the `GetEvent` operationId).
+func (c *Client) GetEvent(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8034,6 +8341,172 @@ func NewVerifyEnrollmentRequestWithBody(server string, params *VerifyEnrollmentP
 	return req, nil
 }
 
+// NewListEventsRequest constructs an http.Request for the ListEvents method
+func NewListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CreatedAfter != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "created_after", *params.CreatedAfter, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.CreatedBefore != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "created_before", *params.CreatedBefore, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.FeddiApiVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Feddi-Api-Version", *params.FeddiApiVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Feddi-Api-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEventRequest constructs an http.Request for the GetEvent method
+func NewGetEventRequest(server string, id EventId, params *GetEventParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/events/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.FeddiApiVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Feddi-Api-Version", *params.FeddiApiVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Feddi-Api-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewClawbackGrantRequest calls the generic ClawbackGrant builder with application/json body
 func NewClawbackGrantRequest(server string, id GrantIdPath, params *ClawbackGrantParams, body ClawbackGrantJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9760,6 +10233,46 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
 	VerifyEnrollmentWithResponse(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResult, error)
+
+	// ListEventsWithResponse List events
+	//
+	// Lists the events you may see, oldest first: every state change an integrator cares about, recorded in the same database transaction as the change (see `EventType` for the types and the object each carries in `data`). You see your merchant's events about merchant-wide objects (grants, wallets) and your own integration's events about integration-scoped objects (payments, top-ups, API keys): never another integration's payment.
+	//
+	// **Polling without gaps.** Keep the last page's `next_cursor` and ask again with it later. `next_cursor` is set on the last page too (null only while you have seen no event at all); `has_more` says whether more events are already waiting. Events are ordered by the transaction that recorded them and are served only once every transaction older than theirs has ended, so an event that commits late never lands behind a cursor you already hold: polling with your last cursor misses nothing and repeats nothing. An event may therefore appear a moment after the change that caused it.
+	//
+	// Filters combine with AND: `type` (repeat it for several types), `created_after` (inclusive) and `created_before` (exclusive). A cursor belongs to its filters.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), an unknown `type`, or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+	// - `forbidden` (403): the credential lacks `events:read`.
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events (the `ListEvents` operationId).
+	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResult, error)
+
+	// GetEventWithResponse Read an event
+	//
+	// Reads one event you may see (see `listEvents` for which). Another integration's event about an integration-scoped object is `not_found`, exactly as a missing one.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such event for you.
+	// - `forbidden` (403): the credential lacks `events:read`.
+	// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /events/{id} (the `GetEvent` operationId).
+	GetEventWithResponse(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResult, error)
 
 	// ClawbackGrantWithBodyWithResponse Claw back a grant
 	//
@@ -12073,6 +12586,165 @@ func (r VerifyEnrollmentResult) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r VerifyEnrollmentResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListEventsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListEventsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListEventsResult) GetJSON200() *ListEventsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListEventsResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListEventsResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListEventsResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListEventsResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListEventsResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListEventsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListEventsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListEventsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListEventsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetEventResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetEventResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEventResult) GetJSON200() *GetEventResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetEventResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetEventResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetEventResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetEventResult) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetEventResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetEventResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEventResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEventResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEventResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEventResult) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -14539,6 +15211,58 @@ func (c *ClientWithResponses) VerifyEnrollmentWithResponse(ctx context.Context, 
 	return ParseVerifyEnrollmentResult(rsp)
 }
 
+// ListEventsWithResponse List events
+//
+// Lists the events you may see, oldest first: every state change an integrator cares about, recorded in the same database transaction as the change (see `EventType` for the types and the object each carries in `data`). You see your merchant's events about merchant-wide objects (grants, wallets) and your own integration's events about integration-scoped objects (payments, top-ups, API keys): never another integration's payment.
+//
+// **Polling without gaps.** Keep the last page's `next_cursor` and ask again with it later. `next_cursor` is set on the last page too (null only while you have seen no event at all); `has_more` says whether more events are already waiting. Events are ordered by the transaction that recorded them and are served only once every transaction older than theirs has ended, so an event that commits late never lands behind a cursor you already hold: polling with your last cursor misses nothing and repeats nothing. An event may therefore appear a moment after the change that caused it.
+//
+// Filters combine with AND: `type` (repeat it for several types), `created_after` (inclusive) and `created_before` (exclusive). A cursor belongs to its filters.
+//
+// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `validation_failed` (400): `created_after` is not before `created_before` (`field: /query/created_after`), an unknown `type`, or the cursor is not one of this listing (tampered, or from other filters; `field: /query/cursor`).
+// - `forbidden` (403): the credential lacks `events:read`.
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events (the `ListEvents` operationId).
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResult, error) {
+	rsp, err := c.ListEvents(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListEventsResult(rsp)
+}
+
+// GetEventWithResponse Read an event
+//
+// Reads one event you may see (see `listEvents` for which). Another integration's event about an integration-scoped object is `not_found`, exactly as a missing one.
+//
+// **Credentials:** an API key or a terminal JWT with scope `events:read`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such event for you.
+// - `forbidden` (403): the credential lacks `events:read`.
+// - Also: `validation_failed`, `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /events/{id} (the `GetEvent` operationId).
+func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResult, error) {
+	rsp, err := c.GetEvent(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEventResult(rsp)
+}
+
 // ClawbackGrantWithBodyWithResponse Claw back a grant
 //
 // Removes the remaining promotional credit of a `locked` or `available` grant (state `clawed_back`, final). What was already spent stays spent, and actual money is never touched. Operator only: an API key with scope `grants:clawback` and role `operator` (`x-required-role`).
@@ -16734,6 +17458,135 @@ func ParseVerifyEnrollmentResult(rsp *http.Response) (*VerifyEnrollmentResult, e
 			return nil, err
 		}
 		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListEventsResult parses an HTTP response from a ListEventsWithResponse call
+func ParseListEventsResult(rsp *http.Response) (*ListEventsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListEventsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListEventsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetEventResult parses an HTTP response from a GetEventWithResponse call
+func ParseGetEventResult(rsp *http.Response) (*GetEventResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEventResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetEventResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse

@@ -190,7 +190,7 @@ WITH old AS (
            old.amount, $6
     FROM old
 )
-SELECT old.id, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old
+SELECT old.id, old.from_state::text AS from_state, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old
 `
 
 type GrantLapseParams struct {
@@ -204,6 +204,7 @@ type GrantLapseParams struct {
 
 type GrantLapseRow struct {
 	ID          string
+	FromState   string
 	State       string
 	AmountMinor int64
 }
@@ -213,7 +214,8 @@ type GrantLapseRow struct {
 // promo_expired or promo_clawback in the same @transaction_id. A consumed
 // grant past its expiry becomes expired (history reason "expired"); a grant
 // already expired or clawed back keeps its state and its history records
-// the lapse (@reason: payment_closed or payment_refunded). Returns each grant's state after.
+// the lapse (@reason: payment_closed or payment_refunded). Returns each
+// grant's state before and after.
 func (q *Queries) GrantLapse(ctx context.Context, arg GrantLapseParams) ([]GrantLapseRow, error) {
 	rows, err := q.db.Query(ctx, grantLapse,
 		arg.Ids,
@@ -230,7 +232,12 @@ func (q *Queries) GrantLapse(ctx context.Context, arg GrantLapseParams) ([]Grant
 	items := []GrantLapseRow{}
 	for rows.Next() {
 		var i GrantLapseRow
-		if err := rows.Scan(&i.ID, &i.State, &i.AmountMinor); err != nil {
+		if err := rows.Scan(
+			&i.ID,
+			&i.FromState,
+			&i.State,
+			&i.AmountMinor,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -65,6 +65,17 @@ type Customer struct {
 	CreatedAt          time.Time
 }
 
+type Event struct {
+	ID            string
+	MerchantID    string
+	IntegrationID *string
+	Type          string
+	ApiVersion    string
+	Data          []byte
+	CreatedAt     time.Time
+	Txid          int64
+}
+
 type Grant struct {
 	ID             string
 	MerchantID     string

@@ -17,6 +17,7 @@ import (
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/httpapi"
 	"github.com/feddi/partner-api/internal/identity"
@@ -73,6 +74,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		return nil, err
 	}
 	now := clock.OrWall(opts.Now)
+	UseEventRenderer(doc)
 	authSvc, err := auth.NewFromConfig(pool, cfg, doc, logger, now)
 	if err != nil {
 		return nil, err
@@ -146,6 +148,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 			Outbox: outbox, LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes, Now: now,
 		}),
 		SandboxMessages: sms.NewInbox(pool, cfg.Env),
+		Events:          events.NewService(pool),
 		Now:             now,
 	})
 	return &App{
@@ -172,6 +175,14 @@ func guessLimits(cfg config.Config) ratelimit.Limits {
 		SMSPerIntegration: rate(cfg.SMSLimitPerIntegration),
 		SMSPerCountry:     rate(cfg.SMSLimitPerCountry),
 	}
+}
+
+// UseEventRenderer installs the renderer of the event log's snapshots:
+// the domains record events in the API's shape, which only the HTTP layer
+// knows (internal/events). New calls it; so do tests that call the domains
+// without an App (apptest).
+func UseEventRenderer(doc *spec.Spec) {
+	events.UseRenderer(httpapi.EventRenderer(doc.APIVersion))
 }
 
 // StartJobs starts working background jobs until ctx ends or StopJobs.

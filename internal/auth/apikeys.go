@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
@@ -293,14 +294,28 @@ func (s *Service) RevokeKey(ctx context.Context, caller Principal, keyID string)
 		return Key{}, deny(ErrForbidden, "keys are managed with an API key, not a terminal token")
 	}
 	return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (Key, error) {
-		if _, err := outranked(ctx, q, caller, keyID); err != nil {
+		target, err := outranked(ctx, q, caller, keyID)
+		if err != nil {
 			return Key{}, err
 		}
 		row, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, Now: s.now()})
 		if err != nil {
 			return Key{}, keyError(keyID, err)
 		}
-		return keyFromRow(row), nil
+		k := keyFromRow(row)
+		if KeyStatus(target.Status) == KeyRevoked {
+			return k, nil // nothing changed
+		}
+		return k, s.recordRevoked(ctx, q, k)
+	})
+}
+
+// recordRevoked records a key's revocation (by RevokeKey or RegenerateKey)
+// in its transaction. Keys belong to an integration: only it sees the
+// event.
+func (s *Service) recordRevoked(ctx context.Context, q *db.Queries, k Key) error {
+	return events.Record(ctx, q, events.Event{
+		Type: events.APIKeyRevoked, MerchantID: k.MerchantID, IntegrationID: k.IntegrationID, Object: k, At: s.now(),
 	})
 }
 
@@ -338,6 +353,11 @@ func (s *Service) RegenerateKey(ctx context.Context, caller Principal, keyID str
 		revoked, err := q.ApiKeyRevoke(ctx, db.ApiKeyRevokeParams{ID: keyID, IntegrationID: caller.IntegrationID, MerchantID: caller.MerchantID, Now: s.now()})
 		if err != nil {
 			return Regenerated{}, keyError(keyID, err)
+		}
+		if KeyStatus(old.Status) != KeyRevoked {
+			if err := s.recordRevoked(ctx, q, keyFromRow(revoked)); err != nil {
+				return Regenerated{}, err
+			}
 		}
 		expiresAt := old.ExpiresAt
 		if expiresAt != nil && !expiresAt.After(s.now()) {

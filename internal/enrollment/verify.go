@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
@@ -55,7 +56,15 @@ func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error
 			return verdict{}, err
 		}
 		r, err := release(ctx, q, c, v.walletID, grants.ReasonWalletVerified, now)
-		return verdict{release: r}, err
+		if err != nil {
+			return verdict{}, err
+		}
+		// Wallets are merchant-wide: every integration of the merchant sees
+		// the event. Its snapshot is the wallet and its released grants,
+		// never the phone or the code.
+		return verdict{release: r}, events.Record(ctx, q, events.Event{
+			Type: events.EnrollmentVerified, MerchantID: v.merchantID, Object: r, At: now,
+		})
 	})
 	switch {
 	case err != nil:

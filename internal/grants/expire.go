@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/wallets"
@@ -53,9 +54,10 @@ func ExpireDueForLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wall
 			account = ledger.WalletPromoLocked(w.ID)
 		}
 		txnID := ids.New(ids.Transaction)
-		if _, err := transition(ctx, q, move{
+		expired, err := transition(ctx, q, move{
 			MerchantID: w.MerchantID, GrantIDs: []string{g.ID}, To: StateExpired, Reason: ReasonExpired, TransactionID: txnID,
-		}); err != nil {
+		})
+		if err != nil {
 			return w, err
 		}
 		txn, err := ledger.Post(ctx, q, ledger.Movement{
@@ -71,6 +73,12 @@ func ExpireDueForLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wall
 			return w, err
 		}
 		w = w.WithBalance(txn.BalanceAfter)
+		if expired, err = withHistory(ctx, q, w.MerchantID, expired); err != nil {
+			return w, err
+		}
+		if err := recordEvents(ctx, q, events.GrantExpired, expired, now); err != nil {
+			return w, err
+		}
 	}
 	return w, nil
 }

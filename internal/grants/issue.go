@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
 	"github.com/feddi/partner-api/internal/platform/dbx"
@@ -66,5 +67,8 @@ func IssueOnLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wallet, n
 		return Grant{}, ledger.Transaction{}, err
 	}
 	g.History = []Event{{To: state, Reason: ReasonIssued, Amount: n.Amount, TransactionID: txnID, At: g.CreatedAt}}
+	if err := recordEvents(ctx, q, events.GrantIssued, []Grant{g}, now); err != nil {
+		return Grant{}, ledger.Transaction{}, err
+	}
 	return g, txn, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/ids"
 	"github.com/feddi/partner-api/internal/wallets"
@@ -75,5 +76,8 @@ func ReleaseLocked(ctx context.Context, q *db.Queries, r Release, now time.Time)
 	}); err != nil {
 		return nil, err
 	}
-	return withHistory(ctx, q, w.MerchantID, released)
+	if released, err = withHistory(ctx, q, w.MerchantID, released); err != nil {
+		return nil, err
+	}
+	return released, recordEvents(ctx, q, events.GrantReleased, released, now)
 }

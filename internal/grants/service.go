@@ -9,6 +9,7 @@ import (
 
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/customers"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
@@ -169,6 +170,9 @@ func (s *Service) Clawback(ctx context.Context, c ClawbackRequest) (Clawed, erro
 		}
 		withH, err := withHistory(ctx, q, c.MerchantID, moved)
 		if err != nil {
+			return outcome{}, err
+		}
+		if err := recordEvents(ctx, q, events.GrantClawedBack, withH, now); err != nil {
 			return outcome{}, err
 		}
 		return outcome{clawed: Clawed{Grant: withH[0], Transaction: txn}}, nil

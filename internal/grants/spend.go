@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -119,14 +120,25 @@ func lapse(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation
 	if len(rows) != len(as) {
 		return fmt.Errorf("recording lapsed promo of %s: %d of %d grants found", w.ID, len(rows), len(as))
 	}
+	var expired []Grant
 	for _, r := range rows {
 		if State(r.State) == StateClawedBack {
 			out.ClawedBack += r.AmountMinor
 		} else {
 			out.Expired += r.AmountMinor
 		}
+		if r.FromState != r.State { // a consumed grant expires now
+			g, err := get(ctx, q, w.MerchantID, r.ID)
+			if err != nil {
+				return err
+			}
+			expired = append(expired, g)
+		}
 	}
-	return nil
+	if expired, err = withHistory(ctx, q, w.MerchantID, expired); err != nil {
+		return err
+	}
+	return recordEvents(ctx, q, events.GrantExpired, expired, g.now)
 }
 
 func split(as []Allocation) ([]string, []int64) {

@@ -12,6 +12,7 @@ import (
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/customers"
 	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/ledger"
@@ -55,6 +56,7 @@ var errorTable = []errorMapping{
 	{err: customers.ErrNotFound, code: apierror.NotFound, message: "No such customer."},
 	{err: grants.ErrNotFound, code: apierror.NotFound, message: "No such grant."},
 	{err: transactions.ErrNotFound, code: apierror.NotFound, message: "No such transaction."},
+	{err: events.ErrNotFound, code: apierror.NotFound, message: "No such event."},
 	{err: ledger.ErrNotFound, code: apierror.NotFound, message: "No such transaction."},
 	{err: topup.ErrConfigNotFound, code: apierror.NotFound, message: "No reload-bonus configuration for this currency."},
 	{err: wallets.ErrNotVerified, code: apierror.WalletNotVerified, message: "The wallet is still pending_proof; finish enrollment first."},
@@ -66,6 +68,7 @@ var errorTable = []errorMapping{
 	{err: grants.ErrStateConflict, code: apierror.GrantStateConflict},
 	{err: keyset.ErrInvalid, code: apierror.ValidationFailed},
 	{err: transactions.ErrInvalidRange, code: apierror.ValidationFailed},
+	{err: events.ErrInvalidRange, code: apierror.ValidationFailed},
 
 	// enrollment, claims
 	{err: enrollment.ErrInvalid, code: apierror.ValidationFailed},

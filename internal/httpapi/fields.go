@@ -7,6 +7,7 @@ import (
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/keyset"
@@ -93,8 +94,9 @@ var fieldPointers = map[fielderr.Field]fieldPointer{
 	topup.FieldReloadBonusCurrency:             {pointer: "/query/currency", ops: []string{"getReloadBonusConfig"}},
 
 	// listings
-	keyset.FieldCursor:             {pointer: "/query/cursor", ops: []string{"listCustomerGrants", "listTransactions", "listSkus"}},
+	keyset.FieldCursor:             {pointer: "/query/cursor", ops: []string{"listCustomerGrants", "listTransactions", "listSkus", "listEvents"}},
 	transactions.FieldCreatedAfter: {pointer: "/query/created_after", ops: []string{"listTransactions"}},
+	events.FieldCreatedAfter:       {pointer: "/query/created_after", ops: []string{"listEvents"}},
 	sms.FieldListCursor:            {pointer: "/query/cursor", ops: []string{"listSandboxMessages"}},
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
@@ -207,7 +208,7 @@ func init() {
 		auth.NewKey{}, enrollment.Enrollee{}, enrollment.Target{}, enrollment.Proof{},
 		payments.Request{}, payments.CaptureRequest{}, payments.RefundRequest{}, checkout.SessionRequest{}, checkout.Completion{},
 		topup.Confirmation{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
-		wallets.NewWallet{}, transactions.Query{},
+		wallets.NewWallet{}, transactions.Query{}, events.Query{},
 	} {
 		inputTypes[reflect.TypeOf(v).String()] = reflect.TypeOf(v)
 	}

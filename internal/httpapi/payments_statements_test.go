@@ -35,7 +35,7 @@ func TestPaymentStatementBudget(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	require.Equal(t, []string{
 		"begin", "ApiKeyGetForAuthBySecretHash", "IdempotencyKeyClaim",
-		"SAVEPOINT", "QrTokenUseByShortCode", "WalletGetForUpdate", "LedgerPost", "PaymentInsert",
+		"SAVEPOINT", "QrTokenUseByShortCode", "WalletGetForUpdate", "LedgerPost", "PaymentInsert", "EventInsert",
 		"IdempotencyKeyInsert", "commit",
-	}, sqls, "a payment without promo: gate and use in one statement, one posting")
+	}, sqls, "a payment without promo: gate and use in one statement, one posting, its event")
 }

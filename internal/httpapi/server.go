@@ -12,6 +12,7 @@ import (
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/enrollment"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/payments"
@@ -47,6 +48,8 @@ type Deps struct {
 	// read-back.
 	Enrollment      *enrollment.Service
 	SandboxMessages *sms.Inbox
+	// Events reads the event log.
+	Events *events.Service
 	// Now is the service clock (the health check's checked_at).
 	Now func() time.Time
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/ledger"
@@ -281,6 +282,9 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use f
 	if p, err = insert(ctx, q, p, now); err != nil {
 		return Payment{}, err
 	}
+	if err := recordEvent(ctx, q, p, now); err != nil {
+		return Payment{}, err
+	}
 	if r.CheckoutSessionID != "" {
 		if err := checkout.Complete(ctx, q, checkout.Completion{
 			MerchantID: merchantID, SessionID: r.CheckoutSessionID, PaymentID: p.ID, CustomerID: p.CustomerID, WalletID: p.WalletID,
@@ -351,6 +355,22 @@ func (s *Service) Get(ctx context.Context, merchantID, integrationID, id string)
 		return Payment{}, err
 	}
 	return p, p.ownedBy(integrationID)
+}
+
+// eventTypes name the event of the state a change left a payment in.
+var eventTypes = map[Status]events.Type{
+	StatusAuthorized: events.PaymentAuthorized,
+	StatusCaptured:   events.PaymentCaptured,
+	StatusClosed:     events.PaymentClosed,
+	StatusExpired:    events.PaymentExpired,
+}
+
+// recordEvent records the state a change left the payment in, in the
+// change's transaction; only the integration that made it sees it.
+func recordEvent(ctx context.Context, q *db.Queries, p Payment, now time.Time) error {
+	return events.Record(ctx, q, events.Event{
+		Type: eventTypes[p.Status], MerchantID: p.MerchantID, IntegrationID: p.IntegrationID, Object: p, At: now,
+	})
 }
 
 // ownedBy answers ErrNotFound unless the integration made the payment. It is

@@ -139,7 +139,10 @@ func (s *Service) settle(ctx context.Context, q *db.Queries, p Payment, capture 
 		}
 		p.BalanceAfter = txn.BalanceAfter
 	}
-	return settleRow(ctx, q, p)
+	if p, err = settleRow(ctx, q, p); err != nil {
+		return Payment{}, err
+	}
+	return p, recordEvent(ctx, q, p, now)
 }
 
 // lastAllocatedFirst picks promo to give back, amount in all, from the

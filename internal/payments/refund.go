@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/money"
@@ -115,8 +116,7 @@ func (s *Service) Refund(ctx context.Context, r RefundRequest) (Refund, error) {
 
 // refund books one refund of a payment locked by the caller: one
 // payment_refund transaction, the refund's row and the payment's refunded
-// totals. Whatever else a refund must record in its transaction (the
-// event log's payment.refunded) belongs here too.
+// totals, and its payment.refunded event.
 func (s *Service) refund(ctx context.Context, q *db.Queries, p Payment, r RefundRequest) (Refund, error) {
 	w, err := wallets.GetForUpdate(ctx, q, p.MerchantID, p.WalletID)
 	if err != nil {
@@ -148,7 +148,18 @@ func (s *Service) refund(ctx context.Context, q *db.Queries, p Payment, r Refund
 		ActualRefunded: actual, PromoRefunded: grants.Total(returned.Restored), PromoForfeited: returned.Expired + returned.ClawedBack,
 		Reason: r.Reason, Reference: r.Reference, BalanceAfter: txn.BalanceAfter,
 	}
-	return recordRefund(ctx, q, p, rf, now)
+	if rf, err = recordRefund(ctx, q, p, rf, now); err != nil {
+		return Refund{}, err
+	}
+	// payment.refunded carries the payment as the refund left it: its
+	// refunded totals and every refund, this one included.
+	after, err := get(ctx, q, p.MerchantID, p.ID, false)
+	if err != nil {
+		return Refund{}, err
+	}
+	return rf, events.Record(ctx, q, events.Event{
+		Type: events.PaymentRefunded, MerchantID: p.MerchantID, IntegrationID: p.IntegrationID, Object: after, At: now,
+	})
 }
 
 // refundAllocations picks the promo a refund gives back, promo in all:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
@@ -48,11 +49,12 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Result, error) {
 		if w.Currency != c.Currency {
 			return Result{}, invalid(FieldConfirmationCurrency, "The wallet is in %s; confirm the top-up in %s.", w.Currency, w.Currency)
 		}
-		return credit(ctx, q, w, credited{
+		now := s.now()
+		res, err := credit(ctx, q, w, credited{
 			Type: ledger.TypeTopup, Amount: c.Amount, From: ledger.TopupClearing(c.MerchantID, c.Provider),
 			IntegrationID: c.IntegrationID, Context: c.Context,
 			References: ledger.References{Provider: c.Provider, SettlementReference: c.SettlementReference},
-			Now:        s.now(),
+			Now:        now,
 		}, func(txn ledger.Transaction, now time.Time) *grants.NewGrant {
 			bonus := cfg.BonusFor(c.Amount)
 			if bonus == 0 {
@@ -62,6 +64,15 @@ func (s *Service) Confirm(ctx context.Context, c Confirmation) (Result, error) {
 				Source: grants.SourceReloadBonus, SourceRef: txn.ID, Amount: bonus,
 				ExpiresAt: now.AddDate(0, 0, cfg.BonusExpiresInDays),
 			}
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		// The result carries the integration's ledger transaction: only the
+		// confirming integration sees the event, as only it reads the
+		// transaction.
+		return res, events.Record(ctx, q, events.Event{
+			Type: events.TopupConfirmed, MerchantID: c.MerchantID, IntegrationID: c.IntegrationID, Object: res, At: now,
 		})
 	})
 	if errors.Is(err, ledger.ErrDuplicateSettlement) {

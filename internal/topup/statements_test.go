@@ -36,10 +36,11 @@ func TestTopupStatementBudget(t *testing.T) {
 	// The whole request, in one transaction: the credential, the key's
 	// claim, then the top-up's own work in a savepoint (never released: the
 	// commit does it), the wallet's lock held from WalletGetForUpdate to the
-	// commit.
+	// commit. The events (grant.issued, topup.confirmed) are written in the
+	// same transaction, one statement each.
 	require.Equal(t, []string{
 		"begin", "ApiKeyGetForAuthBySecretHash", "IdempotencyKeyClaim",
 		"SAVEPOINT", "ReloadBonusConfigCurrent", "WalletGetForUpdate", "LedgerPost", "GrantInsert", "LedgerPost",
-		"IdempotencyKeyInsert", "commit",
+		"EventInsert", "EventInsert", "IdempotencyKeyInsert", "commit",
 	}, sqls)
 }

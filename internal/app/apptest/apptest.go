@@ -38,6 +38,17 @@ type Server struct {
 	Clock *clock.Clock
 }
 
+// Tests that call the domains without a server (package tests of auth,
+// grants, enrollment, and the fixtures of moneytest) record events too: the
+// renderer app.New installs is installed as soon as this package is used.
+func init() {
+	doc, err := app.LoadSpec()
+	if err != nil {
+		panic(err)
+	}
+	app.UseEventRenderer(doc)
+}
+
 // Option changes the configuration of a test server.
 type Option func(*config.Config)
 

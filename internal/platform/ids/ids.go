@@ -22,6 +22,7 @@ const (
 	Verification    = "ver"
 	OTPChallenge    = "otp"
 	Refund          = "rfd"
+	Event           = "evt"
 	Request         = "req"
 )
 

@@ -1,0 +1,25 @@
+-- name: EventInsert :exec
+INSERT INTO events (id, merchant_id, integration_id, type, api_version, data, created_at)
+VALUES (@id, @merchant_id, sqlc.narg(integration_id), @type, @api_version, @data, @created_at);
+
+-- name: EventList :many
+-- One page of the events an integration sees, in commit-safe order
+-- (txid, id), after the cursor's position. Only events of transactions
+-- older than every running one are served (see 00013_events.sql), so none
+-- can later appear before a position already served.
+SELECT id, type, api_version, data, created_at, txid FROM events
+WHERE merchant_id = @merchant_id
+  AND (integration_id IS NULL OR integration_id = @integration_id)
+  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND (sqlc.narg(types)::text[] IS NULL OR type = ANY (sqlc.narg(types)::text[]))
+  AND (sqlc.narg(created_after)::timestamptz IS NULL OR created_at >= sqlc.narg(created_after)::timestamptz)
+  AND (sqlc.narg(created_before)::timestamptz IS NULL OR created_at < sqlc.narg(created_before)::timestamptz)
+  AND (sqlc.narg(after_txid)::bigint IS NULL
+       OR (txid, id) > (sqlc.narg(after_txid)::bigint, sqlc.narg(after_id)::text))
+ORDER BY txid, id
+LIMIT @page_size;
+
+-- name: EventGet :one
+SELECT id, type, api_version, data, created_at, txid FROM events
+WHERE merchant_id = @merchant_id AND id = @id
+  AND (integration_id IS NULL OR integration_id = @integration_id);
