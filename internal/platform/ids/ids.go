@@ -22,6 +22,8 @@ const (
 	Verification    = "ver"
 	OTPChallenge    = "otp"
 	Event           = "evt"
+	WebhookEndpoint = "we"
+	WebhookDelivery = "wd"
 	Request         = "req"
 )
 
