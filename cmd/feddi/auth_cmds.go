@@ -16,6 +16,7 @@ import (
 	"github.com/feddi/partner-api/internal/app"
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/webhooks"
 )
 
 // bootstrapCmd creates a merchant, an integration and a first API key with
@@ -157,6 +158,14 @@ func rotateKEK(ctx context.Context, cfg config.Config, logger *slog.Logger, out 
 	n, err := svc.RotateKEK(ctx)
 	if err != nil {
 		return fmt.Errorf("rotating the key-encryption key: %w", err)
+	}
+	// Webhook endpoint secrets are sealed with the same KEK.
+	endpoints, err := webhooks.Reseal(ctx, pool, svc)
+	if err != nil {
+		return fmt.Errorf("re-sealing webhook secrets: %w", err)
+	}
+	if _, err = fmt.Fprintf(out, "Re-sealed the secrets of %d webhook endpoints.\n", endpoints); err != nil {
+		return err
 	}
 	_, err = fmt.Fprintf(out, "Re-sealed %d signing keys with FEDDI_KEK. Remove FEDDI_KEK_PREVIOUS from every replica once all run with the new FEDDI_KEK.\n", n)
 	return err

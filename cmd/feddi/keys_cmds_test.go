@@ -15,8 +15,10 @@ import (
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app/apptest"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/testdb"
+	"github.com/feddi/partner-api/internal/webhooks"
 )
 
 // These tests run the binary's commands in-process with its environment,
@@ -154,8 +156,14 @@ func TestRotateSigningRevokePreviousKillsTokensOnEveryReplica(t *testing.T) {
 func TestRotateKEK(t *testing.T) {
 	e := newCLIEnv(t)
 	token := e.mint(t, e.one)
+	// A webhook endpoint's secret, sealed with the same KEK.
+	endpoint, err := e.one.App.Server.Webhooks.Create(e.ctx, webhooks.NewEndpoint{
+		MerchantID: e.tenant.MerchantID, IntegrationID: e.tenant.IntegrationID, URL: "https://pos.example.com/hook",
+		EventTypes: []events.Type{events.GrantIssued},
+	})
+	require.NoError(t, err)
 	newKEK := make([]byte, 32)
-	_, err := rand.Read(newKEK)
+	_, err = rand.Read(newKEK)
 	require.NoError(t, err)
 
 	t.Run("NeedsTheNewKEK", func(t *testing.T) {
@@ -179,6 +187,10 @@ func TestRotateKEK(t *testing.T) {
 			require.False(t, opens(t, apptest.KEK, kid, sealed), "key %s still opens with the old KEK", kid)
 		}
 		require.NoError(t, rows.Err())
+		var sealed []byte
+		require.NoError(t, e.one.Pool.QueryRow(e.ctx, `SELECT secret_sealed FROM webhook_endpoints WHERE id = $1`, endpoint.ID).Scan(&sealed))
+		require.True(t, opens(t, newKEK, endpoint.ID, sealed), "the webhook secret opens with the new KEK")
+		require.False(t, opens(t, apptest.KEK, endpoint.ID, sealed))
 	})
 	t.Run("AReplicaWithOnlyTheNewKEKVerifiesAndSigns", func(t *testing.T) {
 		s := apptest.StartOn(t, e.one.Pool, func(c *config.Config) { c.KEK = newKEK })

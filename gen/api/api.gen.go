@@ -268,6 +268,21 @@ func (e CreateTerminalTokenResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for CreateWebhookEndpointResponseOk.
+const (
+	CreateWebhookEndpointResponseOkTrue CreateWebhookEndpointResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the CreateWebhookEndpointResponseOk enum.
+func (e CreateWebhookEndpointResponseOk) Valid() bool {
+	switch e {
+	case CreateWebhookEndpointResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CredentialKind.
 const (
 	CredentialKindApiKey      CredentialKind = "api_key"
@@ -316,6 +331,21 @@ const (
 func (e DeleteApiKeyResponseOk) Valid() bool {
 	switch e {
 	case DeleteApiKeyResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteWebhookEndpointResponseOk.
+const (
+	DeleteWebhookEndpointResponseOkTrue DeleteWebhookEndpointResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the DeleteWebhookEndpointResponseOk enum.
+func (e DeleteWebhookEndpointResponseOk) Valid() bool {
+	switch e {
+	case DeleteWebhookEndpointResponseOkTrue:
 		return true
 	default:
 		return false
@@ -991,6 +1021,36 @@ func (e ListTransactionsResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for ListWebhookDeliveriesResponseOk.
+const (
+	ListWebhookDeliveriesResponseOkTrue ListWebhookDeliveriesResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesResponseOk enum.
+func (e ListWebhookDeliveriesResponseOk) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookEndpointsResponseOk.
+const (
+	ListWebhookEndpointsResponseOkTrue ListWebhookEndpointsResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsResponseOk enum.
+func (e ListWebhookEndpointsResponseOk) Valid() bool {
+	switch e {
+	case ListWebhookEndpointsResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LookupCustomerResponseOk.
 const (
 	LookupCustomerResponseOkTrue LookupCustomerResponseOk = true
@@ -1141,6 +1201,21 @@ func (e RevokeApiKeyResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for RotateWebhookEndpointSecretResponseOk.
+const (
+	RotateWebhookEndpointSecretResponseOkTrue RotateWebhookEndpointSecretResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the RotateWebhookEndpointSecretResponseOk enum.
+func (e RotateWebhookEndpointSecretResponseOk) Valid() bool {
+	switch e {
+	case RotateWebhookEndpointSecretResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SandboxMessageKind.
 const (
 	SandboxMessageKindEnrollmentVerification SandboxMessageKind = "enrollment_verification"
@@ -1175,6 +1250,7 @@ const (
 	ScopeTokensIssue      Scope = "tokens:issue"
 	ScopeTopupWrite       Scope = "topup:write"
 	ScopeTransactionsRead Scope = "transactions:read"
+	ScopeWebhooksWrite    Scope = "webhooks:write"
 )
 
 // Valid indicates whether the value is a known member of the Scope enum.
@@ -1207,6 +1283,8 @@ func (e Scope) Valid() bool {
 	case ScopeTopupWrite:
 		return true
 	case ScopeTransactionsRead:
+		return true
+	case ScopeWebhooksWrite:
 		return true
 	default:
 		return false
@@ -1390,6 +1468,27 @@ func (e WalletStatus) Valid() bool {
 	case WalletStatusPendingProof:
 		return true
 	case WalletStatusVerified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointStatus.
+const (
+	WebhookEndpointStatusDeleted  WebhookEndpointStatus = "deleted"
+	WebhookEndpointStatusDisabled WebhookEndpointStatus = "disabled"
+	WebhookEndpointStatusEnabled  WebhookEndpointStatus = "enabled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointStatus enum.
+func (e WebhookEndpointStatus) Valid() bool {
+	switch e {
+	case WebhookEndpointStatusDeleted:
+		return true
+	case WebhookEndpointStatusDisabled:
+		return true
+	case WebhookEndpointStatusEnabled:
 		return true
 	default:
 		return false
@@ -2008,6 +2107,48 @@ type CreateTerminalTokenResponse struct {
 // CreateTerminalTokenResponseOk Always true on success.
 type CreateTerminalTokenResponseOk bool
 
+// CreateWebhookEndpointRequest Request body of `createWebhookEndpoint`.
+type CreateWebhookEndpointRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data The endpoint to register.
+	Data CreateWebhookEndpointRequestData `json:"data"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// CreateWebhookEndpointRequestData The endpoint to register.
+type CreateWebhookEndpointRequestData struct {
+	// Description Your label.
+	Description *string `json:"description,omitempty"`
+
+	// EventTypes The types to deliver.
+	EventTypes []EventType `json:"event_types"`
+
+	// Url https URL of a public host (the sandbox also allows http://127.0.0.1).
+	Url string `json:"url"`
+}
+
+// CreateWebhookEndpointResponse Success envelope of `createWebhookEndpoint`.
+type CreateWebhookEndpointResponse struct {
+	// Ok Always true on success.
+	Ok CreateWebhookEndpointResponseOk `json:"ok"`
+
+	// Data An endpoint with its signing secret, shown once.
+	Data WebhookEndpointWithSecret `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// CreateWebhookEndpointResponseOk Always true on success.
+type CreateWebhookEndpointResponseOk bool
+
 // CredentialKind Kind of credential: an API key (`X-Api-Key`) or a terminal JWT (`Authorization: Bearer`).
 type CredentialKind string
 
@@ -2104,6 +2245,36 @@ type DeleteApiKeyResponse struct {
 // DeleteApiKeyResponseOk Always true on success.
 type DeleteApiKeyResponseOk bool
 
+// DeleteWebhookEndpointRequest Request body of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data No input in this api_version: send `{}` or leave `data` out.
+	Data *EmptyWebhookRequestData `json:"data,omitempty"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// DeleteWebhookEndpointResponse Success envelope of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointResponse struct {
+	// Ok Always true on success.
+	Ok DeleteWebhookEndpointResponseOk `json:"ok"`
+
+	// Data The deleted endpoint.
+	Data DeletedWebhookEndpoint `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// DeleteWebhookEndpointResponseOk Always true on success.
+type DeleteWebhookEndpointResponseOk bool
+
 // DeletedApiKey Confirmation of a hard delete.
 type DeletedApiKey struct {
 	// Deleted Always true.
@@ -2115,6 +2286,15 @@ type DeletedApiKey struct {
 
 // DeletedApiKeyDeleted Always true.
 type DeletedApiKeyDeleted bool
+
+// DeletedWebhookEndpoint The deleted endpoint.
+type DeletedWebhookEndpoint struct {
+	// Endpoint An endpoint receiving events. Never contains the secret.
+	Endpoint WebhookEndpoint `json:"endpoint"`
+}
+
+// EmptyWebhookRequestData No input in this api_version: send `{}` or leave `data` out.
+type EmptyWebhookRequestData = map[string]interface{}
 
 // EnrollmentInitiation A pending enrollment.
 type EnrollmentInitiation struct {
@@ -2896,6 +3076,42 @@ type ListTransactionsResponse struct {
 // ListTransactionsResponseOk Always true on success.
 type ListTransactionsResponseOk bool
 
+// ListWebhookDeliveriesResponse Success envelope of `listWebhookDeliveries`.
+type ListWebhookDeliveriesResponse struct {
+	// Ok Always true on success.
+	Ok ListWebhookDeliveriesResponseOk `json:"ok"`
+
+	// Data A page of delivery attempts, newest first.
+	Data WebhookDeliveryList `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// ListWebhookDeliveriesResponseOk Always true on success.
+type ListWebhookDeliveriesResponseOk bool
+
+// ListWebhookEndpointsResponse Success envelope of `listWebhookEndpoints`.
+type ListWebhookEndpointsResponse struct {
+	// Ok Always true on success.
+	Ok ListWebhookEndpointsResponseOk `json:"ok"`
+
+	// Data A page of endpoints, newest first. Pass `next_cursor` as `cursor` to get the next page.
+	Data WebhookEndpointList `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// ListWebhookEndpointsResponseOk Always true on success.
+type ListWebhookEndpointsResponseOk bool
+
 // LookupCustomerResponse Success envelope of `lookupCustomer`.
 type LookupCustomerResponse struct {
 	// Ok Always true on success.
@@ -3376,6 +3592,36 @@ type RevokedApiKey struct {
 	Key ApiKey `json:"key"`
 }
 
+// RotateWebhookEndpointSecretRequest Request body of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data No input in this api_version: send `{}` or leave `data` out.
+	Data *EmptyWebhookRequestData `json:"data,omitempty"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// RotateWebhookEndpointSecretResponse Success envelope of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretResponse struct {
+	// Ok Always true on success.
+	Ok RotateWebhookEndpointSecretResponseOk `json:"ok"`
+
+	// Data An endpoint with its signing secret, shown once.
+	Data WebhookEndpointWithSecret `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// RotateWebhookEndpointSecretResponseOk Always true on success.
+type RotateWebhookEndpointSecretResponseOk bool
+
 // SandboxMessage An SMS captured by the sandbox sender.
 type SandboxMessage struct {
 	// Body The full text, including codes and links (sandbox only).
@@ -3431,6 +3677,7 @@ type SandboxMessageList struct {
 // | `grants:clawback` | claw back promotional grants (also needs role `operator`) | back-office operator API key |
 // | `transactions:read` | list and read ledger transactions | tills or back office |
 // | `events:read` | list and read events | back office or the integrator's backend |
+// | `webhooks:write` | register, list, delete webhook endpoints, rotate their secrets, read their deliveries | the integrator's backend |
 type Scope string
 
 // SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
@@ -3964,6 +4211,105 @@ type WalletRelease struct {
 // WalletStatus `pending_proof`: created by enrollment, phone ownership not yet proven. It can be topped up but cannot pay, and its promotional grants stay `locked`. `verified`: phone proven; grants released; can pay.
 type WalletStatus string
 
+// WebhookDelivery One attempt to deliver an event.
+type WebhookDelivery struct {
+	// Attempt Attempt number for this event, from 1.
+	Attempt int `json:"attempt"`
+
+	// AttemptedAt When the attempt was made.
+	AttemptedAt time.Time `json:"attempted_at"`
+
+	// Error Why it failed, or null.
+	Error *string `json:"error"`
+
+	// EventId Identifier of an event: `evt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+	EventId EventId `json:"event_id"`
+
+	// Id The attempt.
+	Id string `json:"id"`
+
+	// LatencyMs Time to the answer, in milliseconds.
+	LatencyMs int `json:"latency_ms"`
+
+	// StatusCode HTTP status your endpoint answered; null when it could not be reached.
+	StatusCode *int `json:"status_code"`
+
+	// Succeeded True for a 2xx answer.
+	Succeeded bool `json:"succeeded"`
+}
+
+// WebhookDeliveryList A page of delivery attempts, newest first.
+type WebhookDeliveryList struct {
+	// HasMore True when another page exists.
+	HasMore bool `json:"has_more"`
+
+	// Items The attempts of this page.
+	Items []WebhookDelivery `json:"items"`
+
+	// NextCursor Opaque cursor of the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookEndpoint An endpoint receiving events. Never contains the secret.
+type WebhookEndpoint struct {
+	// CreatedAt Creation time.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Description Your label, or null.
+	Description *string `json:"description"`
+
+	// DisabledAt When it was disabled, or null.
+	DisabledAt *time.Time `json:"disabled_at"`
+
+	// EventTypes The types delivered.
+	EventTypes []EventType `json:"event_types"`
+
+	// FailingSince Since when every delivery failed, or null.
+	FailingSince *time.Time `json:"failing_since"`
+
+	// Id Identifier of a webhook endpoint: `we_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+	Id WebhookEndpointId `json:"id"`
+
+	// PreviousSecretExpiresAt After a rotation: until when the previous secret signs beside the new one, or null.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
+
+	// Status `enabled` endpoints receive events; `disabled` ones failed for three days and receive nothing more; `deleted` is returned once, by the delete.
+	Status WebhookEndpointStatus `json:"status"`
+
+	// Url Where events are POSTed.
+	Url string `json:"url"`
+}
+
+// WebhookEndpointId Identifier of a webhook endpoint: `we_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+type WebhookEndpointId = string
+
+// WebhookEndpointList A page of endpoints, newest first. Pass `next_cursor` as `cursor` to get the next page.
+type WebhookEndpointList struct {
+	// HasMore True when another page exists.
+	HasMore bool `json:"has_more"`
+
+	// Items The endpoints of this page.
+	Items []WebhookEndpoint `json:"items"`
+
+	// NextCursor Opaque cursor of the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookEndpointStatus `enabled` endpoints receive events; `disabled` ones failed for three days and receive nothing more; `deleted` is returned once, by the delete.
+type WebhookEndpointStatus string
+
+// WebhookEndpointWithSecret An endpoint with its signing secret, shown once.
+type WebhookEndpointWithSecret struct {
+	// Endpoint An endpoint receiving events. Never contains the secret.
+	Endpoint WebhookEndpoint `json:"endpoint"`
+
+	// Secret The signing secret (`whsec_` + base64), shown in this response only; null in an idempotent replay.
+	Secret *string `json:"secret"`
+
+	// SecretRedacted True in an idempotent replay, whose secret is withheld.
+	SecretRedacted bool `json:"secret_redacted"`
+}
+
 // WelcomeGrantInput A welcome grant to issue `locked` with the new wallet.
 type WelcomeGrantInput struct {
 	// AmountMinor Promotional amount.
@@ -4014,6 +4360,9 @@ type SkuIdPath = SkuId
 
 // TransactionIdPath Identifier of a ledger transaction: `txn_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type TransactionIdPath = TransactionId
+
+// WebhookEndpointIdPath Identifier of a webhook endpoint: `we_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+type WebhookEndpointIdPath = WebhookEndpointId
 
 // ErrorResponse The response envelope of every failed call.
 type ErrorResponse = ErrorEnvelope
@@ -4297,6 +4646,48 @@ type UpsertSkuParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Limit Page size (1-200).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
+// CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
+type DeleteWebhookEndpointParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Page size (1-200).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
+// RotateWebhookEndpointSecretParams defines parameters for RotateWebhookEndpointSecret.
+type RotateWebhookEndpointSecretParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
 // ListTransactionsParams defines parameters for ListTransactions.
 type ListTransactionsParams struct {
 	// Limit Page size (1-200).
@@ -4392,6 +4783,15 @@ type CreateSkuTopupJSONRequestBody = CreateSkuTopupRequest
 
 // UpsertSkuJSONRequestBody defines body for UpsertSku for application/json ContentType.
 type UpsertSkuJSONRequestBody = UpsertSkuRequest
+
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointRequest
+
+// DeleteWebhookEndpointJSONRequestBody defines body for DeleteWebhookEndpoint for application/json ContentType.
+type DeleteWebhookEndpointJSONRequestBody = DeleteWebhookEndpointRequest
+
+// RotateWebhookEndpointSecretJSONRequestBody defines body for RotateWebhookEndpointSecret for application/json ContentType.
+type RotateWebhookEndpointSecretJSONRequestBody = RotateWebhookEndpointSecretRequest
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -4503,6 +4903,21 @@ type ServerInterface interface {
 	// UpsertSku Create or replace a SKU
 	// (POST /topup/skus)
 	UpsertSku(ctx echo.Context, params UpsertSkuParams) error
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /webhooks/endpoints)
+	ListWebhookEndpoints(ctx echo.Context, params ListWebhookEndpointsParams) error
+	// CreateWebhookEndpoint Register a webhook endpoint
+	// (POST /webhooks/endpoints)
+	CreateWebhookEndpoint(ctx echo.Context, params CreateWebhookEndpointParams) error
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (POST /webhooks/endpoints/{id}/delete)
+	DeleteWebhookEndpoint(ctx echo.Context, id WebhookEndpointIdPath, params DeleteWebhookEndpointParams) error
+	// ListWebhookDeliveries List an endpoint's delivery attempts
+	// (GET /webhooks/endpoints/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id WebhookEndpointIdPath, params ListWebhookDeliveriesParams) error
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /webhooks/endpoints/{id}/rotate-secret)
+	RotateWebhookEndpointSecret(ctx echo.Context, id WebhookEndpointIdPath, params RotateWebhookEndpointSecretParams) error
 	// ListTransactions List transactions
 	// (GET /{integrationId}/transactions)
 	ListTransactions(ctx echo.Context, integrationId IntegrationIdPath, params ListTransactionsParams) error
@@ -5830,6 +6245,204 @@ func (w *ServerInterfaceWrapper) UpsertSku(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhookEndpoints converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookEndpoints(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookEndpointsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Feddi-Api-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Feddi-Api-Version")]; found {
+		var FeddiApiVersion ApiVersionHeader
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Feddi-Api-Version, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Feddi-Api-Version", valueList[0], &FeddiApiVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Feddi-Api-Version: %s", err))
+		}
+
+		params.FeddiApiVersion = &FeddiApiVersion
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookEndpoints(ctx, params)
+	return err
+}
+
+// CreateWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhookEndpoint(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Idempotency-Key is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhookEndpoint(ctx, params)
+	return err
+}
+
+// DeleteWebhookEndpoint converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhookEndpoint(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookEndpointParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Idempotency-Key is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhookEndpoint(ctx, id, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Feddi-Api-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Feddi-Api-Version")]; found {
+		var FeddiApiVersion ApiVersionHeader
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Feddi-Api-Version, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Feddi-Api-Version", valueList[0], &FeddiApiVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Feddi-Api-Version: %s", err))
+		}
+
+		params.FeddiApiVersion = &FeddiApiVersion
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id, params)
+	return err
+}
+
+// RotateWebhookEndpointSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookEndpointSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id WebhookEndpointIdPath
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotateWebhookEndpointSecretParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = IdempotencyKey
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter Idempotency-Key is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookEndpointSecret(ctx, id, params)
+	return err
+}
+
 // ListTransactions converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTransactions(ctx echo.Context) error {
 	var err error
@@ -6042,6 +6655,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/:integrationId/transactions/:transactionId", wrapper.GetTransaction, options.OperationMiddlewares["getTransaction"]...)
 	router.GET(options.BaseURL+"/events", wrapper.ListEvents, options.OperationMiddlewares["listEvents"]...)
 	router.GET(options.BaseURL+"/events/:id", wrapper.GetEvent, options.OperationMiddlewares["getEvent"]...)
+	router.GET(options.BaseURL+"/webhooks/endpoints", wrapper.ListWebhookEndpoints, options.OperationMiddlewares["listWebhookEndpoints"]...)
+	router.POST(options.BaseURL+"/webhooks/endpoints", wrapper.CreateWebhookEndpoint, options.OperationMiddlewares["createWebhookEndpoint"]...)
+	router.POST(options.BaseURL+"/webhooks/endpoints/:id/delete", wrapper.DeleteWebhookEndpoint, options.OperationMiddlewares["deleteWebhookEndpoint"]...)
+	router.POST(options.BaseURL+"/webhooks/endpoints/:id/rotate-secret", wrapper.RotateWebhookEndpointSecret, options.OperationMiddlewares["rotateWebhookEndpointSecret"]...)
+	router.GET(options.BaseURL+"/webhooks/endpoints/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/sandbox/messages", wrapper.ListSandboxMessages, options.OperationMiddlewares["listSandboxMessages"]...)
 
 }
@@ -10927,6 +11545,682 @@ func (response UpsertSku503JSONResponse) VisitUpsertSkuResponse(w http.ResponseW
 	return err
 }
 
+type ListWebhookEndpointsRequestObject struct {
+	Params ListWebhookEndpointsParams
+}
+
+type ListWebhookEndpointsResponseObject interface {
+	VisitListWebhookEndpointsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookEndpoints200JSONResponse ListWebhookEndpointsResponse
+
+func (response ListWebhookEndpoints200JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints401JSONResponse ErrorEnvelope
+
+func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints403JSONResponse ErrorEnvelope
+
+func (response ListWebhookEndpoints403JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints500JSONResponse ErrorEnvelope
+
+func (response ListWebhookEndpoints500JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookEndpoints503JSONResponse ErrorEnvelope
+
+func (response ListWebhookEndpoints503JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpointRequestObject struct {
+	Params CreateWebhookEndpointParams
+	Body   *CreateWebhookEndpointJSONRequestBody
+}
+
+type CreateWebhookEndpointResponseObject interface {
+	VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookEndpoint200JSONResponse CreateWebhookEndpointResponse
+
+func (response CreateWebhookEndpoint200JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint401JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint403JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint403JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint409JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint409JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint413JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint413JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint415JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint415JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint422JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint422JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint500JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint500JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookEndpoint503JSONResponse ErrorEnvelope
+
+func (response CreateWebhookEndpoint503JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpointRequestObject struct {
+	Id     WebhookEndpointIdPath `json:"id"`
+	Params DeleteWebhookEndpointParams
+	Body   *DeleteWebhookEndpointJSONRequestBody
+}
+
+type DeleteWebhookEndpointResponseObject interface {
+	VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookEndpoint200JSONResponse DeleteWebhookEndpointResponse
+
+func (response DeleteWebhookEndpoint200JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint401JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint403JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint403JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint404JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint404JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint409JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint409JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint413JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint413JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint415JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint415JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint422JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint422JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint500JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint500JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookEndpoint503JSONResponse ErrorEnvelope
+
+func (response DeleteWebhookEndpoint503JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	Id     WebhookEndpointIdPath `json:"id"`
+	Params ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse ListWebhookDeliveriesResponse
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401JSONResponse ErrorEnvelope
+
+func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403JSONResponse ErrorEnvelope
+
+func (response ListWebhookDeliveries403JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404JSONResponse ErrorEnvelope
+
+func (response ListWebhookDeliveries404JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500JSONResponse ErrorEnvelope
+
+func (response ListWebhookDeliveries500JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503JSONResponse ErrorEnvelope
+
+func (response ListWebhookDeliveries503JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecretRequestObject struct {
+	Id     WebhookEndpointIdPath `json:"id"`
+	Params RotateWebhookEndpointSecretParams
+	Body   *RotateWebhookEndpointSecretJSONRequestBody
+}
+
+type RotateWebhookEndpointSecretResponseObject interface {
+	VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookEndpointSecret200JSONResponse RotateWebhookEndpointSecretResponse
+
+func (response RotateWebhookEndpointSecret200JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret400JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret401JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret403JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret403JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret404JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret404JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret409JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret409JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret413JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret413JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret415JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret415JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret422JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret422JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret500JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret500JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookEndpointSecret503JSONResponse ErrorEnvelope
+
+func (response RotateWebhookEndpointSecret503JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTransactionsRequestObject struct {
 	IntegrationId IntegrationIdPath `json:"integrationId"`
 	Params        ListTransactionsParams
@@ -11252,6 +12546,21 @@ type StrictServerInterface interface {
 	// UpsertSku Create or replace a SKU
 	// (POST /topup/skus)
 	UpsertSku(ctx context.Context, request UpsertSkuRequestObject) (UpsertSkuResponseObject, error)
+	// ListWebhookEndpoints List webhook endpoints
+	// (GET /webhooks/endpoints)
+	ListWebhookEndpoints(ctx context.Context, request ListWebhookEndpointsRequestObject) (ListWebhookEndpointsResponseObject, error)
+	// CreateWebhookEndpoint Register a webhook endpoint
+	// (POST /webhooks/endpoints)
+	CreateWebhookEndpoint(ctx context.Context, request CreateWebhookEndpointRequestObject) (CreateWebhookEndpointResponseObject, error)
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	// (POST /webhooks/endpoints/{id}/delete)
+	DeleteWebhookEndpoint(ctx context.Context, request DeleteWebhookEndpointRequestObject) (DeleteWebhookEndpointResponseObject, error)
+	// ListWebhookDeliveries List an endpoint's delivery attempts
+	// (GET /webhooks/endpoints/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	// (POST /webhooks/endpoints/{id}/rotate-secret)
+	RotateWebhookEndpointSecret(ctx context.Context, request RotateWebhookEndpointSecretRequestObject) (RotateWebhookEndpointSecretResponseObject, error)
 	// ListTransactions List transactions
 	// (GET /{integrationId}/transactions)
 	ListTransactions(ctx context.Context, request ListTransactionsRequestObject) (ListTransactionsResponseObject, error)
@@ -12661,6 +13970,203 @@ func (sh *strictHandler) UpsertSku(ctx echo.Context, params UpsertSkuParams) err
 		return err
 	} else if validResponse, ok := response.(UpsertSkuResponseObject); ok {
 		return validResponse.VisitUpsertSkuResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookEndpoints operation middleware
+func (sh *strictHandler) ListWebhookEndpoints(ctx echo.Context, params ListWebhookEndpointsParams) error {
+	var request ListWebhookEndpointsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookEndpoints(ctx.Request().Context(), request.(ListWebhookEndpointsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookEndpoints")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookEndpointsResponseObject); ok {
+		return validResponse.VisitListWebhookEndpointsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhookEndpoint operation middleware
+func (sh *strictHandler) CreateWebhookEndpoint(ctx echo.Context, params CreateWebhookEndpointParams) error {
+	var request CreateWebhookEndpointRequestObject
+
+	request.Params = params
+
+	var body CreateWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookEndpoint(ctx.Request().Context(), request.(CreateWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookEndpointResponseObject); ok {
+		return validResponse.VisitCreateWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhookEndpoint operation middleware
+func (sh *strictHandler) DeleteWebhookEndpoint(ctx echo.Context, id WebhookEndpointIdPath, params DeleteWebhookEndpointParams) error {
+	var request DeleteWebhookEndpointRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body DeleteWebhookEndpointJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookEndpoint(ctx.Request().Context(), request.(DeleteWebhookEndpointRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookEndpoint")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookEndpointResponseObject); ok {
+		return validResponse.VisitDeleteWebhookEndpointResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, id WebhookEndpointIdPath, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookEndpointSecret operation middleware
+func (sh *strictHandler) RotateWebhookEndpointSecret(ctx echo.Context, id WebhookEndpointIdPath, params RotateWebhookEndpointSecretParams) error {
+	var request RotateWebhookEndpointSecretRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RotateWebhookEndpointSecretJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookEndpointSecret(ctx.Request().Context(), request.(RotateWebhookEndpointSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookEndpointSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookEndpointSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookEndpointSecretResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -271,6 +271,21 @@ func (e CreateTerminalTokenResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for CreateWebhookEndpointResponseOk.
+const (
+	CreateWebhookEndpointResponseOkTrue CreateWebhookEndpointResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the CreateWebhookEndpointResponseOk enum.
+func (e CreateWebhookEndpointResponseOk) Valid() bool {
+	switch e {
+	case CreateWebhookEndpointResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CredentialKind.
 const (
 	CredentialKindApiKey      CredentialKind = "api_key"
@@ -319,6 +334,21 @@ const (
 func (e DeleteApiKeyResponseOk) Valid() bool {
 	switch e {
 	case DeleteApiKeyResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeleteWebhookEndpointResponseOk.
+const (
+	DeleteWebhookEndpointResponseOkTrue DeleteWebhookEndpointResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the DeleteWebhookEndpointResponseOk enum.
+func (e DeleteWebhookEndpointResponseOk) Valid() bool {
+	switch e {
+	case DeleteWebhookEndpointResponseOkTrue:
 		return true
 	default:
 		return false
@@ -994,6 +1024,36 @@ func (e ListTransactionsResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for ListWebhookDeliveriesResponseOk.
+const (
+	ListWebhookDeliveriesResponseOkTrue ListWebhookDeliveriesResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesResponseOk enum.
+func (e ListWebhookDeliveriesResponseOk) Valid() bool {
+	switch e {
+	case ListWebhookDeliveriesResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListWebhookEndpointsResponseOk.
+const (
+	ListWebhookEndpointsResponseOkTrue ListWebhookEndpointsResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsResponseOk enum.
+func (e ListWebhookEndpointsResponseOk) Valid() bool {
+	switch e {
+	case ListWebhookEndpointsResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for LookupCustomerResponseOk.
 const (
 	LookupCustomerResponseOkTrue LookupCustomerResponseOk = true
@@ -1144,6 +1204,21 @@ func (e RevokeApiKeyResponseOk) Valid() bool {
 	}
 }
 
+// Defines values for RotateWebhookEndpointSecretResponseOk.
+const (
+	RotateWebhookEndpointSecretResponseOkTrue RotateWebhookEndpointSecretResponseOk = true
+)
+
+// Valid indicates whether the value is a known member of the RotateWebhookEndpointSecretResponseOk enum.
+func (e RotateWebhookEndpointSecretResponseOk) Valid() bool {
+	switch e {
+	case RotateWebhookEndpointSecretResponseOkTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SandboxMessageKind.
 const (
 	SandboxMessageKindEnrollmentVerification SandboxMessageKind = "enrollment_verification"
@@ -1178,6 +1253,7 @@ const (
 	ScopeTokensIssue      Scope = "tokens:issue"
 	ScopeTopupWrite       Scope = "topup:write"
 	ScopeTransactionsRead Scope = "transactions:read"
+	ScopeWebhooksWrite    Scope = "webhooks:write"
 )
 
 // Valid indicates whether the value is a known member of the Scope enum.
@@ -1210,6 +1286,8 @@ func (e Scope) Valid() bool {
 	case ScopeTopupWrite:
 		return true
 	case ScopeTransactionsRead:
+		return true
+	case ScopeWebhooksWrite:
 		return true
 	default:
 		return false
@@ -1393,6 +1471,27 @@ func (e WalletStatus) Valid() bool {
 	case WalletStatusPendingProof:
 		return true
 	case WalletStatusVerified:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEndpointStatus.
+const (
+	WebhookEndpointStatusDeleted  WebhookEndpointStatus = "deleted"
+	WebhookEndpointStatusDisabled WebhookEndpointStatus = "disabled"
+	WebhookEndpointStatusEnabled  WebhookEndpointStatus = "enabled"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEndpointStatus enum.
+func (e WebhookEndpointStatus) Valid() bool {
+	switch e {
+	case WebhookEndpointStatusDeleted:
+		return true
+	case WebhookEndpointStatusDisabled:
+		return true
+	case WebhookEndpointStatusEnabled:
 		return true
 	default:
 		return false
@@ -2011,6 +2110,48 @@ type CreateTerminalTokenResponse struct {
 // CreateTerminalTokenResponseOk Always true on success.
 type CreateTerminalTokenResponseOk bool
 
+// CreateWebhookEndpointRequest Request body of `createWebhookEndpoint`.
+type CreateWebhookEndpointRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data The endpoint to register.
+	Data CreateWebhookEndpointRequestData `json:"data"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// CreateWebhookEndpointRequestData The endpoint to register.
+type CreateWebhookEndpointRequestData struct {
+	// Description Your label.
+	Description *string `json:"description,omitempty"`
+
+	// EventTypes The types to deliver.
+	EventTypes []EventType `json:"event_types"`
+
+	// Url https URL of a public host (the sandbox also allows http://127.0.0.1).
+	Url string `json:"url"`
+}
+
+// CreateWebhookEndpointResponse Success envelope of `createWebhookEndpoint`.
+type CreateWebhookEndpointResponse struct {
+	// Ok Always true on success.
+	Ok CreateWebhookEndpointResponseOk `json:"ok"`
+
+	// Data An endpoint with its signing secret, shown once.
+	Data WebhookEndpointWithSecret `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// CreateWebhookEndpointResponseOk Always true on success.
+type CreateWebhookEndpointResponseOk bool
+
 // CredentialKind Kind of credential: an API key (`X-Api-Key`) or a terminal JWT (`Authorization: Bearer`).
 type CredentialKind string
 
@@ -2107,6 +2248,36 @@ type DeleteApiKeyResponse struct {
 // DeleteApiKeyResponseOk Always true on success.
 type DeleteApiKeyResponseOk bool
 
+// DeleteWebhookEndpointRequest Request body of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data No input in this api_version: send `{}` or leave `data` out.
+	Data *EmptyWebhookRequestData `json:"data,omitempty"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// DeleteWebhookEndpointResponse Success envelope of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointResponse struct {
+	// Ok Always true on success.
+	Ok DeleteWebhookEndpointResponseOk `json:"ok"`
+
+	// Data The deleted endpoint.
+	Data DeletedWebhookEndpoint `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// DeleteWebhookEndpointResponseOk Always true on success.
+type DeleteWebhookEndpointResponseOk bool
+
 // DeletedApiKey Confirmation of a hard delete.
 type DeletedApiKey struct {
 	// Deleted Always true.
@@ -2118,6 +2289,15 @@ type DeletedApiKey struct {
 
 // DeletedApiKeyDeleted Always true.
 type DeletedApiKeyDeleted bool
+
+// DeletedWebhookEndpoint The deleted endpoint.
+type DeletedWebhookEndpoint struct {
+	// Endpoint An endpoint receiving events. Never contains the secret.
+	Endpoint WebhookEndpoint `json:"endpoint"`
+}
+
+// EmptyWebhookRequestData No input in this api_version: send `{}` or leave `data` out.
+type EmptyWebhookRequestData = map[string]interface{}
 
 // EnrollmentInitiation A pending enrollment.
 type EnrollmentInitiation struct {
@@ -2899,6 +3079,42 @@ type ListTransactionsResponse struct {
 // ListTransactionsResponseOk Always true on success.
 type ListTransactionsResponseOk bool
 
+// ListWebhookDeliveriesResponse Success envelope of `listWebhookDeliveries`.
+type ListWebhookDeliveriesResponse struct {
+	// Ok Always true on success.
+	Ok ListWebhookDeliveriesResponseOk `json:"ok"`
+
+	// Data A page of delivery attempts, newest first.
+	Data WebhookDeliveryList `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// ListWebhookDeliveriesResponseOk Always true on success.
+type ListWebhookDeliveriesResponseOk bool
+
+// ListWebhookEndpointsResponse Success envelope of `listWebhookEndpoints`.
+type ListWebhookEndpointsResponse struct {
+	// Ok Always true on success.
+	Ok ListWebhookEndpointsResponseOk `json:"ok"`
+
+	// Data A page of endpoints, newest first. Pass `next_cursor` as `cursor` to get the next page.
+	Data WebhookEndpointList `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// ListWebhookEndpointsResponseOk Always true on success.
+type ListWebhookEndpointsResponseOk bool
+
 // LookupCustomerResponse Success envelope of `lookupCustomer`.
 type LookupCustomerResponse struct {
 	// Ok Always true on success.
@@ -3379,6 +3595,36 @@ type RevokedApiKey struct {
 	Key ApiKey `json:"key"`
 }
 
+// RotateWebhookEndpointSecretRequest Request body of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretRequest struct {
+	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
+	Context *RequestContext `json:"context,omitempty"`
+
+	// Data No input in this api_version: send `{}` or leave `data` out.
+	Data *EmptyWebhookRequestData `json:"data,omitempty"`
+
+	// Meta Request metadata, required on every POST.
+	Meta RequestMeta `json:"meta"`
+}
+
+// RotateWebhookEndpointSecretResponse Success envelope of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretResponse struct {
+	// Ok Always true on success.
+	Ok RotateWebhookEndpointSecretResponseOk `json:"ok"`
+
+	// Data An endpoint with its signing secret, shown once.
+	Data WebhookEndpointWithSecret `json:"data"`
+
+	// Error Always null on success.
+	Error any `json:"error"`
+
+	// Meta Response metadata.
+	Meta ResponseMeta `json:"meta"`
+}
+
+// RotateWebhookEndpointSecretResponseOk Always true on success.
+type RotateWebhookEndpointSecretResponseOk bool
+
 // SandboxMessage An SMS captured by the sandbox sender.
 type SandboxMessage struct {
 	// Body The full text, including codes and links (sandbox only).
@@ -3434,6 +3680,7 @@ type SandboxMessageList struct {
 // | `grants:clawback` | claw back promotional grants (also needs role `operator`) | back-office operator API key |
 // | `transactions:read` | list and read ledger transactions | tills or back office |
 // | `events:read` | list and read events | back office or the integrator's backend |
+// | `webhooks:write` | register, list, delete webhook endpoints, rotate their secrets, read their deliveries | the integrator's backend |
 type Scope string
 
 // SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
@@ -3967,6 +4214,105 @@ type WalletRelease struct {
 // WalletStatus `pending_proof`: created by enrollment, phone ownership not yet proven. It can be topped up but cannot pay, and its promotional grants stay `locked`. `verified`: phone proven; grants released; can pay.
 type WalletStatus string
 
+// WebhookDelivery One attempt to deliver an event.
+type WebhookDelivery struct {
+	// Attempt Attempt number for this event, from 1.
+	Attempt int `json:"attempt"`
+
+	// AttemptedAt When the attempt was made.
+	AttemptedAt time.Time `json:"attempted_at"`
+
+	// Error Why it failed, or null.
+	Error *string `json:"error"`
+
+	// EventId Identifier of an event: `evt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+	EventId EventId `json:"event_id"`
+
+	// Id The attempt.
+	Id string `json:"id"`
+
+	// LatencyMs Time to the answer, in milliseconds.
+	LatencyMs int `json:"latency_ms"`
+
+	// StatusCode HTTP status your endpoint answered; null when it could not be reached.
+	StatusCode *int `json:"status_code"`
+
+	// Succeeded True for a 2xx answer.
+	Succeeded bool `json:"succeeded"`
+}
+
+// WebhookDeliveryList A page of delivery attempts, newest first.
+type WebhookDeliveryList struct {
+	// HasMore True when another page exists.
+	HasMore bool `json:"has_more"`
+
+	// Items The attempts of this page.
+	Items []WebhookDelivery `json:"items"`
+
+	// NextCursor Opaque cursor of the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookEndpoint An endpoint receiving events. Never contains the secret.
+type WebhookEndpoint struct {
+	// CreatedAt Creation time.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Description Your label, or null.
+	Description *string `json:"description"`
+
+	// DisabledAt When it was disabled, or null.
+	DisabledAt *time.Time `json:"disabled_at"`
+
+	// EventTypes The types delivered.
+	EventTypes []EventType `json:"event_types"`
+
+	// FailingSince Since when every delivery failed, or null.
+	FailingSince *time.Time `json:"failing_since"`
+
+	// Id Identifier of a webhook endpoint: `we_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+	Id WebhookEndpointId `json:"id"`
+
+	// PreviousSecretExpiresAt After a rotation: until when the previous secret signs beside the new one, or null.
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at"`
+
+	// Status `enabled` endpoints receive events; `disabled` ones failed for three days and receive nothing more; `deleted` is returned once, by the delete.
+	Status WebhookEndpointStatus `json:"status"`
+
+	// Url Where events are POSTed.
+	Url string `json:"url"`
+}
+
+// WebhookEndpointId Identifier of a webhook endpoint: `we_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+type WebhookEndpointId = string
+
+// WebhookEndpointList A page of endpoints, newest first. Pass `next_cursor` as `cursor` to get the next page.
+type WebhookEndpointList struct {
+	// HasMore True when another page exists.
+	HasMore bool `json:"has_more"`
+
+	// Items The endpoints of this page.
+	Items []WebhookEndpoint `json:"items"`
+
+	// NextCursor Opaque cursor of the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookEndpointStatus `enabled` endpoints receive events; `disabled` ones failed for three days and receive nothing more; `deleted` is returned once, by the delete.
+type WebhookEndpointStatus string
+
+// WebhookEndpointWithSecret An endpoint with its signing secret, shown once.
+type WebhookEndpointWithSecret struct {
+	// Endpoint An endpoint receiving events. Never contains the secret.
+	Endpoint WebhookEndpoint `json:"endpoint"`
+
+	// Secret The signing secret (`whsec_` + base64), shown in this response only; null in an idempotent replay.
+	Secret *string `json:"secret"`
+
+	// SecretRedacted True in an idempotent replay, whose secret is withheld.
+	SecretRedacted bool `json:"secret_redacted"`
+}
+
 // WelcomeGrantInput A welcome grant to issue `locked` with the new wallet.
 type WelcomeGrantInput struct {
 	// AmountMinor Promotional amount.
@@ -4017,6 +4363,9 @@ type SkuIdPath = SkuId
 
 // TransactionIdPath Identifier of a ledger transaction: `txn_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type TransactionIdPath = TransactionId
+
+// WebhookEndpointIdPath Identifier of a webhook endpoint: `we_` followed by a 26-character ULID (Crockford base32, upper case). Opaque.
+type WebhookEndpointIdPath = WebhookEndpointId
 
 // ErrorResponse The response envelope of every failed call.
 type ErrorResponse = ErrorEnvelope
@@ -4300,6 +4649,48 @@ type UpsertSkuParams struct {
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
+// ListWebhookEndpointsParams defines parameters for ListWebhookEndpoints.
+type ListWebhookEndpointsParams struct {
+	// Limit Page size (1-200).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
+// CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
+type CreateWebhookEndpointParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
+type DeleteWebhookEndpointParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Page size (1-200).
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
+// RotateWebhookEndpointSecretParams defines parameters for RotateWebhookEndpointSecret.
+type RotateWebhookEndpointSecretParams struct {
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
+}
+
 // ListTransactionsParams defines parameters for ListTransactions.
 type ListTransactionsParams struct {
 	// Limit Page size (1-200).
@@ -4395,6 +4786,15 @@ type CreateSkuTopupJSONRequestBody = CreateSkuTopupRequest
 
 // UpsertSkuJSONRequestBody defines body for UpsertSku for application/json ContentType.
 type UpsertSkuJSONRequestBody = UpsertSkuRequest
+
+// CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
+type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointRequest
+
+// DeleteWebhookEndpointJSONRequestBody defines body for DeleteWebhookEndpoint for application/json ContentType.
+type DeleteWebhookEndpointJSONRequestBody = DeleteWebhookEndpointRequest
+
+// RotateWebhookEndpointSecretJSONRequestBody defines body for RotateWebhookEndpointSecret for application/json ContentType.
+type RotateWebhookEndpointSecretJSONRequestBody = RotateWebhookEndpointSecretRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -5541,6 +5941,155 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /topup/skus (the `UpsertSku` operationId).
 	UpsertSku(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookEndpoints List webhook endpoints
+	//
+	// Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Corresponds with GET /webhooks/endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpointWithBody Register a webhook endpoint
+	//
+	// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+	//
+	// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+	//
+	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateWebhookEndpoint Register a webhook endpoint
+	//
+	// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+	//
+	// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+	//
+	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpoint(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhookEndpointWithBody Delete a webhook endpoint
+	//
+	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteWebhookEndpoint Delete a webhook endpoint
+	//
+	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListWebhookDeliveries List an endpoint's delivery attempts
+	//
+	// Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Corresponds with GET /webhooks/endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveries(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateWebhookEndpointSecretWithBody Rotate a webhook endpoint's secret
+	//
+	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+	RotateWebhookEndpointSecretWithBody(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+	//
+	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+	RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTransactions List transactions
 	//
@@ -7206,6 +7755,235 @@ func (c *Client) UpsertSkuWithBody(ctx context.Context, params *UpsertSkuParams,
 // Corresponds with POST /topup/skus (the `UpsertSku` operationId).
 func (c *Client) UpsertSku(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpsertSkuRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookEndpoints List webhook endpoints
+//
+// Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Corresponds with GET /webhooks/endpoints (the `ListWebhookEndpoints` operationId).
+func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookEndpointsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpointWithBody Register a webhook endpoint
+//
+// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+//
+// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+//
+// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateWebhookEndpoint Register a webhook endpoint
+//
+// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+//
+// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+//
+// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *Client) CreateWebhookEndpoint(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookEndpointRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhookEndpointWithBody Delete a webhook endpoint
+//
+// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+func (c *Client) DeleteWebhookEndpointWithBody(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookEndpointRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteWebhookEndpoint Delete a webhook endpoint
+//
+// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteWebhookEndpointRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListWebhookDeliveries List an endpoint's delivery attempts
+//
+// Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Corresponds with GET /webhooks/endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *Client) ListWebhookDeliveries(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListWebhookDeliveriesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateWebhookEndpointSecretWithBody Rotate a webhook endpoint's secret
+//
+// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+func (c *Client) RotateWebhookEndpointSecretWithBody(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateWebhookEndpointSecretRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RotateWebhookEndpointSecret Rotate a webhook endpoint's secret
+//
+// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+func (c *Client) RotateWebhookEndpointSecret(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRotateWebhookEndpointSecretRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9446,6 +10224,348 @@ func NewUpsertSkuRequestWithBody(server string, params *UpsertSkuParams, content
 	return req, nil
 }
 
+// NewListWebhookEndpointsRequest constructs an http.Request for the ListWebhookEndpoints method
+func NewListWebhookEndpointsRequest(server string, params *ListWebhookEndpointsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.FeddiApiVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Feddi-Api-Version", *params.FeddiApiVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Feddi-Api-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateWebhookEndpointRequest calls the generic CreateWebhookEndpoint builder with application/json body
+func NewCreateWebhookEndpointRequest(server string, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateWebhookEndpointRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewCreateWebhookEndpointRequestWithBody constructs an http.Request for the CreateWebhookEndpoint method, with any body, and a specified content type
+func NewCreateWebhookEndpointRequestWithBody(server string, params *CreateWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/endpoints")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteWebhookEndpointRequest calls the generic DeleteWebhookEndpoint builder with application/json body
+func NewDeleteWebhookEndpointRequest(server string, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteWebhookEndpointRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewDeleteWebhookEndpointRequestWithBody constructs an http.Request for the DeleteWebhookEndpoint method, with any body, and a specified content type
+func NewDeleteWebhookEndpointRequestWithBody(server string, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/endpoints/%s/delete", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
+// NewListWebhookDeliveriesRequest constructs an http.Request for the ListWebhookDeliveries method
+func NewListWebhookDeliveriesRequest(server string, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/endpoints/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.FeddiApiVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Feddi-Api-Version", *params.FeddiApiVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Feddi-Api-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewRotateWebhookEndpointSecretRequest calls the generic RotateWebhookEndpointSecret builder with application/json body
+func NewRotateWebhookEndpointSecretRequest(server string, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewRotateWebhookEndpointSecretRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewRotateWebhookEndpointSecretRequestWithBody constructs an http.Request for the RotateWebhookEndpointSecret method, with any body, and a specified content type
+func NewRotateWebhookEndpointSecretRequestWithBody(server string, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/webhooks/endpoints/%s/rotate-secret", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		var headerParam0 string
+
+		headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+		if err != nil {
+			return nil, err
+		}
+
+		req.Header.Set("Idempotency-Key", headerParam0)
+
+	}
+
+	return req, nil
+}
+
 // NewListTransactionsRequest constructs an http.Request for the ListTransactions method
 func NewListTransactionsRequest(server string, integrationId IntegrationIdPath, params *ListTransactionsParams) (*http.Request, error) {
 	var err error
@@ -10795,6 +11915,159 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /topup/skus (the `UpsertSku` operationId).
 	UpsertSkuWithResponse(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertSkuResult, error)
+
+	// ListWebhookEndpointsWithResponse List webhook endpoints
+	//
+	// Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /webhooks/endpoints (the `ListWebhookEndpoints` operationId).
+	ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResult, error)
+
+	// CreateWebhookEndpointWithBodyWithResponse Register a webhook endpoint
+	//
+	// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+	//
+	// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+	//
+	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error)
+
+	// CreateWebhookEndpointWithResponse Register a webhook endpoint
+	//
+	// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+	//
+	// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+	//
+	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+	CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error)
+
+	// DeleteWebhookEndpointWithBodyWithResponse Delete a webhook endpoint
+	//
+	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error)
+
+	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
+	//
+	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+	DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error)
+
+	// ListWebhookDeliveriesWithResponse List an endpoint's delivery attempts
+	//
+	// Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+	// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /webhooks/endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+	ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResult, error)
+
+	// RotateWebhookEndpointSecretWithBodyWithResponse Rotate a webhook endpoint's secret
+	//
+	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+	RotateWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error)
+
+	// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
+	//
+	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+	//
+	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	//
+	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+	//
+	// **Errors** (switch on `error.code`):
+	// - `not_found` (404): no such endpoint in your integration)
+	// - `forbidden` (403): the credential lacks `webhooks:write`)
+	// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+	RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error)
 
 	// ListTransactionsWithResponse List transactions
 	//
@@ -14331,6 +15604,491 @@ func (r UpsertSkuResult) ContentType() string {
 	return ""
 }
 
+type ListWebhookEndpointsResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListWebhookEndpointsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookEndpointsResult) GetJSON200() *ListWebhookEndpointsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListWebhookEndpointsResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListWebhookEndpointsResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListWebhookEndpointsResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListWebhookEndpointsResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListWebhookEndpointsResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookEndpointsResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookEndpointsResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookEndpointsResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookEndpointsResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CreateWebhookEndpointResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CreateWebhookEndpointResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON200() *CreateWebhookEndpointResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON409() *ErrorResponse {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON415() *ErrorResponse {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON422() *ErrorResponse {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateWebhookEndpointResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateWebhookEndpointResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateWebhookEndpointResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateWebhookEndpointResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateWebhookEndpointResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type DeleteWebhookEndpointResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeleteWebhookEndpointResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON200() *DeleteWebhookEndpointResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON409() *ErrorResponse {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON415() *ErrorResponse {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON422() *ErrorResponse {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteWebhookEndpointResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteWebhookEndpointResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteWebhookEndpointResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteWebhookEndpointResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteWebhookEndpointResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListWebhookDeliveriesResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListWebhookDeliveriesResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON200() *ListWebhookDeliveriesResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListWebhookDeliveriesResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListWebhookDeliveriesResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListWebhookDeliveriesResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListWebhookDeliveriesResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListWebhookDeliveriesResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type RotateWebhookEndpointSecretResult struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RotateWebhookEndpointSecretResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *ErrorResponse
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON200() *RotateWebhookEndpointSecretResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON401() *ErrorResponse {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON409() *ErrorResponse {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON415() *ErrorResponse {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON422() *ErrorResponse {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateWebhookEndpointSecretResult) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateWebhookEndpointSecretResult) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateWebhookEndpointSecretResult) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateWebhookEndpointSecretResult) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateWebhookEndpointSecretResult) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ListTransactionsResult struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -15939,6 +17697,207 @@ func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params 
 		return nil, err
 	}
 	return ParseUpsertSkuResult(rsp)
+}
+
+// ListWebhookEndpointsWithResponse List webhook endpoints
+//
+// Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /webhooks/endpoints (the `ListWebhookEndpoints` operationId).
+func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResult, error) {
+	rsp, err := c.ListWebhookEndpoints(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookEndpointsResult(rsp)
+}
+
+// CreateWebhookEndpointWithBodyWithResponse Register a webhook endpoint
+//
+// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+//
+// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+//
+// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error) {
+	rsp, err := c.CreateWebhookEndpointWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResult(rsp)
+}
+
+// CreateWebhookEndpointWithResponse Register a webhook endpoint
+//
+// Registers an endpoint of your integration that receives the events you read at `GET /events` (your merchant's merchant-wide events and your integration's own), of the types listed in `event_types`, as signed POSTs (Standard Webhooks: headers `webhook-id`, `webhook-timestamp`, `webhook-signature`). See the events guide for verifying signatures and for retries.
+//
+// The URL must be `https` and its host must resolve to public addresses only (checked now and again at every delivery); redirects are never followed. In the sandbox, `http://127.0.0.1` is allowed too.
+//
+// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `validation_failed` (400): the URL is not https, carries credentials, or its host does not resolve or resolves to a private, loopback or link-local address (`field: /data/url`))
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
+func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error) {
+	rsp, err := c.CreateWebhookEndpoint(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateWebhookEndpointResult(rsp)
+}
+
+// DeleteWebhookEndpointWithBodyWithResponse Delete a webhook endpoint
+//
+// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+func (c *ClientWithResponses) DeleteWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error) {
+	rsp, err := c.DeleteWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookEndpointResult(rsp)
+}
+
+// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
+//
+// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error) {
+	rsp, err := c.DeleteWebhookEndpoint(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteWebhookEndpointResult(rsp)
+}
+
+// ListWebhookDeliveriesWithResponse List an endpoint's delivery attempts
+//
+// Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - `validation_failed` (400): the cursor is not one of this listing (`field: /query/cursor`))
+// - Also: `unsupported_api_version`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /webhooks/endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
+func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResult, error) {
+	rsp, err := c.ListWebhookDeliveries(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListWebhookDeliveriesResult(rsp)
+}
+
+// RotateWebhookEndpointSecretWithBodyWithResponse Rotate a webhook endpoint's secret
+//
+// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RotateWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error) {
+	rsp, err := c.RotateWebhookEndpointSecretWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateWebhookEndpointSecretResult(rsp)
+}
+
+// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
+//
+// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
+//
+// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+//
+// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
+//
+// **Errors** (switch on `error.code`):
+// - `not_found` (404): no such endpoint in your integration)
+// - `forbidden` (403): the credential lacks `webhooks:write`)
+// - Also: `validation_failed`, `unsupported_api_version`, `idempotency_key_required`, `idempotency_key_reused`, `idempotency_in_progress`, `unauthenticated`, `token_expired`, `key_revoked`, `operation_not_enabled`, `payload_too_large`, `unsupported_media_type`, `internal_error`, `service_unavailable` (see `ErrorCode`).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
+func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error) {
+	rsp, err := c.RotateWebhookEndpointSecret(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRotateWebhookEndpointSecretResult(rsp)
 }
 
 // ListTransactionsWithResponse List transactions
@@ -18935,6 +20894,416 @@ func ParseUpsertSkuResult(rsp *http.Response) (*UpsertSkuResult, error) {
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookEndpointsResult parses an HTTP response from a ListWebhookEndpointsWithResponse call
+func ParseListWebhookEndpointsResult(rsp *http.Response) (*ListWebhookEndpointsResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookEndpointsResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListWebhookEndpointsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateWebhookEndpointResult parses an HTTP response from a CreateWebhookEndpointWithResponse call
+func ParseCreateWebhookEndpointResult(rsp *http.Response) (*CreateWebhookEndpointResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateWebhookEndpointResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CreateWebhookEndpointResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhookEndpointResult parses an HTTP response from a DeleteWebhookEndpointWithResponse call
+func ParseDeleteWebhookEndpointResult(rsp *http.Response) (*DeleteWebhookEndpointResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookEndpointResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeleteWebhookEndpointResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListWebhookDeliveriesResult parses an HTTP response from a ListWebhookDeliveriesWithResponse call
+func ParseListWebhookDeliveriesResult(rsp *http.Response) (*ListWebhookDeliveriesResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListWebhookDeliveriesResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListWebhookDeliveriesResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseRotateWebhookEndpointSecretResult parses an HTTP response from a RotateWebhookEndpointSecretWithResponse call
+func ParseRotateWebhookEndpointSecretResult(rsp *http.Response) (*RotateWebhookEndpointSecretResult, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RotateWebhookEndpointSecretResult{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RotateWebhookEndpointSecretResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -357,3 +357,31 @@ type Wallet struct {
 	UpdatedAt           time.Time
 	HeldActualMinor     int64
 }
+
+type WebhookDelivery struct {
+	ID          string
+	EndpointID  string
+	EventID     string
+	Attempt     int32
+	StatusCode  *int32
+	LatencyMs   int32
+	Succeeded   bool
+	Error       *string
+	AttemptedAt time.Time
+}
+
+type WebhookEndpoint struct {
+	ID                      string
+	MerchantID              string
+	IntegrationID           string
+	Url                     string
+	EventTypes              []string
+	Description             *string
+	SecretSealed            []byte
+	PreviousSecretSealed    []byte
+	PreviousSecretExpiresAt *time.Time
+	Status                  string
+	FailingSince            *time.Time
+	DisabledAt              *time.Time
+	CreatedAt               time.Time
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/feddi/partner-api/internal/sms"
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/transactions"
+	"github.com/feddi/partner-api/internal/webhooks"
 	"github.com/feddi/partner-api/openapi"
 )
 
@@ -48,6 +50,9 @@ type Options struct {
 	// every service reads the time from it and passes it to SQL that decides
 	// by time. Nil is time.Now; tests pass a clock they can advance.
 	Now func() time.Time
+	// WebhookLookup, when set, resolves webhook endpoint hosts at
+	// registration (tests without DNS); nil is the system resolver.
+	WebhookLookup func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // App is the assembled service.
@@ -116,6 +121,13 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	river.AddWorker(setup.Workers, &payments.PurgeWorker{Service: paymentsSvc})
 	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger, now))
 	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool, Now: now})
+	// Webhooks: the events table's trigger queues one delivery job per
+	// subscribed endpoint in the event's transaction.
+	guard := webhooks.Guard{Sandbox: cfg.Env == config.Sandbox, Lookup: opts.WebhookLookup}
+	eventsSvc := events.NewService(pool)
+	river.AddWorker(setup.Workers, &webhooks.DeliveryWorker{
+		Pool: pool, Events: eventsSvc, Sealer: authSvc, Client: guard.Client(), Now: now, RetryBase: cfg.WebhookRetryBase, Logger: logger,
+	})
 	setup.Periodic = append(setup.Periodic,
 		idempotency.PurgeJob(cfg.IdempotencyPurgeInterval),
 		grants.SweepJob(cfg.GrantSweepInterval),
@@ -148,7 +160,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 			Outbox: outbox, LinkBaseURL: enrollment.LinkBaseFor(cfg.Env), Codes: codes, Now: now,
 		}),
 		SandboxMessages: sms.NewInbox(pool, cfg.Env),
-		Events:          events.NewService(pool),
+		Events:          eventsSvc,
+		Webhooks:        webhooks.NewService(pool, authSvc, guard, now),
 		Now:             now,
 	})
 	return &App{

@@ -70,3 +70,16 @@ func (s *Service) reseal(ctx context.Context, q *db.Queries, kid string, der []b
 	}
 	return nil
 }
+
+// Seal encrypts another package's secret at rest with the KEK, as signing
+// keys are (AES-256-GCM); aad binds it to its row (its id), so a sealed
+// value copied onto another row does not open. Webhook endpoint secrets
+// use it.
+func (s *Service) Seal(aad string, plaintext []byte) ([]byte, error) {
+	return s.keyring.seal(aad, plaintext)
+}
+
+// Open decrypts what Seal sealed, with the current KEK or a previous one.
+func (s *Service) Open(aad string, sealed []byte) ([]byte, error) {
+	return s.keyring.open(aad, sealed)
+}

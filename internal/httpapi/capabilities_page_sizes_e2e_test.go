@@ -44,7 +44,7 @@ func TestCapabilitiesReportEachListingsPageSizes(t *testing.T) {
 			}
 		}
 	}
-	require.Len(t, want, 6, "the six listings")
+	require.Len(t, want, 8, "the eight listings")
 	got := map[string]client.PageSizeLimits{}
 	for _, op := range res.JSON200.Data.Operations {
 		if op.PageSize != nil {

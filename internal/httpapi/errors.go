@@ -27,6 +27,7 @@ import (
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/transactions"
 	"github.com/feddi/partner-api/internal/wallets"
+	"github.com/feddi/partner-api/internal/webhooks"
 )
 
 // errorMapping gives a domain error its API code. Message is the text clients
@@ -57,6 +58,7 @@ var errorTable = []errorMapping{
 	{err: grants.ErrNotFound, code: apierror.NotFound, message: "No such grant."},
 	{err: transactions.ErrNotFound, code: apierror.NotFound, message: "No such transaction."},
 	{err: events.ErrNotFound, code: apierror.NotFound, message: "No such event."},
+	{err: webhooks.ErrNotFound, code: apierror.NotFound, message: "No such webhook endpoint."},
 	{err: ledger.ErrNotFound, code: apierror.NotFound, message: "No such transaction."},
 	{err: topup.ErrConfigNotFound, code: apierror.NotFound, message: "No reload-bonus configuration for this currency."},
 	{err: wallets.ErrNotVerified, code: apierror.WalletNotVerified, message: "The wallet is still pending_proof; finish enrollment first."},
@@ -69,6 +71,7 @@ var errorTable = []errorMapping{
 	{err: keyset.ErrInvalid, code: apierror.ValidationFailed},
 	{err: transactions.ErrInvalidRange, code: apierror.ValidationFailed},
 	{err: events.ErrInvalidRange, code: apierror.ValidationFailed},
+	{err: webhooks.ErrInvalid, code: apierror.ValidationFailed},
 
 	// enrollment, claims
 	{err: enrollment.ErrInvalid, code: apierror.ValidationFailed},

@@ -16,6 +16,7 @@ import (
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/transactions"
 	"github.com/feddi/partner-api/internal/wallets"
+	"github.com/feddi/partner-api/internal/webhooks"
 )
 
 // fieldPointer is where a domain's input sits in the request: a JSON
@@ -94,9 +95,10 @@ var fieldPointers = map[fielderr.Field]fieldPointer{
 	topup.FieldReloadBonusCurrency:             {pointer: "/query/currency", ops: []string{"getReloadBonusConfig"}},
 
 	// listings
-	keyset.FieldCursor:             {pointer: "/query/cursor", ops: []string{"listCustomerGrants", "listTransactions", "listSkus", "listEvents"}},
+	keyset.FieldCursor:             {pointer: "/query/cursor", ops: []string{"listCustomerGrants", "listTransactions", "listSkus", "listEvents", "listWebhookEndpoints", "listWebhookDeliveries"}},
 	transactions.FieldCreatedAfter: {pointer: "/query/created_after", ops: []string{"listTransactions"}},
 	events.FieldCreatedAfter:       {pointer: "/query/created_after", ops: []string{"listEvents"}},
+	webhooks.FieldURL:              {pointer: "/data/url", ops: []string{"createWebhookEndpoint"}},
 	sms.FieldListCursor:            {pointer: "/query/cursor", ops: []string{"listSandboxMessages"}},
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/transactions"
 	"github.com/feddi/partner-api/internal/wallets"
+	"github.com/feddi/partner-api/internal/webhooks"
 	"github.com/feddi/partner-api/openapi"
 )
 
@@ -208,7 +209,7 @@ func init() {
 		auth.NewKey{}, enrollment.Enrollee{}, enrollment.Target{}, enrollment.Proof{},
 		payments.Request{}, payments.CaptureRequest{}, payments.RefundRequest{}, checkout.SessionRequest{}, checkout.Completion{},
 		topup.Confirmation{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
-		wallets.NewWallet{}, transactions.Query{}, events.Query{},
+		wallets.NewWallet{}, transactions.Query{}, events.Query{}, webhooks.NewEndpoint{},
 	} {
 		inputTypes[reflect.TypeOf(v).String()] = reflect.TypeOf(v)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/feddi/partner-api/internal/sms"
 	"github.com/feddi/partner-api/internal/topup"
 	"github.com/feddi/partner-api/internal/transactions"
+	"github.com/feddi/partner-api/internal/webhooks"
 )
 
 // Deps are the services the handlers call.
@@ -50,6 +51,8 @@ type Deps struct {
 	SandboxMessages *sms.Inbox
 	// Events reads the event log.
 	Events *events.Service
+	// Webhooks manages the endpoints that receive events.
+	Webhooks *webhooks.Service
 	// Now is the service clock (the health check's checked_at).
 	Now func() time.Time
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -49,6 +50,22 @@ func init() {
 	app.UseEventRenderer(doc)
 }
 
+// lookup resolves webhook hosts without DNS: *.example.com is a public
+// address (the document's examples), *.internal.test a private one, and
+// anything else does not resolve.
+func lookup(_ context.Context, host string) ([]netip.Addr, error) {
+	switch {
+	case strings.HasSuffix(host, ".example.com"):
+		return []netip.Addr{netip.MustParseAddr("93.184.215.14")}, nil
+	case strings.HasSuffix(host, ".internal.test"):
+		return []netip.Addr{netip.MustParseAddr("10.0.0.7")}, nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{a}, nil
+	}
+	return nil, fmt.Errorf("no such host")
+}
+
 // Option changes the configuration of a test server.
 type Option func(*config.Config)
 
@@ -77,7 +94,7 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 		o(&cfg)
 	}
 	c := clock.New()
-	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t), Now: c.Now})
+	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t), Now: c.Now, WebhookLookup: lookup})
 	if err != nil {
 		t.Fatalf("assembling the service: %v", err)
 	}

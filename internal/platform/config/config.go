@@ -63,6 +63,10 @@ type Config struct {
 	IdempotencyPurgeInterval   time.Duration
 	SMSPurgeInterval           time.Duration
 	CredentialPurgeInterval    time.Duration
+	// WebhookRetryBase is the wait after a webhook delivery's first
+	// failure, doubled per failure up to 12 hours, for three days
+	// (FEDDI_WEBHOOK_RETRY_BASE).
+	WebhookRetryBase time.Duration
 }
 
 // Rate is Max events per Window, written "10/1m" in the environment.
@@ -103,6 +107,7 @@ func Defaults() Config {
 		IdempotencyPurgeInterval:   time.Hour,
 		SMSPurgeInterval:           time.Hour,
 		CredentialPurgeInterval:    time.Hour,
+		WebhookRetryBase:           30 * time.Second,
 	}
 }
 
@@ -138,6 +143,7 @@ func Load() (Config, error) {
 		{"FEDDI_IDEMPOTENCY_PURGE_INTERVAL", &c.IdempotencyPurgeInterval, d.IdempotencyPurgeInterval},
 		{"FEDDI_SMS_PURGE_INTERVAL", &c.SMSPurgeInterval, d.SMSPurgeInterval},
 		{"FEDDI_CREDENTIAL_PURGE_INTERVAL", &c.CredentialPurgeInterval, d.CredentialPurgeInterval},
+		{"FEDDI_WEBHOOK_RETRY_BASE", &c.WebhookRetryBase, d.WebhookRetryBase},
 	} {
 		if *i.dst, err = duration(i.name, i.def); err != nil {
 			return c, err

@@ -173,7 +173,7 @@ func canonicalJSON(body []byte) ([]byte, error) {
 // secretFields are response data fields that hold a secret shown only once.
 // A response data object that has a secret_redacted flag is stored with these
 // fields nulled and the flag set, so a replay never shows the secret again.
-var secretFields = []string{"api_key", "token", "qr_payload", "short_code"}
+var secretFields = []string{"api_key", "token", "qr_payload", "short_code", "secret"}
 
 type envelope struct {
 	OK    json.RawMessage `json:"ok"`

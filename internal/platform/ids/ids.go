@@ -23,6 +23,8 @@ const (
 	OTPChallenge    = "otp"
 	Refund          = "rfd"
 	Event           = "evt"
+	WebhookEndpoint = "we"
+	WebhookDelivery = "wd"
 	Request         = "req"
 )
 

@@ -262,7 +262,7 @@ func TestListingsStateTheirPageSizes(t *testing.T) {
 		require.GreaterOrEqual(t, o.PageSizes.Max, o.PageSizes.Default, o.ID)
 		require.GreaterOrEqual(t, o.PageSizes.Default, 1, o.ID)
 	}
-	require.Equal(t, 6, listings)
+	require.Equal(t, 8, listings)
 	require.Equal(t, spec.PageSizes{Default: 50, Max: 200}, s.CommonPageSizes())
 }
 
