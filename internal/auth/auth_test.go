@@ -148,7 +148,7 @@ func TestDocumentEnums(t *testing.T) {
 	t.Run("ScopesComeFromTheScopeEnum", func(t *testing.T) {
 		t.Parallel()
 		require.Equal(t, enum("Scope"), documentScopes(t))
-		require.Len(t, documentScopes(t), 14)
+		require.Len(t, documentScopes(t), 15)
 	})
 	t.Run("RolesMatchTheApiKeyRoleEnum", func(t *testing.T) {
 		t.Parallel()
