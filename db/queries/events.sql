@@ -23,3 +23,9 @@ LIMIT @page_size;
 SELECT id, type, api_version, data, created_at, txid FROM events
 WHERE merchant_id = @merchant_id AND id = @id
   AND (integration_id IS NULL OR integration_id = @integration_id);
+
+-- name: EventDeleteOld :execrows
+-- Deletes up to @batch_size events recorded before @before (their webhook
+-- deliveries go with them: ON DELETE CASCADE).
+DELETE FROM events
+WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < @before LIMIT @batch_size);

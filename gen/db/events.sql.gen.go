@@ -10,6 +10,26 @@ import (
 	"time"
 )
 
+const eventDeleteOld = `-- name: EventDeleteOld :execrows
+DELETE FROM events
+WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < $1 LIMIT $2)
+`
+
+type EventDeleteOldParams struct {
+	Before    time.Time
+	BatchSize int32
+}
+
+// Deletes up to @batch_size events recorded before @before (their webhook
+// deliveries go with them: ON DELETE CASCADE).
+func (q *Queries) EventDeleteOld(ctx context.Context, arg EventDeleteOldParams) (int64, error) {
+	result, err := q.db.Exec(ctx, eventDeleteOld, arg.Before, arg.BatchSize)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const eventGet = `-- name: EventGet :one
 SELECT id, type, api_version, data, created_at, txid FROM events
 WHERE merchant_id = $1 AND id = $2

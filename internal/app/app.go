@@ -121,6 +121,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	river.AddWorker(setup.Workers, &payments.PurgeWorker{Service: paymentsSvc})
 	river.AddWorker(setup.Workers, sms.NewSendWorker(pool, smsSender, logger, now))
 	river.AddWorker(setup.Workers, &sms.PurgeWorker{Pool: pool, Now: now})
+	river.AddWorker(setup.Workers, &events.PurgeWorker{Pool: pool, Now: now})
 	// Webhooks: the events table's trigger queues one delivery job per
 	// subscribed endpoint in the event's transaction.
 	guard := webhooks.Guard{Sandbox: cfg.Env == config.Sandbox, Lookup: opts.WebhookLookup}
@@ -134,6 +135,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		payments.ExpireJob(cfg.PaymentExpirySweepInterval),
 		payments.PurgeJob(cfg.CredentialPurgeInterval),
 		sms.PurgeJob(cfg.SMSPurgeInterval),
+		events.PurgeJob(cfg.EventPurgeInterval),
 	)
 	jobsClient, err := jobs.NewClient(pool, setup, logger)
 	if err != nil {

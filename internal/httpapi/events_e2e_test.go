@@ -503,3 +503,31 @@ func TestEventsOfRefunds(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &last))
 	require.Equal(t, pe.payment(p.Id), last, "the last event's payment is what GET shows")
 }
+
+// TestEventsExpireAfterRetention: the retention sweep deletes events older
+// than events.Retention, and only those.
+func TestEventsExpireAfterRetention(t *testing.T) {
+	t.Parallel()
+	e := moneytest.Start(t)
+	pe := &payEnv{Env: e, t: t}
+	admin := e.AsAdmin()
+	purge := &events.PurgeWorker{Pool: e.S.Pool, Now: e.S.Clock.Now}
+
+	pe.payAuto(pe.wallet(3000).ID, 1000)
+	require.Len(t, awaitEvents(t, e, admin, 2), 2)
+	e.S.Clock.Advance(events.Retention - time.Hour)
+	require.NoError(t, purge.Work(e.Ctx, nil))
+	require.Len(t, awaitEvents(t, e, admin, 2), 2, "younger than the retention: kept")
+
+	e.S.Clock.Advance(2 * time.Hour)
+	fresh := pe.payAuto(pe.wallet(3000).ID, 500)
+	require.NoError(t, purge.Work(e.Ctx, nil))
+	got := awaitEvents(t, e, admin, 2)
+	require.Equal(t, []client.EventType{client.EventTypeTopupConfirmed, client.EventTypePaymentCaptured}, typesOf(got))
+	require.Equal(t, fresh.Id, got[1].Data["id"], "only the events past the retention are gone")
+
+	var onDelete string
+	require.NoError(t, e.S.Pool.QueryRow(e.Ctx,
+		`SELECT confdeltype FROM pg_constraint WHERE conname = 'webhook_deliveries_event_id_fkey'`).Scan(&onDelete))
+	require.Equal(t, "c", onDelete, "an event's delivery attempts go with it")
+}

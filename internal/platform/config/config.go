@@ -62,6 +62,7 @@ type Config struct {
 	PaymentExpirySweepInterval time.Duration
 	IdempotencyPurgeInterval   time.Duration
 	SMSPurgeInterval           time.Duration
+	EventPurgeInterval         time.Duration
 	CredentialPurgeInterval    time.Duration
 	// WebhookRetryBase is the wait after a webhook delivery's first
 	// failure, doubled per failure up to 12 hours, for three days
@@ -106,6 +107,7 @@ func Defaults() Config {
 		PaymentExpirySweepInterval: time.Minute,
 		IdempotencyPurgeInterval:   time.Hour,
 		SMSPurgeInterval:           time.Hour,
+		EventPurgeInterval:         time.Hour,
 		CredentialPurgeInterval:    time.Hour,
 		WebhookRetryBase:           30 * time.Second,
 	}
@@ -142,6 +144,7 @@ func Load() (Config, error) {
 		{"FEDDI_PAYMENT_EXPIRY_SWEEP_INTERVAL", &c.PaymentExpirySweepInterval, d.PaymentExpirySweepInterval},
 		{"FEDDI_IDEMPOTENCY_PURGE_INTERVAL", &c.IdempotencyPurgeInterval, d.IdempotencyPurgeInterval},
 		{"FEDDI_SMS_PURGE_INTERVAL", &c.SMSPurgeInterval, d.SMSPurgeInterval},
+		{"FEDDI_EVENT_PURGE_INTERVAL", &c.EventPurgeInterval, d.EventPurgeInterval},
 		{"FEDDI_CREDENTIAL_PURGE_INTERVAL", &c.CredentialPurgeInterval, d.CredentialPurgeInterval},
 		{"FEDDI_WEBHOOK_RETRY_BASE", &c.WebhookRetryBase, d.WebhookRetryBase},
 	} {
