@@ -161,15 +161,22 @@ func lastAllocatedFirst(as []grants.Allocation, amount int64) []grants.Allocatio
 // wallet's available promo (restored to live grants), to promo_expired
 // (its grant expired) or to promo_clawback (its grant was clawed back).
 func releaseEntries(p Payment, actual int64, promo grants.Returned) []ledger.Entry {
+	return giveBackEntries(p, ledger.HoldActual(p.ID), ledger.HoldPromo(p.ID), actual, promo)
+}
+
+// giveBackEntries move money back to the wallet: actual from fromActual;
+// promo from fromPromo to the wallet's available promo (Restored, to live
+// grants), to promo_expired (Expired) or to promo_clawback (ClawedBack).
+func giveBackEntries(p Payment, fromActual, fromPromo ledger.Account, actual int64, promo grants.Returned) []ledger.Entry {
 	var es []ledger.Entry
 	if actual > 0 {
 		es = append(es,
-			ledger.Entry{Account: ledger.HoldActual(p.ID), Amount: -actual},
+			ledger.Entry{Account: fromActual, Amount: -actual},
 			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: actual})
 	}
 	restored := grants.Total(promo.Restored)
 	if back := restored + promo.Expired + promo.ClawedBack; back > 0 {
-		es = append(es, ledger.Entry{Account: ledger.HoldPromo(p.ID), Amount: -back})
+		es = append(es, ledger.Entry{Account: fromPromo, Amount: -back})
 	}
 	if restored > 0 {
 		es = append(es, ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: restored})

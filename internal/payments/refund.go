@@ -187,26 +187,7 @@ func refundAllocations(p Payment, promo int64) []grants.Allocation {
 // merchant keeps no redeemed promo for goods it took back, and the wallet
 // gets no dead promo.
 func refundEntries(p Payment, actual int64, promo grants.Returned) []ledger.Entry {
-	var es []ledger.Entry
-	if actual > 0 {
-		es = append(es,
-			ledger.Entry{Account: ledger.Revenue(p.MerchantID), Amount: -actual},
-			ledger.Entry{Account: ledger.WalletActual(p.WalletID), Amount: actual})
-	}
-	restored := grants.Total(promo.Restored)
-	if back := restored + promo.Expired + promo.ClawedBack; back > 0 {
-		es = append(es, ledger.Entry{Account: ledger.PromoRedeemed(p.MerchantID), Amount: -back})
-	}
-	if restored > 0 {
-		es = append(es, ledger.Entry{Account: ledger.WalletPromoAvailable(p.WalletID), Amount: restored})
-	}
-	if promo.Expired > 0 {
-		es = append(es, ledger.Entry{Account: ledger.PromoExpired(p.MerchantID), Amount: promo.Expired})
-	}
-	if promo.ClawedBack > 0 {
-		es = append(es, ledger.Entry{Account: ledger.PromoClawback(p.MerchantID), Amount: promo.ClawedBack})
-	}
-	return es
+	return giveBackEntries(p, ledger.Revenue(p.MerchantID), ledger.PromoRedeemed(p.MerchantID), actual, promo)
 }
 
 // recordRefund stores the refund and adds it to the payment's totals.
