@@ -5946,7 +5946,7 @@ type ClientInterface interface {
 	//
 	// Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** not applicable (read-only).
 	//
@@ -5966,7 +5966,7 @@ type ClientInterface interface {
 	//
 	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -5988,7 +5988,7 @@ type ClientInterface interface {
 	//
 	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -6006,7 +6006,7 @@ type ClientInterface interface {
 	//
 	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -6024,7 +6024,7 @@ type ClientInterface interface {
 	//
 	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -6042,7 +6042,7 @@ type ClientInterface interface {
 	//
 	// Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** not applicable (read-only).
 	//
@@ -6059,7 +6059,7 @@ type ClientInterface interface {
 	//
 	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -6077,7 +6077,7 @@ type ClientInterface interface {
 	//
 	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -7769,7 +7769,7 @@ func (c *Client) UpsertSku(ctx context.Context, params *UpsertSkuParams, body Up
 //
 // Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** not applicable (read-only).
 //
@@ -7799,7 +7799,7 @@ func (c *Client) ListWebhookEndpoints(ctx context.Context, params *ListWebhookEn
 //
 // The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -7831,7 +7831,7 @@ func (c *Client) CreateWebhookEndpointWithBody(ctx context.Context, params *Crea
 //
 // The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -7859,7 +7859,7 @@ func (c *Client) CreateWebhookEndpoint(ctx context.Context, params *CreateWebhoo
 //
 // Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -7887,7 +7887,7 @@ func (c *Client) DeleteWebhookEndpointWithBody(ctx context.Context, id WebhookEn
 //
 // Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -7915,7 +7915,7 @@ func (c *Client) DeleteWebhookEndpoint(ctx context.Context, id WebhookEndpointId
 //
 // Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** not applicable (read-only).
 //
@@ -7942,7 +7942,7 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, id WebhookEndpointId
 //
 // Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -7970,7 +7970,7 @@ func (c *Client) RotateWebhookEndpointSecretWithBody(ctx context.Context, id Web
 //
 // Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -11920,7 +11920,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** not applicable (read-only).
 	//
@@ -11942,7 +11942,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -11964,7 +11964,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -11982,7 +11982,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -12000,7 +12000,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -12018,7 +12018,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** not applicable (read-only).
 	//
@@ -12037,7 +12037,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -12055,7 +12055,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 	//
-	// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+	// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 	//
 	// **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 	//
@@ -17703,7 +17703,7 @@ func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params 
 //
 // Lists your integration's endpoints, newest first (deleted ones are gone). `status: disabled` marks an endpoint that failed for three days: it receives nothing more, and its events stay readable at `GET /events`. Secrets are never returned.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** not applicable (read-only).
 //
@@ -17731,7 +17731,7 @@ func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Conte
 //
 // The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -17759,7 +17759,7 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx cont
 //
 // The signing secret (`whsec_…`) is in `data.secret` of this response and nowhere else: an idempotent replay returns `secret: null` and `secret_redacted: true`. If it was lost, rotate it.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -17783,7 +17783,7 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Cont
 //
 // Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -17807,7 +17807,7 @@ func (c *ClientWithResponses) DeleteWebhookEndpointWithBodyWithResponse(ctx cont
 //
 // Deletes an endpoint: nothing more is delivered to it, deliveries already queued included. Its events stay readable at `GET /events`.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -17831,7 +17831,7 @@ func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Cont
 //
 // Lists the delivery attempts to an endpoint, newest first: the event, the attempt number, the HTTP status your endpoint answered (null when it could not be reached), the latency and whether it counted as delivered (a 2xx).
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** not applicable (read-only).
 //
@@ -17856,7 +17856,7 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 //
 // Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //
@@ -17880,7 +17880,7 @@ func (c *ClientWithResponses) RotateWebhookEndpointSecretWithBodyWithResponse(ct
 //
 // Issues a new signing secret, shown once in `data.secret` (an idempotent replay returns `secret: null`, `secret_redacted: true`). For 24 hours (`endpoint.previous_secret_expires_at`) every delivery is signed with both the new and the previous secret (two signatures in `webhook-signature`), so you can roll the new one out to your receivers without losing a delivery.
 //
-// **Credentials:** an API key or a terminal JWT with scope `webhooks:write`.
+// **Credentials:** an API key with scope `webhooks:write` (terminal JWTs are refused: webhook endpoints are the back office's, not a till's).
 //
 // **Idempotency:** `Idempotency-Key` required; a retry with the same key and body replays the first response.
 //

@@ -362,6 +362,19 @@ func TestAuthTerminalTokenRefusedOnKeyManagement(t *testing.T) {
 			require.NoError(t, err)
 			return r.StatusCode(), r.Body
 		},
+		"createWebhookEndpoint": func() (int, []byte) {
+			r, err := c.CreateWebhookEndpointWithResponse(e.ctx, &client.CreateWebhookEndpointParams{IdempotencyKey: newIdemKey()},
+				client.CreateWebhookEndpointRequest{Meta: reqMeta(), Data: client.CreateWebhookEndpointRequestData{
+					Url: "http://127.0.0.1:9/hooks", EventTypes: []client.EventType{client.EventTypePaymentCaptured},
+				}}, withBearer(token))
+			require.NoError(t, err)
+			return r.StatusCode(), r.Body
+		},
+		"listWebhookEndpoints": func() (int, []byte) {
+			r, err := c.ListWebhookEndpointsWithResponse(e.ctx, &client.ListWebhookEndpointsParams{}, withBearer(token))
+			require.NoError(t, err)
+			return r.StatusCode(), r.Body
+		},
 		"createTerminalToken": func() (int, []byte) {
 			r, err := c.CreateTerminalTokenWithResponse(e.ctx, &client.CreateTerminalTokenParams{},
 				client.CreateTerminalTokenRequest{Meta: reqMeta(), Data: client.CreateTerminalTokenRequestData{TerminalId: "t"}}, withBearer(token))
@@ -380,6 +393,10 @@ func TestAuthTerminalTokenRefusedOnKeyManagement(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, list.JSON200.Data.Items, 1, "nothing was created, revoked or deleted")
 	require.Equal(t, client.ApiKeyStatusActive, list.JSON200.Data.Items[0].Status)
+	hooks, err := c.ListWebhookEndpointsWithResponse(e.ctx, &client.ListWebhookEndpointsParams{}, withKey(e.admin))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, hooks.StatusCode(), "body: %s", hooks.Body)
+	require.Empty(t, hooks.JSON200.Data.Items, "no webhook endpoint was created")
 }
 
 func TestAuthForgedAndExpiredTokens(t *testing.T) {
