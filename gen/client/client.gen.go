@@ -2465,7 +2465,7 @@ type Event struct {
 	// | `payment.closed` | `Payment` (closed without capture) | the integration that made the payment |
 	// | `payment.expired` | `Payment` (authorization expired) | the integration that made the payment |
 	// | `payment.refunded` | `Payment` (refunded; reserved: refunds are not served yet) | the integration that made the payment |
-	// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`) | the confirming integration |
+	// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`, `POST /topup/sku/{skuId}`) | the confirming or selling integration |
 	// | `grant.issued` | `Grant` | every integration of the merchant |
 	// | `grant.released` | `Grant` (locked to available) | every integration of the merchant |
 	// | `grant.expired` | `Grant` | every integration of the merchant |
@@ -2501,7 +2501,7 @@ type EventList struct {
 // | `payment.closed` | `Payment` (closed without capture) | the integration that made the payment |
 // | `payment.expired` | `Payment` (authorization expired) | the integration that made the payment |
 // | `payment.refunded` | `Payment` (refunded; reserved: refunds are not served yet) | the integration that made the payment |
-// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`) | the confirming integration |
+// | `topup.confirmed` | `TopupResult` (`POST /topup/confirm`, `POST /topup/sku/{skuId}`) | the confirming or selling integration |
 // | `grant.issued` | `Grant` | every integration of the merchant |
 // | `grant.released` | `Grant` (locked to available) | every integration of the merchant |
 // | `grant.expired` | `Grant` | every integration of the merchant |

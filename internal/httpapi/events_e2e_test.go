@@ -531,3 +531,27 @@ func TestEventsExpireAfterRetention(t *testing.T) {
 		`SELECT confdeltype FROM pg_constraint WHERE conname = 'webhook_deliveries_event_id_fkey'`).Scan(&onDelete))
 	require.Equal(t, "c", onDelete, "an event's delivery attempts go with it")
 }
+
+// TestEventsOfASkuSale: a SKU sale is a top-up, so it records
+// topup.confirmed (after its bonus's grant.issued, in the same transaction)
+// like POST /topup/confirm.
+func TestEventsOfASkuSale(t *testing.T) {
+	t.Parallel()
+	e := moneytest.Start(t)
+	pe := &payEnv{Env: e, t: t}
+	admin := e.AsAdmin()
+	w := pe.wallet(0)
+	e.UpsertSku(t, client.UpsertSkuRequestData{SkuId: "gift-25", Currency: "EUR", FaceValueMinor: 2500, BonusMinor: 250, BonusExpiresInDays: 90, Active: true})
+	res, err := e.C.CreateSkuTopupWithResponse(e.Ctx, "gift-25", &client.CreateSkuTopupParams{IdempotencyKey: moneytest.NewIdemKey()},
+		client.CreateSkuTopupRequest{Meta: moneytest.Meta(), Data: client.CreateSkuTopupRequestData{WalletId: w.ID, Quantity: 2}}, admin)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
+
+	got := awaitEvents(t, e, admin, 2) // pe.wallet(0) funds nothing
+	require.Equal(t, []client.EventType{client.EventTypeGrantIssued, client.EventTypeTopupConfirmed}, typesOf(got))
+	body, err := json.Marshal(got[1].Data)
+	require.NoError(t, err)
+	var asTopup client.TopupResult
+	require.NoError(t, json.Unmarshal(body, &asTopup))
+	require.Equal(t, res.JSON200.Data, asTopup, "the event's data is the sale's response")
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/feddi/partner-api/gen/db"
+	"github.com/feddi/partner-api/internal/events"
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
@@ -66,11 +67,12 @@ func (s *Service) SellSku(ctx context.Context, sale SkuSale) (Result, error) {
 			return Result{}, invalid(FieldSaleWalletID, "SKU %s is sold in %s; the wallet is in %s.", sku.SkuID, sku.Currency, w.Currency)
 		}
 		qty := int64(sale.Quantity)
-		return credit(ctx, q, w, credited{
+		now := s.now()
+		res, err := credit(ctx, q, w, credited{
 			Type: ledger.TypeSkuTopup, Amount: sku.FaceValue * qty, From: ledger.SkuClearing(sale.MerchantID),
 			IntegrationID: sale.IntegrationID, Context: sale.Context,
 			References: ledger.References{SkuID: sku.SkuID, POSReference: sale.POSReference},
-			Now:        s.now(),
+			Now:        now,
 		}, func(_ ledger.Transaction, now time.Time) *grants.NewGrant {
 			if sku.Bonus == 0 {
 				return nil
@@ -79,6 +81,14 @@ func (s *Service) SellSku(ctx context.Context, sale SkuSale) (Result, error) {
 				Source: grants.SourceSkuBonus, SourceRef: sku.SkuID, Amount: sku.Bonus * qty,
 				ExpiresAt: now.AddDate(0, 0, sku.BonusExpiresInDays),
 			}
+		})
+		if err != nil {
+			return Result{}, err
+		}
+		// A SKU sale is a top-up: topup.confirmed, seen by the selling
+		// integration only, as for POST /topup/confirm.
+		return res, events.Record(ctx, q, events.Event{
+			Type: events.TopupConfirmed, MerchantID: sale.MerchantID, IntegrationID: sale.IntegrationID, Object: res, At: now,
 		})
 	})
 }
