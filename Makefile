@@ -55,6 +55,26 @@ test-short: ## The edit-test loop: every test but the long concurrent mixes, no 
 	DATABASE_URL="$(db_url)" $(GOTESTSUM) -- -short -count=1 -timeout 5m ./...; \
 	echo "make test-short: $$(( $$(date +%s) - start ))s wall"
 
+# The fuzz targets, package:target. Each runs for FUZZTIME; a plain go test
+# runs their seed corpus (testdata/fuzz) like any test. None needs a database.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./internal/platform/ijson:FuzzCheck \
+	./internal/platform/httpx:FuzzRequestPath \
+	./internal/platform/keyset:FuzzDecode \
+	./internal/auth:FuzzCredentialParsing \
+	./internal/payments:FuzzCredentialCheck \
+	./internal/ratelimit:FuzzCallingCode
+
+.PHONY: fuzz
+fuzz: ## Fuzz request decoding, credentials, cursors and phones, FUZZTIME (10s) each.
+	@start=$$(date +%s); \
+	for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done; \
+	echo "make fuzz: $$(( $$(date +%s) - start ))s wall"
+
 # Flags for the load test, e.g. make bench BENCH_ARGS="-scenarios pay,topup -duration 10s".
 BENCH_ARGS ?=
 

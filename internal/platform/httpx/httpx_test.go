@@ -33,6 +33,9 @@ type bundle struct {
 	url     string
 	pool    *pgxpool.Pool
 	handled *atomic.Int32
+	// handler serves requests directly, for what net/http would refuse to
+	// carry (a NUL in a header value).
+	handler http.Handler
 }
 
 func setup(t *testing.T) bundle {
@@ -72,7 +75,7 @@ func setup(t *testing.T) bundle {
 	e.GET("/health", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 	ts := httptest.NewServer(e)
 	t.Cleanup(ts.Close)
-	return bundle{url: ts.URL, pool: pool, handled: handled}
+	return bundle{url: ts.URL, pool: pool, handled: handled, handler: e}
 }
 
 const validTopup = `{"meta":{"api_version":"2026-06-01"},"data":{"wallet_id":"wal_01JZ3K4M5N6P7Q8R9S0T1V2W3X","amount_minor":5000,"currency":"EUR","provider":"adyen","settlement_reference":"ref-1"}}`

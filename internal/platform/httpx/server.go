@@ -47,7 +47,7 @@ func New(opts Options) *echo.Echo {
 	if opts.CheckResponse != nil {
 		e.Use(opts.checkResponses)
 	}
-	e.Use(opts.operation, opts.readBody, opts.beginKeyed, opts.authenticate, opts.pinVersion, opts.validate, opts.idempotent)
+	e.Use(opts.operation, opts.readBody, opts.refuseHostileInput, opts.beginKeyed, opts.authenticate, opts.pinVersion, opts.validate, opts.idempotent)
 	return e
 }
 
