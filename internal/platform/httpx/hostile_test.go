@@ -62,4 +62,16 @@ func TestRefusesHostileInput(t *testing.T) {
 			require.Equal(t, "/header/"+header, *env.Error.Field)
 		})
 	}
+
+	t.Run("HeadersNeverReadMayHoldAnything", func(t *testing.T) {
+		// A proxy's or a device's header (Latin-1 in a User-Agent) is
+		// nobody's input: the request goes through.
+		before := b.handled.Load()
+		c := topup(validTopup, "h8")
+		c.header["User-Agent"] = "Caf\xe9Till/1.0"
+		c.header["X-Forwarded-Note"] = "a\xffb"
+		res, env := b.do(t, c)
+		require.Equal(t, http.StatusOK, res.StatusCode, "%+v", env.Error)
+		require.Equal(t, before+1, b.handled.Load())
+	})
 }
