@@ -55,6 +55,21 @@ func (e ApiKeyStatus) Valid() bool {
 	}
 }
 
+// Defines values for ApiVersion.
+const (
+	ApiVersionN20260601 ApiVersion = "2026-06-01"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersion enum.
+func (e ApiVersion) Valid() bool {
+	switch e {
+	case ApiVersionN20260601:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaptureAction.
 const (
 	CaptureActionCapture CaptureAction = "capture"
@@ -1564,8 +1579,8 @@ type ApiKeyWithSecret struct {
 	SecretRedacted bool `json:"secret_redacted"`
 }
 
-// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
-type ApiVersion = string
+// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
+type ApiVersion string
 
 // CapabilitiesCredential The credential that made the call.
 type CapabilitiesCredential struct {
@@ -1584,7 +1599,7 @@ type CapabilitiesCredential struct {
 
 // CapabilitiesData What the calling credential can do right now, computed from this document.
 type CapabilitiesData struct {
-	// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
+	// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
 	ApiVersion ApiVersion `json:"api_version"`
 
 	// Credential The credential that made the call.
@@ -3495,8 +3510,8 @@ type RequestContext struct {
 
 // RequestMeta Request metadata, required on every POST.
 type RequestMeta struct {
-	// ApiVersion The contract version the client was built against, `YYYY-MM-DD`. A version the server does not serve gets `unsupported_api_version`.
-	ApiVersion string `json:"api_version"`
+	// ApiVersion The contract version the client was built against, one of the served versions. Any other string is answered `unsupported_api_version`, before the rest of the body is validated.
+	ApiVersion ApiVersion `json:"api_version"`
 
 	// ClientRequestId Optional client correlation id, echoed into server logs.
 	ClientRequestId *string `json:"client_request_id,omitempty"`
@@ -3543,7 +3558,7 @@ type ResendEnrollmentResponseOk bool
 
 // ResponseMeta Response metadata.
 type ResponseMeta struct {
-	// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
+	// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
 	ApiVersion ApiVersion `json:"api_version"`
 
 	// IdempotencyKey The `Idempotency-Key` the request carried, or null.
@@ -4322,8 +4337,8 @@ type WelcomeGrantInput struct {
 	ExpiresInDays int `json:"expires_in_days"`
 }
 
-// ApiVersionHeader defines model for ApiVersionHeader.
-type ApiVersionHeader = string
+// ApiVersionHeader A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
+type ApiVersionHeader = ApiVersion
 
 // CheckoutSessionIdPath Identifier of a checkout session: `cs_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type CheckoutSessionIdPath = CheckoutSessionId
@@ -4372,7 +4387,7 @@ type ErrorResponse = ErrorEnvelope
 
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4384,7 +4399,7 @@ type ListApiKeysParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4420,13 +4435,13 @@ type CreateTerminalTokenParams struct {
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
 type ValidateTerminalTokenParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetCapabilitiesParams defines parameters for GetCapabilities.
 type GetCapabilitiesParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4438,7 +4453,7 @@ type CreateCheckoutSessionParams struct {
 
 // GetCheckoutSessionParams defines parameters for GetCheckoutSession.
 type GetCheckoutSessionParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4468,7 +4483,7 @@ type LookupCustomerParams struct {
 	// ProviderCustomerId Your own customer id, recorded at enrollment.
 	ProviderCustomerId *string `form:"provider_customer_id,omitempty" json:"provider_customer_id,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4483,7 +4498,7 @@ type ListCustomerGrantsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4522,13 +4537,13 @@ type ListEventsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetEventParams defines parameters for GetEvent.
 type GetEventParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4540,7 +4555,7 @@ type ClawbackGrantParams struct {
 
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4552,7 +4567,7 @@ type IdentifyCustomerParams struct {
 
 // GetOpenapiParams defines parameters for GetOpenapi.
 type GetOpenapiParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 
 	// IfNoneMatch An `ETag` from an earlier answer; when it still matches the answer is 304 without a body.
@@ -4567,7 +4582,7 @@ type CreatePaymentParams struct {
 
 // GetPaymentParams defines parameters for GetPayment.
 type GetPaymentParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4600,7 +4615,7 @@ type ListSandboxMessagesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4615,7 +4630,7 @@ type GetReloadBonusConfigParams struct {
 	// Currency The currency to read.
 	Currency Currency `form:"currency" json:"currency"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4639,7 +4654,7 @@ type ListSkusParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4657,7 +4672,7 @@ type ListWebhookEndpointsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4681,7 +4696,7 @@ type ListWebhookDeliveriesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4714,13 +4729,13 @@ type ListTransactionsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetTransactionParams defines parameters for GetTransaction.
 type GetTransactionParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
