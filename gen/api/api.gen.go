@@ -2791,6 +2791,9 @@ type HealthSubsystem string
 // HttpMethod HTTP method of an operation.
 type HttpMethod string
 
+// IdempotencyKey An `Idempotency-Key` header value, 1-255 printable ASCII characters (for example a UUID). Each operation declares the header itself, so that its examples carry keys of their own.
+type IdempotencyKey = string
+
 // IdentifyCheckoutSessionRequest Request body of `identifyCheckoutSession`.
 type IdentifyCheckoutSessionRequest struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
@@ -4349,12 +4352,6 @@ type CustomerIdPath = CustomerId
 // GrantIdPath Identifier of a promotional grant: `grt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type GrantIdPath = GrantId
 
-// IdempotencyKey defines model for IdempotencyKey.
-type IdempotencyKey = string
-
-// IdempotencyKeyOptional defines model for IdempotencyKeyOptional.
-type IdempotencyKeyOptional = string
-
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
 
@@ -4402,32 +4399,32 @@ type ListApiKeysParams struct {
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteApiKeyParams defines parameters for DeleteApiKey.
 type DeleteApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RegenerateApiKeyParams defines parameters for RegenerateApiKey.
 type RegenerateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RevokeApiKeyParams defines parameters for RevokeApiKey.
 type RevokeApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateTerminalTokenParams defines parameters for CreateTerminalToken.
 type CreateTerminalTokenParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
@@ -4444,7 +4441,7 @@ type GetCapabilitiesParams struct {
 
 // CreateCheckoutSessionParams defines parameters for CreateCheckoutSession.
 type CreateCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4456,13 +4453,13 @@ type GetCheckoutSessionParams struct {
 
 // IdentifyCheckoutSessionParams defines parameters for IdentifyCheckoutSession.
 type IdentifyCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateClaimParams defines parameters for CreateClaim.
 type CreateClaimParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4501,19 +4498,19 @@ type ListCustomerGrantsParams struct {
 
 // InitiateEnrollmentParams defines parameters for InitiateEnrollment.
 type InitiateEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // ResendEnrollmentParams defines parameters for ResendEnrollment.
 type ResendEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // VerifyEnrollmentParams defines parameters for VerifyEnrollment.
 type VerifyEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4546,7 +4543,7 @@ type GetEventParams struct {
 
 // ClawbackGrantParams defines parameters for ClawbackGrant.
 type ClawbackGrantParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4558,8 +4555,8 @@ type GetHealthParams struct {
 
 // IdentifyCustomerParams defines parameters for IdentifyCustomer.
 type IdentifyCustomerParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetOpenapiParams defines parameters for GetOpenapi.
@@ -4573,7 +4570,7 @@ type GetOpenapiParams struct {
 
 // CreatePaymentParams defines parameters for CreatePayment.
 type CreatePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4585,19 +4582,19 @@ type GetPaymentParams struct {
 
 // CapturePaymentParams defines parameters for CapturePayment.
 type CapturePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RefundPaymentParams defines parameters for RefundPayment.
 type RefundPaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // MintQrParams defines parameters for MintQr.
 type MintQrParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4618,7 +4615,7 @@ type ListSandboxMessagesParams struct {
 
 // ConfirmTopupParams defines parameters for ConfirmTopup.
 type ConfirmTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4633,13 +4630,13 @@ type GetReloadBonusConfigParams struct {
 
 // SetReloadBonusConfigParams defines parameters for SetReloadBonusConfig.
 type SetReloadBonusConfigParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateSkuTopupParams defines parameters for CreateSkuTopup.
 type CreateSkuTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4657,7 +4654,7 @@ type ListSkusParams struct {
 
 // UpsertSkuParams defines parameters for UpsertSku.
 type UpsertSkuParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4675,13 +4672,13 @@ type ListWebhookEndpointsParams struct {
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
 type DeleteWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4699,7 +4696,7 @@ type ListWebhookDeliveriesParams struct {
 
 // RotateWebhookEndpointSecretParams defines parameters for RotateWebhookEndpointSecret.
 type RotateWebhookEndpointSecretParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -5172,7 +5169,7 @@ func (w *ServerInterfaceWrapper) CreateTerminalToken(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKeyOptional
+		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
@@ -5766,7 +5763,7 @@ func (w *ServerInterfaceWrapper) IdentifyCustomer(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKeyOptional
+		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))

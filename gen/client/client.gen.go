@@ -2794,6 +2794,9 @@ type HealthSubsystem string
 // HttpMethod HTTP method of an operation.
 type HttpMethod string
 
+// IdempotencyKey An `Idempotency-Key` header value, 1-255 printable ASCII characters (for example a UUID). Each operation declares the header itself, so that its examples carry keys of their own.
+type IdempotencyKey = string
+
 // IdentifyCheckoutSessionRequest Request body of `identifyCheckoutSession`.
 type IdentifyCheckoutSessionRequest struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
@@ -4352,12 +4355,6 @@ type CustomerIdPath = CustomerId
 // GrantIdPath Identifier of a promotional grant: `grt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type GrantIdPath = GrantId
 
-// IdempotencyKey defines model for IdempotencyKey.
-type IdempotencyKey = string
-
-// IdempotencyKeyOptional defines model for IdempotencyKeyOptional.
-type IdempotencyKeyOptional = string
-
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
 
@@ -4405,32 +4402,32 @@ type ListApiKeysParams struct {
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteApiKeyParams defines parameters for DeleteApiKey.
 type DeleteApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RegenerateApiKeyParams defines parameters for RegenerateApiKey.
 type RegenerateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RevokeApiKeyParams defines parameters for RevokeApiKey.
 type RevokeApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateTerminalTokenParams defines parameters for CreateTerminalToken.
 type CreateTerminalTokenParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
@@ -4447,7 +4444,7 @@ type GetCapabilitiesParams struct {
 
 // CreateCheckoutSessionParams defines parameters for CreateCheckoutSession.
 type CreateCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4459,13 +4456,13 @@ type GetCheckoutSessionParams struct {
 
 // IdentifyCheckoutSessionParams defines parameters for IdentifyCheckoutSession.
 type IdentifyCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateClaimParams defines parameters for CreateClaim.
 type CreateClaimParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4504,19 +4501,19 @@ type ListCustomerGrantsParams struct {
 
 // InitiateEnrollmentParams defines parameters for InitiateEnrollment.
 type InitiateEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // ResendEnrollmentParams defines parameters for ResendEnrollment.
 type ResendEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // VerifyEnrollmentParams defines parameters for VerifyEnrollment.
 type VerifyEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4549,7 +4546,7 @@ type GetEventParams struct {
 
 // ClawbackGrantParams defines parameters for ClawbackGrant.
 type ClawbackGrantParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4561,8 +4558,8 @@ type GetHealthParams struct {
 
 // IdentifyCustomerParams defines parameters for IdentifyCustomer.
 type IdentifyCustomerParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetOpenapiParams defines parameters for GetOpenapi.
@@ -4576,7 +4573,7 @@ type GetOpenapiParams struct {
 
 // CreatePaymentParams defines parameters for CreatePayment.
 type CreatePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4588,19 +4585,19 @@ type GetPaymentParams struct {
 
 // CapturePaymentParams defines parameters for CapturePayment.
 type CapturePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RefundPaymentParams defines parameters for RefundPayment.
 type RefundPaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // MintQrParams defines parameters for MintQr.
 type MintQrParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4621,7 +4618,7 @@ type ListSandboxMessagesParams struct {
 
 // ConfirmTopupParams defines parameters for ConfirmTopup.
 type ConfirmTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4636,13 +4633,13 @@ type GetReloadBonusConfigParams struct {
 
 // SetReloadBonusConfigParams defines parameters for SetReloadBonusConfig.
 type SetReloadBonusConfigParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateSkuTopupParams defines parameters for CreateSkuTopup.
 type CreateSkuTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4660,7 +4657,7 @@ type ListSkusParams struct {
 
 // UpsertSkuParams defines parameters for UpsertSku.
 type UpsertSkuParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4678,13 +4675,13 @@ type ListWebhookEndpointsParams struct {
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
 type DeleteWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4702,7 +4699,7 @@ type ListWebhookDeliveriesParams struct {
 
 // RotateWebhookEndpointSecretParams defines parameters for RotateWebhookEndpointSecret.
 type RotateWebhookEndpointSecretParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
