@@ -4379,6 +4379,9 @@ type WebhookEndpointIdPath = WebhookEndpointId
 // ErrorResponse The response envelope of every failed call.
 type ErrorResponse = ErrorEnvelope
 
+// Unauthenticated The response envelope of every failed call.
+type Unauthenticated = ErrorEnvelope
+
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
 	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
@@ -6678,6 +6681,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 type ErrorResponseJSONResponse ErrorEnvelope
 
+type UnauthenticatedJSONResponse ErrorEnvelope
+
 type GetJwksRequestObject struct {
 	Params GetJwksParams
 }
@@ -6778,7 +6783,7 @@ func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
-type ListApiKeys401JSONResponse struct{ ErrorResponseJSONResponse }
+type ListApiKeys401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
@@ -6792,7 +6797,7 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
-type ListApiKeys403JSONResponse ErrorEnvelope
+type ListApiKeys403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
@@ -6871,7 +6876,7 @@ func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
-type CreateApiKey401JSONResponse ErrorEnvelope
+type CreateApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7021,7 +7026,7 @@ func (response DeleteApiKey400JSONResponse) VisitDeleteApiKeyResponse(w http.Res
 	return err
 }
 
-type DeleteApiKey401JSONResponse ErrorEnvelope
+type DeleteApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response DeleteApiKey401JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7185,7 +7190,7 @@ func (response RegenerateApiKey400JSONResponse) VisitRegenerateApiKeyResponse(w 
 	return err
 }
 
-type RegenerateApiKey401JSONResponse ErrorEnvelope
+type RegenerateApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RegenerateApiKey401JSONResponse) VisitRegenerateApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7349,7 +7354,7 @@ func (response RevokeApiKey400JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
-type RevokeApiKey401JSONResponse ErrorEnvelope
+type RevokeApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7831,7 +7836,7 @@ func (response CreateCheckoutSession400JSONResponse) VisitCreateCheckoutSessionR
 	return err
 }
 
-type CreateCheckoutSession401JSONResponse ErrorEnvelope
+type CreateCheckoutSession401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateCheckoutSession401JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -7980,7 +7985,7 @@ func (response GetCheckoutSession400JSONResponse) VisitGetCheckoutSessionRespons
 	return err
 }
 
-type GetCheckoutSession401JSONResponse ErrorEnvelope
+type GetCheckoutSession401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetCheckoutSession401JSONResponse) VisitGetCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -8088,7 +8093,7 @@ func (response IdentifyCheckoutSession400JSONResponse) VisitIdentifyCheckoutSess
 	return err
 }
 
-type IdentifyCheckoutSession401JSONResponse ErrorEnvelope
+type IdentifyCheckoutSession401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response IdentifyCheckoutSession401JSONResponse) VisitIdentifyCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -8265,7 +8270,7 @@ func (response CreateClaim400JSONResponse) VisitCreateClaimResponse(w http.Respo
 	return err
 }
 
-type CreateClaim401JSONResponse ErrorEnvelope
+type CreateClaim401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateClaim401JSONResponse) VisitCreateClaimResponse(w http.ResponseWriter) error {
 
@@ -8427,7 +8432,7 @@ func (response LookupCustomer400JSONResponse) VisitLookupCustomerResponse(w http
 	return err
 }
 
-type LookupCustomer401JSONResponse struct{ ErrorResponseJSONResponse }
+type LookupCustomer401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response LookupCustomer401JSONResponse) VisitLookupCustomerResponse(w http.ResponseWriter) error {
 
@@ -8441,7 +8446,7 @@ func (response LookupCustomer401JSONResponse) VisitLookupCustomerResponse(w http
 	return err
 }
 
-type LookupCustomer403JSONResponse ErrorEnvelope
+type LookupCustomer403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response LookupCustomer403JSONResponse) VisitLookupCustomerResponse(w http.ResponseWriter) error {
 
@@ -8534,7 +8539,7 @@ func (response ListCustomerGrants400JSONResponse) VisitListCustomerGrantsRespons
 	return err
 }
 
-type ListCustomerGrants401JSONResponse ErrorEnvelope
+type ListCustomerGrants401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListCustomerGrants401JSONResponse) VisitListCustomerGrantsResponse(w http.ResponseWriter) error {
 
@@ -8641,7 +8646,7 @@ func (response InitiateEnrollment400JSONResponse) VisitInitiateEnrollmentRespons
 	return err
 }
 
-type InitiateEnrollment401JSONResponse ErrorEnvelope
+type InitiateEnrollment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response InitiateEnrollment401JSONResponse) VisitInitiateEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -8804,7 +8809,7 @@ func (response ResendEnrollment400JSONResponse) VisitResendEnrollmentResponse(w 
 	return err
 }
 
-type ResendEnrollment401JSONResponse ErrorEnvelope
+type ResendEnrollment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ResendEnrollment401JSONResponse) VisitResendEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -8981,7 +8986,7 @@ func (response VerifyEnrollment400JSONResponse) VisitVerifyEnrollmentResponse(w 
 	return err
 }
 
-type VerifyEnrollment401JSONResponse ErrorEnvelope
+type VerifyEnrollment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response VerifyEnrollment401JSONResponse) VisitVerifyEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -9171,7 +9176,7 @@ func (response ListEvents400JSONResponse) VisitListEventsResponse(w http.Respons
 	return err
 }
 
-type ListEvents401JSONResponse ErrorEnvelope
+type ListEvents401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListEvents401JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
 
@@ -9264,7 +9269,7 @@ func (response GetEvent400JSONResponse) VisitGetEventResponse(w http.ResponseWri
 	return err
 }
 
-type GetEvent401JSONResponse ErrorEnvelope
+type GetEvent401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetEvent401JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
 
@@ -9372,7 +9377,7 @@ func (response ClawbackGrant400JSONResponse) VisitClawbackGrantResponse(w http.R
 	return err
 }
 
-type ClawbackGrant401JSONResponse ErrorEnvelope
+type ClawbackGrant401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ClawbackGrant401JSONResponse) VisitClawbackGrantResponse(w http.ResponseWriter) error {
 
@@ -9599,7 +9604,7 @@ func (response IdentifyCustomer400JSONResponse) VisitIdentifyCustomerResponse(w 
 	return err
 }
 
-type IdentifyCustomer401JSONResponse ErrorEnvelope
+type IdentifyCustomer401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response IdentifyCustomer401JSONResponse) VisitIdentifyCustomerResponse(w http.ResponseWriter) error {
 
@@ -9876,7 +9881,7 @@ func (response CreatePayment400JSONResponse) VisitCreatePaymentResponse(w http.R
 	return err
 }
 
-type CreatePayment401JSONResponse ErrorEnvelope
+type CreatePayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreatePayment401JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
 
@@ -10067,7 +10072,7 @@ func (response GetPayment400JSONResponse) VisitGetPaymentResponse(w http.Respons
 	return err
 }
 
-type GetPayment401JSONResponse ErrorEnvelope
+type GetPayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetPayment401JSONResponse) VisitGetPaymentResponse(w http.ResponseWriter) error {
 
@@ -10175,7 +10180,7 @@ func (response CapturePayment400JSONResponse) VisitCapturePaymentResponse(w http
 	return err
 }
 
-type CapturePayment401JSONResponse ErrorEnvelope
+type CapturePayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CapturePayment401JSONResponse) VisitCapturePaymentResponse(w http.ResponseWriter) error {
 
@@ -10339,7 +10344,7 @@ func (response RefundPayment400JSONResponse) VisitRefundPaymentResponse(w http.R
 	return err
 }
 
-type RefundPayment401JSONResponse ErrorEnvelope
+type RefundPayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RefundPayment401JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
 
@@ -10502,7 +10507,7 @@ func (response MintQr400JSONResponse) VisitMintQrResponse(w http.ResponseWriter)
 	return err
 }
 
-type MintQr401JSONResponse ErrorEnvelope
+type MintQr401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response MintQr401JSONResponse) VisitMintQrResponse(w http.ResponseWriter) error {
 
@@ -10664,7 +10669,7 @@ func (response ListSandboxMessages400JSONResponse) VisitListSandboxMessagesRespo
 	return err
 }
 
-type ListSandboxMessages401JSONResponse ErrorEnvelope
+type ListSandboxMessages401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListSandboxMessages401JSONResponse) VisitListSandboxMessagesResponse(w http.ResponseWriter) error {
 
@@ -10757,7 +10762,7 @@ func (response ConfirmTopup400JSONResponse) VisitConfirmTopupResponse(w http.Res
 	return err
 }
 
-type ConfirmTopup401JSONResponse ErrorEnvelope
+type ConfirmTopup401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ConfirmTopup401JSONResponse) VisitConfirmTopupResponse(w http.ResponseWriter) error {
 
@@ -10919,7 +10924,7 @@ func (response GetReloadBonusConfig400JSONResponse) VisitGetReloadBonusConfigRes
 	return err
 }
 
-type GetReloadBonusConfig401JSONResponse ErrorEnvelope
+type GetReloadBonusConfig401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetReloadBonusConfig401JSONResponse) VisitGetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11040,7 +11045,7 @@ func (response SetReloadBonusConfig400JSONResponse) VisitSetReloadBonusConfigRes
 	return err
 }
 
-type SetReloadBonusConfig401JSONResponse struct{ ErrorResponseJSONResponse }
+type SetReloadBonusConfig401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response SetReloadBonusConfig401JSONResponse) VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11054,7 +11059,7 @@ func (response SetReloadBonusConfig401JSONResponse) VisitSetReloadBonusConfigRes
 	return err
 }
 
-type SetReloadBonusConfig403JSONResponse ErrorEnvelope
+type SetReloadBonusConfig403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response SetReloadBonusConfig403JSONResponse) VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11190,7 +11195,7 @@ func (response CreateSkuTopup400JSONResponse) VisitCreateSkuTopupResponse(w http
 	return err
 }
 
-type CreateSkuTopup401JSONResponse ErrorEnvelope
+type CreateSkuTopup401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateSkuTopup401JSONResponse) VisitCreateSkuTopupResponse(w http.ResponseWriter) error {
 
@@ -11352,7 +11357,7 @@ func (response ListSkus400JSONResponse) VisitListSkusResponse(w http.ResponseWri
 	return err
 }
 
-type ListSkus401JSONResponse struct{ ErrorResponseJSONResponse }
+type ListSkus401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListSkus401JSONResponse) VisitListSkusResponse(w http.ResponseWriter) error {
 
@@ -11366,7 +11371,7 @@ func (response ListSkus401JSONResponse) VisitListSkusResponse(w http.ResponseWri
 	return err
 }
 
-type ListSkus403JSONResponse ErrorEnvelope
+type ListSkus403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response ListSkus403JSONResponse) VisitListSkusResponse(w http.ResponseWriter) error {
 
@@ -11445,7 +11450,7 @@ func (response UpsertSku400JSONResponse) VisitUpsertSkuResponse(w http.ResponseW
 	return err
 }
 
-type UpsertSku401JSONResponse ErrorEnvelope
+type UpsertSku401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response UpsertSku401JSONResponse) VisitUpsertSkuResponse(w http.ResponseWriter) error {
 
@@ -11593,7 +11598,7 @@ func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsRes
 	return err
 }
 
-type ListWebhookEndpoints401JSONResponse ErrorEnvelope
+type ListWebhookEndpoints401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
 
@@ -11686,7 +11691,7 @@ func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
-type CreateWebhookEndpoint401JSONResponse ErrorEnvelope
+type CreateWebhookEndpoint401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
 
@@ -11836,7 +11841,7 @@ func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointR
 	return err
 }
 
-type DeleteWebhookEndpoint401JSONResponse ErrorEnvelope
+type DeleteWebhookEndpoint401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
 
@@ -11999,7 +12004,7 @@ func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesR
 	return err
 }
 
-type ListWebhookDeliveries401JSONResponse ErrorEnvelope
+type ListWebhookDeliveries401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
@@ -12107,7 +12112,7 @@ func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEnd
 	return err
 }
 
-type RotateWebhookEndpointSecret401JSONResponse ErrorEnvelope
+type RotateWebhookEndpointSecret401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
 
@@ -12270,7 +12275,7 @@ func (response ListTransactions400JSONResponse) VisitListTransactionsResponse(w 
 	return err
 }
 
-type ListTransactions401JSONResponse ErrorEnvelope
+type ListTransactions401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListTransactions401JSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
 
@@ -12378,7 +12383,7 @@ func (response GetTransaction400JSONResponse) VisitGetTransactionResponse(w http
 	return err
 }
 
-type GetTransaction401JSONResponse ErrorEnvelope
+type GetTransaction401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetTransaction401JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
 

@@ -4382,6 +4382,9 @@ type WebhookEndpointIdPath = WebhookEndpointId
 // ErrorResponse The response envelope of every failed call.
 type ErrorResponse = ErrorEnvelope
 
+// Unauthenticated The response envelope of every failed call.
+type Unauthenticated = ErrorEnvelope
+
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
 	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
@@ -5099,7 +5102,7 @@ type ClientInterface interface {
 
 	// ValidateTerminalToken Check a terminal JWT
 	//
-	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 	//
 	// **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 	//
@@ -6472,7 +6475,7 @@ func (c *Client) CreateTerminalToken(ctx context.Context, params *CreateTerminal
 
 // ValidateTerminalToken Check a terminal JWT
 //
-// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 //
 // **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 //
@@ -11047,7 +11050,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateTerminalTokenWithResponse Check a terminal JWT
 	//
-	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 	//
 	// **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 	//
@@ -12187,7 +12190,7 @@ type ListApiKeysResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12207,7 +12210,7 @@ func (r ListApiKeysResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListApiKeysResult) GetJSON401() *ErrorResponse {
+func (r ListApiKeysResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12263,7 +12266,7 @@ type CreateApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorEnvelope
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -12291,7 +12294,7 @@ func (r CreateApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateApiKeyResult) GetJSON401() *ErrorResponse {
+func (r CreateApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12367,7 +12370,7 @@ type DeleteApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -12397,7 +12400,7 @@ func (r DeleteApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteApiKeyResult) GetJSON401() *ErrorResponse {
+func (r DeleteApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12478,7 +12481,7 @@ type RegenerateApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -12508,7 +12511,7 @@ func (r RegenerateApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON401() *ErrorResponse {
+func (r RegenerateApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12589,7 +12592,7 @@ type RevokeApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -12619,7 +12622,7 @@ func (r RevokeApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RevokeApiKeyResult) GetJSON401() *ErrorResponse {
+func (r RevokeApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12949,7 +12952,7 @@ type CreateCheckoutSessionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -12977,7 +12980,7 @@ func (r CreateCheckoutSessionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON401() *ErrorResponse {
+func (r CreateCheckoutSessionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13053,7 +13056,7 @@ type GetCheckoutSessionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13075,7 +13078,7 @@ func (r GetCheckoutSessionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON401() *ErrorResponse {
+func (r GetCheckoutSessionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13136,7 +13139,7 @@ type IdentifyCheckoutSessionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13168,7 +13171,7 @@ func (r IdentifyCheckoutSessionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON401() *ErrorResponse {
+func (r IdentifyCheckoutSessionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13254,7 +13257,7 @@ type CreateClaimResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13284,7 +13287,7 @@ func (r CreateClaimResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateClaimResult) GetJSON401() *ErrorResponse {
+func (r CreateClaimResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13365,7 +13368,7 @@ type LookupCustomerResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -13387,7 +13390,7 @@ func (r LookupCustomerResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LookupCustomerResult) GetJSON401() *ErrorResponse {
+func (r LookupCustomerResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13448,7 +13451,7 @@ type ListCustomerGrantsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13470,7 +13473,7 @@ func (r ListCustomerGrantsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON401() *ErrorResponse {
+func (r ListCustomerGrantsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13531,7 +13534,7 @@ type InitiateEnrollmentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -13561,7 +13564,7 @@ func (r InitiateEnrollmentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON401() *ErrorResponse {
+func (r InitiateEnrollmentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13642,7 +13645,7 @@ type ResendEnrollmentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13674,7 +13677,7 @@ func (r ResendEnrollmentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ResendEnrollmentResult) GetJSON401() *ErrorResponse {
+func (r ResendEnrollmentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13760,7 +13763,7 @@ type VerifyEnrollmentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13794,7 +13797,7 @@ func (r VerifyEnrollmentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON401() *ErrorResponse {
+func (r VerifyEnrollmentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13885,7 +13888,7 @@ type ListEventsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13905,7 +13908,7 @@ func (r ListEventsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListEventsResult) GetJSON401() *ErrorResponse {
+func (r ListEventsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13961,7 +13964,7 @@ type GetEventResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13983,7 +13986,7 @@ func (r GetEventResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetEventResult) GetJSON401() *ErrorResponse {
+func (r GetEventResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14044,7 +14047,7 @@ type ClawbackGrantResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorEnvelope
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14074,7 +14077,7 @@ func (r ClawbackGrantResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ClawbackGrantResult) GetJSON401() *ErrorResponse {
+func (r ClawbackGrantResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14217,7 +14220,7 @@ type IdentifyCustomerResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14249,7 +14252,7 @@ func (r IdentifyCustomerResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r IdentifyCustomerResult) GetJSON401() *ErrorResponse {
+func (r IdentifyCustomerResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14411,7 +14414,7 @@ type CreatePaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON402 the response for an HTTP 402 `application/json` response
 	JSON402 *ErrorEnvelope
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -14445,7 +14448,7 @@ func (r CreatePaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreatePaymentResult) GetJSON401() *ErrorResponse {
+func (r CreatePaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14536,7 +14539,7 @@ type GetPaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14558,7 +14561,7 @@ func (r GetPaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetPaymentResult) GetJSON401() *ErrorResponse {
+func (r GetPaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14619,7 +14622,7 @@ type CapturePaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14649,7 +14652,7 @@ func (r CapturePaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CapturePaymentResult) GetJSON401() *ErrorResponse {
+func (r CapturePaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14730,7 +14733,7 @@ type RefundPaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14760,7 +14763,7 @@ func (r RefundPaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RefundPaymentResult) GetJSON401() *ErrorResponse {
+func (r RefundPaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14841,7 +14844,7 @@ type MintQrResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14871,7 +14874,7 @@ func (r MintQrResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r MintQrResult) GetJSON401() *ErrorResponse {
+func (r MintQrResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14952,7 +14955,7 @@ type ListSandboxMessagesResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14972,7 +14975,7 @@ func (r ListSandboxMessagesResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON401() *ErrorResponse {
+func (r ListSandboxMessagesResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15028,7 +15031,7 @@ type ConfirmTopupResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15058,7 +15061,7 @@ func (r ConfirmTopupResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ConfirmTopupResult) GetJSON401() *ErrorResponse {
+func (r ConfirmTopupResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15139,7 +15142,7 @@ type GetReloadBonusConfigResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15163,7 +15166,7 @@ func (r GetReloadBonusConfigResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON401() *ErrorResponse {
+func (r GetReloadBonusConfigResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15229,7 +15232,7 @@ type SetReloadBonusConfigResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15257,7 +15260,7 @@ func (r SetReloadBonusConfigResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON401() *ErrorResponse {
+func (r SetReloadBonusConfigResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15333,7 +15336,7 @@ type CreateSkuTopupResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15363,7 +15366,7 @@ func (r CreateSkuTopupResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateSkuTopupResult) GetJSON401() *ErrorResponse {
+func (r CreateSkuTopupResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15444,7 +15447,7 @@ type ListSkusResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15464,7 +15467,7 @@ func (r ListSkusResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSkusResult) GetJSON401() *ErrorResponse {
+func (r ListSkusResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15520,7 +15523,7 @@ type UpsertSkuResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15548,7 +15551,7 @@ func (r UpsertSkuResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UpsertSkuResult) GetJSON401() *ErrorResponse {
+func (r UpsertSkuResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15624,7 +15627,7 @@ type ListWebhookEndpointsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15644,7 +15647,7 @@ func (r ListWebhookEndpointsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON401() *ErrorResponse {
+func (r ListWebhookEndpointsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15700,7 +15703,7 @@ type CreateWebhookEndpointResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15728,7 +15731,7 @@ func (r CreateWebhookEndpointResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON401() *ErrorResponse {
+func (r CreateWebhookEndpointResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15804,7 +15807,7 @@ type DeleteWebhookEndpointResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15834,7 +15837,7 @@ func (r DeleteWebhookEndpointResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON401() *ErrorResponse {
+func (r DeleteWebhookEndpointResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15915,7 +15918,7 @@ type ListWebhookDeliveriesResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15937,7 +15940,7 @@ func (r ListWebhookDeliveriesResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON401() *ErrorResponse {
+func (r ListWebhookDeliveriesResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15998,7 +16001,7 @@ type RotateWebhookEndpointSecretResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16028,7 +16031,7 @@ func (r RotateWebhookEndpointSecretResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON401() *ErrorResponse {
+func (r RotateWebhookEndpointSecretResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -16109,7 +16112,7 @@ type ListTransactionsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16131,7 +16134,7 @@ func (r ListTransactionsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListTransactionsResult) GetJSON401() *ErrorResponse {
+func (r ListTransactionsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -16192,7 +16195,7 @@ type GetTransactionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16214,7 +16217,7 @@ func (r GetTransactionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetTransactionResult) GetJSON401() *ErrorResponse {
+func (r GetTransactionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -16560,7 +16563,7 @@ func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Contex
 
 // ValidateTerminalTokenWithResponse Check a terminal JWT
 //
-// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 //
 // **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 //
@@ -18035,7 +18038,7 @@ func ParseListApiKeysResult(rsp *http.Response) (*ListApiKeysResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18096,7 +18099,7 @@ func ParseCreateApiKeyResult(rsp *http.Response) (*CreateApiKeyResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18185,7 +18188,7 @@ func ParseDeleteApiKeyResult(rsp *http.Response) (*DeleteApiKeyResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18281,7 +18284,7 @@ func ParseRegenerateApiKeyResult(rsp *http.Response) (*RegenerateApiKeyResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18377,7 +18380,7 @@ func ParseRevokeApiKeyResult(rsp *http.Response) (*RevokeApiKeyResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18677,7 +18680,7 @@ func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessio
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18766,7 +18769,7 @@ func ParseGetCheckoutSessionResult(rsp *http.Response) (*GetCheckoutSessionResul
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18834,7 +18837,7 @@ func ParseIdentifyCheckoutSessionResult(rsp *http.Response) (*IdentifyCheckoutSe
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18937,7 +18940,7 @@ func ParseCreateClaimResult(rsp *http.Response) (*CreateClaimResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19033,7 +19036,7 @@ func ParseLookupCustomerResult(rsp *http.Response) (*LookupCustomerResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19101,7 +19104,7 @@ func ParseListCustomerGrantsResult(rsp *http.Response) (*ListCustomerGrantsResul
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19169,7 +19172,7 @@ func ParseInitiateEnrollmentResult(rsp *http.Response) (*InitiateEnrollmentResul
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19265,7 +19268,7 @@ func ParseResendEnrollmentResult(rsp *http.Response) (*ResendEnrollmentResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19368,7 +19371,7 @@ func ParseVerifyEnrollmentResult(rsp *http.Response) (*VerifyEnrollmentResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19478,7 +19481,7 @@ func ParseListEventsResult(rsp *http.Response) (*ListEventsResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19539,7 +19542,7 @@ func ParseGetEventResult(rsp *http.Response) (*GetEventResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19607,7 +19610,7 @@ func ParseClawbackGrantResult(rsp *http.Response) (*ClawbackGrantResult, error) 
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19750,7 +19753,7 @@ func ParseIdentifyCustomerResult(rsp *http.Response) (*IdentifyCustomerResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19926,7 +19929,7 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20036,7 +20039,7 @@ func ParseGetPaymentResult(rsp *http.Response) (*GetPaymentResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20104,7 +20107,7 @@ func ParseCapturePaymentResult(rsp *http.Response) (*CapturePaymentResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20200,7 +20203,7 @@ func ParseRefundPaymentResult(rsp *http.Response) (*RefundPaymentResult, error) 
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20296,7 +20299,7 @@ func ParseMintQrResult(rsp *http.Response) (*MintQrResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20392,7 +20395,7 @@ func ParseListSandboxMessagesResult(rsp *http.Response) (*ListSandboxMessagesRes
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20453,7 +20456,7 @@ func ParseConfirmTopupResult(rsp *http.Response) (*ConfirmTopupResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20549,7 +20552,7 @@ func ParseGetReloadBonusConfigResult(rsp *http.Response) (*GetReloadBonusConfigR
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20624,7 +20627,7 @@ func ParseSetReloadBonusConfigResult(rsp *http.Response) (*SetReloadBonusConfigR
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20713,7 +20716,7 @@ func ParseCreateSkuTopupResult(rsp *http.Response) (*CreateSkuTopupResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20809,7 +20812,7 @@ func ParseListSkusResult(rsp *http.Response) (*ListSkusResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20870,7 +20873,7 @@ func ParseUpsertSkuResult(rsp *http.Response) (*UpsertSkuResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20959,7 +20962,7 @@ func ParseListWebhookEndpointsResult(rsp *http.Response) (*ListWebhookEndpointsR
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21020,7 +21023,7 @@ func ParseCreateWebhookEndpointResult(rsp *http.Response) (*CreateWebhookEndpoin
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21109,7 +21112,7 @@ func ParseDeleteWebhookEndpointResult(rsp *http.Response) (*DeleteWebhookEndpoin
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21205,7 +21208,7 @@ func ParseListWebhookDeliveriesResult(rsp *http.Response) (*ListWebhookDeliverie
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21273,7 +21276,7 @@ func ParseRotateWebhookEndpointSecretResult(rsp *http.Response) (*RotateWebhookE
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21369,7 +21372,7 @@ func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21437,7 +21440,7 @@ func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
