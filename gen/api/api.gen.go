@@ -52,6 +52,21 @@ func (e ApiKeyStatus) Valid() bool {
 	}
 }
 
+// Defines values for ApiVersion.
+const (
+	ApiVersionN20260601 ApiVersion = "2026-06-01"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersion enum.
+func (e ApiVersion) Valid() bool {
+	switch e {
+	case ApiVersionN20260601:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaptureAction.
 const (
 	CaptureActionCapture CaptureAction = "capture"
@@ -1561,8 +1576,8 @@ type ApiKeyWithSecret struct {
 	SecretRedacted bool `json:"secret_redacted"`
 }
 
-// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
-type ApiVersion = string
+// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
+type ApiVersion string
 
 // CapabilitiesCredential The credential that made the call.
 type CapabilitiesCredential struct {
@@ -1581,7 +1596,7 @@ type CapabilitiesCredential struct {
 
 // CapabilitiesData What the calling credential can do right now, computed from this document.
 type CapabilitiesData struct {
-	// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
+	// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
 	ApiVersion ApiVersion `json:"api_version"`
 
 	// Credential The credential that made the call.
@@ -2776,6 +2791,9 @@ type HealthSubsystem string
 // HttpMethod HTTP method of an operation.
 type HttpMethod string
 
+// IdempotencyKey An `Idempotency-Key` header value, 1-255 printable ASCII characters (for example a UUID). Each operation declares the header itself, so that its examples carry keys of their own.
+type IdempotencyKey = string
+
 // IdentifyCheckoutSessionRequest Request body of `identifyCheckoutSession`.
 type IdentifyCheckoutSessionRequest struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
@@ -3492,8 +3510,8 @@ type RequestContext struct {
 
 // RequestMeta Request metadata, required on every POST.
 type RequestMeta struct {
-	// ApiVersion The contract version the client was built against, `YYYY-MM-DD`. A version the server does not serve gets `unsupported_api_version`.
-	ApiVersion string `json:"api_version"`
+	// ApiVersion The contract version the client was built against, one of the served versions. Any other string is answered `unsupported_api_version`, before the rest of the body is validated.
+	ApiVersion ApiVersion `json:"api_version"`
 
 	// ClientRequestId Optional client correlation id, echoed into server logs.
 	ClientRequestId *string `json:"client_request_id,omitempty"`
@@ -3540,7 +3558,7 @@ type ResendEnrollmentResponseOk bool
 
 // ResponseMeta Response metadata.
 type ResponseMeta struct {
-	// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
+	// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
 	ApiVersion ApiVersion `json:"api_version"`
 
 	// IdempotencyKey The `Idempotency-Key` the request carried, or null.
@@ -4319,8 +4337,8 @@ type WelcomeGrantInput struct {
 	ExpiresInDays int `json:"expires_in_days"`
 }
 
-// ApiVersionHeader defines model for ApiVersionHeader.
-type ApiVersionHeader = string
+// ApiVersionHeader A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
+type ApiVersionHeader = ApiVersion
 
 // CheckoutSessionIdPath Identifier of a checkout session: `cs_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type CheckoutSessionIdPath = CheckoutSessionId
@@ -4333,12 +4351,6 @@ type CustomerIdPath = CustomerId
 
 // GrantIdPath Identifier of a promotional grant: `grt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type GrantIdPath = GrantId
-
-// IdempotencyKey defines model for IdempotencyKey.
-type IdempotencyKey = string
-
-// IdempotencyKeyOptional defines model for IdempotencyKeyOptional.
-type IdempotencyKeyOptional = string
 
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
@@ -4367,9 +4379,12 @@ type WebhookEndpointIdPath = WebhookEndpointId
 // ErrorResponse The response envelope of every failed call.
 type ErrorResponse = ErrorEnvelope
 
+// Unauthenticated The response envelope of every failed call.
+type Unauthenticated = ErrorEnvelope
+
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4381,73 +4396,73 @@ type ListApiKeysParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteApiKeyParams defines parameters for DeleteApiKey.
 type DeleteApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RegenerateApiKeyParams defines parameters for RegenerateApiKey.
 type RegenerateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RevokeApiKeyParams defines parameters for RevokeApiKey.
 type RevokeApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateTerminalTokenParams defines parameters for CreateTerminalToken.
 type CreateTerminalTokenParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
 type ValidateTerminalTokenParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetCapabilitiesParams defines parameters for GetCapabilities.
 type GetCapabilitiesParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CreateCheckoutSessionParams defines parameters for CreateCheckoutSession.
 type CreateCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // GetCheckoutSessionParams defines parameters for GetCheckoutSession.
 type GetCheckoutSessionParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // IdentifyCheckoutSessionParams defines parameters for IdentifyCheckoutSession.
 type IdentifyCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateClaimParams defines parameters for CreateClaim.
 type CreateClaimParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4465,7 +4480,7 @@ type LookupCustomerParams struct {
 	// ProviderCustomerId Your own customer id, recorded at enrollment.
 	ProviderCustomerId *string `form:"provider_customer_id,omitempty" json:"provider_customer_id,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4480,25 +4495,25 @@ type ListCustomerGrantsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // InitiateEnrollmentParams defines parameters for InitiateEnrollment.
 type InitiateEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // ResendEnrollmentParams defines parameters for ResendEnrollment.
 type ResendEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // VerifyEnrollmentParams defines parameters for VerifyEnrollment.
 type VerifyEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4519,37 +4534,37 @@ type ListEventsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetEventParams defines parameters for GetEvent.
 type GetEventParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // ClawbackGrantParams defines parameters for ClawbackGrant.
 type ClawbackGrantParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // IdentifyCustomerParams defines parameters for IdentifyCustomer.
 type IdentifyCustomerParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetOpenapiParams defines parameters for GetOpenapi.
 type GetOpenapiParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 
 	// IfNoneMatch An `ETag` from an earlier answer; when it still matches the answer is 304 without a body.
@@ -4558,31 +4573,31 @@ type GetOpenapiParams struct {
 
 // CreatePaymentParams defines parameters for CreatePayment.
 type CreatePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // GetPaymentParams defines parameters for GetPayment.
 type GetPaymentParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CapturePaymentParams defines parameters for CapturePayment.
 type CapturePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RefundPaymentParams defines parameters for RefundPayment.
 type RefundPaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // MintQrParams defines parameters for MintQr.
 type MintQrParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4597,13 +4612,13 @@ type ListSandboxMessagesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // ConfirmTopupParams defines parameters for ConfirmTopup.
 type ConfirmTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4612,19 +4627,19 @@ type GetReloadBonusConfigParams struct {
 	// Currency The currency to read.
 	Currency Currency `form:"currency" json:"currency"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // SetReloadBonusConfigParams defines parameters for SetReloadBonusConfig.
 type SetReloadBonusConfigParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateSkuTopupParams defines parameters for CreateSkuTopup.
 type CreateSkuTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4636,13 +4651,13 @@ type ListSkusParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // UpsertSkuParams defines parameters for UpsertSku.
 type UpsertSkuParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4654,19 +4669,19 @@ type ListWebhookEndpointsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
 type DeleteWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4678,13 +4693,13 @@ type ListWebhookDeliveriesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // RotateWebhookEndpointSecretParams defines parameters for RotateWebhookEndpointSecret.
 type RotateWebhookEndpointSecretParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4711,13 +4726,13 @@ type ListTransactionsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetTransactionParams defines parameters for GetTransaction.
 type GetTransactionParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -5157,7 +5172,7 @@ func (w *ServerInterfaceWrapper) CreateTerminalToken(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKeyOptional
+		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
@@ -5751,7 +5766,7 @@ func (w *ServerInterfaceWrapper) IdentifyCustomer(ctx echo.Context) error {
 	headers := ctx.Request().Header
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
-		var IdempotencyKey IdempotencyKeyOptional
+		var IdempotencyKey IdempotencyKey
 		n := len(valueList)
 		if n != 1 {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
@@ -6666,6 +6681,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 type ErrorResponseJSONResponse ErrorEnvelope
 
+type UnauthenticatedJSONResponse ErrorEnvelope
+
 type GetJwksRequestObject struct {
 	Params GetJwksParams
 }
@@ -6766,7 +6783,7 @@ func (response ListApiKeys400JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
-type ListApiKeys401JSONResponse struct{ ErrorResponseJSONResponse }
+type ListApiKeys401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
@@ -6780,7 +6797,7 @@ func (response ListApiKeys401JSONResponse) VisitListApiKeysResponse(w http.Respo
 	return err
 }
 
-type ListApiKeys403JSONResponse ErrorEnvelope
+type ListApiKeys403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response ListApiKeys403JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
@@ -6859,7 +6876,7 @@ func (response CreateApiKey400JSONResponse) VisitCreateApiKeyResponse(w http.Res
 	return err
 }
 
-type CreateApiKey401JSONResponse ErrorEnvelope
+type CreateApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateApiKey401JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7009,7 +7026,7 @@ func (response DeleteApiKey400JSONResponse) VisitDeleteApiKeyResponse(w http.Res
 	return err
 }
 
-type DeleteApiKey401JSONResponse ErrorEnvelope
+type DeleteApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response DeleteApiKey401JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7173,7 +7190,7 @@ func (response RegenerateApiKey400JSONResponse) VisitRegenerateApiKeyResponse(w 
 	return err
 }
 
-type RegenerateApiKey401JSONResponse ErrorEnvelope
+type RegenerateApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RegenerateApiKey401JSONResponse) VisitRegenerateApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7337,7 +7354,7 @@ func (response RevokeApiKey400JSONResponse) VisitRevokeApiKeyResponse(w http.Res
 	return err
 }
 
-type RevokeApiKey401JSONResponse ErrorEnvelope
+type RevokeApiKey401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RevokeApiKey401JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7819,7 +7836,7 @@ func (response CreateCheckoutSession400JSONResponse) VisitCreateCheckoutSessionR
 	return err
 }
 
-type CreateCheckoutSession401JSONResponse ErrorEnvelope
+type CreateCheckoutSession401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateCheckoutSession401JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -7968,7 +7985,7 @@ func (response GetCheckoutSession400JSONResponse) VisitGetCheckoutSessionRespons
 	return err
 }
 
-type GetCheckoutSession401JSONResponse ErrorEnvelope
+type GetCheckoutSession401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetCheckoutSession401JSONResponse) VisitGetCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -8076,7 +8093,7 @@ func (response IdentifyCheckoutSession400JSONResponse) VisitIdentifyCheckoutSess
 	return err
 }
 
-type IdentifyCheckoutSession401JSONResponse ErrorEnvelope
+type IdentifyCheckoutSession401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response IdentifyCheckoutSession401JSONResponse) VisitIdentifyCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -8253,7 +8270,7 @@ func (response CreateClaim400JSONResponse) VisitCreateClaimResponse(w http.Respo
 	return err
 }
 
-type CreateClaim401JSONResponse ErrorEnvelope
+type CreateClaim401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateClaim401JSONResponse) VisitCreateClaimResponse(w http.ResponseWriter) error {
 
@@ -8415,7 +8432,7 @@ func (response LookupCustomer400JSONResponse) VisitLookupCustomerResponse(w http
 	return err
 }
 
-type LookupCustomer401JSONResponse struct{ ErrorResponseJSONResponse }
+type LookupCustomer401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response LookupCustomer401JSONResponse) VisitLookupCustomerResponse(w http.ResponseWriter) error {
 
@@ -8429,7 +8446,7 @@ func (response LookupCustomer401JSONResponse) VisitLookupCustomerResponse(w http
 	return err
 }
 
-type LookupCustomer403JSONResponse ErrorEnvelope
+type LookupCustomer403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response LookupCustomer403JSONResponse) VisitLookupCustomerResponse(w http.ResponseWriter) error {
 
@@ -8522,7 +8539,7 @@ func (response ListCustomerGrants400JSONResponse) VisitListCustomerGrantsRespons
 	return err
 }
 
-type ListCustomerGrants401JSONResponse ErrorEnvelope
+type ListCustomerGrants401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListCustomerGrants401JSONResponse) VisitListCustomerGrantsResponse(w http.ResponseWriter) error {
 
@@ -8629,7 +8646,7 @@ func (response InitiateEnrollment400JSONResponse) VisitInitiateEnrollmentRespons
 	return err
 }
 
-type InitiateEnrollment401JSONResponse ErrorEnvelope
+type InitiateEnrollment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response InitiateEnrollment401JSONResponse) VisitInitiateEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -8792,7 +8809,7 @@ func (response ResendEnrollment400JSONResponse) VisitResendEnrollmentResponse(w 
 	return err
 }
 
-type ResendEnrollment401JSONResponse ErrorEnvelope
+type ResendEnrollment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ResendEnrollment401JSONResponse) VisitResendEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -8969,7 +8986,7 @@ func (response VerifyEnrollment400JSONResponse) VisitVerifyEnrollmentResponse(w 
 	return err
 }
 
-type VerifyEnrollment401JSONResponse ErrorEnvelope
+type VerifyEnrollment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response VerifyEnrollment401JSONResponse) VisitVerifyEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -9159,7 +9176,7 @@ func (response ListEvents400JSONResponse) VisitListEventsResponse(w http.Respons
 	return err
 }
 
-type ListEvents401JSONResponse ErrorEnvelope
+type ListEvents401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListEvents401JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
 
@@ -9252,7 +9269,7 @@ func (response GetEvent400JSONResponse) VisitGetEventResponse(w http.ResponseWri
 	return err
 }
 
-type GetEvent401JSONResponse ErrorEnvelope
+type GetEvent401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetEvent401JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
 
@@ -9360,7 +9377,7 @@ func (response ClawbackGrant400JSONResponse) VisitClawbackGrantResponse(w http.R
 	return err
 }
 
-type ClawbackGrant401JSONResponse ErrorEnvelope
+type ClawbackGrant401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ClawbackGrant401JSONResponse) VisitClawbackGrantResponse(w http.ResponseWriter) error {
 
@@ -9587,7 +9604,7 @@ func (response IdentifyCustomer400JSONResponse) VisitIdentifyCustomerResponse(w 
 	return err
 }
 
-type IdentifyCustomer401JSONResponse ErrorEnvelope
+type IdentifyCustomer401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response IdentifyCustomer401JSONResponse) VisitIdentifyCustomerResponse(w http.ResponseWriter) error {
 
@@ -9864,7 +9881,7 @@ func (response CreatePayment400JSONResponse) VisitCreatePaymentResponse(w http.R
 	return err
 }
 
-type CreatePayment401JSONResponse ErrorEnvelope
+type CreatePayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreatePayment401JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
 
@@ -10055,7 +10072,7 @@ func (response GetPayment400JSONResponse) VisitGetPaymentResponse(w http.Respons
 	return err
 }
 
-type GetPayment401JSONResponse ErrorEnvelope
+type GetPayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetPayment401JSONResponse) VisitGetPaymentResponse(w http.ResponseWriter) error {
 
@@ -10163,7 +10180,7 @@ func (response CapturePayment400JSONResponse) VisitCapturePaymentResponse(w http
 	return err
 }
 
-type CapturePayment401JSONResponse ErrorEnvelope
+type CapturePayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CapturePayment401JSONResponse) VisitCapturePaymentResponse(w http.ResponseWriter) error {
 
@@ -10327,7 +10344,7 @@ func (response RefundPayment400JSONResponse) VisitRefundPaymentResponse(w http.R
 	return err
 }
 
-type RefundPayment401JSONResponse ErrorEnvelope
+type RefundPayment401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RefundPayment401JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
 
@@ -10490,7 +10507,7 @@ func (response MintQr400JSONResponse) VisitMintQrResponse(w http.ResponseWriter)
 	return err
 }
 
-type MintQr401JSONResponse ErrorEnvelope
+type MintQr401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response MintQr401JSONResponse) VisitMintQrResponse(w http.ResponseWriter) error {
 
@@ -10652,7 +10669,7 @@ func (response ListSandboxMessages400JSONResponse) VisitListSandboxMessagesRespo
 	return err
 }
 
-type ListSandboxMessages401JSONResponse ErrorEnvelope
+type ListSandboxMessages401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListSandboxMessages401JSONResponse) VisitListSandboxMessagesResponse(w http.ResponseWriter) error {
 
@@ -10745,7 +10762,7 @@ func (response ConfirmTopup400JSONResponse) VisitConfirmTopupResponse(w http.Res
 	return err
 }
 
-type ConfirmTopup401JSONResponse ErrorEnvelope
+type ConfirmTopup401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ConfirmTopup401JSONResponse) VisitConfirmTopupResponse(w http.ResponseWriter) error {
 
@@ -10907,7 +10924,7 @@ func (response GetReloadBonusConfig400JSONResponse) VisitGetReloadBonusConfigRes
 	return err
 }
 
-type GetReloadBonusConfig401JSONResponse ErrorEnvelope
+type GetReloadBonusConfig401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetReloadBonusConfig401JSONResponse) VisitGetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11028,7 +11045,7 @@ func (response SetReloadBonusConfig400JSONResponse) VisitSetReloadBonusConfigRes
 	return err
 }
 
-type SetReloadBonusConfig401JSONResponse struct{ ErrorResponseJSONResponse }
+type SetReloadBonusConfig401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response SetReloadBonusConfig401JSONResponse) VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11042,7 +11059,7 @@ func (response SetReloadBonusConfig401JSONResponse) VisitSetReloadBonusConfigRes
 	return err
 }
 
-type SetReloadBonusConfig403JSONResponse ErrorEnvelope
+type SetReloadBonusConfig403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response SetReloadBonusConfig403JSONResponse) VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11178,7 +11195,7 @@ func (response CreateSkuTopup400JSONResponse) VisitCreateSkuTopupResponse(w http
 	return err
 }
 
-type CreateSkuTopup401JSONResponse ErrorEnvelope
+type CreateSkuTopup401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateSkuTopup401JSONResponse) VisitCreateSkuTopupResponse(w http.ResponseWriter) error {
 
@@ -11340,7 +11357,7 @@ func (response ListSkus400JSONResponse) VisitListSkusResponse(w http.ResponseWri
 	return err
 }
 
-type ListSkus401JSONResponse struct{ ErrorResponseJSONResponse }
+type ListSkus401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListSkus401JSONResponse) VisitListSkusResponse(w http.ResponseWriter) error {
 
@@ -11354,7 +11371,7 @@ func (response ListSkus401JSONResponse) VisitListSkusResponse(w http.ResponseWri
 	return err
 }
 
-type ListSkus403JSONResponse ErrorEnvelope
+type ListSkus403JSONResponse struct{ ErrorResponseJSONResponse }
 
 func (response ListSkus403JSONResponse) VisitListSkusResponse(w http.ResponseWriter) error {
 
@@ -11433,7 +11450,7 @@ func (response UpsertSku400JSONResponse) VisitUpsertSkuResponse(w http.ResponseW
 	return err
 }
 
-type UpsertSku401JSONResponse ErrorEnvelope
+type UpsertSku401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response UpsertSku401JSONResponse) VisitUpsertSkuResponse(w http.ResponseWriter) error {
 
@@ -11581,7 +11598,7 @@ func (response ListWebhookEndpoints400JSONResponse) VisitListWebhookEndpointsRes
 	return err
 }
 
-type ListWebhookEndpoints401JSONResponse ErrorEnvelope
+type ListWebhookEndpoints401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListWebhookEndpoints401JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
 
@@ -11674,7 +11691,7 @@ func (response CreateWebhookEndpoint400JSONResponse) VisitCreateWebhookEndpointR
 	return err
 }
 
-type CreateWebhookEndpoint401JSONResponse ErrorEnvelope
+type CreateWebhookEndpoint401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response CreateWebhookEndpoint401JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
 
@@ -11824,7 +11841,7 @@ func (response DeleteWebhookEndpoint400JSONResponse) VisitDeleteWebhookEndpointR
 	return err
 }
 
-type DeleteWebhookEndpoint401JSONResponse ErrorEnvelope
+type DeleteWebhookEndpoint401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response DeleteWebhookEndpoint401JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
 
@@ -11987,7 +12004,7 @@ func (response ListWebhookDeliveries400JSONResponse) VisitListWebhookDeliveriesR
 	return err
 }
 
-type ListWebhookDeliveries401JSONResponse ErrorEnvelope
+type ListWebhookDeliveries401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListWebhookDeliveries401JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
@@ -12095,7 +12112,7 @@ func (response RotateWebhookEndpointSecret400JSONResponse) VisitRotateWebhookEnd
 	return err
 }
 
-type RotateWebhookEndpointSecret401JSONResponse ErrorEnvelope
+type RotateWebhookEndpointSecret401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response RotateWebhookEndpointSecret401JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
 
@@ -12258,7 +12275,7 @@ func (response ListTransactions400JSONResponse) VisitListTransactionsResponse(w 
 	return err
 }
 
-type ListTransactions401JSONResponse ErrorEnvelope
+type ListTransactions401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response ListTransactions401JSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
 
@@ -12366,7 +12383,7 @@ func (response GetTransaction400JSONResponse) VisitGetTransactionResponse(w http
 	return err
 }
 
-type GetTransaction401JSONResponse ErrorEnvelope
+type GetTransaction401JSONResponse struct{ UnauthenticatedJSONResponse }
 
 func (response GetTransaction401JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
 

@@ -55,6 +55,21 @@ func (e ApiKeyStatus) Valid() bool {
 	}
 }
 
+// Defines values for ApiVersion.
+const (
+	ApiVersionN20260601 ApiVersion = "2026-06-01"
+)
+
+// Valid indicates whether the value is a known member of the ApiVersion enum.
+func (e ApiVersion) Valid() bool {
+	switch e {
+	case ApiVersionN20260601:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaptureAction.
 const (
 	CaptureActionCapture CaptureAction = "capture"
@@ -1564,8 +1579,8 @@ type ApiKeyWithSecret struct {
 	SecretRedacted bool `json:"secret_redacted"`
 }
 
-// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
-type ApiVersion = string
+// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
+type ApiVersion string
 
 // CapabilitiesCredential The credential that made the call.
 type CapabilitiesCredential struct {
@@ -1584,7 +1599,7 @@ type CapabilitiesCredential struct {
 
 // CapabilitiesData What the calling credential can do right now, computed from this document.
 type CapabilitiesData struct {
-	// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
+	// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
 	ApiVersion ApiVersion `json:"api_version"`
 
 	// Credential The credential that made the call.
@@ -2779,6 +2794,9 @@ type HealthSubsystem string
 // HttpMethod HTTP method of an operation.
 type HttpMethod string
 
+// IdempotencyKey An `Idempotency-Key` header value, 1-255 printable ASCII characters (for example a UUID). Each operation declares the header itself, so that its examples carry keys of their own.
+type IdempotencyKey = string
+
 // IdentifyCheckoutSessionRequest Request body of `identifyCheckoutSession`.
 type IdentifyCheckoutSessionRequest struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
@@ -3495,8 +3513,8 @@ type RequestContext struct {
 
 // RequestMeta Request metadata, required on every POST.
 type RequestMeta struct {
-	// ApiVersion The contract version the client was built against, `YYYY-MM-DD`. A version the server does not serve gets `unsupported_api_version`.
-	ApiVersion string `json:"api_version"`
+	// ApiVersion The contract version the client was built against, one of the served versions. Any other string is answered `unsupported_api_version`, before the rest of the body is validated.
+	ApiVersion ApiVersion `json:"api_version"`
 
 	// ClientRequestId Optional client correlation id, echoed into server logs.
 	ClientRequestId *string `json:"client_request_id,omitempty"`
@@ -3543,7 +3561,7 @@ type ResendEnrollmentResponseOk bool
 
 // ResponseMeta Response metadata.
 type ResponseMeta struct {
-	// ApiVersion A dated API version, `YYYY-MM-DD`. This document describes `2026-06-01`.
+	// ApiVersion A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
 	ApiVersion ApiVersion `json:"api_version"`
 
 	// IdempotencyKey The `Idempotency-Key` the request carried, or null.
@@ -4322,8 +4340,8 @@ type WelcomeGrantInput struct {
 	ExpiresInDays int `json:"expires_in_days"`
 }
 
-// ApiVersionHeader defines model for ApiVersionHeader.
-type ApiVersionHeader = string
+// ApiVersionHeader A dated API version, `YYYY-MM-DD`. The enum is the closed set of versions this server serves (today only `2026-06-01`, this document's `info.version`); a request naming any other version is answered `unsupported_api_version`.
+type ApiVersionHeader = ApiVersion
 
 // CheckoutSessionIdPath Identifier of a checkout session: `cs_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type CheckoutSessionIdPath = CheckoutSessionId
@@ -4336,12 +4354,6 @@ type CustomerIdPath = CustomerId
 
 // GrantIdPath Identifier of a promotional grant: `grt_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type GrantIdPath = GrantId
-
-// IdempotencyKey defines model for IdempotencyKey.
-type IdempotencyKey = string
-
-// IdempotencyKeyOptional defines model for IdempotencyKeyOptional.
-type IdempotencyKeyOptional = string
 
 // IfNoneMatch defines model for IfNoneMatch.
 type IfNoneMatch = string
@@ -4370,9 +4382,12 @@ type WebhookEndpointIdPath = WebhookEndpointId
 // ErrorResponse The response envelope of every failed call.
 type ErrorResponse = ErrorEnvelope
 
+// Unauthenticated The response envelope of every failed call.
+type Unauthenticated = ErrorEnvelope
+
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4384,73 +4399,73 @@ type ListApiKeysParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CreateApiKeyParams defines parameters for CreateApiKey.
 type CreateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteApiKeyParams defines parameters for DeleteApiKey.
 type DeleteApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RegenerateApiKeyParams defines parameters for RegenerateApiKey.
 type RegenerateApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RevokeApiKeyParams defines parameters for RevokeApiKey.
 type RevokeApiKeyParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateTerminalTokenParams defines parameters for CreateTerminalToken.
 type CreateTerminalTokenParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
 type ValidateTerminalTokenParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetCapabilitiesParams defines parameters for GetCapabilities.
 type GetCapabilitiesParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CreateCheckoutSessionParams defines parameters for CreateCheckoutSession.
 type CreateCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // GetCheckoutSessionParams defines parameters for GetCheckoutSession.
 type GetCheckoutSessionParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // IdentifyCheckoutSessionParams defines parameters for IdentifyCheckoutSession.
 type IdentifyCheckoutSessionParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateClaimParams defines parameters for CreateClaim.
 type CreateClaimParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4468,7 +4483,7 @@ type LookupCustomerParams struct {
 	// ProviderCustomerId Your own customer id, recorded at enrollment.
 	ProviderCustomerId *string `form:"provider_customer_id,omitempty" json:"provider_customer_id,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4483,25 +4498,25 @@ type ListCustomerGrantsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // InitiateEnrollmentParams defines parameters for InitiateEnrollment.
 type InitiateEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // ResendEnrollmentParams defines parameters for ResendEnrollment.
 type ResendEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // VerifyEnrollmentParams defines parameters for VerifyEnrollment.
 type VerifyEnrollmentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4522,37 +4537,37 @@ type ListEventsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetEventParams defines parameters for GetEvent.
 type GetEventParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // ClawbackGrantParams defines parameters for ClawbackGrant.
 type ClawbackGrantParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // IdentifyCustomerParams defines parameters for IdentifyCustomer.
 type IdentifyCustomerParams struct {
-	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response.
-	IdempotencyKey *IdempotencyKeyOptional `json:"Idempotency-Key,omitempty"`
+	// IdempotencyKey Optional: this operation changes nothing, but a key makes a retry replay the first response. Each example names its own key.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetOpenapiParams defines parameters for GetOpenapi.
 type GetOpenapiParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 
 	// IfNoneMatch An `ETag` from an earlier answer; when it still matches the answer is 304 without a body.
@@ -4561,31 +4576,31 @@ type GetOpenapiParams struct {
 
 // CreatePaymentParams defines parameters for CreatePayment.
 type CreatePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // GetPaymentParams defines parameters for GetPayment.
 type GetPaymentParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CapturePaymentParams defines parameters for CapturePayment.
 type CapturePaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // RefundPaymentParams defines parameters for RefundPayment.
 type RefundPaymentParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // MintQrParams defines parameters for MintQr.
 type MintQrParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4600,13 +4615,13 @@ type ListSandboxMessagesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // ConfirmTopupParams defines parameters for ConfirmTopup.
 type ConfirmTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4615,19 +4630,19 @@ type GetReloadBonusConfigParams struct {
 	// Currency The currency to read.
 	Currency Currency `form:"currency" json:"currency"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // SetReloadBonusConfigParams defines parameters for SetReloadBonusConfig.
 type SetReloadBonusConfigParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // CreateSkuTopupParams defines parameters for CreateSkuTopup.
 type CreateSkuTopupParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4639,13 +4654,13 @@ type ListSkusParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // UpsertSkuParams defines parameters for UpsertSku.
 type UpsertSkuParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4657,19 +4672,19 @@ type ListWebhookEndpointsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // CreateWebhookEndpointParams defines parameters for CreateWebhookEndpoint.
 type CreateWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
 // DeleteWebhookEndpointParams defines parameters for DeleteWebhookEndpoint.
 type DeleteWebhookEndpointParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4681,13 +4696,13 @@ type ListWebhookDeliveriesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // RotateWebhookEndpointSecretParams defines parameters for RotateWebhookEndpointSecret.
 type RotateWebhookEndpointSecretParams struct {
-	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description.
+	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
 	IdempotencyKey IdempotencyKey `json:"Idempotency-Key"`
 }
 
@@ -4714,13 +4729,13 @@ type ListTransactionsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetTransactionParams defines parameters for GetTransaction.
 type GetTransactionParams struct {
-	// FeddiApiVersion The api_version the client was built against (`YYYY-MM-DD`). A version the server does not serve gets `unsupported_api_version`.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -5087,7 +5102,7 @@ type ClientInterface interface {
 
 	// ValidateTerminalToken Check a terminal JWT
 	//
-	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 	//
 	// **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 	//
@@ -6460,7 +6475,7 @@ func (c *Client) CreateTerminalToken(ctx context.Context, params *CreateTerminal
 
 // ValidateTerminalToken Check a terminal JWT
 //
-// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 //
 // **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 //
@@ -11035,7 +11050,7 @@ type ClientWithResponsesInterface interface {
 
 	// ValidateTerminalTokenWithResponse Check a terminal JWT
 	//
-	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+	// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 	//
 	// **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 	//
@@ -12175,7 +12190,7 @@ type ListApiKeysResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -12195,7 +12210,7 @@ func (r ListApiKeysResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListApiKeysResult) GetJSON401() *ErrorResponse {
+func (r ListApiKeysResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12251,7 +12266,7 @@ type CreateApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorEnvelope
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -12279,7 +12294,7 @@ func (r CreateApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateApiKeyResult) GetJSON401() *ErrorResponse {
+func (r CreateApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12355,7 +12370,7 @@ type DeleteApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -12385,7 +12400,7 @@ func (r DeleteApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteApiKeyResult) GetJSON401() *ErrorResponse {
+func (r DeleteApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12466,7 +12481,7 @@ type RegenerateApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -12496,7 +12511,7 @@ func (r RegenerateApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON401() *ErrorResponse {
+func (r RegenerateApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12577,7 +12592,7 @@ type RevokeApiKeyResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -12607,7 +12622,7 @@ func (r RevokeApiKeyResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RevokeApiKeyResult) GetJSON401() *ErrorResponse {
+func (r RevokeApiKeyResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -12937,7 +12952,7 @@ type CreateCheckoutSessionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -12965,7 +12980,7 @@ func (r CreateCheckoutSessionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON401() *ErrorResponse {
+func (r CreateCheckoutSessionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13041,7 +13056,7 @@ type GetCheckoutSessionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13063,7 +13078,7 @@ func (r GetCheckoutSessionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON401() *ErrorResponse {
+func (r GetCheckoutSessionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13124,7 +13139,7 @@ type IdentifyCheckoutSessionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13156,7 +13171,7 @@ func (r IdentifyCheckoutSessionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON401() *ErrorResponse {
+func (r IdentifyCheckoutSessionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13242,7 +13257,7 @@ type CreateClaimResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13272,7 +13287,7 @@ func (r CreateClaimResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateClaimResult) GetJSON401() *ErrorResponse {
+func (r CreateClaimResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13353,7 +13368,7 @@ type LookupCustomerResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -13375,7 +13390,7 @@ func (r LookupCustomerResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LookupCustomerResult) GetJSON401() *ErrorResponse {
+func (r LookupCustomerResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13436,7 +13451,7 @@ type ListCustomerGrantsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13458,7 +13473,7 @@ func (r ListCustomerGrantsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON401() *ErrorResponse {
+func (r ListCustomerGrantsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13519,7 +13534,7 @@ type InitiateEnrollmentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -13549,7 +13564,7 @@ func (r InitiateEnrollmentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON401() *ErrorResponse {
+func (r InitiateEnrollmentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13630,7 +13645,7 @@ type ResendEnrollmentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13662,7 +13677,7 @@ func (r ResendEnrollmentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ResendEnrollmentResult) GetJSON401() *ErrorResponse {
+func (r ResendEnrollmentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13748,7 +13763,7 @@ type VerifyEnrollmentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13782,7 +13797,7 @@ func (r VerifyEnrollmentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON401() *ErrorResponse {
+func (r VerifyEnrollmentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13873,7 +13888,7 @@ type ListEventsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -13893,7 +13908,7 @@ func (r ListEventsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListEventsResult) GetJSON401() *ErrorResponse {
+func (r ListEventsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -13949,7 +13964,7 @@ type GetEventResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -13971,7 +13986,7 @@ func (r GetEventResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetEventResult) GetJSON401() *ErrorResponse {
+func (r GetEventResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14032,7 +14047,7 @@ type ClawbackGrantResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorEnvelope
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14062,7 +14077,7 @@ func (r ClawbackGrantResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ClawbackGrantResult) GetJSON401() *ErrorResponse {
+func (r ClawbackGrantResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14205,7 +14220,7 @@ type IdentifyCustomerResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14237,7 +14252,7 @@ func (r IdentifyCustomerResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r IdentifyCustomerResult) GetJSON401() *ErrorResponse {
+func (r IdentifyCustomerResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14399,7 +14414,7 @@ type CreatePaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON402 the response for an HTTP 402 `application/json` response
 	JSON402 *ErrorEnvelope
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -14433,7 +14448,7 @@ func (r CreatePaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreatePaymentResult) GetJSON401() *ErrorResponse {
+func (r CreatePaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14524,7 +14539,7 @@ type GetPaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14546,7 +14561,7 @@ func (r GetPaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetPaymentResult) GetJSON401() *ErrorResponse {
+func (r GetPaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14607,7 +14622,7 @@ type CapturePaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14637,7 +14652,7 @@ func (r CapturePaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CapturePaymentResult) GetJSON401() *ErrorResponse {
+func (r CapturePaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14718,7 +14733,7 @@ type RefundPaymentResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14748,7 +14763,7 @@ func (r RefundPaymentResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RefundPaymentResult) GetJSON401() *ErrorResponse {
+func (r RefundPaymentResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14829,7 +14844,7 @@ type MintQrResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -14859,7 +14874,7 @@ func (r MintQrResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r MintQrResult) GetJSON401() *ErrorResponse {
+func (r MintQrResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -14940,7 +14955,7 @@ type ListSandboxMessagesResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorEnvelope
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14960,7 +14975,7 @@ func (r ListSandboxMessagesResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON401() *ErrorResponse {
+func (r ListSandboxMessagesResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15016,7 +15031,7 @@ type ConfirmTopupResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15046,7 +15061,7 @@ func (r ConfirmTopupResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ConfirmTopupResult) GetJSON401() *ErrorResponse {
+func (r ConfirmTopupResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15127,7 +15142,7 @@ type GetReloadBonusConfigResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15151,7 +15166,7 @@ func (r GetReloadBonusConfigResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON401() *ErrorResponse {
+func (r GetReloadBonusConfigResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15217,7 +15232,7 @@ type SetReloadBonusConfigResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15245,7 +15260,7 @@ func (r SetReloadBonusConfigResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON401() *ErrorResponse {
+func (r SetReloadBonusConfigResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15321,7 +15336,7 @@ type CreateSkuTopupResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15351,7 +15366,7 @@ func (r CreateSkuTopupResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateSkuTopupResult) GetJSON401() *ErrorResponse {
+func (r CreateSkuTopupResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15432,7 +15447,7 @@ type ListSkusResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15452,7 +15467,7 @@ func (r ListSkusResult) GetJSON400() *ErrorEnvelope {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSkusResult) GetJSON401() *ErrorResponse {
+func (r ListSkusResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15508,7 +15523,7 @@ type UpsertSkuResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15536,7 +15551,7 @@ func (r UpsertSkuResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UpsertSkuResult) GetJSON401() *ErrorResponse {
+func (r UpsertSkuResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15612,7 +15627,7 @@ type ListWebhookEndpointsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -15632,7 +15647,7 @@ func (r ListWebhookEndpointsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON401() *ErrorResponse {
+func (r ListWebhookEndpointsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15688,7 +15703,7 @@ type CreateWebhookEndpointResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON409 the response for an HTTP 409 `application/json` response
@@ -15716,7 +15731,7 @@ func (r CreateWebhookEndpointResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON401() *ErrorResponse {
+func (r CreateWebhookEndpointResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15792,7 +15807,7 @@ type DeleteWebhookEndpointResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15822,7 +15837,7 @@ func (r DeleteWebhookEndpointResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON401() *ErrorResponse {
+func (r DeleteWebhookEndpointResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15903,7 +15918,7 @@ type ListWebhookDeliveriesResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -15925,7 +15940,7 @@ func (r ListWebhookDeliveriesResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON401() *ErrorResponse {
+func (r ListWebhookDeliveriesResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -15986,7 +16001,7 @@ type RotateWebhookEndpointSecretResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16016,7 +16031,7 @@ func (r RotateWebhookEndpointSecretResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON401() *ErrorResponse {
+func (r RotateWebhookEndpointSecretResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -16097,7 +16112,7 @@ type ListTransactionsResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16119,7 +16134,7 @@ func (r ListTransactionsResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListTransactionsResult) GetJSON401() *ErrorResponse {
+func (r ListTransactionsResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -16180,7 +16195,7 @@ type GetTransactionResult struct {
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *ErrorResponse
+	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *ErrorResponse
 	// JSON404 the response for an HTTP 404 `application/json` response
@@ -16202,7 +16217,7 @@ func (r GetTransactionResult) GetJSON400() *ErrorResponse {
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetTransactionResult) GetJSON401() *ErrorResponse {
+func (r GetTransactionResult) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
@@ -16548,7 +16563,7 @@ func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Contex
 
 // ValidateTerminalTokenWithResponse Check a terminal JWT
 //
-// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token is `unauthenticated`; calling with an API key is `forbidden`.
+// Tells a terminal whether its bearer token is still good and how long it has left, without touching money. An expired, revoked, malformed or badly signed token is not an error here: the answer is HTTP 200 with `valid: false` and a `reason` (so this operation never returns `token_expired` or `key_revoked`). For `malformed` and `bad_signature` nothing of the token is reported back (no `key_id`, `scopes` or times): it is not a token this API minted. See `TokenInvalidReason` for what each reason covers. Only a missing bearer token, or one sent together with an API key (one credential per request), is `unauthenticated`; calling with an API key instead of a bearer token is `forbidden`.
 //
 // **Credentials:** a terminal JWT (`Authorization: Bearer`); no scope needed.
 //
@@ -18023,7 +18038,7 @@ func ParseListApiKeysResult(rsp *http.Response) (*ListApiKeysResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18084,7 +18099,7 @@ func ParseCreateApiKeyResult(rsp *http.Response) (*CreateApiKeyResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18173,7 +18188,7 @@ func ParseDeleteApiKeyResult(rsp *http.Response) (*DeleteApiKeyResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18269,7 +18284,7 @@ func ParseRegenerateApiKeyResult(rsp *http.Response) (*RegenerateApiKeyResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18365,7 +18380,7 @@ func ParseRevokeApiKeyResult(rsp *http.Response) (*RevokeApiKeyResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18665,7 +18680,7 @@ func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessio
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18754,7 +18769,7 @@ func ParseGetCheckoutSessionResult(rsp *http.Response) (*GetCheckoutSessionResul
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18822,7 +18837,7 @@ func ParseIdentifyCheckoutSessionResult(rsp *http.Response) (*IdentifyCheckoutSe
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18925,7 +18940,7 @@ func ParseCreateClaimResult(rsp *http.Response) (*CreateClaimResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19021,7 +19036,7 @@ func ParseLookupCustomerResult(rsp *http.Response) (*LookupCustomerResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19089,7 +19104,7 @@ func ParseListCustomerGrantsResult(rsp *http.Response) (*ListCustomerGrantsResul
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19157,7 +19172,7 @@ func ParseInitiateEnrollmentResult(rsp *http.Response) (*InitiateEnrollmentResul
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19253,7 +19268,7 @@ func ParseResendEnrollmentResult(rsp *http.Response) (*ResendEnrollmentResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19356,7 +19371,7 @@ func ParseVerifyEnrollmentResult(rsp *http.Response) (*VerifyEnrollmentResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19466,7 +19481,7 @@ func ParseListEventsResult(rsp *http.Response) (*ListEventsResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19527,7 +19542,7 @@ func ParseGetEventResult(rsp *http.Response) (*GetEventResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19595,7 +19610,7 @@ func ParseClawbackGrantResult(rsp *http.Response) (*ClawbackGrantResult, error) 
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19738,7 +19753,7 @@ func ParseIdentifyCustomerResult(rsp *http.Response) (*IdentifyCustomerResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19914,7 +19929,7 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20024,7 +20039,7 @@ func ParseGetPaymentResult(rsp *http.Response) (*GetPaymentResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20092,7 +20107,7 @@ func ParseCapturePaymentResult(rsp *http.Response) (*CapturePaymentResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20188,7 +20203,7 @@ func ParseRefundPaymentResult(rsp *http.Response) (*RefundPaymentResult, error) 
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20284,7 +20299,7 @@ func ParseMintQrResult(rsp *http.Response) (*MintQrResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20380,7 +20395,7 @@ func ParseListSandboxMessagesResult(rsp *http.Response) (*ListSandboxMessagesRes
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20441,7 +20456,7 @@ func ParseConfirmTopupResult(rsp *http.Response) (*ConfirmTopupResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20537,7 +20552,7 @@ func ParseGetReloadBonusConfigResult(rsp *http.Response) (*GetReloadBonusConfigR
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20612,7 +20627,7 @@ func ParseSetReloadBonusConfigResult(rsp *http.Response) (*SetReloadBonusConfigR
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20701,7 +20716,7 @@ func ParseCreateSkuTopupResult(rsp *http.Response) (*CreateSkuTopupResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20797,7 +20812,7 @@ func ParseListSkusResult(rsp *http.Response) (*ListSkusResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20858,7 +20873,7 @@ func ParseUpsertSkuResult(rsp *http.Response) (*UpsertSkuResult, error) {
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20947,7 +20962,7 @@ func ParseListWebhookEndpointsResult(rsp *http.Response) (*ListWebhookEndpointsR
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21008,7 +21023,7 @@ func ParseCreateWebhookEndpointResult(rsp *http.Response) (*CreateWebhookEndpoin
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21097,7 +21112,7 @@ func ParseDeleteWebhookEndpointResult(rsp *http.Response) (*DeleteWebhookEndpoin
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21193,7 +21208,7 @@ func ParseListWebhookDeliveriesResult(rsp *http.Response) (*ListWebhookDeliverie
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21261,7 +21276,7 @@ func ParseRotateWebhookEndpointSecretResult(rsp *http.Response) (*RotateWebhookE
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21357,7 +21372,7 @@ func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, e
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21425,7 +21440,7 @@ func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error
 		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest ErrorResponse
+		var dest Unauthenticated
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

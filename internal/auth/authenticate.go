@@ -23,12 +23,20 @@ type Credentials struct {
 // once per interval per key, however many requests it serves.
 const touchInterval = time.Minute
 
+// bothCredentials refuses a request carrying an API key and a bearer token:
+// one credential per request, on every operation (token validation included),
+// so no request is ever judged by a credential other than the one its sender
+// meant.
+func bothCredentials() *Error {
+	return deny(ErrUnauthenticated, "send one credential: X-Api-Key or Authorization: Bearer, not both")
+}
+
 // Authenticate finds who presented the credentials. It does not decide
 // whether they may call anything: see Authorize.
 func (s *Service) Authenticate(ctx context.Context, cred Credentials) (Principal, error) {
 	switch {
 	case cred.APIKey != "" && cred.BearerToken != "":
-		return Principal{}, deny(ErrUnauthenticated, "send one credential: X-Api-Key or Authorization: Bearer, not both")
+		return Principal{}, bothCredentials()
 	case cred.APIKey != "":
 		return s.authenticateKey(ctx, cred.APIKey)
 	case cred.BearerToken != "":
@@ -159,10 +167,13 @@ func BearerToken(header string) (string, error) {
 
 // AuthenticateInspection authenticates a request whose subject is its own
 // bearer token (token validation): the token must be there and an API key
-// must not, but a token that is expired, revoked or forged is no error, as
+// must not (alone it is forbidden, next to the token it breaks the
+// one-credential rule), but a token that is expired, revoked or forged is no error, as
 // reporting on it is the point. ok says whether the token authenticated.
 func (s *Service) AuthenticateInspection(ctx context.Context, cred Credentials) (p Principal, ok bool, err error) {
 	switch {
+	case cred.APIKey != "" && cred.BearerToken != "":
+		return Principal{}, false, bothCredentials()
 	case cred.APIKey != "":
 		return Principal{}, false, deny(ErrForbidden, "send the terminal token to check in Authorization: Bearer, not an API key")
 	case cred.BearerToken == "":

@@ -540,7 +540,7 @@ func TestAuthCapabilities(t *testing.T) {
 		require.False(t, terminal["listApiKeys"], "key-only")
 	})
 	t.Run("DescribesTheCallerTheServerAndItsLimits", func(t *testing.T) {
-		require.Equal(t, apiVersion, adminData.ApiVersion)
+		require.Equal(t, client.ApiVersion(apiVersion), adminData.ApiVersion)
 		require.Equal(t, client.EnvironmentSandbox, adminData.Environment)
 		require.Equal(t, e.boot.Merchant.ID, adminData.MerchantId)
 		require.Equal(t, e.boot.Integration.ID, adminData.IntegrationId)

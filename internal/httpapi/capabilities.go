@@ -20,7 +20,7 @@ import (
 func (s *Server) capabilities(p auth.Principal) (api.CapabilitiesData, error) {
 	ops := s.Spec.OperationsInDocumentOrder()
 	data := api.CapabilitiesData{
-		ApiVersion:    s.Spec.APIVersion,
+		ApiVersion:    api.ApiVersion(s.Spec.APIVersion),
 		Environment:   api.Environment(s.Config.Env),
 		MerchantId:    p.MerchantID,
 		IntegrationId: p.IntegrationID,

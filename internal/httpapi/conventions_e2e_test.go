@@ -177,6 +177,13 @@ var conventionChecks = []conventionCheck{
 		r.header.Del(headerAPIKey)
 		r.header.Del(headerAuthorization)
 		env.ok.send(t, r).expect(t, "unauthenticated", "")
+
+		// One credential per request: the valid request's own credential
+		// and the other kind, each good alone, are refused together, on
+		// operations that accept both schemes and on those that take one.
+		both := env.valid(t, env.ok, op)
+		both.setCredential(map[string]string{headerAPIKey: env.ok.key, headerAuthorization: "Bearer " + env.ok.jwt})
+		env.ok.send(t, both).expect(t, "unauthenticated", "")
 	}},
 	{"token_expired", func(t *testing.T, env *conventionEnv, op *spec.Operation) {
 		r := env.valid(t, env.ok, op)

@@ -79,7 +79,7 @@ func NewServer(deps Deps) *Server {
 func (s *Server) meta(ctx context.Context) api.ResponseMeta {
 	m := httpx.MetaFor(ctx, s.Spec.APIVersion)
 	return api.ResponseMeta{
-		ApiVersion:       m.APIVersion,
+		ApiVersion:       api.ApiVersion(m.APIVersion),
 		RequestId:        m.RequestID,
 		IdempotencyKey:   m.IdempotencyKey,
 		IdempotentReplay: m.IdempotentReplay,
