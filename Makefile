@@ -24,11 +24,15 @@ help: ## List the targets.
 
 .PHONY: run
 run: ## Serve the API on 127.0.0.1:8080 (private database, migrated, demo key printed once).
+	@echo "make run: starting the database (the first time also creates the cluster)"
 	@$(db_start)
 	@export DATABASE_URL="$(db_url)"; \
+	echo "make run: building bin/feddi (a minute the first time, seconds after)"; \
 	$(GO) build -o bin/feddi ./cmd/feddi; \
+	echo "make run: migrating the database"; \
 	./bin/feddi migrate; \
 	./bin/feddi bootstrap --if-empty --merchant "Demo Merchant" --integration "Demo POS"; \
+	echo "make run: serving (Ctrl-C stops)"; \
 	exec ./bin/feddi serve
 
 # Tests run through gotestsum (pinned in go.mod's tool section): one line per

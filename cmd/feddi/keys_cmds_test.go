@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -50,6 +51,27 @@ func TestServeInLiveNeedsAKEK(t *testing.T) {
 		defer cancel()
 		require.ErrorContains(t, run(ctx, []string{"serve"}), "FEDDI_KEK must be 32 bytes")
 	})
+}
+
+// TestServeBindsBeforeItRunsJobs: a second replica on a taken port fails
+// at once, without having started a River client (no leader was elected,
+// no job was worked).
+func TestServeBindsBeforeItRunsJobs(t *testing.T) {
+	pool := testdb.New(t)
+	taken, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = taken.Close() }()
+	t.Setenv("DATABASE_URL", pool.Config().ConnString())
+	t.Setenv("FEDDI_ENV", "sandbox")
+	t.Setenv("FEDDI_KEK", base64.StdEncoding.EncodeToString(apptest.KEK))
+	t.Setenv("FEDDI_KEK_PREVIOUS", "")
+	t.Setenv("FEDDI_ADDR", taken.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.ErrorContains(t, run(ctx, []string{"serve"}), "listening on "+taken.Addr().String())
+	var leaders int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_leader`).Scan(&leaders))
+	require.Zero(t, leaders, "no River client ran")
 }
 
 // cliEnv is two replicas on one database and the environment that points

@@ -31,16 +31,19 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err := a.Prepare(ctx); err != nil {
 		return err
 	}
+	// Bind before starting the River client: a replica that cannot serve
+	// (the port is taken) must not run jobs either.
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	defer func() { _ = ln.Close() }() // Serve closes it too; this covers the early returns
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	if err := a.StartJobs(jobsCtx); err != nil {
 		return err
 	}
 
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
-	}
 	srv := &http.Server{
 		Handler:           a.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
