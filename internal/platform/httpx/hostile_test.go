@@ -75,3 +75,20 @@ func TestRefusesHostileInput(t *testing.T) {
 		require.Equal(t, before+1, b.handled.Load())
 	})
 }
+
+// TestRefusedRequestsEchoTheirKey: a keyed request refused before its key
+// is claimed still says which key it carried; a malformed key is not echoed.
+func TestRefusedRequestsEchoTheirKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	invalid := strings.Replace(validTopup, `"amount_minor":5000`, `"amount_minor":"five"`, 1)
+
+	res, env := b.do(t, topup(invalid, "echo-1"))
+	requireError(t, env, res, apierror.ValidationFailed)
+	require.NotNil(t, env.Meta.IdempotencyKey)
+	require.Equal(t, "echo-1", *env.Meta.IdempotencyKey)
+
+	res, env = b.do(t, topup(invalid, strings.Repeat("k", 256)))
+	requireError(t, env, res, apierror.ValidationFailed)
+	require.Nil(t, env.Meta.IdempotencyKey, "a key the document refuses is not echoed")
+}

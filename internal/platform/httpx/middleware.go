@@ -96,9 +96,30 @@ func (o *Options) operation(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return next(c)
 		}
-		c.SetRequest(c.Request().WithContext(withValue(c.Request().Context(), keyOperation, op)))
+		ctx := withValue(c.Request().Context(), keyOperation, op)
+		// meta.idempotency_key echoes the key from the start, so that a
+		// request refused before its key is claimed (validation_failed)
+		// still says which key it carried; a malformed key is not echoed.
+		if key := c.Request().Header.Get(HeaderIdempotencyKey); op.Idempotency != spec.IdempotencyNone && wellFormedKey(key) {
+			ctx = withValue(ctx, keyIdempotencyKey, key)
+		}
+		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
+}
+
+// wellFormedKey says whether an Idempotency-Key header is what the document
+// allows: 1-255 printable ASCII characters.
+func wellFormedKey(key string) bool {
+	if key == "" || len(key) > 255 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // readBody enforces the media type and the size limit, checks the body is
