@@ -4384,7 +4384,7 @@ type Unauthenticated = ErrorEnvelope
 
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4396,7 +4396,7 @@ type ListApiKeysParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4432,13 +4432,13 @@ type CreateTerminalTokenParams struct {
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
 type ValidateTerminalTokenParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetCapabilitiesParams defines parameters for GetCapabilities.
 type GetCapabilitiesParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4450,7 +4450,7 @@ type CreateCheckoutSessionParams struct {
 
 // GetCheckoutSessionParams defines parameters for GetCheckoutSession.
 type GetCheckoutSessionParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4480,7 +4480,7 @@ type LookupCustomerParams struct {
 	// ProviderCustomerId Your own customer id, recorded at enrollment.
 	ProviderCustomerId *string `form:"provider_customer_id,omitempty" json:"provider_customer_id,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4495,7 +4495,7 @@ type ListCustomerGrantsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4534,13 +4534,13 @@ type ListEventsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetEventParams defines parameters for GetEvent.
 type GetEventParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4552,7 +4552,7 @@ type ClawbackGrantParams struct {
 
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4564,7 +4564,7 @@ type IdentifyCustomerParams struct {
 
 // GetOpenapiParams defines parameters for GetOpenapi.
 type GetOpenapiParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 
 	// IfNoneMatch An `ETag` from an earlier answer; when it still matches the answer is 304 without a body.
@@ -4579,7 +4579,7 @@ type CreatePaymentParams struct {
 
 // GetPaymentParams defines parameters for GetPayment.
 type GetPaymentParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4612,7 +4612,7 @@ type ListSandboxMessagesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4627,7 +4627,7 @@ type GetReloadBonusConfigParams struct {
 	// Currency The currency to read.
 	Currency Currency `form:"currency" json:"currency"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4651,7 +4651,7 @@ type ListSkusParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4669,7 +4669,7 @@ type ListWebhookEndpointsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4693,7 +4693,7 @@ type ListWebhookDeliveriesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4726,13 +4726,13 @@ type ListTransactionsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetTransactionParams defines parameters for GetTransaction.
 type GetTransactionParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 

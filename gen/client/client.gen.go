@@ -4387,7 +4387,7 @@ type Unauthenticated = ErrorEnvelope
 
 // GetJwksParams defines parameters for GetJwks.
 type GetJwksParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4399,7 +4399,7 @@ type ListApiKeysParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4435,13 +4435,13 @@ type CreateTerminalTokenParams struct {
 
 // ValidateTerminalTokenParams defines parameters for ValidateTerminalToken.
 type ValidateTerminalTokenParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetCapabilitiesParams defines parameters for GetCapabilities.
 type GetCapabilitiesParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4453,7 +4453,7 @@ type CreateCheckoutSessionParams struct {
 
 // GetCheckoutSessionParams defines parameters for GetCheckoutSession.
 type GetCheckoutSessionParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4483,7 +4483,7 @@ type LookupCustomerParams struct {
 	// ProviderCustomerId Your own customer id, recorded at enrollment.
 	ProviderCustomerId *string `form:"provider_customer_id,omitempty" json:"provider_customer_id,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4498,7 +4498,7 @@ type ListCustomerGrantsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4537,13 +4537,13 @@ type ListEventsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetEventParams defines parameters for GetEvent.
 type GetEventParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4555,7 +4555,7 @@ type ClawbackGrantParams struct {
 
 // GetHealthParams defines parameters for GetHealth.
 type GetHealthParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4567,7 +4567,7 @@ type IdentifyCustomerParams struct {
 
 // GetOpenapiParams defines parameters for GetOpenapi.
 type GetOpenapiParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 
 	// IfNoneMatch An `ETag` from an earlier answer; when it still matches the answer is 304 without a body.
@@ -4582,7 +4582,7 @@ type CreatePaymentParams struct {
 
 // GetPaymentParams defines parameters for GetPayment.
 type GetPaymentParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4615,7 +4615,7 @@ type ListSandboxMessagesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4630,7 +4630,7 @@ type GetReloadBonusConfigParams struct {
 	// Currency The currency to read.
 	Currency Currency `form:"currency" json:"currency"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4654,7 +4654,7 @@ type ListSkusParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4672,7 +4672,7 @@ type ListWebhookEndpointsParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4696,7 +4696,7 @@ type ListWebhookDeliveriesParams struct {
 	// Cursor Opaque cursor from a previous page's `next_cursor`. A tampered cursor is `validation_failed`.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
@@ -4729,13 +4729,13 @@ type ListTransactionsParams struct {
 	// CreatedBefore Created before (RFC 3339).
 	CreatedBefore *time.Time `form:"created_before,omitempty" json:"created_before,omitempty"`
 
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
 // GetTransactionParams defines parameters for GetTransaction.
 type GetTransactionParams struct {
-	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated.
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 

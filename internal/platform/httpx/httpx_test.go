@@ -171,6 +171,8 @@ func TestConventions(t *testing.T) {
 		{"MissingIdempotencyKey", topup(validTopup, ""), apierror.IdempotencyKeyRequired, "/header/Idempotency-Key"},
 		{"UnservedAPIVersion", topup(strings.Replace(validTopup, "2026-06-01", "2025-01-01", 1), "v8"), apierror.UnsupportedAPIVersion, "/meta/api_version"},
 		{"UnservedAPIVersionComesBeforeValidation", topup(strings.Replace(strings.Replace(validTopup, "2026-06-01", "2027-01-01", 1), `"currency":"EUR"`, `"currency":"EUR","new_in_2027":1`, 1), "v8b"), apierror.UnsupportedAPIVersion, "/meta/api_version"},
+		{"VersionHeaderDisagreesWithMeta", call{method: http.MethodPost, path: "/topup/confirm", body: validTopup,
+			header: map[string]string{"Idempotency-Key": "v8c", "Feddi-Api-Version": "2027-01-01"}}, apierror.ValidationFailed, "/header/Feddi-Api-Version"},
 		{"UnservedAPIVersionHeaderOnGet", call{method: http.MethodGet, path: "/health", header: map[string]string{"Feddi-Api-Version": "2030-01-01"}}, apierror.UnsupportedAPIVersion, "/header/Feddi-Api-Version"},
 		{"MalformedJSON", topup(`{"meta":`, "v9"), apierror.ValidationFailed, ""},
 		{"EmptyBody", topup("", "v10"), apierror.ValidationFailed, ""},

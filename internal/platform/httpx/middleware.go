@@ -201,7 +201,8 @@ func (o *Options) pinVersion(next echo.HandlerFunc) echo.HandlerFunc {
 		if Operation(c.Request().Context()) == nil {
 			return next(c)
 		}
-		version, field := c.Request().Header.Get(HeaderAPIVersion), "/header/"+HeaderAPIVersion
+		header := c.Request().Header.Get(HeaderAPIVersion)
+		version, field := header, "/header/"+HeaderAPIVersion
 		if body := requestBody(c); len(body) > 0 {
 			var env struct {
 				Meta struct {
@@ -211,6 +212,12 @@ func (o *Options) pinVersion(next echo.HandlerFunc) echo.HandlerFunc {
 			if json.Unmarshal(body, &env) == nil && env.Meta.APIVersion != nil {
 				version, field = *env.Meta.APIVersion, "/meta/api_version"
 			}
+		}
+		// Two versions that disagree are a mistake to name, not to settle by
+		// picking one.
+		if header != "" && field == "/meta/api_version" && header != version {
+			return apierror.New(apierror.ValidationFailed, "the %s header (%s) and meta.api_version (%s) disagree; send one version, or the same in both",
+				HeaderAPIVersion, truncate(header, 32), truncate(version, 32)).WithField("/header/" + HeaderAPIVersion)
 		}
 		if version != "" && version != o.Spec.APIVersion {
 			return apierror.New(apierror.UnsupportedAPIVersion, "api_version %s is not served; this server speaks %s", truncate(version, 32), o.Spec.APIVersion).
