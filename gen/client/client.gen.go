@@ -2838,7 +2838,7 @@ type IdentifyCredential struct {
 	// Type Kind of identifying credential: `phone` (E.164), `card_fingerprint` (the acquirer's card fingerprint), `short_code` (8-digit code minted by `POST /qr/mint`), `provider_customer_id` (your own customer id, recorded at enrollment), `qr` (a QR payload minted by `POST /qr/mint`).
 	Type IdentifyCredentialType `json:"type"`
 
-	// Value The credential value: E.164 phone, card fingerprint, 8-digit short code, your customer id, or QR payload.
+	// Value The credential value: E.164 phone (`+4915112345678`; a phone in any other form is `validation_failed` naming this field, never a lookup), card fingerprint, 8-digit short code, your customer id, or QR payload.
 	Value string `json:"value"`
 }
 

@@ -62,9 +62,12 @@ var (
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
+// ValidPhone says whether a phone is in E.164 form, the only form stored.
+func ValidPhone(phone string) bool { return e164.MatchString(phone) }
+
 // Create inserts a customer.
 func Create(ctx context.Context, q *db.Queries, n NewCustomer) (Customer, error) {
-	if !e164.MatchString(n.Phone) {
+	if !ValidPhone(n.Phone) {
 		return Customer{}, ErrInvalidPhone
 	}
 	row, err := q.CustomerInsert(ctx, db.CustomerInsertParams{

@@ -91,6 +91,7 @@ var errorTable = []errorMapping{
 	{err: payments.ErrNotFound, code: apierror.NotFound, message: "No such payment."},
 	{err: checkout.ErrNotFound, code: apierror.NotFound, message: "No such checkout session."},
 	{err: identity.ErrCustomerNotFound, code: apierror.CustomerNotFound, message: "No customer matches this credential."},
+	{err: identity.ErrInvalid, code: apierror.ValidationFailed},
 	{err: ratelimit.ErrLimited, code: apierror.RateLimited},
 	{err: qr.ErrCredentialInvalid, code: apierror.CredentialInvalid},
 	{err: payments.ErrCredentialInvalid, code: apierror.CredentialInvalid},

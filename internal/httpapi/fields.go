@@ -8,6 +8,7 @@ import (
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/enrollment"
 	"github.com/feddi/partner-api/internal/events"
+	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/keyset"
@@ -51,6 +52,9 @@ var fieldPointers = map[fielderr.Field]fieldPointer{
 	auth.FieldListCursor: {pointer: "/query/cursor", ops: []string{"listApiKeys"}},
 	auth.FieldTerminalID: {pointer: "/data/terminal_id", ops: []string{"createTerminalToken"}},
 	auth.FieldTokenScope: {pointer: "/data/scopes/*", ops: []string{"createTerminalToken"}},
+
+	// identity
+	identity.FieldCredentialValue: {pointer: "/data/credential/value", ops: []string{"identifyCustomer", "identifyCheckoutSession"}},
 
 	// enrollment
 	enrollment.FieldPhone:                     {pointer: "/data/phone", ops: []string{"initiateEnrollment"}},

@@ -20,6 +20,7 @@ import (
 	"github.com/feddi/partner-api/internal/checkout"
 	"github.com/feddi/partner-api/internal/enrollment"
 	"github.com/feddi/partner-api/internal/events"
+	"github.com/feddi/partner-api/internal/identity"
 	"github.com/feddi/partner-api/internal/payments"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/spec"
@@ -207,7 +208,7 @@ var inputTypes = map[string]reflect.Type{}
 func init() {
 	for _, v := range []any{
 		auth.NewKey{}, enrollment.Enrollee{}, enrollment.Target{}, enrollment.Proof{},
-		payments.Request{}, payments.CaptureRequest{}, payments.RefundRequest{}, checkout.SessionRequest{}, checkout.Completion{},
+		payments.Request{}, payments.CaptureRequest{}, identity.Credential{}, payments.RefundRequest{}, checkout.SessionRequest{}, checkout.Completion{},
 		topup.Confirmation{}, topup.SkuSale{}, topup.SkuInput{}, topup.ReloadBonusInput{},
 		wallets.NewWallet{}, transactions.Query{}, events.Query{}, webhooks.NewEndpoint{},
 	} {

@@ -54,6 +54,21 @@ func TestIdentifyCustomer(t *testing.T) {
 		require.NotContains(t, string(res.Body), phone, "the full phone never comes back")
 	})
 
+	t.Run("APhoneNotInE164IsRefusedAsInput", func(t *testing.T) {
+		// The number a cashier types: national format, spaces. It is a
+		// mistake to name (as enrollment names it), not a customer to look for.
+		w := e.wallet(0)
+		national := "0" + e.phoneOf(w.ID)[3:]
+		for _, phone := range []string{national, "+49 151 1234567"} {
+			res := e.identify(client.IdentifyCredentialTypePhone, phone)
+			got := wantError(t, res, res.Body, http.StatusBadRequest, client.ErrorCodeValidationFailed)
+			require.NotNil(t, got.Field)
+			require.Equal(t, "/data/credential/value", *got.Field)
+			require.Contains(t, got.Message, "E.164")
+			require.NotContains(t, got.Message, phone, "messages never echo values")
+		}
+	})
+
 	t.Run("ByCardFingerprintAndProviderCustomerID", func(t *testing.T) {
 		w := e.wallet(0)
 		e.exec(`UPDATE customers SET card_fingerprint = 'fp-123', provider_customer_id = 'crm-42' WHERE id = $1`, w.CustomerID)

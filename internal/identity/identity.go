@@ -30,6 +30,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/qr"
 	"github.com/feddi/partner-api/internal/ratelimit"
 	"github.com/feddi/partner-api/internal/sms"
@@ -95,6 +96,23 @@ const RecentTransactions = 10
 // (also an unknown, expired or used short code or QR payload).
 var ErrCustomerNotFound = errors.New("no customer matches this credential")
 
+// ErrInvalid: a credential value that cannot be one of its type (a phone
+// not in E.164 form). It is refused as input, never looked up.
+var ErrInvalid = errors.New("invalid credential")
+
+// FieldCredentialValue is the value of a Credential (fielderr.Field).
+const FieldCredentialValue fielderr.Field = "identity.Credential.Value"
+
+// check refuses a value its type can never have: a phone is E.164, as
+// enrollment stores it, so a national-format number is a mistake to name,
+// not a customer to look for.
+func (c Credential) check() error {
+	if c.Type == Phone && !customers.ValidPhone(c.Value) {
+		return fielderr.New(ErrInvalid, FieldCredentialValue, "A phone must be in E.164 form: +, the country code and the number, digits only (for example +4915112345678).")
+	}
+	return nil
+}
+
 // Caller is who identifies: the merchant whose customers are searched, and
 // who guesses are counted against (the terminal, the key, the merchant).
 type Caller = ratelimit.Subject
@@ -132,6 +150,9 @@ func NewService(pool *pgxpool.Pool, qrs *qr.Service, limiter *ratelimit.Limiter,
 // ratelimit.ErrLimited. A used, expired or superseded one is not a guess.
 // A phone counts toward the terminal's lookup limit, found or not.
 func (s *Service) Identify(ctx context.Context, caller Caller, cred Credential, currency string) (CustomerContext, error) {
+	if err := cred.check(); err != nil {
+		return CustomerContext{}, err
+	}
 	resolve := func(ctx context.Context) (CustomerContext, error) {
 		return dbx.InTxValue(ctx, s.pool, func(ctx context.Context, q *db.Queries) (CustomerContext, error) {
 			return s.resolve(ctx, q, caller.MerchantID, cred, currency)
