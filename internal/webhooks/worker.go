@@ -112,15 +112,23 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 		msg := sendErr.Error()
 		rec.Error = &msg
 	}
-	if err := q.WebhookDeliveryInsert(ctx, rec); err != nil {
-		return fmt.Errorf("recording a delivery to %s: %w", ep.ID, err)
-	}
-	if sendErr == nil {
-		return q.WebhookEndpointSucceeded(ctx, ep.ID)
-	}
-	state, err := q.WebhookEndpointFailed(ctx, db.WebhookEndpointFailedParams{ID: ep.ID, Now: now, DisableBefore: now.Add(-RetryWindow)})
-	if err != nil {
-		return fmt.Errorf("recording a failed delivery to %s: %w", ep.ID, err)
+	// The attempt and what it does to the endpoint (failing since, disabled)
+	// commit together: no reader sees one without the other.
+	state, err := dbx.InTxValue(ctx, w.Pool, func(ctx context.Context, q *db.Queries) (string, error) {
+		if err := q.WebhookDeliveryInsert(ctx, rec); err != nil {
+			return "", fmt.Errorf("recording a delivery to %s: %w", ep.ID, err)
+		}
+		if sendErr == nil {
+			return string(StatusEnabled), q.WebhookEndpointSucceeded(ctx, ep.ID)
+		}
+		state, err := q.WebhookEndpointFailed(ctx, db.WebhookEndpointFailedParams{ID: ep.ID, Now: now, DisableBefore: now.Add(-RetryWindow)})
+		if err != nil {
+			return "", fmt.Errorf("recording a failed delivery to %s: %w", ep.ID, err)
+		}
+		return state, nil
+	})
+	if err != nil || sendErr == nil {
+		return err
 	}
 	if Status(state) == StatusDisabled {
 		w.logger().WarnContext(ctx, "webhook endpoint disabled after failing for the retry window", "endpoint_id", ep.ID)
