@@ -97,7 +97,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 func (e *cliEnv) mint(t *testing.T, s *apptest.Server) string {
 	t.Helper()
 	res, err := s.Client.CreateTerminalTokenWithResponse(e.ctx, &client.CreateTerminalTokenParams{},
-		client.CreateTerminalTokenRequest{Meta: client.RequestMeta{ApiVersion: apptest.APIVersion}, Data: client.CreateTerminalTokenRequestData{TerminalId: "till-1"}},
+		client.CreateTerminalTokenInput{Meta: client.RequestMeta{ApiVersion: apptest.APIVersion}, Data: client.CreateTerminalTokenInputData{TerminalId: "till-1"}},
 		apptest.WithKey(e.tenant.APIKey))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)

@@ -103,15 +103,15 @@ func (e CaptureMode) Valid() bool {
 	}
 }
 
-// Defines values for CapturePaymentResponseOk.
+// Defines values for CapturePaymentOutputOk.
 const (
-	CapturePaymentResponseOkTrue CapturePaymentResponseOk = true
+	CapturePaymentOutputOkTrue CapturePaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CapturePaymentResponseOk enum.
-func (e CapturePaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CapturePaymentOutputOk enum.
+func (e CapturePaymentOutputOk) Valid() bool {
 	switch e {
-	case CapturePaymentResponseOkTrue:
+	case CapturePaymentOutputOkTrue:
 		return true
 	default:
 		return false
@@ -139,15 +139,15 @@ func (e CheckoutSessionStatus) Valid() bool {
 	}
 }
 
-// Defines values for ClawbackGrantResponseOk.
+// Defines values for ClawbackGrantOutputOk.
 const (
-	ClawbackGrantResponseOkTrue ClawbackGrantResponseOk = true
+	ClawbackGrantOutputOkTrue ClawbackGrantOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ClawbackGrantResponseOk enum.
-func (e ClawbackGrantResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ClawbackGrantOutputOk enum.
+func (e ClawbackGrantOutputOk) Valid() bool {
 	switch e {
-	case ClawbackGrantResponseOkTrue:
+	case ClawbackGrantOutputOkTrue:
 		return true
 	default:
 		return false
@@ -178,120 +178,120 @@ func (e ClawbackReason) Valid() bool {
 	}
 }
 
-// Defines values for ConfirmTopupResponseOk.
+// Defines values for ConfirmTopupOutputOk.
 const (
-	ConfirmTopupResponseOkTrue ConfirmTopupResponseOk = true
+	ConfirmTopupOutputOkTrue ConfirmTopupOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ConfirmTopupResponseOk enum.
-func (e ConfirmTopupResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ConfirmTopupOutputOk enum.
+func (e ConfirmTopupOutputOk) Valid() bool {
 	switch e {
-	case ConfirmTopupResponseOkTrue:
+	case ConfirmTopupOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateApiKeyResponseOk.
+// Defines values for CreateApiKeyOutputOk.
 const (
-	CreateApiKeyResponseOkTrue CreateApiKeyResponseOk = true
+	CreateApiKeyOutputOkTrue CreateApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateApiKeyResponseOk enum.
-func (e CreateApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateApiKeyOutputOk enum.
+func (e CreateApiKeyOutputOk) Valid() bool {
 	switch e {
-	case CreateApiKeyResponseOkTrue:
+	case CreateApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateCheckoutSessionResponseOk.
+// Defines values for CreateCheckoutSessionOutputOk.
 const (
-	CreateCheckoutSessionResponseOkTrue CreateCheckoutSessionResponseOk = true
+	CreateCheckoutSessionOutputOkTrue CreateCheckoutSessionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateCheckoutSessionResponseOk enum.
-func (e CreateCheckoutSessionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateCheckoutSessionOutputOk enum.
+func (e CreateCheckoutSessionOutputOk) Valid() bool {
 	switch e {
-	case CreateCheckoutSessionResponseOkTrue:
+	case CreateCheckoutSessionOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateClaimResponseOk.
+// Defines values for CreateClaimOutputOk.
 const (
-	CreateClaimResponseOkTrue CreateClaimResponseOk = true
+	CreateClaimOutputOkTrue CreateClaimOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateClaimResponseOk enum.
-func (e CreateClaimResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateClaimOutputOk enum.
+func (e CreateClaimOutputOk) Valid() bool {
 	switch e {
-	case CreateClaimResponseOkTrue:
+	case CreateClaimOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreatePaymentResponseOk.
+// Defines values for CreatePaymentOutputOk.
 const (
-	CreatePaymentResponseOkTrue CreatePaymentResponseOk = true
+	CreatePaymentOutputOkTrue CreatePaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreatePaymentResponseOk enum.
-func (e CreatePaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreatePaymentOutputOk enum.
+func (e CreatePaymentOutputOk) Valid() bool {
 	switch e {
-	case CreatePaymentResponseOkTrue:
+	case CreatePaymentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateSkuTopupResponseOk.
+// Defines values for CreateSkuTopupOutputOk.
 const (
-	CreateSkuTopupResponseOkTrue CreateSkuTopupResponseOk = true
+	CreateSkuTopupOutputOkTrue CreateSkuTopupOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateSkuTopupResponseOk enum.
-func (e CreateSkuTopupResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateSkuTopupOutputOk enum.
+func (e CreateSkuTopupOutputOk) Valid() bool {
 	switch e {
-	case CreateSkuTopupResponseOkTrue:
+	case CreateSkuTopupOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateTerminalTokenResponseOk.
+// Defines values for CreateTerminalTokenOutputOk.
 const (
-	CreateTerminalTokenResponseOkTrue CreateTerminalTokenResponseOk = true
+	CreateTerminalTokenOutputOkTrue CreateTerminalTokenOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateTerminalTokenResponseOk enum.
-func (e CreateTerminalTokenResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateTerminalTokenOutputOk enum.
+func (e CreateTerminalTokenOutputOk) Valid() bool {
 	switch e {
-	case CreateTerminalTokenResponseOkTrue:
+	case CreateTerminalTokenOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateWebhookEndpointResponseOk.
+// Defines values for CreateWebhookEndpointOutputOk.
 const (
-	CreateWebhookEndpointResponseOkTrue CreateWebhookEndpointResponseOk = true
+	CreateWebhookEndpointOutputOkTrue CreateWebhookEndpointOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateWebhookEndpointResponseOk enum.
-func (e CreateWebhookEndpointResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateWebhookEndpointOutputOk enum.
+func (e CreateWebhookEndpointOutputOk) Valid() bool {
 	switch e {
-	case CreateWebhookEndpointResponseOkTrue:
+	case CreateWebhookEndpointOutputOkTrue:
 		return true
 	default:
 		return false
@@ -337,30 +337,30 @@ func (e CustomerBadge) Valid() bool {
 	}
 }
 
-// Defines values for DeleteApiKeyResponseOk.
+// Defines values for DeleteApiKeyOutputOk.
 const (
-	DeleteApiKeyResponseOkTrue DeleteApiKeyResponseOk = true
+	DeleteApiKeyOutputOkTrue DeleteApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the DeleteApiKeyResponseOk enum.
-func (e DeleteApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the DeleteApiKeyOutputOk enum.
+func (e DeleteApiKeyOutputOk) Valid() bool {
 	switch e {
-	case DeleteApiKeyResponseOkTrue:
+	case DeleteApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for DeleteWebhookEndpointResponseOk.
+// Defines values for DeleteWebhookEndpointOutputOk.
 const (
-	DeleteWebhookEndpointResponseOkTrue DeleteWebhookEndpointResponseOk = true
+	DeleteWebhookEndpointOutputOkTrue DeleteWebhookEndpointOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the DeleteWebhookEndpointResponseOk enum.
-func (e DeleteWebhookEndpointResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the DeleteWebhookEndpointOutputOk enum.
+func (e DeleteWebhookEndpointOutputOk) Valid() bool {
 	switch e {
-	case DeleteWebhookEndpointResponseOkTrue:
+	case DeleteWebhookEndpointOutputOkTrue:
 		return true
 	default:
 		return false
@@ -595,105 +595,105 @@ func (e EventType) Valid() bool {
 	}
 }
 
-// Defines values for GetCapabilitiesResponseOk.
+// Defines values for GetCapabilitiesOutputOk.
 const (
-	GetCapabilitiesResponseOkTrue GetCapabilitiesResponseOk = true
+	GetCapabilitiesOutputOkTrue GetCapabilitiesOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetCapabilitiesResponseOk enum.
-func (e GetCapabilitiesResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetCapabilitiesOutputOk enum.
+func (e GetCapabilitiesOutputOk) Valid() bool {
 	switch e {
-	case GetCapabilitiesResponseOkTrue:
+	case GetCapabilitiesOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetCheckoutSessionResponseOk.
+// Defines values for GetCheckoutSessionOutputOk.
 const (
-	GetCheckoutSessionResponseOkTrue GetCheckoutSessionResponseOk = true
+	GetCheckoutSessionOutputOkTrue GetCheckoutSessionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetCheckoutSessionResponseOk enum.
-func (e GetCheckoutSessionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetCheckoutSessionOutputOk enum.
+func (e GetCheckoutSessionOutputOk) Valid() bool {
 	switch e {
-	case GetCheckoutSessionResponseOkTrue:
+	case GetCheckoutSessionOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetEventResponseOk.
+// Defines values for GetEventOutputOk.
 const (
-	GetEventResponseOkTrue GetEventResponseOk = true
+	GetEventOutputOkTrue GetEventOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetEventResponseOk enum.
-func (e GetEventResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetEventOutputOk enum.
+func (e GetEventOutputOk) Valid() bool {
 	switch e {
-	case GetEventResponseOkTrue:
+	case GetEventOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetHealthResponseOk.
+// Defines values for GetHealthOutputOk.
 const (
-	GetHealthResponseOkTrue GetHealthResponseOk = true
+	GetHealthOutputOkTrue GetHealthOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetHealthResponseOk enum.
-func (e GetHealthResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetHealthOutputOk enum.
+func (e GetHealthOutputOk) Valid() bool {
 	switch e {
-	case GetHealthResponseOkTrue:
+	case GetHealthOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetPaymentResponseOk.
+// Defines values for GetPaymentOutputOk.
 const (
-	GetPaymentResponseOkTrue GetPaymentResponseOk = true
+	GetPaymentOutputOkTrue GetPaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetPaymentResponseOk enum.
-func (e GetPaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetPaymentOutputOk enum.
+func (e GetPaymentOutputOk) Valid() bool {
 	switch e {
-	case GetPaymentResponseOkTrue:
+	case GetPaymentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetReloadBonusConfigResponseOk.
+// Defines values for GetReloadBonusConfigOutputOk.
 const (
-	GetReloadBonusConfigResponseOkTrue GetReloadBonusConfigResponseOk = true
+	GetReloadBonusConfigOutputOkTrue GetReloadBonusConfigOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetReloadBonusConfigResponseOk enum.
-func (e GetReloadBonusConfigResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetReloadBonusConfigOutputOk enum.
+func (e GetReloadBonusConfigOutputOk) Valid() bool {
 	switch e {
-	case GetReloadBonusConfigResponseOkTrue:
+	case GetReloadBonusConfigOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetTransactionResponseOk.
+// Defines values for GetTransactionOutputOk.
 const (
-	GetTransactionResponseOkTrue GetTransactionResponseOk = true
+	GetTransactionOutputOkTrue GetTransactionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetTransactionResponseOk enum.
-func (e GetTransactionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetTransactionOutputOk enum.
+func (e GetTransactionOutputOk) Valid() bool {
 	switch e {
-	case GetTransactionResponseOkTrue:
+	case GetTransactionOutputOkTrue:
 		return true
 	default:
 		return false
@@ -805,15 +805,15 @@ func (e HttpMethod) Valid() bool {
 	}
 }
 
-// Defines values for IdentifyCheckoutSessionResponseOk.
+// Defines values for IdentifyCheckoutSessionOutputOk.
 const (
-	IdentifyCheckoutSessionResponseOkTrue IdentifyCheckoutSessionResponseOk = true
+	IdentifyCheckoutSessionOutputOkTrue IdentifyCheckoutSessionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the IdentifyCheckoutSessionResponseOk enum.
-func (e IdentifyCheckoutSessionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the IdentifyCheckoutSessionOutputOk enum.
+func (e IdentifyCheckoutSessionOutputOk) Valid() bool {
 	switch e {
-	case IdentifyCheckoutSessionResponseOkTrue:
+	case IdentifyCheckoutSessionOutputOkTrue:
 		return true
 	default:
 		return false
@@ -847,30 +847,30 @@ func (e IdentifyCredentialType) Valid() bool {
 	}
 }
 
-// Defines values for IdentifyCustomerResponseOk.
+// Defines values for IdentifyCustomerOutputOk.
 const (
-	IdentifyCustomerResponseOkTrue IdentifyCustomerResponseOk = true
+	IdentifyCustomerOutputOkTrue IdentifyCustomerOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the IdentifyCustomerResponseOk enum.
-func (e IdentifyCustomerResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the IdentifyCustomerOutputOk enum.
+func (e IdentifyCustomerOutputOk) Valid() bool {
 	switch e {
-	case IdentifyCustomerResponseOkTrue:
+	case IdentifyCustomerOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for InitiateEnrollmentResponseOk.
+// Defines values for InitiateEnrollmentOutputOk.
 const (
-	InitiateEnrollmentResponseOkTrue InitiateEnrollmentResponseOk = true
+	InitiateEnrollmentOutputOkTrue InitiateEnrollmentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the InitiateEnrollmentResponseOk enum.
-func (e InitiateEnrollmentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the InitiateEnrollmentOutputOk enum.
+func (e InitiateEnrollmentOutputOk) Valid() bool {
 	switch e {
-	case InitiateEnrollmentResponseOkTrue:
+	case InitiateEnrollmentOutputOkTrue:
 		return true
 	default:
 		return false
@@ -946,135 +946,135 @@ func (e JwkUse) Valid() bool {
 	}
 }
 
-// Defines values for ListApiKeysResponseOk.
+// Defines values for ListApiKeysOutputOk.
 const (
-	ListApiKeysResponseOkTrue ListApiKeysResponseOk = true
+	ListApiKeysOutputOkTrue ListApiKeysOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListApiKeysResponseOk enum.
-func (e ListApiKeysResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListApiKeysOutputOk enum.
+func (e ListApiKeysOutputOk) Valid() bool {
 	switch e {
-	case ListApiKeysResponseOkTrue:
+	case ListApiKeysOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListCustomerGrantsResponseOk.
+// Defines values for ListCustomerGrantsOutputOk.
 const (
-	ListCustomerGrantsResponseOkTrue ListCustomerGrantsResponseOk = true
+	ListCustomerGrantsOutputOkTrue ListCustomerGrantsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListCustomerGrantsResponseOk enum.
-func (e ListCustomerGrantsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListCustomerGrantsOutputOk enum.
+func (e ListCustomerGrantsOutputOk) Valid() bool {
 	switch e {
-	case ListCustomerGrantsResponseOkTrue:
+	case ListCustomerGrantsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListEventsResponseOk.
+// Defines values for ListEventsOutputOk.
 const (
-	ListEventsResponseOkTrue ListEventsResponseOk = true
+	ListEventsOutputOkTrue ListEventsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListEventsResponseOk enum.
-func (e ListEventsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListEventsOutputOk enum.
+func (e ListEventsOutputOk) Valid() bool {
 	switch e {
-	case ListEventsResponseOkTrue:
+	case ListEventsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListSandboxMessagesResponseOk.
+// Defines values for ListSandboxMessagesOutputOk.
 const (
-	ListSandboxMessagesResponseOkTrue ListSandboxMessagesResponseOk = true
+	ListSandboxMessagesOutputOkTrue ListSandboxMessagesOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListSandboxMessagesResponseOk enum.
-func (e ListSandboxMessagesResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListSandboxMessagesOutputOk enum.
+func (e ListSandboxMessagesOutputOk) Valid() bool {
 	switch e {
-	case ListSandboxMessagesResponseOkTrue:
+	case ListSandboxMessagesOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListSkusResponseOk.
+// Defines values for ListSkusOutputOk.
 const (
-	ListSkusResponseOkTrue ListSkusResponseOk = true
+	ListSkusOutputOkTrue ListSkusOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListSkusResponseOk enum.
-func (e ListSkusResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListSkusOutputOk enum.
+func (e ListSkusOutputOk) Valid() bool {
 	switch e {
-	case ListSkusResponseOkTrue:
+	case ListSkusOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListTransactionsResponseOk.
+// Defines values for ListTransactionsOutputOk.
 const (
-	ListTransactionsResponseOkTrue ListTransactionsResponseOk = true
+	ListTransactionsOutputOkTrue ListTransactionsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListTransactionsResponseOk enum.
-func (e ListTransactionsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListTransactionsOutputOk enum.
+func (e ListTransactionsOutputOk) Valid() bool {
 	switch e {
-	case ListTransactionsResponseOkTrue:
+	case ListTransactionsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListWebhookDeliveriesResponseOk.
+// Defines values for ListWebhookDeliveriesOutputOk.
 const (
-	ListWebhookDeliveriesResponseOkTrue ListWebhookDeliveriesResponseOk = true
+	ListWebhookDeliveriesOutputOkTrue ListWebhookDeliveriesOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListWebhookDeliveriesResponseOk enum.
-func (e ListWebhookDeliveriesResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesOutputOk enum.
+func (e ListWebhookDeliveriesOutputOk) Valid() bool {
 	switch e {
-	case ListWebhookDeliveriesResponseOkTrue:
+	case ListWebhookDeliveriesOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListWebhookEndpointsResponseOk.
+// Defines values for ListWebhookEndpointsOutputOk.
 const (
-	ListWebhookEndpointsResponseOkTrue ListWebhookEndpointsResponseOk = true
+	ListWebhookEndpointsOutputOkTrue ListWebhookEndpointsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListWebhookEndpointsResponseOk enum.
-func (e ListWebhookEndpointsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsOutputOk enum.
+func (e ListWebhookEndpointsOutputOk) Valid() bool {
 	switch e {
-	case ListWebhookEndpointsResponseOkTrue:
+	case ListWebhookEndpointsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for LookupCustomerResponseOk.
+// Defines values for LookupCustomerOutputOk.
 const (
-	LookupCustomerResponseOkTrue LookupCustomerResponseOk = true
+	LookupCustomerOutputOkTrue LookupCustomerOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the LookupCustomerResponseOk enum.
-func (e LookupCustomerResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the LookupCustomerOutputOk enum.
+func (e LookupCustomerOutputOk) Valid() bool {
 	switch e {
-	case LookupCustomerResponseOkTrue:
+	case LookupCustomerOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1099,15 +1099,15 @@ func (e LookupResult) Valid() bool {
 	}
 }
 
-// Defines values for MintQrResponseOk.
+// Defines values for MintQrOutputOk.
 const (
-	MintQrResponseOkTrue MintQrResponseOk = true
+	MintQrOutputOkTrue MintQrOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the MintQrResponseOk enum.
-func (e MintQrResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the MintQrOutputOk enum.
+func (e MintQrOutputOk) Valid() bool {
 	switch e {
-	case MintQrResponseOkTrue:
+	case MintQrOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1156,75 +1156,75 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
-// Defines values for RefundPaymentResponseOk.
+// Defines values for RefundPaymentOutputOk.
 const (
-	RefundPaymentResponseOkTrue RefundPaymentResponseOk = true
+	RefundPaymentOutputOkTrue RefundPaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RefundPaymentResponseOk enum.
-func (e RefundPaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RefundPaymentOutputOk enum.
+func (e RefundPaymentOutputOk) Valid() bool {
 	switch e {
-	case RefundPaymentResponseOkTrue:
+	case RefundPaymentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RegenerateApiKeyResponseOk.
+// Defines values for RegenerateApiKeyOutputOk.
 const (
-	RegenerateApiKeyResponseOkTrue RegenerateApiKeyResponseOk = true
+	RegenerateApiKeyOutputOkTrue RegenerateApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RegenerateApiKeyResponseOk enum.
-func (e RegenerateApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RegenerateApiKeyOutputOk enum.
+func (e RegenerateApiKeyOutputOk) Valid() bool {
 	switch e {
-	case RegenerateApiKeyResponseOkTrue:
+	case RegenerateApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ResendEnrollmentResponseOk.
+// Defines values for ResendEnrollmentOutputOk.
 const (
-	ResendEnrollmentResponseOkTrue ResendEnrollmentResponseOk = true
+	ResendEnrollmentOutputOkTrue ResendEnrollmentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ResendEnrollmentResponseOk enum.
-func (e ResendEnrollmentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ResendEnrollmentOutputOk enum.
+func (e ResendEnrollmentOutputOk) Valid() bool {
 	switch e {
-	case ResendEnrollmentResponseOkTrue:
+	case ResendEnrollmentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RevokeApiKeyResponseOk.
+// Defines values for RevokeApiKeyOutputOk.
 const (
-	RevokeApiKeyResponseOkTrue RevokeApiKeyResponseOk = true
+	RevokeApiKeyOutputOkTrue RevokeApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RevokeApiKeyResponseOk enum.
-func (e RevokeApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RevokeApiKeyOutputOk enum.
+func (e RevokeApiKeyOutputOk) Valid() bool {
 	switch e {
-	case RevokeApiKeyResponseOkTrue:
+	case RevokeApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RotateWebhookEndpointSecretResponseOk.
+// Defines values for RotateWebhookEndpointSecretOutputOk.
 const (
-	RotateWebhookEndpointSecretResponseOkTrue RotateWebhookEndpointSecretResponseOk = true
+	RotateWebhookEndpointSecretOutputOkTrue RotateWebhookEndpointSecretOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RotateWebhookEndpointSecretResponseOk enum.
-func (e RotateWebhookEndpointSecretResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RotateWebhookEndpointSecretOutputOk enum.
+func (e RotateWebhookEndpointSecretOutputOk) Valid() bool {
 	switch e {
-	case RotateWebhookEndpointSecretResponseOkTrue:
+	case RotateWebhookEndpointSecretOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1306,15 +1306,15 @@ func (e Scope) Valid() bool {
 	}
 }
 
-// Defines values for SetReloadBonusConfigResponseOk.
+// Defines values for SetReloadBonusConfigOutputOk.
 const (
-	SetReloadBonusConfigResponseOkTrue SetReloadBonusConfigResponseOk = true
+	SetReloadBonusConfigOutputOkTrue SetReloadBonusConfigOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the SetReloadBonusConfigResponseOk enum.
-func (e SetReloadBonusConfigResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the SetReloadBonusConfigOutputOk enum.
+func (e SetReloadBonusConfigOutputOk) Valid() bool {
 	switch e {
-	case SetReloadBonusConfigResponseOkTrue:
+	case SetReloadBonusConfigOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1426,45 +1426,45 @@ func (e TransactionType) Valid() bool {
 	}
 }
 
-// Defines values for UpsertSkuResponseOk.
+// Defines values for UpsertSkuOutputOk.
 const (
-	UpsertSkuResponseOkTrue UpsertSkuResponseOk = true
+	UpsertSkuOutputOkTrue UpsertSkuOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the UpsertSkuResponseOk enum.
-func (e UpsertSkuResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the UpsertSkuOutputOk enum.
+func (e UpsertSkuOutputOk) Valid() bool {
 	switch e {
-	case UpsertSkuResponseOkTrue:
+	case UpsertSkuOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ValidateTerminalTokenResponseOk.
+// Defines values for ValidateTerminalTokenOutputOk.
 const (
-	ValidateTerminalTokenResponseOkTrue ValidateTerminalTokenResponseOk = true
+	ValidateTerminalTokenOutputOkTrue ValidateTerminalTokenOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ValidateTerminalTokenResponseOk enum.
-func (e ValidateTerminalTokenResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ValidateTerminalTokenOutputOk enum.
+func (e ValidateTerminalTokenOutputOk) Valid() bool {
 	switch e {
-	case ValidateTerminalTokenResponseOkTrue:
+	case ValidateTerminalTokenOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for VerifyEnrollmentResponseOk.
+// Defines values for VerifyEnrollmentOutputOk.
 const (
-	VerifyEnrollmentResponseOkTrue VerifyEnrollmentResponseOk = true
+	VerifyEnrollmentOutputOkTrue VerifyEnrollmentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the VerifyEnrollmentResponseOk enum.
-func (e VerifyEnrollmentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the VerifyEnrollmentOutputOk enum.
+func (e VerifyEnrollmentOutputOk) Valid() bool {
 	switch e {
-	case VerifyEnrollmentResponseOkTrue:
+	case VerifyEnrollmentOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1684,20 +1684,20 @@ type CaptureAction string
 // CaptureMode `automatic`: authorized and captured in one call. `manual`: authorized only; capture or close later with `POST /payments/{id}/capture`.
 type CaptureMode string
 
-// CapturePaymentRequest Request body of `capturePayment`.
-type CapturePaymentRequest struct {
+// CapturePaymentInput Request body of `capturePayment`.
+type CapturePaymentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data What to do with the authorization.
-	Data CapturePaymentRequestData `json:"data"`
+	Data CapturePaymentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CapturePaymentRequestData What to do with the authorization.
-type CapturePaymentRequestData struct {
+// CapturePaymentInputData What to do with the authorization.
+type CapturePaymentInputData struct {
 	// Action `capture`: take all or part of the authorized amount. `close`: release all of it.
 	Action CaptureAction `json:"action"`
 
@@ -1705,10 +1705,10 @@ type CapturePaymentRequestData struct {
 	AmountMinor *int64 `json:"amount_minor,omitempty"`
 }
 
-// CapturePaymentResponse Success envelope of `capturePayment`.
-type CapturePaymentResponse struct {
+// CapturePaymentOutput Success envelope of `capturePayment`.
+type CapturePaymentOutput struct {
 	// Ok Always true on success.
-	Ok CapturePaymentResponseOk `json:"ok"`
+	Ok CapturePaymentOutputOk `json:"ok"`
 
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
@@ -1720,8 +1720,8 @@ type CapturePaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CapturePaymentResponseOk Always true on success.
-type CapturePaymentResponseOk bool
+// CapturePaymentOutputOk Always true on success.
+type CapturePaymentOutputOk bool
 
 // CheckoutSession A checkout session: a POS basket waiting for an identified customer and a payment.
 type CheckoutSession struct {
@@ -1759,20 +1759,20 @@ type CheckoutSessionId = string
 // CheckoutSessionStatus `open`: accepts identify and payment. `completed`: a payment completed it. `expired`: 30 minutes passed without a payment.
 type CheckoutSessionStatus string
 
-// ClawbackGrantRequest Request body of `clawbackGrant`.
-type ClawbackGrantRequest struct {
+// ClawbackGrantInput Request body of `clawbackGrant`.
+type ClawbackGrantInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Why the grant is clawed back.
-	Data ClawbackGrantRequestData `json:"data"`
+	Data ClawbackGrantInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// ClawbackGrantRequestData Why the grant is clawed back.
-type ClawbackGrantRequestData struct {
+// ClawbackGrantInputData Why the grant is clawed back.
+type ClawbackGrantInputData struct {
 	// Note Free text for the audit trail.
 	Note *string `json:"note,omitempty"`
 
@@ -1780,10 +1780,10 @@ type ClawbackGrantRequestData struct {
 	Reason ClawbackReason `json:"reason"`
 }
 
-// ClawbackGrantResponse Success envelope of `clawbackGrant`.
-type ClawbackGrantResponse struct {
+// ClawbackGrantOutput Success envelope of `clawbackGrant`.
+type ClawbackGrantOutput struct {
 	// Ok Always true on success.
-	Ok ClawbackGrantResponseOk `json:"ok"`
+	Ok ClawbackGrantOutputOk `json:"ok"`
 
 	// Data A clawed-back grant.
 	Data ClawbackResult `json:"data"`
@@ -1795,8 +1795,8 @@ type ClawbackGrantResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ClawbackGrantResponseOk Always true on success.
-type ClawbackGrantResponseOk bool
+// ClawbackGrantOutputOk Always true on success.
+type ClawbackGrantOutputOk bool
 
 // ClawbackReason Why an operator claws a grant back.
 type ClawbackReason string
@@ -1810,20 +1810,20 @@ type ClawbackResult struct {
 	Transaction *Transaction `json:"transaction,omitempty"`
 }
 
-// ConfirmTopupRequest Request body of `confirmTopup`.
-type ConfirmTopupRequest struct {
+// ConfirmTopupInput Request body of `confirmTopup`.
+type ConfirmTopupInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A settled top-up.
-	Data ConfirmTopupRequestData `json:"data"`
+	Data ConfirmTopupInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// ConfirmTopupRequestData A settled top-up.
-type ConfirmTopupRequestData struct {
+// ConfirmTopupInputData A settled top-up.
+type ConfirmTopupInputData struct {
 	// AmountMinor Amount settled, credited to actual money.
 	AmountMinor int64 `json:"amount_minor"`
 
@@ -1840,10 +1840,10 @@ type ConfirmTopupRequestData struct {
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// ConfirmTopupResponse Success envelope of `confirmTopup`.
-type ConfirmTopupResponse struct {
+// ConfirmTopupOutput Success envelope of `confirmTopup`.
+type ConfirmTopupOutput struct {
 	// Ok Always true on success.
-	Ok ConfirmTopupResponseOk `json:"ok"`
+	Ok ConfirmTopupOutputOk `json:"ok"`
 
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
@@ -1855,23 +1855,23 @@ type ConfirmTopupResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ConfirmTopupResponseOk Always true on success.
-type ConfirmTopupResponseOk bool
+// ConfirmTopupOutputOk Always true on success.
+type ConfirmTopupOutputOk bool
 
-// CreateApiKeyRequest Request body of `createApiKey`.
-type CreateApiKeyRequest struct {
+// CreateApiKeyInput Request body of `createApiKey`.
+type CreateApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A new API key.
-	Data CreateApiKeyRequestData `json:"data"`
+	Data CreateApiKeyInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateApiKeyRequestData A new API key.
-type CreateApiKeyRequestData struct {
+// CreateApiKeyInputData A new API key.
+type CreateApiKeyInputData struct {
 	// ExpiresAt Optional expiry; the key fails with `key_revoked` afterwards.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 
@@ -1885,10 +1885,10 @@ type CreateApiKeyRequestData struct {
 	Scopes []Scope `json:"scopes"`
 }
 
-// CreateApiKeyResponse Success envelope of `createApiKey`.
-type CreateApiKeyResponse struct {
+// CreateApiKeyOutput Success envelope of `createApiKey`.
+type CreateApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok CreateApiKeyResponseOk `json:"ok"`
+	Ok CreateApiKeyOutputOk `json:"ok"`
 
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
@@ -1900,23 +1900,23 @@ type CreateApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateApiKeyResponseOk Always true on success.
-type CreateApiKeyResponseOk bool
+// CreateApiKeyOutputOk Always true on success.
+type CreateApiKeyOutputOk bool
 
-// CreateCheckoutSessionRequest Request body of `createCheckoutSession`.
-type CreateCheckoutSessionRequest struct {
+// CreateCheckoutSessionInput Request body of `createCheckoutSession`.
+type CreateCheckoutSessionInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A new checkout session.
-	Data CreateCheckoutSessionRequestData `json:"data"`
+	Data CreateCheckoutSessionInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateCheckoutSessionRequestData A new checkout session.
-type CreateCheckoutSessionRequestData struct {
+// CreateCheckoutSessionInputData A new checkout session.
+type CreateCheckoutSessionInputData struct {
 	// AmountMinor Fixed basket amount. When set, a payment completing the session must be for exactly this amount.
 	AmountMinor *int64 `json:"amount_minor,omitempty"`
 
@@ -1927,10 +1927,10 @@ type CreateCheckoutSessionRequestData struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
-// CreateCheckoutSessionResponse Success envelope of `createCheckoutSession`.
-type CreateCheckoutSessionResponse struct {
+// CreateCheckoutSessionOutput Success envelope of `createCheckoutSession`.
+type CreateCheckoutSessionOutput struct {
 	// Ok Always true on success.
-	Ok CreateCheckoutSessionResponseOk `json:"ok"`
+	Ok CreateCheckoutSessionOutputOk `json:"ok"`
 
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
@@ -1942,31 +1942,31 @@ type CreateCheckoutSessionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateCheckoutSessionResponseOk Always true on success.
-type CreateCheckoutSessionResponseOk bool
+// CreateCheckoutSessionOutputOk Always true on success.
+type CreateCheckoutSessionOutputOk bool
 
-// CreateClaimRequest Request body of `createClaim`.
-type CreateClaimRequest struct {
+// CreateClaimInput Request body of `createClaim`.
+type CreateClaimInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The wallet whose locked grants to release.
-	Data CreateClaimRequestData `json:"data"`
+	Data CreateClaimInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateClaimRequestData The wallet whose locked grants to release.
-type CreateClaimRequestData struct {
+// CreateClaimInputData The wallet whose locked grants to release.
+type CreateClaimInputData struct {
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// CreateClaimResponse Success envelope of `createClaim`.
-type CreateClaimResponse struct {
+// CreateClaimOutput Success envelope of `createClaim`.
+type CreateClaimOutput struct {
 	// Ok Always true on success.
-	Ok CreateClaimResponseOk `json:"ok"`
+	Ok CreateClaimOutputOk `json:"ok"`
 
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
@@ -1978,23 +1978,23 @@ type CreateClaimResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateClaimResponseOk Always true on success.
-type CreateClaimResponseOk bool
+// CreateClaimOutputOk Always true on success.
+type CreateClaimOutputOk bool
 
-// CreatePaymentRequest Request body of `createPayment`.
-type CreatePaymentRequest struct {
+// CreatePaymentInput Request body of `createPayment`.
+type CreatePaymentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The payment to authorize.
-	Data CreatePaymentRequestData `json:"data"`
+	Data CreatePaymentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreatePaymentRequestData The payment to authorize.
-type CreatePaymentRequestData struct {
+// CreatePaymentInputData The payment to authorize.
+type CreatePaymentInputData struct {
 	// AmountMinor Amount to pay, in minor units.
 	AmountMinor int64 `json:"amount_minor"`
 
@@ -2023,10 +2023,10 @@ type CreatePaymentRequestData struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
-// CreatePaymentResponse Success envelope of `createPayment`.
-type CreatePaymentResponse struct {
+// CreatePaymentOutput Success envelope of `createPayment`.
+type CreatePaymentOutput struct {
 	// Ok Always true on success.
-	Ok CreatePaymentResponseOk `json:"ok"`
+	Ok CreatePaymentOutputOk `json:"ok"`
 
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
@@ -2038,23 +2038,23 @@ type CreatePaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreatePaymentResponseOk Always true on success.
-type CreatePaymentResponseOk bool
+// CreatePaymentOutputOk Always true on success.
+type CreatePaymentOutputOk bool
 
-// CreateSkuTopupRequest Request body of `createSkuTopup`.
-type CreateSkuTopupRequest struct {
+// CreateSkuTopupInput Request body of `createSkuTopup`.
+type CreateSkuTopupInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A SKU sale.
-	Data CreateSkuTopupRequestData `json:"data"`
+	Data CreateSkuTopupInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateSkuTopupRequestData A SKU sale.
-type CreateSkuTopupRequestData struct {
+// CreateSkuTopupInputData A SKU sale.
+type CreateSkuTopupInputData struct {
 	// PosReference Your receipt reference.
 	PosReference *string `json:"pos_reference,omitempty"`
 
@@ -2065,10 +2065,10 @@ type CreateSkuTopupRequestData struct {
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// CreateSkuTopupResponse Success envelope of `createSkuTopup`.
-type CreateSkuTopupResponse struct {
+// CreateSkuTopupOutput Success envelope of `createSkuTopup`.
+type CreateSkuTopupOutput struct {
 	// Ok Always true on success.
-	Ok CreateSkuTopupResponseOk `json:"ok"`
+	Ok CreateSkuTopupOutputOk `json:"ok"`
 
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
@@ -2080,23 +2080,23 @@ type CreateSkuTopupResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateSkuTopupResponseOk Always true on success.
-type CreateSkuTopupResponseOk bool
+// CreateSkuTopupOutputOk Always true on success.
+type CreateSkuTopupOutputOk bool
 
-// CreateTerminalTokenRequest Request body of `createTerminalToken`.
-type CreateTerminalTokenRequest struct {
+// CreateTerminalTokenInput Request body of `createTerminalToken`.
+type CreateTerminalTokenInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Terminal token request.
-	Data CreateTerminalTokenRequestData `json:"data"`
+	Data CreateTerminalTokenInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateTerminalTokenRequestData Terminal token request.
-type CreateTerminalTokenRequestData struct {
+// CreateTerminalTokenInputData Terminal token request.
+type CreateTerminalTokenInputData struct {
 	// Scopes Scopes for the token: a subset of the key's scopes (default: all of the key's scopes). Operations that take an API key only (key management, token minting, clawback) refuse terminal JWTs whatever their scopes.
 	Scopes *[]Scope `json:"scopes,omitempty"`
 
@@ -2104,10 +2104,10 @@ type CreateTerminalTokenRequestData struct {
 	TerminalId string `json:"terminal_id"`
 }
 
-// CreateTerminalTokenResponse Success envelope of `createTerminalToken`.
-type CreateTerminalTokenResponse struct {
+// CreateTerminalTokenOutput Success envelope of `createTerminalToken`.
+type CreateTerminalTokenOutput struct {
 	// Ok Always true on success.
-	Ok CreateTerminalTokenResponseOk `json:"ok"`
+	Ok CreateTerminalTokenOutputOk `json:"ok"`
 
 	// Data A terminal JWT (ES256, `kid` header; claims iss, aud, sub = key id, iat, exp, jti, merchant, integration, terminal, scope). Verify it offline with `GET /.well-known/jwks.json`.
 	Data TerminalToken `json:"data"`
@@ -2119,23 +2119,23 @@ type CreateTerminalTokenResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateTerminalTokenResponseOk Always true on success.
-type CreateTerminalTokenResponseOk bool
+// CreateTerminalTokenOutputOk Always true on success.
+type CreateTerminalTokenOutputOk bool
 
-// CreateWebhookEndpointRequest Request body of `createWebhookEndpoint`.
-type CreateWebhookEndpointRequest struct {
+// CreateWebhookEndpointInput Request body of `createWebhookEndpoint`.
+type CreateWebhookEndpointInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The endpoint to register.
-	Data CreateWebhookEndpointRequestData `json:"data"`
+	Data CreateWebhookEndpointInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateWebhookEndpointRequestData The endpoint to register.
-type CreateWebhookEndpointRequestData struct {
+// CreateWebhookEndpointInputData The endpoint to register.
+type CreateWebhookEndpointInputData struct {
 	// Description Your label.
 	Description *string `json:"description,omitempty"`
 
@@ -2146,10 +2146,10 @@ type CreateWebhookEndpointRequestData struct {
 	Url string `json:"url"`
 }
 
-// CreateWebhookEndpointResponse Success envelope of `createWebhookEndpoint`.
-type CreateWebhookEndpointResponse struct {
+// CreateWebhookEndpointOutput Success envelope of `createWebhookEndpoint`.
+type CreateWebhookEndpointOutput struct {
 	// Ok Always true on success.
-	Ok CreateWebhookEndpointResponseOk `json:"ok"`
+	Ok CreateWebhookEndpointOutputOk `json:"ok"`
 
 	// Data An endpoint with its signing secret, shown once.
 	Data WebhookEndpointWithSecret `json:"data"`
@@ -2161,8 +2161,8 @@ type CreateWebhookEndpointResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateWebhookEndpointResponseOk Always true on success.
-type CreateWebhookEndpointResponseOk bool
+// CreateWebhookEndpointOutputOk Always true on success.
+type CreateWebhookEndpointOutputOk bool
 
 // CredentialKind Kind of credential: an API key (`X-Api-Key`) or a terminal JWT (`Authorization: Bearer`).
 type CredentialKind string
@@ -2227,25 +2227,25 @@ type CustomerLookup struct {
 	Result LookupResult `json:"result"`
 }
 
-// DeleteApiKeyRequest Request body of `deleteApiKey`.
-type DeleteApiKeyRequest struct {
+// DeleteApiKeyInput Request body of `deleteApiKey`.
+type DeleteApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Delete takes no input in this api_version: send `{}` or leave `data` out.
-	Data *DeleteApiKeyRequestData `json:"data,omitempty"`
+	Data *DeleteApiKeyInputData `json:"data,omitempty"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// DeleteApiKeyRequestData Delete takes no input in this api_version: send `{}` or leave `data` out.
-type DeleteApiKeyRequestData = map[string]interface{}
+// DeleteApiKeyInputData Delete takes no input in this api_version: send `{}` or leave `data` out.
+type DeleteApiKeyInputData = map[string]interface{}
 
-// DeleteApiKeyResponse Success envelope of `deleteApiKey`.
-type DeleteApiKeyResponse struct {
+// DeleteApiKeyOutput Success envelope of `deleteApiKey`.
+type DeleteApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok DeleteApiKeyResponseOk `json:"ok"`
+	Ok DeleteApiKeyOutputOk `json:"ok"`
 
 	// Data Confirmation of a hard delete.
 	Data DeletedApiKey `json:"data"`
@@ -2257,11 +2257,11 @@ type DeleteApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// DeleteApiKeyResponseOk Always true on success.
-type DeleteApiKeyResponseOk bool
+// DeleteApiKeyOutputOk Always true on success.
+type DeleteApiKeyOutputOk bool
 
-// DeleteWebhookEndpointRequest Request body of `deleteWebhookEndpoint`.
-type DeleteWebhookEndpointRequest struct {
+// DeleteWebhookEndpointInput Request body of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
@@ -2272,10 +2272,10 @@ type DeleteWebhookEndpointRequest struct {
 	Meta RequestMeta `json:"meta"`
 }
 
-// DeleteWebhookEndpointResponse Success envelope of `deleteWebhookEndpoint`.
-type DeleteWebhookEndpointResponse struct {
+// DeleteWebhookEndpointOutput Success envelope of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointOutput struct {
 	// Ok Always true on success.
-	Ok DeleteWebhookEndpointResponseOk `json:"ok"`
+	Ok DeleteWebhookEndpointOutputOk `json:"ok"`
 
 	// Data The deleted endpoint.
 	Data DeletedWebhookEndpoint `json:"data"`
@@ -2287,8 +2287,8 @@ type DeleteWebhookEndpointResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// DeleteWebhookEndpointResponseOk Always true on success.
-type DeleteWebhookEndpointResponseOk bool
+// DeleteWebhookEndpointOutputOk Always true on success.
+type DeleteWebhookEndpointOutputOk bool
 
 // DeletedApiKey Confirmation of a hard delete.
 type DeletedApiKey struct {
@@ -2536,10 +2536,10 @@ type FeatureFlags struct {
 	SandboxMessages bool `json:"sandbox_messages"`
 }
 
-// GetCapabilitiesResponse Success envelope of `getCapabilities`.
-type GetCapabilitiesResponse struct {
+// GetCapabilitiesOutput Success envelope of `getCapabilities`.
+type GetCapabilitiesOutput struct {
 	// Ok Always true on success.
-	Ok GetCapabilitiesResponseOk `json:"ok"`
+	Ok GetCapabilitiesOutputOk `json:"ok"`
 
 	// Data What the calling credential can do right now, computed from this document.
 	Data CapabilitiesData `json:"data"`
@@ -2551,13 +2551,13 @@ type GetCapabilitiesResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetCapabilitiesResponseOk Always true on success.
-type GetCapabilitiesResponseOk bool
+// GetCapabilitiesOutputOk Always true on success.
+type GetCapabilitiesOutputOk bool
 
-// GetCheckoutSessionResponse Success envelope of `getCheckoutSession`.
-type GetCheckoutSessionResponse struct {
+// GetCheckoutSessionOutput Success envelope of `getCheckoutSession`.
+type GetCheckoutSessionOutput struct {
 	// Ok Always true on success.
-	Ok GetCheckoutSessionResponseOk `json:"ok"`
+	Ok GetCheckoutSessionOutputOk `json:"ok"`
 
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
@@ -2569,13 +2569,13 @@ type GetCheckoutSessionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetCheckoutSessionResponseOk Always true on success.
-type GetCheckoutSessionResponseOk bool
+// GetCheckoutSessionOutputOk Always true on success.
+type GetCheckoutSessionOutputOk bool
 
-// GetEventResponse Success envelope of `getEvent`.
-type GetEventResponse struct {
+// GetEventOutput Success envelope of `getEvent`.
+type GetEventOutput struct {
 	// Ok Always true on success.
-	Ok GetEventResponseOk `json:"ok"`
+	Ok GetEventOutputOk `json:"ok"`
 
 	// Data A state change, recorded in the same transaction as the change.
 	Data Event `json:"data"`
@@ -2587,13 +2587,13 @@ type GetEventResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetEventResponseOk Always true on success.
-type GetEventResponseOk bool
+// GetEventOutputOk Always true on success.
+type GetEventOutputOk bool
 
-// GetHealthResponse Success envelope of `getHealth`.
-type GetHealthResponse struct {
+// GetHealthOutput Success envelope of `getHealth`.
+type GetHealthOutput struct {
 	// Ok Always true on success.
-	Ok GetHealthResponseOk `json:"ok"`
+	Ok GetHealthOutputOk `json:"ok"`
 
 	// Data Liveness and readiness.
 	Data HealthData `json:"data"`
@@ -2605,13 +2605,13 @@ type GetHealthResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetHealthResponseOk Always true on success.
-type GetHealthResponseOk bool
+// GetHealthOutputOk Always true on success.
+type GetHealthOutputOk bool
 
-// GetPaymentResponse Success envelope of `getPayment`.
-type GetPaymentResponse struct {
+// GetPaymentOutput Success envelope of `getPayment`.
+type GetPaymentOutput struct {
 	// Ok Always true on success.
-	Ok GetPaymentResponseOk `json:"ok"`
+	Ok GetPaymentOutputOk `json:"ok"`
 
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
@@ -2623,13 +2623,13 @@ type GetPaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetPaymentResponseOk Always true on success.
-type GetPaymentResponseOk bool
+// GetPaymentOutputOk Always true on success.
+type GetPaymentOutputOk bool
 
-// GetReloadBonusConfigResponse Success envelope of `getReloadBonusConfig`.
-type GetReloadBonusConfigResponse struct {
+// GetReloadBonusConfigOutput Success envelope of `getReloadBonusConfig`.
+type GetReloadBonusConfigOutput struct {
 	// Ok Always true on success.
-	Ok GetReloadBonusConfigResponseOk `json:"ok"`
+	Ok GetReloadBonusConfigOutputOk `json:"ok"`
 
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
@@ -2641,13 +2641,13 @@ type GetReloadBonusConfigResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetReloadBonusConfigResponseOk Always true on success.
-type GetReloadBonusConfigResponseOk bool
+// GetReloadBonusConfigOutputOk Always true on success.
+type GetReloadBonusConfigOutputOk bool
 
-// GetTransactionResponse Success envelope of `getTransaction`.
-type GetTransactionResponse struct {
+// GetTransactionOutput Success envelope of `getTransaction`.
+type GetTransactionOutput struct {
 	// Ok Always true on success.
-	Ok GetTransactionResponseOk `json:"ok"`
+	Ok GetTransactionOutputOk `json:"ok"`
 
 	// Data A ledger transaction with its double-entry ledger entries.
 	Data TransactionDetail `json:"data"`
@@ -2659,8 +2659,8 @@ type GetTransactionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetTransactionResponseOk Always true on success.
-type GetTransactionResponseOk bool
+// GetTransactionOutputOk Always true on success.
+type GetTransactionOutputOk bool
 
 // Grant A promotional grant: promotional credit with its own lifetime, kept apart from actual money.
 type Grant struct {
@@ -2794,28 +2794,28 @@ type HttpMethod string
 // IdempotencyKey An `Idempotency-Key` header value, 1-255 printable ASCII characters (for example a UUID). Each operation declares the header itself, so that its examples carry keys of their own.
 type IdempotencyKey = string
 
-// IdentifyCheckoutSessionRequest Request body of `identifyCheckoutSession`.
-type IdentifyCheckoutSessionRequest struct {
+// IdentifyCheckoutSessionInput Request body of `identifyCheckoutSession`.
+type IdentifyCheckoutSessionInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The credential to attach.
-	Data IdentifyCheckoutSessionRequestData `json:"data"`
+	Data IdentifyCheckoutSessionInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// IdentifyCheckoutSessionRequestData The credential to attach.
-type IdentifyCheckoutSessionRequestData struct {
+// IdentifyCheckoutSessionInputData The credential to attach.
+type IdentifyCheckoutSessionInputData struct {
 	// Credential A credential that identifies (never debits) a customer.
 	Credential IdentifyCredential `json:"credential"`
 }
 
-// IdentifyCheckoutSessionResponse Success envelope of `identifyCheckoutSession`.
-type IdentifyCheckoutSessionResponse struct {
+// IdentifyCheckoutSessionOutput Success envelope of `identifyCheckoutSession`.
+type IdentifyCheckoutSessionOutput struct {
 	// Ok Always true on success.
-	Ok IdentifyCheckoutSessionResponseOk `json:"ok"`
+	Ok IdentifyCheckoutSessionOutputOk `json:"ok"`
 
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
@@ -2827,8 +2827,8 @@ type IdentifyCheckoutSessionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// IdentifyCheckoutSessionResponseOk Always true on success.
-type IdentifyCheckoutSessionResponseOk bool
+// IdentifyCheckoutSessionOutputOk Always true on success.
+type IdentifyCheckoutSessionOutputOk bool
 
 // IdentifyCredential A credential that identifies (never debits) a customer.
 type IdentifyCredential struct {
@@ -2842,28 +2842,28 @@ type IdentifyCredential struct {
 // IdentifyCredentialType Kind of identifying credential: `phone` (E.164), `card_fingerprint` (the acquirer's card fingerprint), `short_code` (8-digit code minted by `POST /qr/mint`), `provider_customer_id` (your own customer id, recorded at enrollment), `qr` (a QR payload minted by `POST /qr/mint`).
 type IdentifyCredentialType string
 
-// IdentifyCustomerRequest Request body of `identifyCustomer`.
-type IdentifyCustomerRequest struct {
+// IdentifyCustomerInput Request body of `identifyCustomer`.
+type IdentifyCustomerInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The credential to resolve.
-	Data IdentifyCustomerRequestData `json:"data"`
+	Data IdentifyCustomerInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// IdentifyCustomerRequestData The credential to resolve.
-type IdentifyCustomerRequestData struct {
+// IdentifyCustomerInputData The credential to resolve.
+type IdentifyCustomerInputData struct {
 	// Credential A credential that identifies (never debits) a customer.
 	Credential IdentifyCredential `json:"credential"`
 }
 
-// IdentifyCustomerResponse Success envelope of `identifyCustomer`.
-type IdentifyCustomerResponse struct {
+// IdentifyCustomerOutput Success envelope of `identifyCustomer`.
+type IdentifyCustomerOutput struct {
 	// Ok Always true on success.
-	Ok IdentifyCustomerResponseOk `json:"ok"`
+	Ok IdentifyCustomerOutputOk `json:"ok"`
 
 	// Data What a POS may know about an identified customer. Never contains anything that can debit the wallet.
 	Data CustomerContext `json:"data"`
@@ -2875,23 +2875,23 @@ type IdentifyCustomerResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// IdentifyCustomerResponseOk Always true on success.
-type IdentifyCustomerResponseOk bool
+// IdentifyCustomerOutputOk Always true on success.
+type IdentifyCustomerOutputOk bool
 
-// InitiateEnrollmentRequest Request body of `initiateEnrollment`.
-type InitiateEnrollmentRequest struct {
+// InitiateEnrollmentInput Request body of `initiateEnrollment`.
+type InitiateEnrollmentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The person to enroll.
-	Data InitiateEnrollmentRequestData `json:"data"`
+	Data InitiateEnrollmentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// InitiateEnrollmentRequestData The person to enroll.
-type InitiateEnrollmentRequestData struct {
+// InitiateEnrollmentInputData The person to enroll.
+type InitiateEnrollmentInputData struct {
 	// CardFingerprint A card fingerprint to link, usable later with identify and lookup. One already linked to another customer of the merchant is `validation_failed`.
 	CardFingerprint *string `json:"card_fingerprint,omitempty"`
 
@@ -2911,10 +2911,10 @@ type InitiateEnrollmentRequestData struct {
 	WelcomeGrant *WelcomeGrantInput `json:"welcome_grant,omitempty"`
 }
 
-// InitiateEnrollmentResponse Success envelope of `initiateEnrollment`.
-type InitiateEnrollmentResponse struct {
+// InitiateEnrollmentOutput Success envelope of `initiateEnrollment`.
+type InitiateEnrollmentOutput struct {
 	// Ok Always true on success.
-	Ok InitiateEnrollmentResponseOk `json:"ok"`
+	Ok InitiateEnrollmentOutputOk `json:"ok"`
 
 	// Data A pending enrollment.
 	Data EnrollmentInitiation `json:"data"`
@@ -2926,8 +2926,8 @@ type InitiateEnrollmentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// InitiateEnrollmentResponseOk Always true on success.
-type InitiateEnrollmentResponseOk bool
+// InitiateEnrollmentOutputOk Always true on success.
+type InitiateEnrollmentOutputOk bool
 
 // IntegrationId Identifier of an integration (one partner install for one merchant): `int_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type IntegrationId = string
@@ -2986,10 +2986,10 @@ type LedgerEntry struct {
 	Currency Currency `json:"currency"`
 }
 
-// ListApiKeysResponse Success envelope of `listApiKeys`.
-type ListApiKeysResponse struct {
+// ListApiKeysOutput Success envelope of `listApiKeys`.
+type ListApiKeysOutput struct {
 	// Ok Always true on success.
-	Ok ListApiKeysResponseOk `json:"ok"`
+	Ok ListApiKeysOutputOk `json:"ok"`
 
 	// Data A page of API keys, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data ApiKeyList `json:"data"`
@@ -3001,13 +3001,13 @@ type ListApiKeysResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListApiKeysResponseOk Always true on success.
-type ListApiKeysResponseOk bool
+// ListApiKeysOutputOk Always true on success.
+type ListApiKeysOutputOk bool
 
-// ListCustomerGrantsResponse Success envelope of `listCustomerGrants`.
-type ListCustomerGrantsResponse struct {
+// ListCustomerGrantsOutput Success envelope of `listCustomerGrants`.
+type ListCustomerGrantsOutput struct {
 	// Ok Always true on success.
-	Ok ListCustomerGrantsResponseOk `json:"ok"`
+	Ok ListCustomerGrantsOutputOk `json:"ok"`
 
 	// Data A page of grants, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data GrantList `json:"data"`
@@ -3019,13 +3019,13 @@ type ListCustomerGrantsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListCustomerGrantsResponseOk Always true on success.
-type ListCustomerGrantsResponseOk bool
+// ListCustomerGrantsOutputOk Always true on success.
+type ListCustomerGrantsOutputOk bool
 
-// ListEventsResponse Success envelope of `listEvents`.
-type ListEventsResponse struct {
+// ListEventsOutput Success envelope of `listEvents`.
+type ListEventsOutput struct {
 	// Ok Always true on success.
-	Ok ListEventsResponseOk `json:"ok"`
+	Ok ListEventsOutputOk `json:"ok"`
 
 	// Data A page of events, oldest first. Pass `next_cursor` as `cursor` to get the next page, or to poll for new events later.
 	Data EventList `json:"data"`
@@ -3037,13 +3037,13 @@ type ListEventsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListEventsResponseOk Always true on success.
-type ListEventsResponseOk bool
+// ListEventsOutputOk Always true on success.
+type ListEventsOutputOk bool
 
-// ListSandboxMessagesResponse Success envelope of `listSandboxMessages`.
-type ListSandboxMessagesResponse struct {
+// ListSandboxMessagesOutput Success envelope of `listSandboxMessages`.
+type ListSandboxMessagesOutput struct {
 	// Ok Always true on success.
-	Ok ListSandboxMessagesResponseOk `json:"ok"`
+	Ok ListSandboxMessagesOutputOk `json:"ok"`
 
 	// Data A page of messages, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SandboxMessageList `json:"data"`
@@ -3055,13 +3055,13 @@ type ListSandboxMessagesResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListSandboxMessagesResponseOk Always true on success.
-type ListSandboxMessagesResponseOk bool
+// ListSandboxMessagesOutputOk Always true on success.
+type ListSandboxMessagesOutputOk bool
 
-// ListSkusResponse Success envelope of `listSkus`.
-type ListSkusResponse struct {
+// ListSkusOutput Success envelope of `listSkus`.
+type ListSkusOutput struct {
 	// Ok Always true on success.
-	Ok ListSkusResponseOk `json:"ok"`
+	Ok ListSkusOutputOk `json:"ok"`
 
 	// Data A page of SKUs, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SkuList `json:"data"`
@@ -3073,13 +3073,13 @@ type ListSkusResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListSkusResponseOk Always true on success.
-type ListSkusResponseOk bool
+// ListSkusOutputOk Always true on success.
+type ListSkusOutputOk bool
 
-// ListTransactionsResponse Success envelope of `listTransactions`.
-type ListTransactionsResponse struct {
+// ListTransactionsOutput Success envelope of `listTransactions`.
+type ListTransactionsOutput struct {
 	// Ok Always true on success.
-	Ok ListTransactionsResponseOk `json:"ok"`
+	Ok ListTransactionsOutputOk `json:"ok"`
 
 	// Data A page of transactions, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data TransactionList `json:"data"`
@@ -3091,13 +3091,13 @@ type ListTransactionsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListTransactionsResponseOk Always true on success.
-type ListTransactionsResponseOk bool
+// ListTransactionsOutputOk Always true on success.
+type ListTransactionsOutputOk bool
 
-// ListWebhookDeliveriesResponse Success envelope of `listWebhookDeliveries`.
-type ListWebhookDeliveriesResponse struct {
+// ListWebhookDeliveriesOutput Success envelope of `listWebhookDeliveries`.
+type ListWebhookDeliveriesOutput struct {
 	// Ok Always true on success.
-	Ok ListWebhookDeliveriesResponseOk `json:"ok"`
+	Ok ListWebhookDeliveriesOutputOk `json:"ok"`
 
 	// Data A page of delivery attempts, newest first.
 	Data WebhookDeliveryList `json:"data"`
@@ -3109,13 +3109,13 @@ type ListWebhookDeliveriesResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListWebhookDeliveriesResponseOk Always true on success.
-type ListWebhookDeliveriesResponseOk bool
+// ListWebhookDeliveriesOutputOk Always true on success.
+type ListWebhookDeliveriesOutputOk bool
 
-// ListWebhookEndpointsResponse Success envelope of `listWebhookEndpoints`.
-type ListWebhookEndpointsResponse struct {
+// ListWebhookEndpointsOutput Success envelope of `listWebhookEndpoints`.
+type ListWebhookEndpointsOutput struct {
 	// Ok Always true on success.
-	Ok ListWebhookEndpointsResponseOk `json:"ok"`
+	Ok ListWebhookEndpointsOutputOk `json:"ok"`
 
 	// Data A page of endpoints, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data WebhookEndpointList `json:"data"`
@@ -3127,13 +3127,13 @@ type ListWebhookEndpointsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListWebhookEndpointsResponseOk Always true on success.
-type ListWebhookEndpointsResponseOk bool
+// ListWebhookEndpointsOutputOk Always true on success.
+type ListWebhookEndpointsOutputOk bool
 
-// LookupCustomerResponse Success envelope of `lookupCustomer`.
-type LookupCustomerResponse struct {
+// LookupCustomerOutput Success envelope of `lookupCustomer`.
+type LookupCustomerOutput struct {
 	// Ok Always true on success.
-	Ok LookupCustomerResponseOk `json:"ok"`
+	Ok LookupCustomerOutputOk `json:"ok"`
 
 	// Data Cashier-panel lookup result. `not_found` is a normal result (HTTP 200), not an error.
 	Data CustomerLookup `json:"data"`
@@ -3145,8 +3145,8 @@ type LookupCustomerResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// LookupCustomerResponseOk Always true on success.
-type LookupCustomerResponseOk bool
+// LookupCustomerOutputOk Always true on success.
+type LookupCustomerOutputOk bool
 
 // LookupResult Whether the lookup matched a customer.
 type LookupResult string
@@ -3154,28 +3154,28 @@ type LookupResult string
 // MerchantId Identifier of a merchant: `mer_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type MerchantId = string
 
-// MintQrRequest Request body of `mintQr`.
-type MintQrRequest struct {
+// MintQrInput Request body of `mintQr`.
+type MintQrInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The wallet to mint for.
-	Data MintQrRequestData `json:"data"`
+	Data MintQrInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// MintQrRequestData The wallet to mint for.
-type MintQrRequestData struct {
+// MintQrInputData The wallet to mint for.
+type MintQrInputData struct {
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// MintQrResponse Success envelope of `mintQr`.
-type MintQrResponse struct {
+// MintQrOutput Success envelope of `mintQr`.
+type MintQrOutput struct {
 	// Ok Always true on success.
-	Ok MintQrResponseOk `json:"ok"`
+	Ok MintQrOutputOk `json:"ok"`
 
 	// Data A fresh single-use payment credential for the wallet app. Minting invalidates the wallet's earlier unused ones.
 	Data MintedQr `json:"data"`
@@ -3187,8 +3187,8 @@ type MintQrResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// MintQrResponseOk Always true on success.
-type MintQrResponseOk bool
+// MintQrOutputOk Always true on success.
+type MintQrOutputOk bool
 
 // MintedQr A fresh single-use payment credential for the wallet app. Minting invalidates the wallet's earlier unused ones.
 type MintedQr struct {
@@ -3367,20 +3367,20 @@ type Refund struct {
 // RefundId Identifier of a refund: `rfd_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type RefundId = string
 
-// RefundPaymentRequest Request body of `refundPayment`.
-type RefundPaymentRequest struct {
+// RefundPaymentInput Request body of `refundPayment`.
+type RefundPaymentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data What to refund.
-	Data RefundPaymentRequestData `json:"data"`
+	Data RefundPaymentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// RefundPaymentRequestData What to refund.
-type RefundPaymentRequestData struct {
+// RefundPaymentInputData What to refund.
+type RefundPaymentInputData struct {
 	// AmountMinor Amount to refund, at most what is left of the captured amount (`captured_minor - refunded_minor`).
 	AmountMinor int64 `json:"amount_minor"`
 
@@ -3391,10 +3391,10 @@ type RefundPaymentRequestData struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
-// RefundPaymentResponse Success envelope of `refundPayment`.
-type RefundPaymentResponse struct {
+// RefundPaymentOutput Success envelope of `refundPayment`.
+type RefundPaymentOutput struct {
 	// Ok Always true on success.
-	Ok RefundPaymentResponseOk `json:"ok"`
+	Ok RefundPaymentOutputOk `json:"ok"`
 
 	// Data A refund of a captured payment: actual money back first, then promotional credit to the grants it came from (newest allocation first); promo of grants that expired or were clawed back since is forfeited, never revived. `amount_minor` = `actual_refunded_minor` + `promo_refunded_minor` + `promo_forfeited_minor`.
 	Data Refund `json:"data"`
@@ -3406,28 +3406,28 @@ type RefundPaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RefundPaymentResponseOk Always true on success.
-type RefundPaymentResponseOk bool
+// RefundPaymentOutputOk Always true on success.
+type RefundPaymentOutputOk bool
 
-// RegenerateApiKeyRequest Request body of `regenerateApiKey`.
-type RegenerateApiKeyRequest struct {
+// RegenerateApiKeyInput Request body of `regenerateApiKey`.
+type RegenerateApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Regenerate takes no input in this api_version: send `{}` or leave `data` out.
-	Data *RegenerateApiKeyRequestData `json:"data,omitempty"`
+	Data *RegenerateApiKeyInputData `json:"data,omitempty"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// RegenerateApiKeyRequestData Regenerate takes no input in this api_version: send `{}` or leave `data` out.
-type RegenerateApiKeyRequestData = map[string]interface{}
+// RegenerateApiKeyInputData Regenerate takes no input in this api_version: send `{}` or leave `data` out.
+type RegenerateApiKeyInputData = map[string]interface{}
 
-// RegenerateApiKeyResponse Success envelope of `regenerateApiKey`.
-type RegenerateApiKeyResponse struct {
+// RegenerateApiKeyOutput Success envelope of `regenerateApiKey`.
+type RegenerateApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok RegenerateApiKeyResponseOk `json:"ok"`
+	Ok RegenerateApiKeyOutputOk `json:"ok"`
 
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
@@ -3439,8 +3439,8 @@ type RegenerateApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RegenerateApiKeyResponseOk Always true on success.
-type RegenerateApiKeyResponseOk bool
+// RegenerateApiKeyOutputOk Always true on success.
+type RegenerateApiKeyOutputOk bool
 
 // ReloadBonusConfig The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 type ReloadBonusConfig struct {
@@ -3517,20 +3517,20 @@ type RequestMeta struct {
 	ClientRequestId *string `json:"client_request_id,omitempty"`
 }
 
-// ResendEnrollmentRequest Request body of `resendEnrollment`.
-type ResendEnrollmentRequest struct {
+// ResendEnrollmentInput Request body of `resendEnrollment`.
+type ResendEnrollmentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Which verification to resend: exactly one of `verification_id` and `phone`.
-	Data ResendEnrollmentRequestData `json:"data"`
+	Data ResendEnrollmentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// ResendEnrollmentRequestData Which verification to resend: exactly one of `verification_id` and `phone`.
-type ResendEnrollmentRequestData struct {
+// ResendEnrollmentInputData Which verification to resend: exactly one of `verification_id` and `phone`.
+type ResendEnrollmentInputData struct {
 	// Phone Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
 	Phone *PhoneNumber `json:"phone,omitempty"`
 
@@ -3538,10 +3538,10 @@ type ResendEnrollmentRequestData struct {
 	VerificationId *VerificationId `json:"verification_id,omitempty"`
 }
 
-// ResendEnrollmentResponse Success envelope of `resendEnrollment`.
-type ResendEnrollmentResponse struct {
+// ResendEnrollmentOutput Success envelope of `resendEnrollment`.
+type ResendEnrollmentOutput struct {
 	// Ok Always true on success.
-	Ok ResendEnrollmentResponseOk `json:"ok"`
+	Ok ResendEnrollmentOutputOk `json:"ok"`
 
 	// Data State of an enrollment verification (phone-ownership proof).
 	Data VerificationState `json:"data"`
@@ -3553,8 +3553,8 @@ type ResendEnrollmentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ResendEnrollmentResponseOk Always true on success.
-type ResendEnrollmentResponseOk bool
+// ResendEnrollmentOutputOk Always true on success.
+type ResendEnrollmentOutputOk bool
 
 // ResponseMeta Response metadata.
 type ResponseMeta struct {
@@ -3571,25 +3571,25 @@ type ResponseMeta struct {
 	RequestId string `json:"request_id"`
 }
 
-// RevokeApiKeyRequest Request body of `revokeApiKey`.
-type RevokeApiKeyRequest struct {
+// RevokeApiKeyInput Request body of `revokeApiKey`.
+type RevokeApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Revoke takes no input in this api_version: send `{}` or leave `data` out.
-	Data *RevokeApiKeyRequestData `json:"data,omitempty"`
+	Data *RevokeApiKeyInputData `json:"data,omitempty"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// RevokeApiKeyRequestData Revoke takes no input in this api_version: send `{}` or leave `data` out.
-type RevokeApiKeyRequestData = map[string]interface{}
+// RevokeApiKeyInputData Revoke takes no input in this api_version: send `{}` or leave `data` out.
+type RevokeApiKeyInputData = map[string]interface{}
 
-// RevokeApiKeyResponse Success envelope of `revokeApiKey`.
-type RevokeApiKeyResponse struct {
+// RevokeApiKeyOutput Success envelope of `revokeApiKey`.
+type RevokeApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok RevokeApiKeyResponseOk `json:"ok"`
+	Ok RevokeApiKeyOutputOk `json:"ok"`
 
 	// Data The revoked key.
 	Data RevokedApiKey `json:"data"`
@@ -3601,8 +3601,8 @@ type RevokeApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RevokeApiKeyResponseOk Always true on success.
-type RevokeApiKeyResponseOk bool
+// RevokeApiKeyOutputOk Always true on success.
+type RevokeApiKeyOutputOk bool
 
 // RevokedApiKey The revoked key.
 type RevokedApiKey struct {
@@ -3610,8 +3610,8 @@ type RevokedApiKey struct {
 	Key ApiKey `json:"key"`
 }
 
-// RotateWebhookEndpointSecretRequest Request body of `rotateWebhookEndpointSecret`.
-type RotateWebhookEndpointSecretRequest struct {
+// RotateWebhookEndpointSecretInput Request body of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
@@ -3622,10 +3622,10 @@ type RotateWebhookEndpointSecretRequest struct {
 	Meta RequestMeta `json:"meta"`
 }
 
-// RotateWebhookEndpointSecretResponse Success envelope of `rotateWebhookEndpointSecret`.
-type RotateWebhookEndpointSecretResponse struct {
+// RotateWebhookEndpointSecretOutput Success envelope of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretOutput struct {
 	// Ok Always true on success.
-	Ok RotateWebhookEndpointSecretResponseOk `json:"ok"`
+	Ok RotateWebhookEndpointSecretOutputOk `json:"ok"`
 
 	// Data An endpoint with its signing secret, shown once.
 	Data WebhookEndpointWithSecret `json:"data"`
@@ -3637,8 +3637,8 @@ type RotateWebhookEndpointSecretResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RotateWebhookEndpointSecretResponseOk Always true on success.
-type RotateWebhookEndpointSecretResponseOk bool
+// RotateWebhookEndpointSecretOutputOk Always true on success.
+type RotateWebhookEndpointSecretOutputOk bool
 
 // SandboxMessage An SMS captured by the sandbox sender.
 type SandboxMessage struct {
@@ -3698,20 +3698,20 @@ type SandboxMessageList struct {
 // | `webhooks:write` | register, list, delete webhook endpoints, rotate their secrets, read their deliveries | the integrator's backend |
 type Scope string
 
-// SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
-type SetReloadBonusConfigRequest struct {
+// SetReloadBonusConfigInput Request body of `setReloadBonusConfig`.
+type SetReloadBonusConfigInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The new reload-bonus configuration of one currency (replaces the current one).
-	Data SetReloadBonusConfigRequestData `json:"data"`
+	Data SetReloadBonusConfigInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// SetReloadBonusConfigRequestData The new reload-bonus configuration of one currency (replaces the current one).
-type SetReloadBonusConfigRequestData struct {
+// SetReloadBonusConfigInputData The new reload-bonus configuration of one currency (replaces the current one).
+type SetReloadBonusConfigInputData struct {
 	// Active Whether top-ups earn bonuses.
 	Active bool `json:"active"`
 
@@ -3725,10 +3725,10 @@ type SetReloadBonusConfigRequestData struct {
 	Tiers []ReloadBonusTierInput `json:"tiers"`
 }
 
-// SetReloadBonusConfigResponse Success envelope of `setReloadBonusConfig`.
-type SetReloadBonusConfigResponse struct {
+// SetReloadBonusConfigOutput Success envelope of `setReloadBonusConfig`.
+type SetReloadBonusConfigOutput struct {
 	// Ok Always true on success.
-	Ok SetReloadBonusConfigResponseOk `json:"ok"`
+	Ok SetReloadBonusConfigOutputOk `json:"ok"`
 
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
@@ -3740,8 +3740,8 @@ type SetReloadBonusConfigResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// SetReloadBonusConfigResponseOk Always true on success.
-type SetReloadBonusConfigResponseOk bool
+// SetReloadBonusConfigOutputOk Always true on success.
+type SetReloadBonusConfigOutputOk bool
 
 // Sku A top-up SKU of the merchant's catalog (for example a gift card sold at the till).
 type Sku struct {
@@ -4034,20 +4034,20 @@ type TransactionReferences struct {
 // | `promo_clawback` | a grant's remaining promo clawed back by an operator |
 type TransactionType string
 
-// UpsertSkuRequest Request body of `upsertSku`.
-type UpsertSkuRequest struct {
+// UpsertSkuInput Request body of `upsertSku`.
+type UpsertSkuInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A SKU to create or replace.
-	Data UpsertSkuRequestData `json:"data"`
+	Data UpsertSkuInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// UpsertSkuRequestData A SKU to create or replace.
-type UpsertSkuRequestData struct {
+// UpsertSkuInputData A SKU to create or replace.
+type UpsertSkuInputData struct {
 	// Active Inactive SKUs cannot be sold.
 	Active bool `json:"active"`
 
@@ -4067,10 +4067,10 @@ type UpsertSkuRequestData struct {
 	SkuId SkuId `json:"sku_id"`
 }
 
-// UpsertSkuResponse Success envelope of `upsertSku`.
-type UpsertSkuResponse struct {
+// UpsertSkuOutput Success envelope of `upsertSku`.
+type UpsertSkuOutput struct {
 	// Ok Always true on success.
-	Ok UpsertSkuResponseOk `json:"ok"`
+	Ok UpsertSkuOutputOk `json:"ok"`
 
 	// Data A top-up SKU of the merchant's catalog (for example a gift card sold at the till).
 	Data Sku `json:"data"`
@@ -4082,13 +4082,13 @@ type UpsertSkuResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// UpsertSkuResponseOk Always true on success.
-type UpsertSkuResponseOk bool
+// UpsertSkuOutputOk Always true on success.
+type UpsertSkuOutputOk bool
 
-// ValidateTerminalTokenResponse Success envelope of `validateTerminalToken`.
-type ValidateTerminalTokenResponse struct {
+// ValidateTerminalTokenOutput Success envelope of `validateTerminalToken`.
+type ValidateTerminalTokenOutput struct {
 	// Ok Always true on success.
-	Ok ValidateTerminalTokenResponseOk `json:"ok"`
+	Ok ValidateTerminalTokenOutputOk `json:"ok"`
 
 	// Data Freshness of the presented terminal JWT.
 	Data TokenValidation `json:"data"`
@@ -4100,8 +4100,8 @@ type ValidateTerminalTokenResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ValidateTerminalTokenResponseOk Always true on success.
-type ValidateTerminalTokenResponseOk bool
+// ValidateTerminalTokenOutputOk Always true on success.
+type ValidateTerminalTokenOutputOk bool
 
 // VerificationId Identifier of an enrollment verification (phone-ownership proof): `ver_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type VerificationId = string
@@ -4124,20 +4124,20 @@ type VerificationState struct {
 	VerificationId VerificationId `json:"verification_id"`
 }
 
-// VerifyEnrollmentRequest Request body of `verifyEnrollment`.
-type VerifyEnrollmentRequest struct {
+// VerifyEnrollmentInput Request body of `verifyEnrollment`.
+type VerifyEnrollmentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The proof. Give exactly one of `verification_id` and `phone`, and exactly one of `code` and `link_token`; anything else is `validation_failed`.
-	Data VerifyEnrollmentRequestData `json:"data"`
+	Data VerifyEnrollmentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// VerifyEnrollmentRequestData The proof. Give exactly one of `verification_id` and `phone`, and exactly one of `code` and `link_token`; anything else is `validation_failed`.
-type VerifyEnrollmentRequestData struct {
+// VerifyEnrollmentInputData The proof. Give exactly one of `verification_id` and `phone`, and exactly one of `code` and `link_token`; anything else is `validation_failed`.
+type VerifyEnrollmentInputData struct {
 	// Code The 6-digit code from the SMS.
 	Code *string `json:"code,omitempty"`
 
@@ -4151,10 +4151,10 @@ type VerifyEnrollmentRequestData struct {
 	VerificationId *VerificationId `json:"verification_id,omitempty"`
 }
 
-// VerifyEnrollmentResponse Success envelope of `verifyEnrollment`.
-type VerifyEnrollmentResponse struct {
+// VerifyEnrollmentOutput Success envelope of `verifyEnrollment`.
+type VerifyEnrollmentOutput struct {
 	// Ok Always true on success.
-	Ok VerifyEnrollmentResponseOk `json:"ok"`
+	Ok VerifyEnrollmentOutputOk `json:"ok"`
 
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
@@ -4166,8 +4166,8 @@ type VerifyEnrollmentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// VerifyEnrollmentResponseOk Always true on success.
-type VerifyEnrollmentResponseOk bool
+// VerifyEnrollmentOutputOk Always true on success.
+type VerifyEnrollmentOutputOk bool
 
 // Wallet A customer's wallet in one currency.
 type Wallet struct {
@@ -4737,76 +4737,76 @@ type GetTransactionParams struct {
 }
 
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
-type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+type CreateApiKeyJSONRequestBody = CreateApiKeyInput
 
 // DeleteApiKeyJSONRequestBody defines body for DeleteApiKey for application/json ContentType.
-type DeleteApiKeyJSONRequestBody = DeleteApiKeyRequest
+type DeleteApiKeyJSONRequestBody = DeleteApiKeyInput
 
 // RegenerateApiKeyJSONRequestBody defines body for RegenerateApiKey for application/json ContentType.
-type RegenerateApiKeyJSONRequestBody = RegenerateApiKeyRequest
+type RegenerateApiKeyJSONRequestBody = RegenerateApiKeyInput
 
 // RevokeApiKeyJSONRequestBody defines body for RevokeApiKey for application/json ContentType.
-type RevokeApiKeyJSONRequestBody = RevokeApiKeyRequest
+type RevokeApiKeyJSONRequestBody = RevokeApiKeyInput
 
 // CreateTerminalTokenJSONRequestBody defines body for CreateTerminalToken for application/json ContentType.
-type CreateTerminalTokenJSONRequestBody = CreateTerminalTokenRequest
+type CreateTerminalTokenJSONRequestBody = CreateTerminalTokenInput
 
 // CreateCheckoutSessionJSONRequestBody defines body for CreateCheckoutSession for application/json ContentType.
-type CreateCheckoutSessionJSONRequestBody = CreateCheckoutSessionRequest
+type CreateCheckoutSessionJSONRequestBody = CreateCheckoutSessionInput
 
 // IdentifyCheckoutSessionJSONRequestBody defines body for IdentifyCheckoutSession for application/json ContentType.
-type IdentifyCheckoutSessionJSONRequestBody = IdentifyCheckoutSessionRequest
+type IdentifyCheckoutSessionJSONRequestBody = IdentifyCheckoutSessionInput
 
 // CreateClaimJSONRequestBody defines body for CreateClaim for application/json ContentType.
-type CreateClaimJSONRequestBody = CreateClaimRequest
+type CreateClaimJSONRequestBody = CreateClaimInput
 
 // InitiateEnrollmentJSONRequestBody defines body for InitiateEnrollment for application/json ContentType.
-type InitiateEnrollmentJSONRequestBody = InitiateEnrollmentRequest
+type InitiateEnrollmentJSONRequestBody = InitiateEnrollmentInput
 
 // ResendEnrollmentJSONRequestBody defines body for ResendEnrollment for application/json ContentType.
-type ResendEnrollmentJSONRequestBody = ResendEnrollmentRequest
+type ResendEnrollmentJSONRequestBody = ResendEnrollmentInput
 
 // VerifyEnrollmentJSONRequestBody defines body for VerifyEnrollment for application/json ContentType.
-type VerifyEnrollmentJSONRequestBody = VerifyEnrollmentRequest
+type VerifyEnrollmentJSONRequestBody = VerifyEnrollmentInput
 
 // ClawbackGrantJSONRequestBody defines body for ClawbackGrant for application/json ContentType.
-type ClawbackGrantJSONRequestBody = ClawbackGrantRequest
+type ClawbackGrantJSONRequestBody = ClawbackGrantInput
 
 // IdentifyCustomerJSONRequestBody defines body for IdentifyCustomer for application/json ContentType.
-type IdentifyCustomerJSONRequestBody = IdentifyCustomerRequest
+type IdentifyCustomerJSONRequestBody = IdentifyCustomerInput
 
 // CreatePaymentJSONRequestBody defines body for CreatePayment for application/json ContentType.
-type CreatePaymentJSONRequestBody = CreatePaymentRequest
+type CreatePaymentJSONRequestBody = CreatePaymentInput
 
 // CapturePaymentJSONRequestBody defines body for CapturePayment for application/json ContentType.
-type CapturePaymentJSONRequestBody = CapturePaymentRequest
+type CapturePaymentJSONRequestBody = CapturePaymentInput
 
 // RefundPaymentJSONRequestBody defines body for RefundPayment for application/json ContentType.
-type RefundPaymentJSONRequestBody = RefundPaymentRequest
+type RefundPaymentJSONRequestBody = RefundPaymentInput
 
 // MintQrJSONRequestBody defines body for MintQr for application/json ContentType.
-type MintQrJSONRequestBody = MintQrRequest
+type MintQrJSONRequestBody = MintQrInput
 
 // ConfirmTopupJSONRequestBody defines body for ConfirmTopup for application/json ContentType.
-type ConfirmTopupJSONRequestBody = ConfirmTopupRequest
+type ConfirmTopupJSONRequestBody = ConfirmTopupInput
 
 // SetReloadBonusConfigJSONRequestBody defines body for SetReloadBonusConfig for application/json ContentType.
-type SetReloadBonusConfigJSONRequestBody = SetReloadBonusConfigRequest
+type SetReloadBonusConfigJSONRequestBody = SetReloadBonusConfigInput
 
 // CreateSkuTopupJSONRequestBody defines body for CreateSkuTopup for application/json ContentType.
-type CreateSkuTopupJSONRequestBody = CreateSkuTopupRequest
+type CreateSkuTopupJSONRequestBody = CreateSkuTopupInput
 
 // UpsertSkuJSONRequestBody defines body for UpsertSku for application/json ContentType.
-type UpsertSkuJSONRequestBody = UpsertSkuRequest
+type UpsertSkuJSONRequestBody = UpsertSkuInput
 
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
-type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointRequest
+type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointInput
 
 // DeleteWebhookEndpointJSONRequestBody defines body for DeleteWebhookEndpoint for application/json ContentType.
-type DeleteWebhookEndpointJSONRequestBody = DeleteWebhookEndpointRequest
+type DeleteWebhookEndpointJSONRequestBody = DeleteWebhookEndpointInput
 
 // RotateWebhookEndpointSecretJSONRequestBody defines body for RotateWebhookEndpointSecret for application/json ContentType.
-type RotateWebhookEndpointSecretJSONRequestBody = RotateWebhookEndpointSecretRequest
+type RotateWebhookEndpointSecretJSONRequestBody = RotateWebhookEndpointSecretInput
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -6755,7 +6755,7 @@ type ListApiKeysResponseObject interface {
 	VisitListApiKeysResponse(w http.ResponseWriter) error
 }
 
-type ListApiKeys200JSONResponse ListApiKeysResponse
+type ListApiKeys200JSONResponse ListApiKeysOutput
 
 func (response ListApiKeys200JSONResponse) VisitListApiKeysResponse(w http.ResponseWriter) error {
 
@@ -6848,7 +6848,7 @@ type CreateApiKeyResponseObject interface {
 	VisitCreateApiKeyResponse(w http.ResponseWriter) error
 }
 
-type CreateApiKey200JSONResponse CreateApiKeyResponse
+type CreateApiKey200JSONResponse CreateApiKeyOutput
 
 func (response CreateApiKey200JSONResponse) VisitCreateApiKeyResponse(w http.ResponseWriter) error {
 
@@ -6998,7 +6998,7 @@ type DeleteApiKeyResponseObject interface {
 	VisitDeleteApiKeyResponse(w http.ResponseWriter) error
 }
 
-type DeleteApiKey200JSONResponse DeleteApiKeyResponse
+type DeleteApiKey200JSONResponse DeleteApiKeyOutput
 
 func (response DeleteApiKey200JSONResponse) VisitDeleteApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7162,7 +7162,7 @@ type RegenerateApiKeyResponseObject interface {
 	VisitRegenerateApiKeyResponse(w http.ResponseWriter) error
 }
 
-type RegenerateApiKey200JSONResponse RegenerateApiKeyResponse
+type RegenerateApiKey200JSONResponse RegenerateApiKeyOutput
 
 func (response RegenerateApiKey200JSONResponse) VisitRegenerateApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7326,7 +7326,7 @@ type RevokeApiKeyResponseObject interface {
 	VisitRevokeApiKeyResponse(w http.ResponseWriter) error
 }
 
-type RevokeApiKey200JSONResponse RevokeApiKeyResponse
+type RevokeApiKey200JSONResponse RevokeApiKeyOutput
 
 func (response RevokeApiKey200JSONResponse) VisitRevokeApiKeyResponse(w http.ResponseWriter) error {
 
@@ -7489,7 +7489,7 @@ type CreateTerminalTokenResponseObject interface {
 	VisitCreateTerminalTokenResponse(w http.ResponseWriter) error
 }
 
-type CreateTerminalToken200JSONResponse CreateTerminalTokenResponse
+type CreateTerminalToken200JSONResponse CreateTerminalTokenOutput
 
 func (response CreateTerminalToken200JSONResponse) VisitCreateTerminalTokenResponse(w http.ResponseWriter) error {
 
@@ -7637,7 +7637,7 @@ type ValidateTerminalTokenResponseObject interface {
 	VisitValidateTerminalTokenResponse(w http.ResponseWriter) error
 }
 
-type ValidateTerminalToken200JSONResponse ValidateTerminalTokenResponse
+type ValidateTerminalToken200JSONResponse ValidateTerminalTokenOutput
 
 func (response ValidateTerminalToken200JSONResponse) VisitValidateTerminalTokenResponse(w http.ResponseWriter) error {
 
@@ -7729,7 +7729,7 @@ type GetCapabilitiesResponseObject interface {
 	VisitGetCapabilitiesResponse(w http.ResponseWriter) error
 }
 
-type GetCapabilities200JSONResponse GetCapabilitiesResponse
+type GetCapabilities200JSONResponse GetCapabilitiesOutput
 
 func (response GetCapabilities200JSONResponse) VisitGetCapabilitiesResponse(w http.ResponseWriter) error {
 
@@ -7808,7 +7808,7 @@ type CreateCheckoutSessionResponseObject interface {
 	VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error
 }
 
-type CreateCheckoutSession200JSONResponse CreateCheckoutSessionResponse
+type CreateCheckoutSession200JSONResponse CreateCheckoutSessionOutput
 
 func (response CreateCheckoutSession200JSONResponse) VisitCreateCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -7957,7 +7957,7 @@ type GetCheckoutSessionResponseObject interface {
 	VisitGetCheckoutSessionResponse(w http.ResponseWriter) error
 }
 
-type GetCheckoutSession200JSONResponse GetCheckoutSessionResponse
+type GetCheckoutSession200JSONResponse GetCheckoutSessionOutput
 
 func (response GetCheckoutSession200JSONResponse) VisitGetCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -8065,7 +8065,7 @@ type IdentifyCheckoutSessionResponseObject interface {
 	VisitIdentifyCheckoutSessionResponse(w http.ResponseWriter) error
 }
 
-type IdentifyCheckoutSession200JSONResponse IdentifyCheckoutSessionResponse
+type IdentifyCheckoutSession200JSONResponse IdentifyCheckoutSessionOutput
 
 func (response IdentifyCheckoutSession200JSONResponse) VisitIdentifyCheckoutSessionResponse(w http.ResponseWriter) error {
 
@@ -8242,7 +8242,7 @@ type CreateClaimResponseObject interface {
 	VisitCreateClaimResponse(w http.ResponseWriter) error
 }
 
-type CreateClaim200JSONResponse CreateClaimResponse
+type CreateClaim200JSONResponse CreateClaimOutput
 
 func (response CreateClaim200JSONResponse) VisitCreateClaimResponse(w http.ResponseWriter) error {
 
@@ -8404,7 +8404,7 @@ type LookupCustomerResponseObject interface {
 	VisitLookupCustomerResponse(w http.ResponseWriter) error
 }
 
-type LookupCustomer200JSONResponse LookupCustomerResponse
+type LookupCustomer200JSONResponse LookupCustomerOutput
 
 func (response LookupCustomer200JSONResponse) VisitLookupCustomerResponse(w http.ResponseWriter) error {
 
@@ -8511,7 +8511,7 @@ type ListCustomerGrantsResponseObject interface {
 	VisitListCustomerGrantsResponse(w http.ResponseWriter) error
 }
 
-type ListCustomerGrants200JSONResponse ListCustomerGrantsResponse
+type ListCustomerGrants200JSONResponse ListCustomerGrantsOutput
 
 func (response ListCustomerGrants200JSONResponse) VisitListCustomerGrantsResponse(w http.ResponseWriter) error {
 
@@ -8618,7 +8618,7 @@ type InitiateEnrollmentResponseObject interface {
 	VisitInitiateEnrollmentResponse(w http.ResponseWriter) error
 }
 
-type InitiateEnrollment200JSONResponse InitiateEnrollmentResponse
+type InitiateEnrollment200JSONResponse InitiateEnrollmentOutput
 
 func (response InitiateEnrollment200JSONResponse) VisitInitiateEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -8781,7 +8781,7 @@ type ResendEnrollmentResponseObject interface {
 	VisitResendEnrollmentResponse(w http.ResponseWriter) error
 }
 
-type ResendEnrollment200JSONResponse ResendEnrollmentResponse
+type ResendEnrollment200JSONResponse ResendEnrollmentOutput
 
 func (response ResendEnrollment200JSONResponse) VisitResendEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -8958,7 +8958,7 @@ type VerifyEnrollmentResponseObject interface {
 	VisitVerifyEnrollmentResponse(w http.ResponseWriter) error
 }
 
-type VerifyEnrollment200JSONResponse VerifyEnrollmentResponse
+type VerifyEnrollment200JSONResponse VerifyEnrollmentOutput
 
 func (response VerifyEnrollment200JSONResponse) VisitVerifyEnrollmentResponse(w http.ResponseWriter) error {
 
@@ -9148,7 +9148,7 @@ type ListEventsResponseObject interface {
 	VisitListEventsResponse(w http.ResponseWriter) error
 }
 
-type ListEvents200JSONResponse ListEventsResponse
+type ListEvents200JSONResponse ListEventsOutput
 
 func (response ListEvents200JSONResponse) VisitListEventsResponse(w http.ResponseWriter) error {
 
@@ -9241,7 +9241,7 @@ type GetEventResponseObject interface {
 	VisitGetEventResponse(w http.ResponseWriter) error
 }
 
-type GetEvent200JSONResponse GetEventResponse
+type GetEvent200JSONResponse GetEventOutput
 
 func (response GetEvent200JSONResponse) VisitGetEventResponse(w http.ResponseWriter) error {
 
@@ -9349,7 +9349,7 @@ type ClawbackGrantResponseObject interface {
 	VisitClawbackGrantResponse(w http.ResponseWriter) error
 }
 
-type ClawbackGrant200JSONResponse ClawbackGrantResponse
+type ClawbackGrant200JSONResponse ClawbackGrantOutput
 
 func (response ClawbackGrant200JSONResponse) VisitClawbackGrantResponse(w http.ResponseWriter) error {
 
@@ -9511,7 +9511,7 @@ type GetHealthResponseObject interface {
 	VisitGetHealthResponse(w http.ResponseWriter) error
 }
 
-type GetHealth200JSONResponse GetHealthResponse
+type GetHealth200JSONResponse GetHealthOutput
 
 func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
 
@@ -9576,7 +9576,7 @@ type IdentifyCustomerResponseObject interface {
 	VisitIdentifyCustomerResponse(w http.ResponseWriter) error
 }
 
-type IdentifyCustomer200JSONResponse IdentifyCustomerResponse
+type IdentifyCustomer200JSONResponse IdentifyCustomerOutput
 
 func (response IdentifyCustomer200JSONResponse) VisitIdentifyCustomerResponse(w http.ResponseWriter) error {
 
@@ -9853,7 +9853,7 @@ type CreatePaymentResponseObject interface {
 	VisitCreatePaymentResponse(w http.ResponseWriter) error
 }
 
-type CreatePayment200JSONResponse CreatePaymentResponse
+type CreatePayment200JSONResponse CreatePaymentOutput
 
 func (response CreatePayment200JSONResponse) VisitCreatePaymentResponse(w http.ResponseWriter) error {
 
@@ -10044,7 +10044,7 @@ type GetPaymentResponseObject interface {
 	VisitGetPaymentResponse(w http.ResponseWriter) error
 }
 
-type GetPayment200JSONResponse GetPaymentResponse
+type GetPayment200JSONResponse GetPaymentOutput
 
 func (response GetPayment200JSONResponse) VisitGetPaymentResponse(w http.ResponseWriter) error {
 
@@ -10152,7 +10152,7 @@ type CapturePaymentResponseObject interface {
 	VisitCapturePaymentResponse(w http.ResponseWriter) error
 }
 
-type CapturePayment200JSONResponse CapturePaymentResponse
+type CapturePayment200JSONResponse CapturePaymentOutput
 
 func (response CapturePayment200JSONResponse) VisitCapturePaymentResponse(w http.ResponseWriter) error {
 
@@ -10316,7 +10316,7 @@ type RefundPaymentResponseObject interface {
 	VisitRefundPaymentResponse(w http.ResponseWriter) error
 }
 
-type RefundPayment201JSONResponse RefundPaymentResponse
+type RefundPayment201JSONResponse RefundPaymentOutput
 
 func (response RefundPayment201JSONResponse) VisitRefundPaymentResponse(w http.ResponseWriter) error {
 
@@ -10479,7 +10479,7 @@ type MintQrResponseObject interface {
 	VisitMintQrResponse(w http.ResponseWriter) error
 }
 
-type MintQr200JSONResponse MintQrResponse
+type MintQr200JSONResponse MintQrOutput
 
 func (response MintQr200JSONResponse) VisitMintQrResponse(w http.ResponseWriter) error {
 
@@ -10641,7 +10641,7 @@ type ListSandboxMessagesResponseObject interface {
 	VisitListSandboxMessagesResponse(w http.ResponseWriter) error
 }
 
-type ListSandboxMessages200JSONResponse ListSandboxMessagesResponse
+type ListSandboxMessages200JSONResponse ListSandboxMessagesOutput
 
 func (response ListSandboxMessages200JSONResponse) VisitListSandboxMessagesResponse(w http.ResponseWriter) error {
 
@@ -10734,7 +10734,7 @@ type ConfirmTopupResponseObject interface {
 	VisitConfirmTopupResponse(w http.ResponseWriter) error
 }
 
-type ConfirmTopup200JSONResponse ConfirmTopupResponse
+type ConfirmTopup200JSONResponse ConfirmTopupOutput
 
 func (response ConfirmTopup200JSONResponse) VisitConfirmTopupResponse(w http.ResponseWriter) error {
 
@@ -10896,7 +10896,7 @@ type GetReloadBonusConfigResponseObject interface {
 	VisitGetReloadBonusConfigResponse(w http.ResponseWriter) error
 }
 
-type GetReloadBonusConfig200JSONResponse GetReloadBonusConfigResponse
+type GetReloadBonusConfig200JSONResponse GetReloadBonusConfigOutput
 
 func (response GetReloadBonusConfig200JSONResponse) VisitGetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11017,7 +11017,7 @@ type SetReloadBonusConfigResponseObject interface {
 	VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error
 }
 
-type SetReloadBonusConfig200JSONResponse SetReloadBonusConfigResponse
+type SetReloadBonusConfig200JSONResponse SetReloadBonusConfigOutput
 
 func (response SetReloadBonusConfig200JSONResponse) VisitSetReloadBonusConfigResponse(w http.ResponseWriter) error {
 
@@ -11167,7 +11167,7 @@ type CreateSkuTopupResponseObject interface {
 	VisitCreateSkuTopupResponse(w http.ResponseWriter) error
 }
 
-type CreateSkuTopup200JSONResponse CreateSkuTopupResponse
+type CreateSkuTopup200JSONResponse CreateSkuTopupOutput
 
 func (response CreateSkuTopup200JSONResponse) VisitCreateSkuTopupResponse(w http.ResponseWriter) error {
 
@@ -11329,7 +11329,7 @@ type ListSkusResponseObject interface {
 	VisitListSkusResponse(w http.ResponseWriter) error
 }
 
-type ListSkus200JSONResponse ListSkusResponse
+type ListSkus200JSONResponse ListSkusOutput
 
 func (response ListSkus200JSONResponse) VisitListSkusResponse(w http.ResponseWriter) error {
 
@@ -11422,7 +11422,7 @@ type UpsertSkuResponseObject interface {
 	VisitUpsertSkuResponse(w http.ResponseWriter) error
 }
 
-type UpsertSku200JSONResponse UpsertSkuResponse
+type UpsertSku200JSONResponse UpsertSkuOutput
 
 func (response UpsertSku200JSONResponse) VisitUpsertSkuResponse(w http.ResponseWriter) error {
 
@@ -11570,7 +11570,7 @@ type ListWebhookEndpointsResponseObject interface {
 	VisitListWebhookEndpointsResponse(w http.ResponseWriter) error
 }
 
-type ListWebhookEndpoints200JSONResponse ListWebhookEndpointsResponse
+type ListWebhookEndpoints200JSONResponse ListWebhookEndpointsOutput
 
 func (response ListWebhookEndpoints200JSONResponse) VisitListWebhookEndpointsResponse(w http.ResponseWriter) error {
 
@@ -11663,7 +11663,7 @@ type CreateWebhookEndpointResponseObject interface {
 	VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error
 }
 
-type CreateWebhookEndpoint200JSONResponse CreateWebhookEndpointResponse
+type CreateWebhookEndpoint200JSONResponse CreateWebhookEndpointOutput
 
 func (response CreateWebhookEndpoint200JSONResponse) VisitCreateWebhookEndpointResponse(w http.ResponseWriter) error {
 
@@ -11813,7 +11813,7 @@ type DeleteWebhookEndpointResponseObject interface {
 	VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error
 }
 
-type DeleteWebhookEndpoint200JSONResponse DeleteWebhookEndpointResponse
+type DeleteWebhookEndpoint200JSONResponse DeleteWebhookEndpointOutput
 
 func (response DeleteWebhookEndpoint200JSONResponse) VisitDeleteWebhookEndpointResponse(w http.ResponseWriter) error {
 
@@ -11976,7 +11976,7 @@ type ListWebhookDeliveriesResponseObject interface {
 	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
 }
 
-type ListWebhookDeliveries200JSONResponse ListWebhookDeliveriesResponse
+type ListWebhookDeliveries200JSONResponse ListWebhookDeliveriesOutput
 
 func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
@@ -12084,7 +12084,7 @@ type RotateWebhookEndpointSecretResponseObject interface {
 	VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error
 }
 
-type RotateWebhookEndpointSecret200JSONResponse RotateWebhookEndpointSecretResponse
+type RotateWebhookEndpointSecret200JSONResponse RotateWebhookEndpointSecretOutput
 
 func (response RotateWebhookEndpointSecret200JSONResponse) VisitRotateWebhookEndpointSecretResponse(w http.ResponseWriter) error {
 
@@ -12247,7 +12247,7 @@ type ListTransactionsResponseObject interface {
 	VisitListTransactionsResponse(w http.ResponseWriter) error
 }
 
-type ListTransactions200JSONResponse ListTransactionsResponse
+type ListTransactions200JSONResponse ListTransactionsOutput
 
 func (response ListTransactions200JSONResponse) VisitListTransactionsResponse(w http.ResponseWriter) error {
 
@@ -12355,7 +12355,7 @@ type GetTransactionResponseObject interface {
 	VisitGetTransactionResponse(w http.ResponseWriter) error
 }
 
-type GetTransaction200JSONResponse GetTransactionResponse
+type GetTransaction200JSONResponse GetTransactionOutput
 
 func (response GetTransaction200JSONResponse) VisitGetTransactionResponse(w http.ResponseWriter) error {
 

@@ -106,15 +106,15 @@ func (e CaptureMode) Valid() bool {
 	}
 }
 
-// Defines values for CapturePaymentResponseOk.
+// Defines values for CapturePaymentOutputOk.
 const (
-	CapturePaymentResponseOkTrue CapturePaymentResponseOk = true
+	CapturePaymentOutputOkTrue CapturePaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CapturePaymentResponseOk enum.
-func (e CapturePaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CapturePaymentOutputOk enum.
+func (e CapturePaymentOutputOk) Valid() bool {
 	switch e {
-	case CapturePaymentResponseOkTrue:
+	case CapturePaymentOutputOkTrue:
 		return true
 	default:
 		return false
@@ -142,15 +142,15 @@ func (e CheckoutSessionStatus) Valid() bool {
 	}
 }
 
-// Defines values for ClawbackGrantResponseOk.
+// Defines values for ClawbackGrantOutputOk.
 const (
-	ClawbackGrantResponseOkTrue ClawbackGrantResponseOk = true
+	ClawbackGrantOutputOkTrue ClawbackGrantOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ClawbackGrantResponseOk enum.
-func (e ClawbackGrantResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ClawbackGrantOutputOk enum.
+func (e ClawbackGrantOutputOk) Valid() bool {
 	switch e {
-	case ClawbackGrantResponseOkTrue:
+	case ClawbackGrantOutputOkTrue:
 		return true
 	default:
 		return false
@@ -181,120 +181,120 @@ func (e ClawbackReason) Valid() bool {
 	}
 }
 
-// Defines values for ConfirmTopupResponseOk.
+// Defines values for ConfirmTopupOutputOk.
 const (
-	ConfirmTopupResponseOkTrue ConfirmTopupResponseOk = true
+	ConfirmTopupOutputOkTrue ConfirmTopupOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ConfirmTopupResponseOk enum.
-func (e ConfirmTopupResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ConfirmTopupOutputOk enum.
+func (e ConfirmTopupOutputOk) Valid() bool {
 	switch e {
-	case ConfirmTopupResponseOkTrue:
+	case ConfirmTopupOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateApiKeyResponseOk.
+// Defines values for CreateApiKeyOutputOk.
 const (
-	CreateApiKeyResponseOkTrue CreateApiKeyResponseOk = true
+	CreateApiKeyOutputOkTrue CreateApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateApiKeyResponseOk enum.
-func (e CreateApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateApiKeyOutputOk enum.
+func (e CreateApiKeyOutputOk) Valid() bool {
 	switch e {
-	case CreateApiKeyResponseOkTrue:
+	case CreateApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateCheckoutSessionResponseOk.
+// Defines values for CreateCheckoutSessionOutputOk.
 const (
-	CreateCheckoutSessionResponseOkTrue CreateCheckoutSessionResponseOk = true
+	CreateCheckoutSessionOutputOkTrue CreateCheckoutSessionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateCheckoutSessionResponseOk enum.
-func (e CreateCheckoutSessionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateCheckoutSessionOutputOk enum.
+func (e CreateCheckoutSessionOutputOk) Valid() bool {
 	switch e {
-	case CreateCheckoutSessionResponseOkTrue:
+	case CreateCheckoutSessionOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateClaimResponseOk.
+// Defines values for CreateClaimOutputOk.
 const (
-	CreateClaimResponseOkTrue CreateClaimResponseOk = true
+	CreateClaimOutputOkTrue CreateClaimOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateClaimResponseOk enum.
-func (e CreateClaimResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateClaimOutputOk enum.
+func (e CreateClaimOutputOk) Valid() bool {
 	switch e {
-	case CreateClaimResponseOkTrue:
+	case CreateClaimOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreatePaymentResponseOk.
+// Defines values for CreatePaymentOutputOk.
 const (
-	CreatePaymentResponseOkTrue CreatePaymentResponseOk = true
+	CreatePaymentOutputOkTrue CreatePaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreatePaymentResponseOk enum.
-func (e CreatePaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreatePaymentOutputOk enum.
+func (e CreatePaymentOutputOk) Valid() bool {
 	switch e {
-	case CreatePaymentResponseOkTrue:
+	case CreatePaymentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateSkuTopupResponseOk.
+// Defines values for CreateSkuTopupOutputOk.
 const (
-	CreateSkuTopupResponseOkTrue CreateSkuTopupResponseOk = true
+	CreateSkuTopupOutputOkTrue CreateSkuTopupOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateSkuTopupResponseOk enum.
-func (e CreateSkuTopupResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateSkuTopupOutputOk enum.
+func (e CreateSkuTopupOutputOk) Valid() bool {
 	switch e {
-	case CreateSkuTopupResponseOkTrue:
+	case CreateSkuTopupOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateTerminalTokenResponseOk.
+// Defines values for CreateTerminalTokenOutputOk.
 const (
-	CreateTerminalTokenResponseOkTrue CreateTerminalTokenResponseOk = true
+	CreateTerminalTokenOutputOkTrue CreateTerminalTokenOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateTerminalTokenResponseOk enum.
-func (e CreateTerminalTokenResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateTerminalTokenOutputOk enum.
+func (e CreateTerminalTokenOutputOk) Valid() bool {
 	switch e {
-	case CreateTerminalTokenResponseOkTrue:
+	case CreateTerminalTokenOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for CreateWebhookEndpointResponseOk.
+// Defines values for CreateWebhookEndpointOutputOk.
 const (
-	CreateWebhookEndpointResponseOkTrue CreateWebhookEndpointResponseOk = true
+	CreateWebhookEndpointOutputOkTrue CreateWebhookEndpointOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the CreateWebhookEndpointResponseOk enum.
-func (e CreateWebhookEndpointResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the CreateWebhookEndpointOutputOk enum.
+func (e CreateWebhookEndpointOutputOk) Valid() bool {
 	switch e {
-	case CreateWebhookEndpointResponseOkTrue:
+	case CreateWebhookEndpointOutputOkTrue:
 		return true
 	default:
 		return false
@@ -340,30 +340,30 @@ func (e CustomerBadge) Valid() bool {
 	}
 }
 
-// Defines values for DeleteApiKeyResponseOk.
+// Defines values for DeleteApiKeyOutputOk.
 const (
-	DeleteApiKeyResponseOkTrue DeleteApiKeyResponseOk = true
+	DeleteApiKeyOutputOkTrue DeleteApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the DeleteApiKeyResponseOk enum.
-func (e DeleteApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the DeleteApiKeyOutputOk enum.
+func (e DeleteApiKeyOutputOk) Valid() bool {
 	switch e {
-	case DeleteApiKeyResponseOkTrue:
+	case DeleteApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for DeleteWebhookEndpointResponseOk.
+// Defines values for DeleteWebhookEndpointOutputOk.
 const (
-	DeleteWebhookEndpointResponseOkTrue DeleteWebhookEndpointResponseOk = true
+	DeleteWebhookEndpointOutputOkTrue DeleteWebhookEndpointOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the DeleteWebhookEndpointResponseOk enum.
-func (e DeleteWebhookEndpointResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the DeleteWebhookEndpointOutputOk enum.
+func (e DeleteWebhookEndpointOutputOk) Valid() bool {
 	switch e {
-	case DeleteWebhookEndpointResponseOkTrue:
+	case DeleteWebhookEndpointOutputOkTrue:
 		return true
 	default:
 		return false
@@ -598,105 +598,105 @@ func (e EventType) Valid() bool {
 	}
 }
 
-// Defines values for GetCapabilitiesResponseOk.
+// Defines values for GetCapabilitiesOutputOk.
 const (
-	GetCapabilitiesResponseOkTrue GetCapabilitiesResponseOk = true
+	GetCapabilitiesOutputOkTrue GetCapabilitiesOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetCapabilitiesResponseOk enum.
-func (e GetCapabilitiesResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetCapabilitiesOutputOk enum.
+func (e GetCapabilitiesOutputOk) Valid() bool {
 	switch e {
-	case GetCapabilitiesResponseOkTrue:
+	case GetCapabilitiesOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetCheckoutSessionResponseOk.
+// Defines values for GetCheckoutSessionOutputOk.
 const (
-	GetCheckoutSessionResponseOkTrue GetCheckoutSessionResponseOk = true
+	GetCheckoutSessionOutputOkTrue GetCheckoutSessionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetCheckoutSessionResponseOk enum.
-func (e GetCheckoutSessionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetCheckoutSessionOutputOk enum.
+func (e GetCheckoutSessionOutputOk) Valid() bool {
 	switch e {
-	case GetCheckoutSessionResponseOkTrue:
+	case GetCheckoutSessionOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetEventResponseOk.
+// Defines values for GetEventOutputOk.
 const (
-	GetEventResponseOkTrue GetEventResponseOk = true
+	GetEventOutputOkTrue GetEventOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetEventResponseOk enum.
-func (e GetEventResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetEventOutputOk enum.
+func (e GetEventOutputOk) Valid() bool {
 	switch e {
-	case GetEventResponseOkTrue:
+	case GetEventOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetHealthResponseOk.
+// Defines values for GetHealthOutputOk.
 const (
-	GetHealthResponseOkTrue GetHealthResponseOk = true
+	GetHealthOutputOkTrue GetHealthOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetHealthResponseOk enum.
-func (e GetHealthResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetHealthOutputOk enum.
+func (e GetHealthOutputOk) Valid() bool {
 	switch e {
-	case GetHealthResponseOkTrue:
+	case GetHealthOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetPaymentResponseOk.
+// Defines values for GetPaymentOutputOk.
 const (
-	GetPaymentResponseOkTrue GetPaymentResponseOk = true
+	GetPaymentOutputOkTrue GetPaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetPaymentResponseOk enum.
-func (e GetPaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetPaymentOutputOk enum.
+func (e GetPaymentOutputOk) Valid() bool {
 	switch e {
-	case GetPaymentResponseOkTrue:
+	case GetPaymentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetReloadBonusConfigResponseOk.
+// Defines values for GetReloadBonusConfigOutputOk.
 const (
-	GetReloadBonusConfigResponseOkTrue GetReloadBonusConfigResponseOk = true
+	GetReloadBonusConfigOutputOkTrue GetReloadBonusConfigOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetReloadBonusConfigResponseOk enum.
-func (e GetReloadBonusConfigResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetReloadBonusConfigOutputOk enum.
+func (e GetReloadBonusConfigOutputOk) Valid() bool {
 	switch e {
-	case GetReloadBonusConfigResponseOkTrue:
+	case GetReloadBonusConfigOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for GetTransactionResponseOk.
+// Defines values for GetTransactionOutputOk.
 const (
-	GetTransactionResponseOkTrue GetTransactionResponseOk = true
+	GetTransactionOutputOkTrue GetTransactionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the GetTransactionResponseOk enum.
-func (e GetTransactionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the GetTransactionOutputOk enum.
+func (e GetTransactionOutputOk) Valid() bool {
 	switch e {
-	case GetTransactionResponseOkTrue:
+	case GetTransactionOutputOkTrue:
 		return true
 	default:
 		return false
@@ -808,15 +808,15 @@ func (e HttpMethod) Valid() bool {
 	}
 }
 
-// Defines values for IdentifyCheckoutSessionResponseOk.
+// Defines values for IdentifyCheckoutSessionOutputOk.
 const (
-	IdentifyCheckoutSessionResponseOkTrue IdentifyCheckoutSessionResponseOk = true
+	IdentifyCheckoutSessionOutputOkTrue IdentifyCheckoutSessionOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the IdentifyCheckoutSessionResponseOk enum.
-func (e IdentifyCheckoutSessionResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the IdentifyCheckoutSessionOutputOk enum.
+func (e IdentifyCheckoutSessionOutputOk) Valid() bool {
 	switch e {
-	case IdentifyCheckoutSessionResponseOkTrue:
+	case IdentifyCheckoutSessionOutputOkTrue:
 		return true
 	default:
 		return false
@@ -850,30 +850,30 @@ func (e IdentifyCredentialType) Valid() bool {
 	}
 }
 
-// Defines values for IdentifyCustomerResponseOk.
+// Defines values for IdentifyCustomerOutputOk.
 const (
-	IdentifyCustomerResponseOkTrue IdentifyCustomerResponseOk = true
+	IdentifyCustomerOutputOkTrue IdentifyCustomerOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the IdentifyCustomerResponseOk enum.
-func (e IdentifyCustomerResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the IdentifyCustomerOutputOk enum.
+func (e IdentifyCustomerOutputOk) Valid() bool {
 	switch e {
-	case IdentifyCustomerResponseOkTrue:
+	case IdentifyCustomerOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for InitiateEnrollmentResponseOk.
+// Defines values for InitiateEnrollmentOutputOk.
 const (
-	InitiateEnrollmentResponseOkTrue InitiateEnrollmentResponseOk = true
+	InitiateEnrollmentOutputOkTrue InitiateEnrollmentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the InitiateEnrollmentResponseOk enum.
-func (e InitiateEnrollmentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the InitiateEnrollmentOutputOk enum.
+func (e InitiateEnrollmentOutputOk) Valid() bool {
 	switch e {
-	case InitiateEnrollmentResponseOkTrue:
+	case InitiateEnrollmentOutputOkTrue:
 		return true
 	default:
 		return false
@@ -949,135 +949,135 @@ func (e JwkUse) Valid() bool {
 	}
 }
 
-// Defines values for ListApiKeysResponseOk.
+// Defines values for ListApiKeysOutputOk.
 const (
-	ListApiKeysResponseOkTrue ListApiKeysResponseOk = true
+	ListApiKeysOutputOkTrue ListApiKeysOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListApiKeysResponseOk enum.
-func (e ListApiKeysResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListApiKeysOutputOk enum.
+func (e ListApiKeysOutputOk) Valid() bool {
 	switch e {
-	case ListApiKeysResponseOkTrue:
+	case ListApiKeysOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListCustomerGrantsResponseOk.
+// Defines values for ListCustomerGrantsOutputOk.
 const (
-	ListCustomerGrantsResponseOkTrue ListCustomerGrantsResponseOk = true
+	ListCustomerGrantsOutputOkTrue ListCustomerGrantsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListCustomerGrantsResponseOk enum.
-func (e ListCustomerGrantsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListCustomerGrantsOutputOk enum.
+func (e ListCustomerGrantsOutputOk) Valid() bool {
 	switch e {
-	case ListCustomerGrantsResponseOkTrue:
+	case ListCustomerGrantsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListEventsResponseOk.
+// Defines values for ListEventsOutputOk.
 const (
-	ListEventsResponseOkTrue ListEventsResponseOk = true
+	ListEventsOutputOkTrue ListEventsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListEventsResponseOk enum.
-func (e ListEventsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListEventsOutputOk enum.
+func (e ListEventsOutputOk) Valid() bool {
 	switch e {
-	case ListEventsResponseOkTrue:
+	case ListEventsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListSandboxMessagesResponseOk.
+// Defines values for ListSandboxMessagesOutputOk.
 const (
-	ListSandboxMessagesResponseOkTrue ListSandboxMessagesResponseOk = true
+	ListSandboxMessagesOutputOkTrue ListSandboxMessagesOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListSandboxMessagesResponseOk enum.
-func (e ListSandboxMessagesResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListSandboxMessagesOutputOk enum.
+func (e ListSandboxMessagesOutputOk) Valid() bool {
 	switch e {
-	case ListSandboxMessagesResponseOkTrue:
+	case ListSandboxMessagesOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListSkusResponseOk.
+// Defines values for ListSkusOutputOk.
 const (
-	ListSkusResponseOkTrue ListSkusResponseOk = true
+	ListSkusOutputOkTrue ListSkusOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListSkusResponseOk enum.
-func (e ListSkusResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListSkusOutputOk enum.
+func (e ListSkusOutputOk) Valid() bool {
 	switch e {
-	case ListSkusResponseOkTrue:
+	case ListSkusOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListTransactionsResponseOk.
+// Defines values for ListTransactionsOutputOk.
 const (
-	ListTransactionsResponseOkTrue ListTransactionsResponseOk = true
+	ListTransactionsOutputOkTrue ListTransactionsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListTransactionsResponseOk enum.
-func (e ListTransactionsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListTransactionsOutputOk enum.
+func (e ListTransactionsOutputOk) Valid() bool {
 	switch e {
-	case ListTransactionsResponseOkTrue:
+	case ListTransactionsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListWebhookDeliveriesResponseOk.
+// Defines values for ListWebhookDeliveriesOutputOk.
 const (
-	ListWebhookDeliveriesResponseOkTrue ListWebhookDeliveriesResponseOk = true
+	ListWebhookDeliveriesOutputOkTrue ListWebhookDeliveriesOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListWebhookDeliveriesResponseOk enum.
-func (e ListWebhookDeliveriesResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListWebhookDeliveriesOutputOk enum.
+func (e ListWebhookDeliveriesOutputOk) Valid() bool {
 	switch e {
-	case ListWebhookDeliveriesResponseOkTrue:
+	case ListWebhookDeliveriesOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListWebhookEndpointsResponseOk.
+// Defines values for ListWebhookEndpointsOutputOk.
 const (
-	ListWebhookEndpointsResponseOkTrue ListWebhookEndpointsResponseOk = true
+	ListWebhookEndpointsOutputOkTrue ListWebhookEndpointsOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ListWebhookEndpointsResponseOk enum.
-func (e ListWebhookEndpointsResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ListWebhookEndpointsOutputOk enum.
+func (e ListWebhookEndpointsOutputOk) Valid() bool {
 	switch e {
-	case ListWebhookEndpointsResponseOkTrue:
+	case ListWebhookEndpointsOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for LookupCustomerResponseOk.
+// Defines values for LookupCustomerOutputOk.
 const (
-	LookupCustomerResponseOkTrue LookupCustomerResponseOk = true
+	LookupCustomerOutputOkTrue LookupCustomerOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the LookupCustomerResponseOk enum.
-func (e LookupCustomerResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the LookupCustomerOutputOk enum.
+func (e LookupCustomerOutputOk) Valid() bool {
 	switch e {
-	case LookupCustomerResponseOkTrue:
+	case LookupCustomerOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1102,15 +1102,15 @@ func (e LookupResult) Valid() bool {
 	}
 }
 
-// Defines values for MintQrResponseOk.
+// Defines values for MintQrOutputOk.
 const (
-	MintQrResponseOkTrue MintQrResponseOk = true
+	MintQrOutputOkTrue MintQrOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the MintQrResponseOk enum.
-func (e MintQrResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the MintQrOutputOk enum.
+func (e MintQrOutputOk) Valid() bool {
 	switch e {
-	case MintQrResponseOkTrue:
+	case MintQrOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1159,75 +1159,75 @@ func (e PaymentStatus) Valid() bool {
 	}
 }
 
-// Defines values for RefundPaymentResponseOk.
+// Defines values for RefundPaymentOutputOk.
 const (
-	RefundPaymentResponseOkTrue RefundPaymentResponseOk = true
+	RefundPaymentOutputOkTrue RefundPaymentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RefundPaymentResponseOk enum.
-func (e RefundPaymentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RefundPaymentOutputOk enum.
+func (e RefundPaymentOutputOk) Valid() bool {
 	switch e {
-	case RefundPaymentResponseOkTrue:
+	case RefundPaymentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RegenerateApiKeyResponseOk.
+// Defines values for RegenerateApiKeyOutputOk.
 const (
-	RegenerateApiKeyResponseOkTrue RegenerateApiKeyResponseOk = true
+	RegenerateApiKeyOutputOkTrue RegenerateApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RegenerateApiKeyResponseOk enum.
-func (e RegenerateApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RegenerateApiKeyOutputOk enum.
+func (e RegenerateApiKeyOutputOk) Valid() bool {
 	switch e {
-	case RegenerateApiKeyResponseOkTrue:
+	case RegenerateApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ResendEnrollmentResponseOk.
+// Defines values for ResendEnrollmentOutputOk.
 const (
-	ResendEnrollmentResponseOkTrue ResendEnrollmentResponseOk = true
+	ResendEnrollmentOutputOkTrue ResendEnrollmentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ResendEnrollmentResponseOk enum.
-func (e ResendEnrollmentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ResendEnrollmentOutputOk enum.
+func (e ResendEnrollmentOutputOk) Valid() bool {
 	switch e {
-	case ResendEnrollmentResponseOkTrue:
+	case ResendEnrollmentOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RevokeApiKeyResponseOk.
+// Defines values for RevokeApiKeyOutputOk.
 const (
-	RevokeApiKeyResponseOkTrue RevokeApiKeyResponseOk = true
+	RevokeApiKeyOutputOkTrue RevokeApiKeyOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RevokeApiKeyResponseOk enum.
-func (e RevokeApiKeyResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RevokeApiKeyOutputOk enum.
+func (e RevokeApiKeyOutputOk) Valid() bool {
 	switch e {
-	case RevokeApiKeyResponseOkTrue:
+	case RevokeApiKeyOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for RotateWebhookEndpointSecretResponseOk.
+// Defines values for RotateWebhookEndpointSecretOutputOk.
 const (
-	RotateWebhookEndpointSecretResponseOkTrue RotateWebhookEndpointSecretResponseOk = true
+	RotateWebhookEndpointSecretOutputOkTrue RotateWebhookEndpointSecretOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the RotateWebhookEndpointSecretResponseOk enum.
-func (e RotateWebhookEndpointSecretResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the RotateWebhookEndpointSecretOutputOk enum.
+func (e RotateWebhookEndpointSecretOutputOk) Valid() bool {
 	switch e {
-	case RotateWebhookEndpointSecretResponseOkTrue:
+	case RotateWebhookEndpointSecretOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1309,15 +1309,15 @@ func (e Scope) Valid() bool {
 	}
 }
 
-// Defines values for SetReloadBonusConfigResponseOk.
+// Defines values for SetReloadBonusConfigOutputOk.
 const (
-	SetReloadBonusConfigResponseOkTrue SetReloadBonusConfigResponseOk = true
+	SetReloadBonusConfigOutputOkTrue SetReloadBonusConfigOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the SetReloadBonusConfigResponseOk enum.
-func (e SetReloadBonusConfigResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the SetReloadBonusConfigOutputOk enum.
+func (e SetReloadBonusConfigOutputOk) Valid() bool {
 	switch e {
-	case SetReloadBonusConfigResponseOkTrue:
+	case SetReloadBonusConfigOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1429,45 +1429,45 @@ func (e TransactionType) Valid() bool {
 	}
 }
 
-// Defines values for UpsertSkuResponseOk.
+// Defines values for UpsertSkuOutputOk.
 const (
-	UpsertSkuResponseOkTrue UpsertSkuResponseOk = true
+	UpsertSkuOutputOkTrue UpsertSkuOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the UpsertSkuResponseOk enum.
-func (e UpsertSkuResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the UpsertSkuOutputOk enum.
+func (e UpsertSkuOutputOk) Valid() bool {
 	switch e {
-	case UpsertSkuResponseOkTrue:
+	case UpsertSkuOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ValidateTerminalTokenResponseOk.
+// Defines values for ValidateTerminalTokenOutputOk.
 const (
-	ValidateTerminalTokenResponseOkTrue ValidateTerminalTokenResponseOk = true
+	ValidateTerminalTokenOutputOkTrue ValidateTerminalTokenOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the ValidateTerminalTokenResponseOk enum.
-func (e ValidateTerminalTokenResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the ValidateTerminalTokenOutputOk enum.
+func (e ValidateTerminalTokenOutputOk) Valid() bool {
 	switch e {
-	case ValidateTerminalTokenResponseOkTrue:
+	case ValidateTerminalTokenOutputOkTrue:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for VerifyEnrollmentResponseOk.
+// Defines values for VerifyEnrollmentOutputOk.
 const (
-	VerifyEnrollmentResponseOkTrue VerifyEnrollmentResponseOk = true
+	VerifyEnrollmentOutputOkTrue VerifyEnrollmentOutputOk = true
 )
 
-// Valid indicates whether the value is a known member of the VerifyEnrollmentResponseOk enum.
-func (e VerifyEnrollmentResponseOk) Valid() bool {
+// Valid indicates whether the value is a known member of the VerifyEnrollmentOutputOk enum.
+func (e VerifyEnrollmentOutputOk) Valid() bool {
 	switch e {
-	case VerifyEnrollmentResponseOkTrue:
+	case VerifyEnrollmentOutputOkTrue:
 		return true
 	default:
 		return false
@@ -1687,20 +1687,20 @@ type CaptureAction string
 // CaptureMode `automatic`: authorized and captured in one call. `manual`: authorized only; capture or close later with `POST /payments/{id}/capture`.
 type CaptureMode string
 
-// CapturePaymentRequest Request body of `capturePayment`.
-type CapturePaymentRequest struct {
+// CapturePaymentInput Request body of `capturePayment`.
+type CapturePaymentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data What to do with the authorization.
-	Data CapturePaymentRequestData `json:"data"`
+	Data CapturePaymentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CapturePaymentRequestData What to do with the authorization.
-type CapturePaymentRequestData struct {
+// CapturePaymentInputData What to do with the authorization.
+type CapturePaymentInputData struct {
 	// Action `capture`: take all or part of the authorized amount. `close`: release all of it.
 	Action CaptureAction `json:"action"`
 
@@ -1708,10 +1708,10 @@ type CapturePaymentRequestData struct {
 	AmountMinor *int64 `json:"amount_minor,omitempty"`
 }
 
-// CapturePaymentResponse Success envelope of `capturePayment`.
-type CapturePaymentResponse struct {
+// CapturePaymentOutput Success envelope of `capturePayment`.
+type CapturePaymentOutput struct {
 	// Ok Always true on success.
-	Ok CapturePaymentResponseOk `json:"ok"`
+	Ok CapturePaymentOutputOk `json:"ok"`
 
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
@@ -1723,8 +1723,8 @@ type CapturePaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CapturePaymentResponseOk Always true on success.
-type CapturePaymentResponseOk bool
+// CapturePaymentOutputOk Always true on success.
+type CapturePaymentOutputOk bool
 
 // CheckoutSession A checkout session: a POS basket waiting for an identified customer and a payment.
 type CheckoutSession struct {
@@ -1762,20 +1762,20 @@ type CheckoutSessionId = string
 // CheckoutSessionStatus `open`: accepts identify and payment. `completed`: a payment completed it. `expired`: 30 minutes passed without a payment.
 type CheckoutSessionStatus string
 
-// ClawbackGrantRequest Request body of `clawbackGrant`.
-type ClawbackGrantRequest struct {
+// ClawbackGrantInput Request body of `clawbackGrant`.
+type ClawbackGrantInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Why the grant is clawed back.
-	Data ClawbackGrantRequestData `json:"data"`
+	Data ClawbackGrantInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// ClawbackGrantRequestData Why the grant is clawed back.
-type ClawbackGrantRequestData struct {
+// ClawbackGrantInputData Why the grant is clawed back.
+type ClawbackGrantInputData struct {
 	// Note Free text for the audit trail.
 	Note *string `json:"note,omitempty"`
 
@@ -1783,10 +1783,10 @@ type ClawbackGrantRequestData struct {
 	Reason ClawbackReason `json:"reason"`
 }
 
-// ClawbackGrantResponse Success envelope of `clawbackGrant`.
-type ClawbackGrantResponse struct {
+// ClawbackGrantOutput Success envelope of `clawbackGrant`.
+type ClawbackGrantOutput struct {
 	// Ok Always true on success.
-	Ok ClawbackGrantResponseOk `json:"ok"`
+	Ok ClawbackGrantOutputOk `json:"ok"`
 
 	// Data A clawed-back grant.
 	Data ClawbackResult `json:"data"`
@@ -1798,8 +1798,8 @@ type ClawbackGrantResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ClawbackGrantResponseOk Always true on success.
-type ClawbackGrantResponseOk bool
+// ClawbackGrantOutputOk Always true on success.
+type ClawbackGrantOutputOk bool
 
 // ClawbackReason Why an operator claws a grant back.
 type ClawbackReason string
@@ -1813,20 +1813,20 @@ type ClawbackResult struct {
 	Transaction *Transaction `json:"transaction,omitempty"`
 }
 
-// ConfirmTopupRequest Request body of `confirmTopup`.
-type ConfirmTopupRequest struct {
+// ConfirmTopupInput Request body of `confirmTopup`.
+type ConfirmTopupInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A settled top-up.
-	Data ConfirmTopupRequestData `json:"data"`
+	Data ConfirmTopupInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// ConfirmTopupRequestData A settled top-up.
-type ConfirmTopupRequestData struct {
+// ConfirmTopupInputData A settled top-up.
+type ConfirmTopupInputData struct {
 	// AmountMinor Amount settled, credited to actual money.
 	AmountMinor int64 `json:"amount_minor"`
 
@@ -1843,10 +1843,10 @@ type ConfirmTopupRequestData struct {
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// ConfirmTopupResponse Success envelope of `confirmTopup`.
-type ConfirmTopupResponse struct {
+// ConfirmTopupOutput Success envelope of `confirmTopup`.
+type ConfirmTopupOutput struct {
 	// Ok Always true on success.
-	Ok ConfirmTopupResponseOk `json:"ok"`
+	Ok ConfirmTopupOutputOk `json:"ok"`
 
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
@@ -1858,23 +1858,23 @@ type ConfirmTopupResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ConfirmTopupResponseOk Always true on success.
-type ConfirmTopupResponseOk bool
+// ConfirmTopupOutputOk Always true on success.
+type ConfirmTopupOutputOk bool
 
-// CreateApiKeyRequest Request body of `createApiKey`.
-type CreateApiKeyRequest struct {
+// CreateApiKeyInput Request body of `createApiKey`.
+type CreateApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A new API key.
-	Data CreateApiKeyRequestData `json:"data"`
+	Data CreateApiKeyInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateApiKeyRequestData A new API key.
-type CreateApiKeyRequestData struct {
+// CreateApiKeyInputData A new API key.
+type CreateApiKeyInputData struct {
 	// ExpiresAt Optional expiry; the key fails with `key_revoked` afterwards.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 
@@ -1888,10 +1888,10 @@ type CreateApiKeyRequestData struct {
 	Scopes []Scope `json:"scopes"`
 }
 
-// CreateApiKeyResponse Success envelope of `createApiKey`.
-type CreateApiKeyResponse struct {
+// CreateApiKeyOutput Success envelope of `createApiKey`.
+type CreateApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok CreateApiKeyResponseOk `json:"ok"`
+	Ok CreateApiKeyOutputOk `json:"ok"`
 
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
@@ -1903,23 +1903,23 @@ type CreateApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateApiKeyResponseOk Always true on success.
-type CreateApiKeyResponseOk bool
+// CreateApiKeyOutputOk Always true on success.
+type CreateApiKeyOutputOk bool
 
-// CreateCheckoutSessionRequest Request body of `createCheckoutSession`.
-type CreateCheckoutSessionRequest struct {
+// CreateCheckoutSessionInput Request body of `createCheckoutSession`.
+type CreateCheckoutSessionInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A new checkout session.
-	Data CreateCheckoutSessionRequestData `json:"data"`
+	Data CreateCheckoutSessionInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateCheckoutSessionRequestData A new checkout session.
-type CreateCheckoutSessionRequestData struct {
+// CreateCheckoutSessionInputData A new checkout session.
+type CreateCheckoutSessionInputData struct {
 	// AmountMinor Fixed basket amount. When set, a payment completing the session must be for exactly this amount.
 	AmountMinor *int64 `json:"amount_minor,omitempty"`
 
@@ -1930,10 +1930,10 @@ type CreateCheckoutSessionRequestData struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
-// CreateCheckoutSessionResponse Success envelope of `createCheckoutSession`.
-type CreateCheckoutSessionResponse struct {
+// CreateCheckoutSessionOutput Success envelope of `createCheckoutSession`.
+type CreateCheckoutSessionOutput struct {
 	// Ok Always true on success.
-	Ok CreateCheckoutSessionResponseOk `json:"ok"`
+	Ok CreateCheckoutSessionOutputOk `json:"ok"`
 
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
@@ -1945,31 +1945,31 @@ type CreateCheckoutSessionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateCheckoutSessionResponseOk Always true on success.
-type CreateCheckoutSessionResponseOk bool
+// CreateCheckoutSessionOutputOk Always true on success.
+type CreateCheckoutSessionOutputOk bool
 
-// CreateClaimRequest Request body of `createClaim`.
-type CreateClaimRequest struct {
+// CreateClaimInput Request body of `createClaim`.
+type CreateClaimInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The wallet whose locked grants to release.
-	Data CreateClaimRequestData `json:"data"`
+	Data CreateClaimInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateClaimRequestData The wallet whose locked grants to release.
-type CreateClaimRequestData struct {
+// CreateClaimInputData The wallet whose locked grants to release.
+type CreateClaimInputData struct {
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// CreateClaimResponse Success envelope of `createClaim`.
-type CreateClaimResponse struct {
+// CreateClaimOutput Success envelope of `createClaim`.
+type CreateClaimOutput struct {
 	// Ok Always true on success.
-	Ok CreateClaimResponseOk `json:"ok"`
+	Ok CreateClaimOutputOk `json:"ok"`
 
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
@@ -1981,23 +1981,23 @@ type CreateClaimResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateClaimResponseOk Always true on success.
-type CreateClaimResponseOk bool
+// CreateClaimOutputOk Always true on success.
+type CreateClaimOutputOk bool
 
-// CreatePaymentRequest Request body of `createPayment`.
-type CreatePaymentRequest struct {
+// CreatePaymentInput Request body of `createPayment`.
+type CreatePaymentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The payment to authorize.
-	Data CreatePaymentRequestData `json:"data"`
+	Data CreatePaymentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreatePaymentRequestData The payment to authorize.
-type CreatePaymentRequestData struct {
+// CreatePaymentInputData The payment to authorize.
+type CreatePaymentInputData struct {
 	// AmountMinor Amount to pay, in minor units.
 	AmountMinor int64 `json:"amount_minor"`
 
@@ -2026,10 +2026,10 @@ type CreatePaymentRequestData struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
-// CreatePaymentResponse Success envelope of `createPayment`.
-type CreatePaymentResponse struct {
+// CreatePaymentOutput Success envelope of `createPayment`.
+type CreatePaymentOutput struct {
 	// Ok Always true on success.
-	Ok CreatePaymentResponseOk `json:"ok"`
+	Ok CreatePaymentOutputOk `json:"ok"`
 
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
@@ -2041,23 +2041,23 @@ type CreatePaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreatePaymentResponseOk Always true on success.
-type CreatePaymentResponseOk bool
+// CreatePaymentOutputOk Always true on success.
+type CreatePaymentOutputOk bool
 
-// CreateSkuTopupRequest Request body of `createSkuTopup`.
-type CreateSkuTopupRequest struct {
+// CreateSkuTopupInput Request body of `createSkuTopup`.
+type CreateSkuTopupInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A SKU sale.
-	Data CreateSkuTopupRequestData `json:"data"`
+	Data CreateSkuTopupInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateSkuTopupRequestData A SKU sale.
-type CreateSkuTopupRequestData struct {
+// CreateSkuTopupInputData A SKU sale.
+type CreateSkuTopupInputData struct {
 	// PosReference Your receipt reference.
 	PosReference *string `json:"pos_reference,omitempty"`
 
@@ -2068,10 +2068,10 @@ type CreateSkuTopupRequestData struct {
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// CreateSkuTopupResponse Success envelope of `createSkuTopup`.
-type CreateSkuTopupResponse struct {
+// CreateSkuTopupOutput Success envelope of `createSkuTopup`.
+type CreateSkuTopupOutput struct {
 	// Ok Always true on success.
-	Ok CreateSkuTopupResponseOk `json:"ok"`
+	Ok CreateSkuTopupOutputOk `json:"ok"`
 
 	// Data A credited top-up.
 	Data TopupResult `json:"data"`
@@ -2083,23 +2083,23 @@ type CreateSkuTopupResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateSkuTopupResponseOk Always true on success.
-type CreateSkuTopupResponseOk bool
+// CreateSkuTopupOutputOk Always true on success.
+type CreateSkuTopupOutputOk bool
 
-// CreateTerminalTokenRequest Request body of `createTerminalToken`.
-type CreateTerminalTokenRequest struct {
+// CreateTerminalTokenInput Request body of `createTerminalToken`.
+type CreateTerminalTokenInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Terminal token request.
-	Data CreateTerminalTokenRequestData `json:"data"`
+	Data CreateTerminalTokenInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateTerminalTokenRequestData Terminal token request.
-type CreateTerminalTokenRequestData struct {
+// CreateTerminalTokenInputData Terminal token request.
+type CreateTerminalTokenInputData struct {
 	// Scopes Scopes for the token: a subset of the key's scopes (default: all of the key's scopes). Operations that take an API key only (key management, token minting, clawback) refuse terminal JWTs whatever their scopes.
 	Scopes *[]Scope `json:"scopes,omitempty"`
 
@@ -2107,10 +2107,10 @@ type CreateTerminalTokenRequestData struct {
 	TerminalId string `json:"terminal_id"`
 }
 
-// CreateTerminalTokenResponse Success envelope of `createTerminalToken`.
-type CreateTerminalTokenResponse struct {
+// CreateTerminalTokenOutput Success envelope of `createTerminalToken`.
+type CreateTerminalTokenOutput struct {
 	// Ok Always true on success.
-	Ok CreateTerminalTokenResponseOk `json:"ok"`
+	Ok CreateTerminalTokenOutputOk `json:"ok"`
 
 	// Data A terminal JWT (ES256, `kid` header; claims iss, aud, sub = key id, iat, exp, jti, merchant, integration, terminal, scope). Verify it offline with `GET /.well-known/jwks.json`.
 	Data TerminalToken `json:"data"`
@@ -2122,23 +2122,23 @@ type CreateTerminalTokenResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateTerminalTokenResponseOk Always true on success.
-type CreateTerminalTokenResponseOk bool
+// CreateTerminalTokenOutputOk Always true on success.
+type CreateTerminalTokenOutputOk bool
 
-// CreateWebhookEndpointRequest Request body of `createWebhookEndpoint`.
-type CreateWebhookEndpointRequest struct {
+// CreateWebhookEndpointInput Request body of `createWebhookEndpoint`.
+type CreateWebhookEndpointInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The endpoint to register.
-	Data CreateWebhookEndpointRequestData `json:"data"`
+	Data CreateWebhookEndpointInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// CreateWebhookEndpointRequestData The endpoint to register.
-type CreateWebhookEndpointRequestData struct {
+// CreateWebhookEndpointInputData The endpoint to register.
+type CreateWebhookEndpointInputData struct {
 	// Description Your label.
 	Description *string `json:"description,omitempty"`
 
@@ -2149,10 +2149,10 @@ type CreateWebhookEndpointRequestData struct {
 	Url string `json:"url"`
 }
 
-// CreateWebhookEndpointResponse Success envelope of `createWebhookEndpoint`.
-type CreateWebhookEndpointResponse struct {
+// CreateWebhookEndpointOutput Success envelope of `createWebhookEndpoint`.
+type CreateWebhookEndpointOutput struct {
 	// Ok Always true on success.
-	Ok CreateWebhookEndpointResponseOk `json:"ok"`
+	Ok CreateWebhookEndpointOutputOk `json:"ok"`
 
 	// Data An endpoint with its signing secret, shown once.
 	Data WebhookEndpointWithSecret `json:"data"`
@@ -2164,8 +2164,8 @@ type CreateWebhookEndpointResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// CreateWebhookEndpointResponseOk Always true on success.
-type CreateWebhookEndpointResponseOk bool
+// CreateWebhookEndpointOutputOk Always true on success.
+type CreateWebhookEndpointOutputOk bool
 
 // CredentialKind Kind of credential: an API key (`X-Api-Key`) or a terminal JWT (`Authorization: Bearer`).
 type CredentialKind string
@@ -2230,25 +2230,25 @@ type CustomerLookup struct {
 	Result LookupResult `json:"result"`
 }
 
-// DeleteApiKeyRequest Request body of `deleteApiKey`.
-type DeleteApiKeyRequest struct {
+// DeleteApiKeyInput Request body of `deleteApiKey`.
+type DeleteApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Delete takes no input in this api_version: send `{}` or leave `data` out.
-	Data *DeleteApiKeyRequestData `json:"data,omitempty"`
+	Data *DeleteApiKeyInputData `json:"data,omitempty"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// DeleteApiKeyRequestData Delete takes no input in this api_version: send `{}` or leave `data` out.
-type DeleteApiKeyRequestData = map[string]interface{}
+// DeleteApiKeyInputData Delete takes no input in this api_version: send `{}` or leave `data` out.
+type DeleteApiKeyInputData = map[string]interface{}
 
-// DeleteApiKeyResponse Success envelope of `deleteApiKey`.
-type DeleteApiKeyResponse struct {
+// DeleteApiKeyOutput Success envelope of `deleteApiKey`.
+type DeleteApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok DeleteApiKeyResponseOk `json:"ok"`
+	Ok DeleteApiKeyOutputOk `json:"ok"`
 
 	// Data Confirmation of a hard delete.
 	Data DeletedApiKey `json:"data"`
@@ -2260,11 +2260,11 @@ type DeleteApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// DeleteApiKeyResponseOk Always true on success.
-type DeleteApiKeyResponseOk bool
+// DeleteApiKeyOutputOk Always true on success.
+type DeleteApiKeyOutputOk bool
 
-// DeleteWebhookEndpointRequest Request body of `deleteWebhookEndpoint`.
-type DeleteWebhookEndpointRequest struct {
+// DeleteWebhookEndpointInput Request body of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
@@ -2275,10 +2275,10 @@ type DeleteWebhookEndpointRequest struct {
 	Meta RequestMeta `json:"meta"`
 }
 
-// DeleteWebhookEndpointResponse Success envelope of `deleteWebhookEndpoint`.
-type DeleteWebhookEndpointResponse struct {
+// DeleteWebhookEndpointOutput Success envelope of `deleteWebhookEndpoint`.
+type DeleteWebhookEndpointOutput struct {
 	// Ok Always true on success.
-	Ok DeleteWebhookEndpointResponseOk `json:"ok"`
+	Ok DeleteWebhookEndpointOutputOk `json:"ok"`
 
 	// Data The deleted endpoint.
 	Data DeletedWebhookEndpoint `json:"data"`
@@ -2290,8 +2290,8 @@ type DeleteWebhookEndpointResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// DeleteWebhookEndpointResponseOk Always true on success.
-type DeleteWebhookEndpointResponseOk bool
+// DeleteWebhookEndpointOutputOk Always true on success.
+type DeleteWebhookEndpointOutputOk bool
 
 // DeletedApiKey Confirmation of a hard delete.
 type DeletedApiKey struct {
@@ -2539,10 +2539,10 @@ type FeatureFlags struct {
 	SandboxMessages bool `json:"sandbox_messages"`
 }
 
-// GetCapabilitiesResponse Success envelope of `getCapabilities`.
-type GetCapabilitiesResponse struct {
+// GetCapabilitiesOutput Success envelope of `getCapabilities`.
+type GetCapabilitiesOutput struct {
 	// Ok Always true on success.
-	Ok GetCapabilitiesResponseOk `json:"ok"`
+	Ok GetCapabilitiesOutputOk `json:"ok"`
 
 	// Data What the calling credential can do right now, computed from this document.
 	Data CapabilitiesData `json:"data"`
@@ -2554,13 +2554,13 @@ type GetCapabilitiesResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetCapabilitiesResponseOk Always true on success.
-type GetCapabilitiesResponseOk bool
+// GetCapabilitiesOutputOk Always true on success.
+type GetCapabilitiesOutputOk bool
 
-// GetCheckoutSessionResponse Success envelope of `getCheckoutSession`.
-type GetCheckoutSessionResponse struct {
+// GetCheckoutSessionOutput Success envelope of `getCheckoutSession`.
+type GetCheckoutSessionOutput struct {
 	// Ok Always true on success.
-	Ok GetCheckoutSessionResponseOk `json:"ok"`
+	Ok GetCheckoutSessionOutputOk `json:"ok"`
 
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
@@ -2572,13 +2572,13 @@ type GetCheckoutSessionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetCheckoutSessionResponseOk Always true on success.
-type GetCheckoutSessionResponseOk bool
+// GetCheckoutSessionOutputOk Always true on success.
+type GetCheckoutSessionOutputOk bool
 
-// GetEventResponse Success envelope of `getEvent`.
-type GetEventResponse struct {
+// GetEventOutput Success envelope of `getEvent`.
+type GetEventOutput struct {
 	// Ok Always true on success.
-	Ok GetEventResponseOk `json:"ok"`
+	Ok GetEventOutputOk `json:"ok"`
 
 	// Data A state change, recorded in the same transaction as the change.
 	Data Event `json:"data"`
@@ -2590,13 +2590,13 @@ type GetEventResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetEventResponseOk Always true on success.
-type GetEventResponseOk bool
+// GetEventOutputOk Always true on success.
+type GetEventOutputOk bool
 
-// GetHealthResponse Success envelope of `getHealth`.
-type GetHealthResponse struct {
+// GetHealthOutput Success envelope of `getHealth`.
+type GetHealthOutput struct {
 	// Ok Always true on success.
-	Ok GetHealthResponseOk `json:"ok"`
+	Ok GetHealthOutputOk `json:"ok"`
 
 	// Data Liveness and readiness.
 	Data HealthData `json:"data"`
@@ -2608,13 +2608,13 @@ type GetHealthResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetHealthResponseOk Always true on success.
-type GetHealthResponseOk bool
+// GetHealthOutputOk Always true on success.
+type GetHealthOutputOk bool
 
-// GetPaymentResponse Success envelope of `getPayment`.
-type GetPaymentResponse struct {
+// GetPaymentOutput Success envelope of `getPayment`.
+type GetPaymentOutput struct {
 	// Ok Always true on success.
-	Ok GetPaymentResponseOk `json:"ok"`
+	Ok GetPaymentOutputOk `json:"ok"`
 
 	// Data A wallet payment. Authorization debits the wallet at once, promotional credit first (earliest-expiring grant first, then the oldest), then actual money, into a hold; capture takes from the hold, close or expiry returns it. A captured payment can be refunded, in parts, up to what was captured (`refunded_minor`, `refunds`).
 	Data Payment `json:"data"`
@@ -2626,13 +2626,13 @@ type GetPaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetPaymentResponseOk Always true on success.
-type GetPaymentResponseOk bool
+// GetPaymentOutputOk Always true on success.
+type GetPaymentOutputOk bool
 
-// GetReloadBonusConfigResponse Success envelope of `getReloadBonusConfig`.
-type GetReloadBonusConfigResponse struct {
+// GetReloadBonusConfigOutput Success envelope of `getReloadBonusConfig`.
+type GetReloadBonusConfigOutput struct {
 	// Ok Always true on success.
-	Ok GetReloadBonusConfigResponseOk `json:"ok"`
+	Ok GetReloadBonusConfigOutputOk `json:"ok"`
 
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
@@ -2644,13 +2644,13 @@ type GetReloadBonusConfigResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetReloadBonusConfigResponseOk Always true on success.
-type GetReloadBonusConfigResponseOk bool
+// GetReloadBonusConfigOutputOk Always true on success.
+type GetReloadBonusConfigOutputOk bool
 
-// GetTransactionResponse Success envelope of `getTransaction`.
-type GetTransactionResponse struct {
+// GetTransactionOutput Success envelope of `getTransaction`.
+type GetTransactionOutput struct {
 	// Ok Always true on success.
-	Ok GetTransactionResponseOk `json:"ok"`
+	Ok GetTransactionOutputOk `json:"ok"`
 
 	// Data A ledger transaction with its double-entry ledger entries.
 	Data TransactionDetail `json:"data"`
@@ -2662,8 +2662,8 @@ type GetTransactionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// GetTransactionResponseOk Always true on success.
-type GetTransactionResponseOk bool
+// GetTransactionOutputOk Always true on success.
+type GetTransactionOutputOk bool
 
 // Grant A promotional grant: promotional credit with its own lifetime, kept apart from actual money.
 type Grant struct {
@@ -2797,28 +2797,28 @@ type HttpMethod string
 // IdempotencyKey An `Idempotency-Key` header value, 1-255 printable ASCII characters (for example a UUID). Each operation declares the header itself, so that its examples carry keys of their own.
 type IdempotencyKey = string
 
-// IdentifyCheckoutSessionRequest Request body of `identifyCheckoutSession`.
-type IdentifyCheckoutSessionRequest struct {
+// IdentifyCheckoutSessionInput Request body of `identifyCheckoutSession`.
+type IdentifyCheckoutSessionInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The credential to attach.
-	Data IdentifyCheckoutSessionRequestData `json:"data"`
+	Data IdentifyCheckoutSessionInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// IdentifyCheckoutSessionRequestData The credential to attach.
-type IdentifyCheckoutSessionRequestData struct {
+// IdentifyCheckoutSessionInputData The credential to attach.
+type IdentifyCheckoutSessionInputData struct {
 	// Credential A credential that identifies (never debits) a customer.
 	Credential IdentifyCredential `json:"credential"`
 }
 
-// IdentifyCheckoutSessionResponse Success envelope of `identifyCheckoutSession`.
-type IdentifyCheckoutSessionResponse struct {
+// IdentifyCheckoutSessionOutput Success envelope of `identifyCheckoutSession`.
+type IdentifyCheckoutSessionOutput struct {
 	// Ok Always true on success.
-	Ok IdentifyCheckoutSessionResponseOk `json:"ok"`
+	Ok IdentifyCheckoutSessionOutputOk `json:"ok"`
 
 	// Data A checkout session: a POS basket waiting for an identified customer and a payment.
 	Data CheckoutSession `json:"data"`
@@ -2830,8 +2830,8 @@ type IdentifyCheckoutSessionResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// IdentifyCheckoutSessionResponseOk Always true on success.
-type IdentifyCheckoutSessionResponseOk bool
+// IdentifyCheckoutSessionOutputOk Always true on success.
+type IdentifyCheckoutSessionOutputOk bool
 
 // IdentifyCredential A credential that identifies (never debits) a customer.
 type IdentifyCredential struct {
@@ -2845,28 +2845,28 @@ type IdentifyCredential struct {
 // IdentifyCredentialType Kind of identifying credential: `phone` (E.164), `card_fingerprint` (the acquirer's card fingerprint), `short_code` (8-digit code minted by `POST /qr/mint`), `provider_customer_id` (your own customer id, recorded at enrollment), `qr` (a QR payload minted by `POST /qr/mint`).
 type IdentifyCredentialType string
 
-// IdentifyCustomerRequest Request body of `identifyCustomer`.
-type IdentifyCustomerRequest struct {
+// IdentifyCustomerInput Request body of `identifyCustomer`.
+type IdentifyCustomerInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The credential to resolve.
-	Data IdentifyCustomerRequestData `json:"data"`
+	Data IdentifyCustomerInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// IdentifyCustomerRequestData The credential to resolve.
-type IdentifyCustomerRequestData struct {
+// IdentifyCustomerInputData The credential to resolve.
+type IdentifyCustomerInputData struct {
 	// Credential A credential that identifies (never debits) a customer.
 	Credential IdentifyCredential `json:"credential"`
 }
 
-// IdentifyCustomerResponse Success envelope of `identifyCustomer`.
-type IdentifyCustomerResponse struct {
+// IdentifyCustomerOutput Success envelope of `identifyCustomer`.
+type IdentifyCustomerOutput struct {
 	// Ok Always true on success.
-	Ok IdentifyCustomerResponseOk `json:"ok"`
+	Ok IdentifyCustomerOutputOk `json:"ok"`
 
 	// Data What a POS may know about an identified customer. Never contains anything that can debit the wallet.
 	Data CustomerContext `json:"data"`
@@ -2878,23 +2878,23 @@ type IdentifyCustomerResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// IdentifyCustomerResponseOk Always true on success.
-type IdentifyCustomerResponseOk bool
+// IdentifyCustomerOutputOk Always true on success.
+type IdentifyCustomerOutputOk bool
 
-// InitiateEnrollmentRequest Request body of `initiateEnrollment`.
-type InitiateEnrollmentRequest struct {
+// InitiateEnrollmentInput Request body of `initiateEnrollment`.
+type InitiateEnrollmentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The person to enroll.
-	Data InitiateEnrollmentRequestData `json:"data"`
+	Data InitiateEnrollmentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// InitiateEnrollmentRequestData The person to enroll.
-type InitiateEnrollmentRequestData struct {
+// InitiateEnrollmentInputData The person to enroll.
+type InitiateEnrollmentInputData struct {
 	// CardFingerprint A card fingerprint to link, usable later with identify and lookup. One already linked to another customer of the merchant is `validation_failed`.
 	CardFingerprint *string `json:"card_fingerprint,omitempty"`
 
@@ -2914,10 +2914,10 @@ type InitiateEnrollmentRequestData struct {
 	WelcomeGrant *WelcomeGrantInput `json:"welcome_grant,omitempty"`
 }
 
-// InitiateEnrollmentResponse Success envelope of `initiateEnrollment`.
-type InitiateEnrollmentResponse struct {
+// InitiateEnrollmentOutput Success envelope of `initiateEnrollment`.
+type InitiateEnrollmentOutput struct {
 	// Ok Always true on success.
-	Ok InitiateEnrollmentResponseOk `json:"ok"`
+	Ok InitiateEnrollmentOutputOk `json:"ok"`
 
 	// Data A pending enrollment.
 	Data EnrollmentInitiation `json:"data"`
@@ -2929,8 +2929,8 @@ type InitiateEnrollmentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// InitiateEnrollmentResponseOk Always true on success.
-type InitiateEnrollmentResponseOk bool
+// InitiateEnrollmentOutputOk Always true on success.
+type InitiateEnrollmentOutputOk bool
 
 // IntegrationId Identifier of an integration (one partner install for one merchant): `int_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type IntegrationId = string
@@ -2989,10 +2989,10 @@ type LedgerEntry struct {
 	Currency Currency `json:"currency"`
 }
 
-// ListApiKeysResponse Success envelope of `listApiKeys`.
-type ListApiKeysResponse struct {
+// ListApiKeysOutput Success envelope of `listApiKeys`.
+type ListApiKeysOutput struct {
 	// Ok Always true on success.
-	Ok ListApiKeysResponseOk `json:"ok"`
+	Ok ListApiKeysOutputOk `json:"ok"`
 
 	// Data A page of API keys, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data ApiKeyList `json:"data"`
@@ -3004,13 +3004,13 @@ type ListApiKeysResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListApiKeysResponseOk Always true on success.
-type ListApiKeysResponseOk bool
+// ListApiKeysOutputOk Always true on success.
+type ListApiKeysOutputOk bool
 
-// ListCustomerGrantsResponse Success envelope of `listCustomerGrants`.
-type ListCustomerGrantsResponse struct {
+// ListCustomerGrantsOutput Success envelope of `listCustomerGrants`.
+type ListCustomerGrantsOutput struct {
 	// Ok Always true on success.
-	Ok ListCustomerGrantsResponseOk `json:"ok"`
+	Ok ListCustomerGrantsOutputOk `json:"ok"`
 
 	// Data A page of grants, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data GrantList `json:"data"`
@@ -3022,13 +3022,13 @@ type ListCustomerGrantsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListCustomerGrantsResponseOk Always true on success.
-type ListCustomerGrantsResponseOk bool
+// ListCustomerGrantsOutputOk Always true on success.
+type ListCustomerGrantsOutputOk bool
 
-// ListEventsResponse Success envelope of `listEvents`.
-type ListEventsResponse struct {
+// ListEventsOutput Success envelope of `listEvents`.
+type ListEventsOutput struct {
 	// Ok Always true on success.
-	Ok ListEventsResponseOk `json:"ok"`
+	Ok ListEventsOutputOk `json:"ok"`
 
 	// Data A page of events, oldest first. Pass `next_cursor` as `cursor` to get the next page, or to poll for new events later.
 	Data EventList `json:"data"`
@@ -3040,13 +3040,13 @@ type ListEventsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListEventsResponseOk Always true on success.
-type ListEventsResponseOk bool
+// ListEventsOutputOk Always true on success.
+type ListEventsOutputOk bool
 
-// ListSandboxMessagesResponse Success envelope of `listSandboxMessages`.
-type ListSandboxMessagesResponse struct {
+// ListSandboxMessagesOutput Success envelope of `listSandboxMessages`.
+type ListSandboxMessagesOutput struct {
 	// Ok Always true on success.
-	Ok ListSandboxMessagesResponseOk `json:"ok"`
+	Ok ListSandboxMessagesOutputOk `json:"ok"`
 
 	// Data A page of messages, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SandboxMessageList `json:"data"`
@@ -3058,13 +3058,13 @@ type ListSandboxMessagesResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListSandboxMessagesResponseOk Always true on success.
-type ListSandboxMessagesResponseOk bool
+// ListSandboxMessagesOutputOk Always true on success.
+type ListSandboxMessagesOutputOk bool
 
-// ListSkusResponse Success envelope of `listSkus`.
-type ListSkusResponse struct {
+// ListSkusOutput Success envelope of `listSkus`.
+type ListSkusOutput struct {
 	// Ok Always true on success.
-	Ok ListSkusResponseOk `json:"ok"`
+	Ok ListSkusOutputOk `json:"ok"`
 
 	// Data A page of SKUs, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data SkuList `json:"data"`
@@ -3076,13 +3076,13 @@ type ListSkusResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListSkusResponseOk Always true on success.
-type ListSkusResponseOk bool
+// ListSkusOutputOk Always true on success.
+type ListSkusOutputOk bool
 
-// ListTransactionsResponse Success envelope of `listTransactions`.
-type ListTransactionsResponse struct {
+// ListTransactionsOutput Success envelope of `listTransactions`.
+type ListTransactionsOutput struct {
 	// Ok Always true on success.
-	Ok ListTransactionsResponseOk `json:"ok"`
+	Ok ListTransactionsOutputOk `json:"ok"`
 
 	// Data A page of transactions, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data TransactionList `json:"data"`
@@ -3094,13 +3094,13 @@ type ListTransactionsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListTransactionsResponseOk Always true on success.
-type ListTransactionsResponseOk bool
+// ListTransactionsOutputOk Always true on success.
+type ListTransactionsOutputOk bool
 
-// ListWebhookDeliveriesResponse Success envelope of `listWebhookDeliveries`.
-type ListWebhookDeliveriesResponse struct {
+// ListWebhookDeliveriesOutput Success envelope of `listWebhookDeliveries`.
+type ListWebhookDeliveriesOutput struct {
 	// Ok Always true on success.
-	Ok ListWebhookDeliveriesResponseOk `json:"ok"`
+	Ok ListWebhookDeliveriesOutputOk `json:"ok"`
 
 	// Data A page of delivery attempts, newest first.
 	Data WebhookDeliveryList `json:"data"`
@@ -3112,13 +3112,13 @@ type ListWebhookDeliveriesResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListWebhookDeliveriesResponseOk Always true on success.
-type ListWebhookDeliveriesResponseOk bool
+// ListWebhookDeliveriesOutputOk Always true on success.
+type ListWebhookDeliveriesOutputOk bool
 
-// ListWebhookEndpointsResponse Success envelope of `listWebhookEndpoints`.
-type ListWebhookEndpointsResponse struct {
+// ListWebhookEndpointsOutput Success envelope of `listWebhookEndpoints`.
+type ListWebhookEndpointsOutput struct {
 	// Ok Always true on success.
-	Ok ListWebhookEndpointsResponseOk `json:"ok"`
+	Ok ListWebhookEndpointsOutputOk `json:"ok"`
 
 	// Data A page of endpoints, newest first. Pass `next_cursor` as `cursor` to get the next page.
 	Data WebhookEndpointList `json:"data"`
@@ -3130,13 +3130,13 @@ type ListWebhookEndpointsResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ListWebhookEndpointsResponseOk Always true on success.
-type ListWebhookEndpointsResponseOk bool
+// ListWebhookEndpointsOutputOk Always true on success.
+type ListWebhookEndpointsOutputOk bool
 
-// LookupCustomerResponse Success envelope of `lookupCustomer`.
-type LookupCustomerResponse struct {
+// LookupCustomerOutput Success envelope of `lookupCustomer`.
+type LookupCustomerOutput struct {
 	// Ok Always true on success.
-	Ok LookupCustomerResponseOk `json:"ok"`
+	Ok LookupCustomerOutputOk `json:"ok"`
 
 	// Data Cashier-panel lookup result. `not_found` is a normal result (HTTP 200), not an error.
 	Data CustomerLookup `json:"data"`
@@ -3148,8 +3148,8 @@ type LookupCustomerResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// LookupCustomerResponseOk Always true on success.
-type LookupCustomerResponseOk bool
+// LookupCustomerOutputOk Always true on success.
+type LookupCustomerOutputOk bool
 
 // LookupResult Whether the lookup matched a customer.
 type LookupResult string
@@ -3157,28 +3157,28 @@ type LookupResult string
 // MerchantId Identifier of a merchant: `mer_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type MerchantId = string
 
-// MintQrRequest Request body of `mintQr`.
-type MintQrRequest struct {
+// MintQrInput Request body of `mintQr`.
+type MintQrInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The wallet to mint for.
-	Data MintQrRequestData `json:"data"`
+	Data MintQrInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// MintQrRequestData The wallet to mint for.
-type MintQrRequestData struct {
+// MintQrInputData The wallet to mint for.
+type MintQrInputData struct {
 	// WalletId Identifier of a wallet (one per customer and currency): `wal_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 	WalletId WalletId `json:"wallet_id"`
 }
 
-// MintQrResponse Success envelope of `mintQr`.
-type MintQrResponse struct {
+// MintQrOutput Success envelope of `mintQr`.
+type MintQrOutput struct {
 	// Ok Always true on success.
-	Ok MintQrResponseOk `json:"ok"`
+	Ok MintQrOutputOk `json:"ok"`
 
 	// Data A fresh single-use payment credential for the wallet app. Minting invalidates the wallet's earlier unused ones.
 	Data MintedQr `json:"data"`
@@ -3190,8 +3190,8 @@ type MintQrResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// MintQrResponseOk Always true on success.
-type MintQrResponseOk bool
+// MintQrOutputOk Always true on success.
+type MintQrOutputOk bool
 
 // MintedQr A fresh single-use payment credential for the wallet app. Minting invalidates the wallet's earlier unused ones.
 type MintedQr struct {
@@ -3370,20 +3370,20 @@ type Refund struct {
 // RefundId Identifier of a refund: `rfd_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type RefundId = string
 
-// RefundPaymentRequest Request body of `refundPayment`.
-type RefundPaymentRequest struct {
+// RefundPaymentInput Request body of `refundPayment`.
+type RefundPaymentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data What to refund.
-	Data RefundPaymentRequestData `json:"data"`
+	Data RefundPaymentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// RefundPaymentRequestData What to refund.
-type RefundPaymentRequestData struct {
+// RefundPaymentInputData What to refund.
+type RefundPaymentInputData struct {
 	// AmountMinor Amount to refund, at most what is left of the captured amount (`captured_minor - refunded_minor`).
 	AmountMinor int64 `json:"amount_minor"`
 
@@ -3394,10 +3394,10 @@ type RefundPaymentRequestData struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
-// RefundPaymentResponse Success envelope of `refundPayment`.
-type RefundPaymentResponse struct {
+// RefundPaymentOutput Success envelope of `refundPayment`.
+type RefundPaymentOutput struct {
 	// Ok Always true on success.
-	Ok RefundPaymentResponseOk `json:"ok"`
+	Ok RefundPaymentOutputOk `json:"ok"`
 
 	// Data A refund of a captured payment: actual money back first, then promotional credit to the grants it came from (newest allocation first); promo of grants that expired or were clawed back since is forfeited, never revived. `amount_minor` = `actual_refunded_minor` + `promo_refunded_minor` + `promo_forfeited_minor`.
 	Data Refund `json:"data"`
@@ -3409,28 +3409,28 @@ type RefundPaymentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RefundPaymentResponseOk Always true on success.
-type RefundPaymentResponseOk bool
+// RefundPaymentOutputOk Always true on success.
+type RefundPaymentOutputOk bool
 
-// RegenerateApiKeyRequest Request body of `regenerateApiKey`.
-type RegenerateApiKeyRequest struct {
+// RegenerateApiKeyInput Request body of `regenerateApiKey`.
+type RegenerateApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Regenerate takes no input in this api_version: send `{}` or leave `data` out.
-	Data *RegenerateApiKeyRequestData `json:"data,omitempty"`
+	Data *RegenerateApiKeyInputData `json:"data,omitempty"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// RegenerateApiKeyRequestData Regenerate takes no input in this api_version: send `{}` or leave `data` out.
-type RegenerateApiKeyRequestData = map[string]interface{}
+// RegenerateApiKeyInputData Regenerate takes no input in this api_version: send `{}` or leave `data` out.
+type RegenerateApiKeyInputData = map[string]interface{}
 
-// RegenerateApiKeyResponse Success envelope of `regenerateApiKey`.
-type RegenerateApiKeyResponse struct {
+// RegenerateApiKeyOutput Success envelope of `regenerateApiKey`.
+type RegenerateApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok RegenerateApiKeyResponseOk `json:"ok"`
+	Ok RegenerateApiKeyOutputOk `json:"ok"`
 
 	// Data A key with its raw secret. The secret is returned exactly once: an idempotent replay of the same request returns `api_key: null` and `secret_redacted: true`, because secrets are never stored for replay. If you lost the response, regenerate the key.
 	Data ApiKeyWithSecret `json:"data"`
@@ -3442,8 +3442,8 @@ type RegenerateApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RegenerateApiKeyResponseOk Always true on success.
-type RegenerateApiKeyResponseOk bool
+// RegenerateApiKeyOutputOk Always true on success.
+type RegenerateApiKeyOutputOk bool
 
 // ReloadBonusConfig The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 type ReloadBonusConfig struct {
@@ -3520,20 +3520,20 @@ type RequestMeta struct {
 	ClientRequestId *string `json:"client_request_id,omitempty"`
 }
 
-// ResendEnrollmentRequest Request body of `resendEnrollment`.
-type ResendEnrollmentRequest struct {
+// ResendEnrollmentInput Request body of `resendEnrollment`.
+type ResendEnrollmentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Which verification to resend: exactly one of `verification_id` and `phone`.
-	Data ResendEnrollmentRequestData `json:"data"`
+	Data ResendEnrollmentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// ResendEnrollmentRequestData Which verification to resend: exactly one of `verification_id` and `phone`.
-type ResendEnrollmentRequestData struct {
+// ResendEnrollmentInputData Which verification to resend: exactly one of `verification_id` and `phone`.
+type ResendEnrollmentInputData struct {
 	// Phone Phone number in E.164 form (`+`, country code, subscriber number; no spaces).
 	Phone *PhoneNumber `json:"phone,omitempty"`
 
@@ -3541,10 +3541,10 @@ type ResendEnrollmentRequestData struct {
 	VerificationId *VerificationId `json:"verification_id,omitempty"`
 }
 
-// ResendEnrollmentResponse Success envelope of `resendEnrollment`.
-type ResendEnrollmentResponse struct {
+// ResendEnrollmentOutput Success envelope of `resendEnrollment`.
+type ResendEnrollmentOutput struct {
 	// Ok Always true on success.
-	Ok ResendEnrollmentResponseOk `json:"ok"`
+	Ok ResendEnrollmentOutputOk `json:"ok"`
 
 	// Data State of an enrollment verification (phone-ownership proof).
 	Data VerificationState `json:"data"`
@@ -3556,8 +3556,8 @@ type ResendEnrollmentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ResendEnrollmentResponseOk Always true on success.
-type ResendEnrollmentResponseOk bool
+// ResendEnrollmentOutputOk Always true on success.
+type ResendEnrollmentOutputOk bool
 
 // ResponseMeta Response metadata.
 type ResponseMeta struct {
@@ -3574,25 +3574,25 @@ type ResponseMeta struct {
 	RequestId string `json:"request_id"`
 }
 
-// RevokeApiKeyRequest Request body of `revokeApiKey`.
-type RevokeApiKeyRequest struct {
+// RevokeApiKeyInput Request body of `revokeApiKey`.
+type RevokeApiKeyInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data Revoke takes no input in this api_version: send `{}` or leave `data` out.
-	Data *RevokeApiKeyRequestData `json:"data,omitempty"`
+	Data *RevokeApiKeyInputData `json:"data,omitempty"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// RevokeApiKeyRequestData Revoke takes no input in this api_version: send `{}` or leave `data` out.
-type RevokeApiKeyRequestData = map[string]interface{}
+// RevokeApiKeyInputData Revoke takes no input in this api_version: send `{}` or leave `data` out.
+type RevokeApiKeyInputData = map[string]interface{}
 
-// RevokeApiKeyResponse Success envelope of `revokeApiKey`.
-type RevokeApiKeyResponse struct {
+// RevokeApiKeyOutput Success envelope of `revokeApiKey`.
+type RevokeApiKeyOutput struct {
 	// Ok Always true on success.
-	Ok RevokeApiKeyResponseOk `json:"ok"`
+	Ok RevokeApiKeyOutputOk `json:"ok"`
 
 	// Data The revoked key.
 	Data RevokedApiKey `json:"data"`
@@ -3604,8 +3604,8 @@ type RevokeApiKeyResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RevokeApiKeyResponseOk Always true on success.
-type RevokeApiKeyResponseOk bool
+// RevokeApiKeyOutputOk Always true on success.
+type RevokeApiKeyOutputOk bool
 
 // RevokedApiKey The revoked key.
 type RevokedApiKey struct {
@@ -3613,8 +3613,8 @@ type RevokedApiKey struct {
 	Key ApiKey `json:"key"`
 }
 
-// RotateWebhookEndpointSecretRequest Request body of `rotateWebhookEndpointSecret`.
-type RotateWebhookEndpointSecretRequest struct {
+// RotateWebhookEndpointSecretInput Request body of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
@@ -3625,10 +3625,10 @@ type RotateWebhookEndpointSecretRequest struct {
 	Meta RequestMeta `json:"meta"`
 }
 
-// RotateWebhookEndpointSecretResponse Success envelope of `rotateWebhookEndpointSecret`.
-type RotateWebhookEndpointSecretResponse struct {
+// RotateWebhookEndpointSecretOutput Success envelope of `rotateWebhookEndpointSecret`.
+type RotateWebhookEndpointSecretOutput struct {
 	// Ok Always true on success.
-	Ok RotateWebhookEndpointSecretResponseOk `json:"ok"`
+	Ok RotateWebhookEndpointSecretOutputOk `json:"ok"`
 
 	// Data An endpoint with its signing secret, shown once.
 	Data WebhookEndpointWithSecret `json:"data"`
@@ -3640,8 +3640,8 @@ type RotateWebhookEndpointSecretResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// RotateWebhookEndpointSecretResponseOk Always true on success.
-type RotateWebhookEndpointSecretResponseOk bool
+// RotateWebhookEndpointSecretOutputOk Always true on success.
+type RotateWebhookEndpointSecretOutputOk bool
 
 // SandboxMessage An SMS captured by the sandbox sender.
 type SandboxMessage struct {
@@ -3701,20 +3701,20 @@ type SandboxMessageList struct {
 // | `webhooks:write` | register, list, delete webhook endpoints, rotate their secrets, read their deliveries | the integrator's backend |
 type Scope string
 
-// SetReloadBonusConfigRequest Request body of `setReloadBonusConfig`.
-type SetReloadBonusConfigRequest struct {
+// SetReloadBonusConfigInput Request body of `setReloadBonusConfig`.
+type SetReloadBonusConfigInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The new reload-bonus configuration of one currency (replaces the current one).
-	Data SetReloadBonusConfigRequestData `json:"data"`
+	Data SetReloadBonusConfigInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// SetReloadBonusConfigRequestData The new reload-bonus configuration of one currency (replaces the current one).
-type SetReloadBonusConfigRequestData struct {
+// SetReloadBonusConfigInputData The new reload-bonus configuration of one currency (replaces the current one).
+type SetReloadBonusConfigInputData struct {
 	// Active Whether top-ups earn bonuses.
 	Active bool `json:"active"`
 
@@ -3728,10 +3728,10 @@ type SetReloadBonusConfigRequestData struct {
 	Tiers []ReloadBonusTierInput `json:"tiers"`
 }
 
-// SetReloadBonusConfigResponse Success envelope of `setReloadBonusConfig`.
-type SetReloadBonusConfigResponse struct {
+// SetReloadBonusConfigOutput Success envelope of `setReloadBonusConfig`.
+type SetReloadBonusConfigOutput struct {
 	// Ok Always true on success.
-	Ok SetReloadBonusConfigResponseOk `json:"ok"`
+	Ok SetReloadBonusConfigOutputOk `json:"ok"`
 
 	// Data The reload-bonus configuration of one currency. A top-up earns the bonus of the highest tier whose `min_topup_minor` it reaches.
 	Data ReloadBonusConfig `json:"data"`
@@ -3743,8 +3743,8 @@ type SetReloadBonusConfigResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// SetReloadBonusConfigResponseOk Always true on success.
-type SetReloadBonusConfigResponseOk bool
+// SetReloadBonusConfigOutputOk Always true on success.
+type SetReloadBonusConfigOutputOk bool
 
 // Sku A top-up SKU of the merchant's catalog (for example a gift card sold at the till).
 type Sku struct {
@@ -4037,20 +4037,20 @@ type TransactionReferences struct {
 // | `promo_clawback` | a grant's remaining promo clawed back by an operator |
 type TransactionType string
 
-// UpsertSkuRequest Request body of `upsertSku`.
-type UpsertSkuRequest struct {
+// UpsertSkuInput Request body of `upsertSku`.
+type UpsertSkuInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data A SKU to create or replace.
-	Data UpsertSkuRequestData `json:"data"`
+	Data UpsertSkuInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// UpsertSkuRequestData A SKU to create or replace.
-type UpsertSkuRequestData struct {
+// UpsertSkuInputData A SKU to create or replace.
+type UpsertSkuInputData struct {
 	// Active Inactive SKUs cannot be sold.
 	Active bool `json:"active"`
 
@@ -4070,10 +4070,10 @@ type UpsertSkuRequestData struct {
 	SkuId SkuId `json:"sku_id"`
 }
 
-// UpsertSkuResponse Success envelope of `upsertSku`.
-type UpsertSkuResponse struct {
+// UpsertSkuOutput Success envelope of `upsertSku`.
+type UpsertSkuOutput struct {
 	// Ok Always true on success.
-	Ok UpsertSkuResponseOk `json:"ok"`
+	Ok UpsertSkuOutputOk `json:"ok"`
 
 	// Data A top-up SKU of the merchant's catalog (for example a gift card sold at the till).
 	Data Sku `json:"data"`
@@ -4085,13 +4085,13 @@ type UpsertSkuResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// UpsertSkuResponseOk Always true on success.
-type UpsertSkuResponseOk bool
+// UpsertSkuOutputOk Always true on success.
+type UpsertSkuOutputOk bool
 
-// ValidateTerminalTokenResponse Success envelope of `validateTerminalToken`.
-type ValidateTerminalTokenResponse struct {
+// ValidateTerminalTokenOutput Success envelope of `validateTerminalToken`.
+type ValidateTerminalTokenOutput struct {
 	// Ok Always true on success.
-	Ok ValidateTerminalTokenResponseOk `json:"ok"`
+	Ok ValidateTerminalTokenOutputOk `json:"ok"`
 
 	// Data Freshness of the presented terminal JWT.
 	Data TokenValidation `json:"data"`
@@ -4103,8 +4103,8 @@ type ValidateTerminalTokenResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// ValidateTerminalTokenResponseOk Always true on success.
-type ValidateTerminalTokenResponseOk bool
+// ValidateTerminalTokenOutputOk Always true on success.
+type ValidateTerminalTokenOutputOk bool
 
 // VerificationId Identifier of an enrollment verification (phone-ownership proof): `ver_` followed by a 26-character ULID (Crockford base32, upper case). Opaque and time-sortable.
 type VerificationId = string
@@ -4127,20 +4127,20 @@ type VerificationState struct {
 	VerificationId VerificationId `json:"verification_id"`
 }
 
-// VerifyEnrollmentRequest Request body of `verifyEnrollment`.
-type VerifyEnrollmentRequest struct {
+// VerifyEnrollmentInput Request body of `verifyEnrollment`.
+type VerifyEnrollmentInput struct {
 	// Context Where the request comes from. Optional; recorded on every transaction the request causes.
 	Context *RequestContext `json:"context,omitempty"`
 
 	// Data The proof. Give exactly one of `verification_id` and `phone`, and exactly one of `code` and `link_token`; anything else is `validation_failed`.
-	Data VerifyEnrollmentRequestData `json:"data"`
+	Data VerifyEnrollmentInputData `json:"data"`
 
 	// Meta Request metadata, required on every POST.
 	Meta RequestMeta `json:"meta"`
 }
 
-// VerifyEnrollmentRequestData The proof. Give exactly one of `verification_id` and `phone`, and exactly one of `code` and `link_token`; anything else is `validation_failed`.
-type VerifyEnrollmentRequestData struct {
+// VerifyEnrollmentInputData The proof. Give exactly one of `verification_id` and `phone`, and exactly one of `code` and `link_token`; anything else is `validation_failed`.
+type VerifyEnrollmentInputData struct {
 	// Code The 6-digit code from the SMS.
 	Code *string `json:"code,omitempty"`
 
@@ -4154,10 +4154,10 @@ type VerifyEnrollmentRequestData struct {
 	VerificationId *VerificationId `json:"verification_id,omitempty"`
 }
 
-// VerifyEnrollmentResponse Success envelope of `verifyEnrollment`.
-type VerifyEnrollmentResponse struct {
+// VerifyEnrollmentOutput Success envelope of `verifyEnrollment`.
+type VerifyEnrollmentOutput struct {
 	// Ok Always true on success.
-	Ok VerifyEnrollmentResponseOk `json:"ok"`
+	Ok VerifyEnrollmentOutputOk `json:"ok"`
 
 	// Data A wallet after a release of its locked grants.
 	Data WalletRelease `json:"data"`
@@ -4169,8 +4169,8 @@ type VerifyEnrollmentResponse struct {
 	Meta ResponseMeta `json:"meta"`
 }
 
-// VerifyEnrollmentResponseOk Always true on success.
-type VerifyEnrollmentResponseOk bool
+// VerifyEnrollmentOutputOk Always true on success.
+type VerifyEnrollmentOutputOk bool
 
 // Wallet A customer's wallet in one currency.
 type Wallet struct {
@@ -4740,76 +4740,76 @@ type GetTransactionParams struct {
 }
 
 // CreateApiKeyJSONRequestBody defines body for CreateApiKey for application/json ContentType.
-type CreateApiKeyJSONRequestBody = CreateApiKeyRequest
+type CreateApiKeyJSONRequestBody = CreateApiKeyInput
 
 // DeleteApiKeyJSONRequestBody defines body for DeleteApiKey for application/json ContentType.
-type DeleteApiKeyJSONRequestBody = DeleteApiKeyRequest
+type DeleteApiKeyJSONRequestBody = DeleteApiKeyInput
 
 // RegenerateApiKeyJSONRequestBody defines body for RegenerateApiKey for application/json ContentType.
-type RegenerateApiKeyJSONRequestBody = RegenerateApiKeyRequest
+type RegenerateApiKeyJSONRequestBody = RegenerateApiKeyInput
 
 // RevokeApiKeyJSONRequestBody defines body for RevokeApiKey for application/json ContentType.
-type RevokeApiKeyJSONRequestBody = RevokeApiKeyRequest
+type RevokeApiKeyJSONRequestBody = RevokeApiKeyInput
 
 // CreateTerminalTokenJSONRequestBody defines body for CreateTerminalToken for application/json ContentType.
-type CreateTerminalTokenJSONRequestBody = CreateTerminalTokenRequest
+type CreateTerminalTokenJSONRequestBody = CreateTerminalTokenInput
 
 // CreateCheckoutSessionJSONRequestBody defines body for CreateCheckoutSession for application/json ContentType.
-type CreateCheckoutSessionJSONRequestBody = CreateCheckoutSessionRequest
+type CreateCheckoutSessionJSONRequestBody = CreateCheckoutSessionInput
 
 // IdentifyCheckoutSessionJSONRequestBody defines body for IdentifyCheckoutSession for application/json ContentType.
-type IdentifyCheckoutSessionJSONRequestBody = IdentifyCheckoutSessionRequest
+type IdentifyCheckoutSessionJSONRequestBody = IdentifyCheckoutSessionInput
 
 // CreateClaimJSONRequestBody defines body for CreateClaim for application/json ContentType.
-type CreateClaimJSONRequestBody = CreateClaimRequest
+type CreateClaimJSONRequestBody = CreateClaimInput
 
 // InitiateEnrollmentJSONRequestBody defines body for InitiateEnrollment for application/json ContentType.
-type InitiateEnrollmentJSONRequestBody = InitiateEnrollmentRequest
+type InitiateEnrollmentJSONRequestBody = InitiateEnrollmentInput
 
 // ResendEnrollmentJSONRequestBody defines body for ResendEnrollment for application/json ContentType.
-type ResendEnrollmentJSONRequestBody = ResendEnrollmentRequest
+type ResendEnrollmentJSONRequestBody = ResendEnrollmentInput
 
 // VerifyEnrollmentJSONRequestBody defines body for VerifyEnrollment for application/json ContentType.
-type VerifyEnrollmentJSONRequestBody = VerifyEnrollmentRequest
+type VerifyEnrollmentJSONRequestBody = VerifyEnrollmentInput
 
 // ClawbackGrantJSONRequestBody defines body for ClawbackGrant for application/json ContentType.
-type ClawbackGrantJSONRequestBody = ClawbackGrantRequest
+type ClawbackGrantJSONRequestBody = ClawbackGrantInput
 
 // IdentifyCustomerJSONRequestBody defines body for IdentifyCustomer for application/json ContentType.
-type IdentifyCustomerJSONRequestBody = IdentifyCustomerRequest
+type IdentifyCustomerJSONRequestBody = IdentifyCustomerInput
 
 // CreatePaymentJSONRequestBody defines body for CreatePayment for application/json ContentType.
-type CreatePaymentJSONRequestBody = CreatePaymentRequest
+type CreatePaymentJSONRequestBody = CreatePaymentInput
 
 // CapturePaymentJSONRequestBody defines body for CapturePayment for application/json ContentType.
-type CapturePaymentJSONRequestBody = CapturePaymentRequest
+type CapturePaymentJSONRequestBody = CapturePaymentInput
 
 // RefundPaymentJSONRequestBody defines body for RefundPayment for application/json ContentType.
-type RefundPaymentJSONRequestBody = RefundPaymentRequest
+type RefundPaymentJSONRequestBody = RefundPaymentInput
 
 // MintQrJSONRequestBody defines body for MintQr for application/json ContentType.
-type MintQrJSONRequestBody = MintQrRequest
+type MintQrJSONRequestBody = MintQrInput
 
 // ConfirmTopupJSONRequestBody defines body for ConfirmTopup for application/json ContentType.
-type ConfirmTopupJSONRequestBody = ConfirmTopupRequest
+type ConfirmTopupJSONRequestBody = ConfirmTopupInput
 
 // SetReloadBonusConfigJSONRequestBody defines body for SetReloadBonusConfig for application/json ContentType.
-type SetReloadBonusConfigJSONRequestBody = SetReloadBonusConfigRequest
+type SetReloadBonusConfigJSONRequestBody = SetReloadBonusConfigInput
 
 // CreateSkuTopupJSONRequestBody defines body for CreateSkuTopup for application/json ContentType.
-type CreateSkuTopupJSONRequestBody = CreateSkuTopupRequest
+type CreateSkuTopupJSONRequestBody = CreateSkuTopupInput
 
 // UpsertSkuJSONRequestBody defines body for UpsertSku for application/json ContentType.
-type UpsertSkuJSONRequestBody = UpsertSkuRequest
+type UpsertSkuJSONRequestBody = UpsertSkuInput
 
 // CreateWebhookEndpointJSONRequestBody defines body for CreateWebhookEndpoint for application/json ContentType.
-type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointRequest
+type CreateWebhookEndpointJSONRequestBody = CreateWebhookEndpointInput
 
 // DeleteWebhookEndpointJSONRequestBody defines body for DeleteWebhookEndpoint for application/json ContentType.
-type DeleteWebhookEndpointJSONRequestBody = DeleteWebhookEndpointRequest
+type DeleteWebhookEndpointJSONRequestBody = DeleteWebhookEndpointInput
 
 // RotateWebhookEndpointSecretJSONRequestBody defines body for RotateWebhookEndpointSecret for application/json ContentType.
-type RotateWebhookEndpointSecretJSONRequestBody = RotateWebhookEndpointSecretRequest
+type RotateWebhookEndpointSecretJSONRequestBody = RotateWebhookEndpointSecretInput
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -10843,7 +10843,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
-	GetJwksWithResponse(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*GetJwksResult, error)
+	GetJwksWithResponse(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*GetJwksResponse, error)
 
 	// ListApiKeysWithResponse List API keys
 	//
@@ -10860,7 +10860,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth/keys (the `ListApiKeys` operationId).
-	ListApiKeysWithResponse(ctx context.Context, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysResult, error)
+	ListApiKeysWithResponse(ctx context.Context, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysResponse, error)
 
 	// CreateApiKeyWithBodyWithResponse Create an API key
 	//
@@ -10879,7 +10879,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys (the `CreateApiKey` operationId).
-	CreateApiKeyWithBodyWithResponse(ctx context.Context, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyResult, error)
+	CreateApiKeyWithBodyWithResponse(ctx context.Context, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error)
 
 	// CreateApiKeyWithResponse Create an API key
 	//
@@ -10898,7 +10898,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys (the `CreateApiKey` operationId).
-	CreateApiKeyWithResponse(ctx context.Context, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyResult, error)
+	CreateApiKeyWithResponse(ctx context.Context, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error)
 
 	// DeleteApiKeyWithBodyWithResponse Delete an API key
 	//
@@ -10916,7 +10916,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys/{keyId}/delete (the `DeleteApiKey` operationId).
-	DeleteApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteApiKeyResult, error)
+	DeleteApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteApiKeyResponse, error)
 
 	// DeleteApiKeyWithResponse Delete an API key
 	//
@@ -10934,7 +10934,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys/{keyId}/delete (the `DeleteApiKey` operationId).
-	DeleteApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, body DeleteApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteApiKeyResult, error)
+	DeleteApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, body DeleteApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteApiKeyResponse, error)
 
 	// RegenerateApiKeyWithBodyWithResponse Rotate an API key
 	//
@@ -10952,7 +10952,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys/{keyId}/regenerate (the `RegenerateApiKey` operationId).
-	RegenerateApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResult, error)
+	RegenerateApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResponse, error)
 
 	// RegenerateApiKeyWithResponse Rotate an API key
 	//
@@ -10970,7 +10970,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys/{keyId}/regenerate (the `RegenerateApiKey` operationId).
-	RegenerateApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, body RegenerateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResult, error)
+	RegenerateApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, body RegenerateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResponse, error)
 
 	// RevokeApiKeyWithBodyWithResponse Revoke an API key
 	//
@@ -10988,7 +10988,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys/{keyId}/revoke (the `RevokeApiKey` operationId).
-	RevokeApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeApiKeyResult, error)
+	RevokeApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error)
 
 	// RevokeApiKeyWithResponse Revoke an API key
 	//
@@ -11006,7 +11006,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/keys/{keyId}/revoke (the `RevokeApiKey` operationId).
-	RevokeApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, body RevokeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApiKeyResult, error)
+	RevokeApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, body RevokeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error)
 
 	// CreateTerminalTokenWithBodyWithResponse Mint a terminal JWT
 	//
@@ -11026,7 +11026,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/token (the `CreateTerminalToken` operationId).
-	CreateTerminalTokenWithBodyWithResponse(ctx context.Context, params *CreateTerminalTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResult, error)
+	CreateTerminalTokenWithBodyWithResponse(ctx context.Context, params *CreateTerminalTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResponse, error)
 
 	// CreateTerminalTokenWithResponse Mint a terminal JWT
 	//
@@ -11046,7 +11046,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/token (the `CreateTerminalToken` operationId).
-	CreateTerminalTokenWithResponse(ctx context.Context, params *CreateTerminalTokenParams, body CreateTerminalTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResult, error)
+	CreateTerminalTokenWithResponse(ctx context.Context, params *CreateTerminalTokenParams, body CreateTerminalTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResponse, error)
 
 	// ValidateTerminalTokenWithResponse Check a terminal JWT
 	//
@@ -11063,7 +11063,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth/token/validate (the `ValidateTerminalToken` operationId).
-	ValidateTerminalTokenWithResponse(ctx context.Context, params *ValidateTerminalTokenParams, reqEditors ...RequestEditorFn) (*ValidateTerminalTokenResult, error)
+	ValidateTerminalTokenWithResponse(ctx context.Context, params *ValidateTerminalTokenParams, reqEditors ...RequestEditorFn) (*ValidateTerminalTokenResponse, error)
 
 	// GetCapabilitiesWithResponse What your credential can do
 	//
@@ -11081,7 +11081,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /capabilities (the `GetCapabilities` operationId).
-	GetCapabilitiesWithResponse(ctx context.Context, params *GetCapabilitiesParams, reqEditors ...RequestEditorFn) (*GetCapabilitiesResult, error)
+	GetCapabilitiesWithResponse(ctx context.Context, params *GetCapabilitiesParams, reqEditors ...RequestEditorFn) (*GetCapabilitiesResponse, error)
 
 	// CreateCheckoutSessionWithBodyWithResponse Open a checkout session
 	//
@@ -11098,7 +11098,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checkout/sessions (the `CreateCheckoutSession` operationId).
-	CreateCheckoutSessionWithBodyWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResult, error)
+	CreateCheckoutSessionWithBodyWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResponse, error)
 
 	// CreateCheckoutSessionWithResponse Open a checkout session
 	//
@@ -11115,7 +11115,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checkout/sessions (the `CreateCheckoutSession` operationId).
-	CreateCheckoutSessionWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, body CreateCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResult, error)
+	CreateCheckoutSessionWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, body CreateCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResponse, error)
 
 	// GetCheckoutSessionWithResponse Read a checkout session
 	//
@@ -11132,7 +11132,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /checkout/sessions/{id} (the `GetCheckoutSession` operationId).
-	GetCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *GetCheckoutSessionParams, reqEditors ...RequestEditorFn) (*GetCheckoutSessionResult, error)
+	GetCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *GetCheckoutSessionParams, reqEditors ...RequestEditorFn) (*GetCheckoutSessionResponse, error)
 
 	// IdentifyCheckoutSessionWithBodyWithResponse Identify the customer of a checkout session
 	//
@@ -11152,7 +11152,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checkout/sessions/{id}/identify (the `IdentifyCheckoutSession` operationId).
-	IdentifyCheckoutSessionWithBodyWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResult, error)
+	IdentifyCheckoutSessionWithBodyWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResponse, error)
 
 	// IdentifyCheckoutSessionWithResponse Identify the customer of a checkout session
 	//
@@ -11172,7 +11172,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /checkout/sessions/{id}/identify (the `IdentifyCheckoutSession` operationId).
-	IdentifyCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, body IdentifyCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResult, error)
+	IdentifyCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, body IdentifyCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResponse, error)
 
 	// CreateClaimWithBodyWithResponse Re-drive the release of locked grants
 	//
@@ -11190,7 +11190,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /claims (the `CreateClaim` operationId).
-	CreateClaimWithBodyWithResponse(ctx context.Context, params *CreateClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClaimResult, error)
+	CreateClaimWithBodyWithResponse(ctx context.Context, params *CreateClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClaimResponse, error)
 
 	// CreateClaimWithResponse Re-drive the release of locked grants
 	//
@@ -11208,7 +11208,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /claims (the `CreateClaim` operationId).
-	CreateClaimWithResponse(ctx context.Context, params *CreateClaimParams, body CreateClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClaimResult, error)
+	CreateClaimWithResponse(ctx context.Context, params *CreateClaimParams, body CreateClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClaimResponse, error)
 
 	// LookupCustomerWithResponse Cashier-panel customer lookup
 	//
@@ -11226,7 +11226,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
-	LookupCustomerWithResponse(ctx context.Context, params *LookupCustomerParams, reqEditors ...RequestEditorFn) (*LookupCustomerResult, error)
+	LookupCustomerWithResponse(ctx context.Context, params *LookupCustomerParams, reqEditors ...RequestEditorFn) (*LookupCustomerResponse, error)
 
 	// ListCustomerGrantsWithResponse List a customer's grants
 	//
@@ -11243,7 +11243,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
-	ListCustomerGrantsWithResponse(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*ListCustomerGrantsResult, error)
+	ListCustomerGrantsWithResponse(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*ListCustomerGrantsResponse, error)
 
 	// InitiateEnrollmentWithBodyWithResponse Start enrollment
 	//
@@ -11264,7 +11264,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /enroll/initiate (the `InitiateEnrollment` operationId).
-	InitiateEnrollmentWithBodyWithResponse(ctx context.Context, params *InitiateEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResult, error)
+	InitiateEnrollmentWithBodyWithResponse(ctx context.Context, params *InitiateEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResponse, error)
 
 	// InitiateEnrollmentWithResponse Start enrollment
 	//
@@ -11285,7 +11285,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /enroll/initiate (the `InitiateEnrollment` operationId).
-	InitiateEnrollmentWithResponse(ctx context.Context, params *InitiateEnrollmentParams, body InitiateEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResult, error)
+	InitiateEnrollmentWithResponse(ctx context.Context, params *InitiateEnrollmentParams, body InitiateEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResponse, error)
 
 	// ResendEnrollmentWithBodyWithResponse Resend the verification SMS
 	//
@@ -11305,7 +11305,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /enroll/resend (the `ResendEnrollment` operationId).
-	ResendEnrollmentWithBodyWithResponse(ctx context.Context, params *ResendEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEnrollmentResult, error)
+	ResendEnrollmentWithBodyWithResponse(ctx context.Context, params *ResendEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEnrollmentResponse, error)
 
 	// ResendEnrollmentWithResponse Resend the verification SMS
 	//
@@ -11325,7 +11325,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /enroll/resend (the `ResendEnrollment` operationId).
-	ResendEnrollmentWithResponse(ctx context.Context, params *ResendEnrollmentParams, body ResendEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEnrollmentResult, error)
+	ResendEnrollmentWithResponse(ctx context.Context, params *ResendEnrollmentParams, body ResendEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEnrollmentResponse, error)
 
 	// VerifyEnrollmentWithBodyWithResponse Prove phone ownership
 	//
@@ -11346,7 +11346,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
-	VerifyEnrollmentWithBodyWithResponse(ctx context.Context, params *VerifyEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResult, error)
+	VerifyEnrollmentWithBodyWithResponse(ctx context.Context, params *VerifyEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResponse, error)
 
 	// VerifyEnrollmentWithResponse Prove phone ownership
 	//
@@ -11367,7 +11367,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
-	VerifyEnrollmentWithResponse(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResult, error)
+	VerifyEnrollmentWithResponse(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResponse, error)
 
 	// ListEventsWithResponse List events
 	//
@@ -11389,7 +11389,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /events (the `ListEvents` operationId).
-	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResult, error)
+	ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
 	// GetEventWithResponse Read an event
 	//
@@ -11407,7 +11407,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /events/{id} (the `GetEvent` operationId).
-	GetEventWithResponse(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResult, error)
+	GetEventWithResponse(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error)
 
 	// ClawbackGrantWithBodyWithResponse Claw back a grant
 	//
@@ -11426,7 +11426,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /grants/{id}/clawback (the `ClawbackGrant` operationId).
-	ClawbackGrantWithBodyWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClawbackGrantResult, error)
+	ClawbackGrantWithBodyWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClawbackGrantResponse, error)
 
 	// ClawbackGrantWithResponse Claw back a grant
 	//
@@ -11445,7 +11445,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /grants/{id}/clawback (the `ClawbackGrant` operationId).
-	ClawbackGrantWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, body ClawbackGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*ClawbackGrantResult, error)
+	ClawbackGrantWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, body ClawbackGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*ClawbackGrantResponse, error)
 
 	// GetHealthWithResponse Liveness and readiness
 	//
@@ -11465,7 +11465,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /health (the `GetHealth` operationId).
-	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResult, error)
+	GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
 	// IdentifyCustomerWithBodyWithResponse Identify a customer
 	//
@@ -11485,7 +11485,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /identify (the `IdentifyCustomer` operationId).
-	IdentifyCustomerWithBodyWithResponse(ctx context.Context, params *IdentifyCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCustomerResult, error)
+	IdentifyCustomerWithBodyWithResponse(ctx context.Context, params *IdentifyCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCustomerResponse, error)
 
 	// IdentifyCustomerWithResponse Identify a customer
 	//
@@ -11505,7 +11505,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /identify (the `IdentifyCustomer` operationId).
-	IdentifyCustomerWithResponse(ctx context.Context, params *IdentifyCustomerParams, body IdentifyCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCustomerResult, error)
+	IdentifyCustomerWithResponse(ctx context.Context, params *IdentifyCustomerParams, body IdentifyCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCustomerResponse, error)
 
 	// GetOpenapiWithResponse This OpenAPI document
 	//
@@ -11521,7 +11521,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /openapi (the `GetOpenapi` operationId).
-	GetOpenapiWithResponse(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*GetOpenapiResult, error)
+	GetOpenapiWithResponse(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*GetOpenapiResponse, error)
 
 	// CreatePaymentWithBodyWithResponse Pay from a wallet
 	//
@@ -11555,7 +11555,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /payments (the `CreatePayment` operationId).
-	CreatePaymentWithBodyWithResponse(ctx context.Context, params *CreatePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error)
+	CreatePaymentWithBodyWithResponse(ctx context.Context, params *CreatePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentResponse, error)
 
 	// CreatePaymentWithResponse Pay from a wallet
 	//
@@ -11589,7 +11589,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /payments (the `CreatePayment` operationId).
-	CreatePaymentWithResponse(ctx context.Context, params *CreatePaymentParams, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error)
+	CreatePaymentWithResponse(ctx context.Context, params *CreatePaymentParams, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResponse, error)
 
 	// GetPaymentWithResponse Read a payment
 	//
@@ -11606,7 +11606,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /payments/{id} (the `GetPayment` operationId).
-	GetPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *GetPaymentParams, reqEditors ...RequestEditorFn) (*GetPaymentResult, error)
+	GetPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *GetPaymentParams, reqEditors ...RequestEditorFn) (*GetPaymentResponse, error)
 
 	// CapturePaymentWithBodyWithResponse Capture or close a payment
 	//
@@ -11627,7 +11627,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
-	CapturePaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CapturePaymentResult, error)
+	CapturePaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CapturePaymentResponse, error)
 
 	// CapturePaymentWithResponse Capture or close a payment
 	//
@@ -11648,7 +11648,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
-	CapturePaymentWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CapturePaymentResult, error)
+	CapturePaymentWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CapturePaymentResponse, error)
 
 	// RefundPaymentWithBodyWithResponse Refund a captured payment
 	//
@@ -11668,7 +11668,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
-	RefundPaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error)
+	RefundPaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundPaymentResponse, error)
 
 	// RefundPaymentWithResponse Refund a captured payment
 	//
@@ -11688,7 +11688,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
-	RefundPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error)
+	RefundPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundPaymentResponse, error)
 
 	// MintQrWithBodyWithResponse Mint a wallet QR and short code
 	//
@@ -11706,7 +11706,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /qr/mint (the `MintQr` operationId).
-	MintQrWithBodyWithResponse(ctx context.Context, params *MintQrParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MintQrResult, error)
+	MintQrWithBodyWithResponse(ctx context.Context, params *MintQrParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MintQrResponse, error)
 
 	// MintQrWithResponse Mint a wallet QR and short code
 	//
@@ -11724,7 +11724,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /qr/mint (the `MintQr` operationId).
-	MintQrWithResponse(ctx context.Context, params *MintQrParams, body MintQrJSONRequestBody, reqEditors ...RequestEditorFn) (*MintQrResult, error)
+	MintQrWithResponse(ctx context.Context, params *MintQrParams, body MintQrJSONRequestBody, reqEditors ...RequestEditorFn) (*MintQrResponse, error)
 
 	// ListSandboxMessagesWithResponse Read SMS sent in the sandbox
 	//
@@ -11741,7 +11741,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /sandbox/messages (the `ListSandboxMessages` operationId).
-	ListSandboxMessagesWithResponse(ctx context.Context, params *ListSandboxMessagesParams, reqEditors ...RequestEditorFn) (*ListSandboxMessagesResult, error)
+	ListSandboxMessagesWithResponse(ctx context.Context, params *ListSandboxMessagesParams, reqEditors ...RequestEditorFn) (*ListSandboxMessagesResponse, error)
 
 	// ConfirmTopupWithBodyWithResponse Confirm a settled top-up
 	//
@@ -11762,7 +11762,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/confirm (the `ConfirmTopup` operationId).
-	ConfirmTopupWithBodyWithResponse(ctx context.Context, params *ConfirmTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTopupResult, error)
+	ConfirmTopupWithBodyWithResponse(ctx context.Context, params *ConfirmTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTopupResponse, error)
 
 	// ConfirmTopupWithResponse Confirm a settled top-up
 	//
@@ -11783,7 +11783,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/confirm (the `ConfirmTopup` operationId).
-	ConfirmTopupWithResponse(ctx context.Context, params *ConfirmTopupParams, body ConfirmTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTopupResult, error)
+	ConfirmTopupWithResponse(ctx context.Context, params *ConfirmTopupParams, body ConfirmTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTopupResponse, error)
 
 	// GetReloadBonusConfigWithResponse Read reload-bonus tiers
 	//
@@ -11801,7 +11801,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /topup/reload-bonus/config (the `GetReloadBonusConfig` operationId).
-	GetReloadBonusConfigWithResponse(ctx context.Context, params *GetReloadBonusConfigParams, reqEditors ...RequestEditorFn) (*GetReloadBonusConfigResult, error)
+	GetReloadBonusConfigWithResponse(ctx context.Context, params *GetReloadBonusConfigParams, reqEditors ...RequestEditorFn) (*GetReloadBonusConfigResponse, error)
 
 	// SetReloadBonusConfigWithBodyWithResponse Set reload-bonus tiers
 	//
@@ -11819,7 +11819,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/reload-bonus/config (the `SetReloadBonusConfig` operationId).
-	SetReloadBonusConfigWithBodyWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResult, error)
+	SetReloadBonusConfigWithBodyWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResponse, error)
 
 	// SetReloadBonusConfigWithResponse Set reload-bonus tiers
 	//
@@ -11837,7 +11837,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/reload-bonus/config (the `SetReloadBonusConfig` operationId).
-	SetReloadBonusConfigWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, body SetReloadBonusConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResult, error)
+	SetReloadBonusConfigWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, body SetReloadBonusConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResponse, error)
 
 	// CreateSkuTopupWithBodyWithResponse Sell a top-up SKU
 	//
@@ -11857,7 +11857,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/sku/{skuId} (the `CreateSkuTopup` operationId).
-	CreateSkuTopupWithBodyWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSkuTopupResult, error)
+	CreateSkuTopupWithBodyWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSkuTopupResponse, error)
 
 	// CreateSkuTopupWithResponse Sell a top-up SKU
 	//
@@ -11877,7 +11877,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/sku/{skuId} (the `CreateSkuTopup` operationId).
-	CreateSkuTopupWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, body CreateSkuTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSkuTopupResult, error)
+	CreateSkuTopupWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, body CreateSkuTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSkuTopupResponse, error)
 
 	// ListSkusWithResponse List SKUs
 	//
@@ -11893,7 +11893,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /topup/skus (the `ListSkus` operationId).
-	ListSkusWithResponse(ctx context.Context, params *ListSkusParams, reqEditors ...RequestEditorFn) (*ListSkusResult, error)
+	ListSkusWithResponse(ctx context.Context, params *ListSkusParams, reqEditors ...RequestEditorFn) (*ListSkusResponse, error)
 
 	// UpsertSkuWithBodyWithResponse Create or replace a SKU
 	//
@@ -11911,7 +11911,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/skus (the `UpsertSku` operationId).
-	UpsertSkuWithBodyWithResponse(ctx context.Context, params *UpsertSkuParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertSkuResult, error)
+	UpsertSkuWithBodyWithResponse(ctx context.Context, params *UpsertSkuParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertSkuResponse, error)
 
 	// UpsertSkuWithResponse Create or replace a SKU
 	//
@@ -11929,7 +11929,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /topup/skus (the `UpsertSku` operationId).
-	UpsertSkuWithResponse(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertSkuResult, error)
+	UpsertSkuWithResponse(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertSkuResponse, error)
 
 	// ListWebhookEndpointsWithResponse List webhook endpoints
 	//
@@ -11947,7 +11947,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /webhooks/endpoints (the `ListWebhookEndpoints` operationId).
-	ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResult, error)
+	ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error)
 
 	// CreateWebhookEndpointWithBodyWithResponse Register a webhook endpoint
 	//
@@ -11969,7 +11969,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error)
+	CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
 
 	// CreateWebhookEndpointWithResponse Register a webhook endpoint
 	//
@@ -11991,7 +11991,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
-	CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error)
+	CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error)
 
 	// DeleteWebhookEndpointWithBodyWithResponse Delete a webhook endpoint
 	//
@@ -12009,7 +12009,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
-	DeleteWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error)
+	DeleteWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
 
 	// DeleteWebhookEndpointWithResponse Delete a webhook endpoint
 	//
@@ -12027,7 +12027,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
-	DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error)
+	DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error)
 
 	// ListWebhookDeliveriesWithResponse List an endpoint's delivery attempts
 	//
@@ -12046,7 +12046,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /webhooks/endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
-	ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResult, error)
+	ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error)
 
 	// RotateWebhookEndpointSecretWithBodyWithResponse Rotate a webhook endpoint's secret
 	//
@@ -12064,7 +12064,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
-	RotateWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error)
+	RotateWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error)
 
 	// RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
 	//
@@ -12082,7 +12082,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
-	RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error)
+	RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error)
 
 	// ListTransactionsWithResponse List transactions
 	//
@@ -12100,7 +12100,7 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /{integrationId}/transactions (the `ListTransactions` operationId).
-	ListTransactionsWithResponse(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*ListTransactionsResult, error)
+	ListTransactionsWithResponse(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*ListTransactionsResponse, error)
 
 	// GetTransactionWithResponse Read a transaction
 	//
@@ -12117,10 +12117,10 @@ type ClientWithResponsesInterface interface {
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /{integrationId}/transactions/{transactionId} (the `GetTransaction` operationId).
-	GetTransactionWithResponse(ctx context.Context, integrationId IntegrationIdPath, transactionId TransactionIdPath, params *GetTransactionParams, reqEditors ...RequestEditorFn) (*GetTransactionResult, error)
+	GetTransactionWithResponse(ctx context.Context, integrationId IntegrationIdPath, transactionId TransactionIdPath, params *GetTransactionParams, reqEditors ...RequestEditorFn) (*GetTransactionResponse, error)
 }
 
-type GetJwksResult struct {
+type GetJwksResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -12134,32 +12134,32 @@ type GetJwksResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetJwksResult) GetJSON200() *Jwks {
+func (r GetJwksResponse) GetJSON200() *Jwks {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetJwksResult) GetJSON400() *ErrorResponse {
+func (r GetJwksResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetJwksResult) GetJSON500() *ErrorResponse {
+func (r GetJwksResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetJwksResult) GetJSON503() *ErrorEnvelope {
+func (r GetJwksResponse) GetJSON503() *ErrorEnvelope {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetJwksResult) GetBody() []byte {
+func (r GetJwksResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetJwksResult) Status() string {
+func (r GetJwksResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12167,7 +12167,7 @@ func (r GetJwksResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetJwksResult) StatusCode() int {
+func (r GetJwksResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12175,18 +12175,18 @@ func (r GetJwksResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetJwksResult) ContentType() string {
+func (r GetJwksResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListApiKeysResult struct {
+type ListApiKeysResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListApiKeysResponse
+	JSON200 *ListApiKeysOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12200,42 +12200,42 @@ type ListApiKeysResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListApiKeysResult) GetJSON200() *ListApiKeysResponse {
+func (r ListApiKeysResponse) GetJSON200() *ListApiKeysOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListApiKeysResult) GetJSON400() *ErrorEnvelope {
+func (r ListApiKeysResponse) GetJSON400() *ErrorEnvelope {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListApiKeysResult) GetJSON401() *Unauthenticated {
+func (r ListApiKeysResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListApiKeysResult) GetJSON403() *ErrorResponse {
+func (r ListApiKeysResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListApiKeysResult) GetJSON500() *ErrorResponse {
+func (r ListApiKeysResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListApiKeysResult) GetJSON503() *ErrorResponse {
+func (r ListApiKeysResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListApiKeysResult) GetBody() []byte {
+func (r ListApiKeysResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListApiKeysResult) Status() string {
+func (r ListApiKeysResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12243,7 +12243,7 @@ func (r ListApiKeysResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListApiKeysResult) StatusCode() int {
+func (r ListApiKeysResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12251,18 +12251,18 @@ func (r ListApiKeysResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListApiKeysResult) ContentType() string {
+func (r ListApiKeysResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateApiKeyResult struct {
+type CreateApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreateApiKeyResponse
+	JSON200 *CreateApiKeyOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12284,62 +12284,62 @@ type CreateApiKeyResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateApiKeyResult) GetJSON200() *CreateApiKeyResponse {
+func (r CreateApiKeyResponse) GetJSON200() *CreateApiKeyOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateApiKeyResult) GetJSON400() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateApiKeyResult) GetJSON401() *Unauthenticated {
+func (r CreateApiKeyResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateApiKeyResult) GetJSON403() *ErrorEnvelope {
+func (r CreateApiKeyResponse) GetJSON403() *ErrorEnvelope {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateApiKeyResult) GetJSON409() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateApiKeyResult) GetJSON413() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateApiKeyResult) GetJSON415() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateApiKeyResult) GetJSON422() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateApiKeyResult) GetJSON500() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateApiKeyResult) GetJSON503() *ErrorResponse {
+func (r CreateApiKeyResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateApiKeyResult) GetBody() []byte {
+func (r CreateApiKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateApiKeyResult) Status() string {
+func (r CreateApiKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12347,7 +12347,7 @@ func (r CreateApiKeyResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateApiKeyResult) StatusCode() int {
+func (r CreateApiKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12355,18 +12355,18 @@ func (r CreateApiKeyResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateApiKeyResult) ContentType() string {
+func (r CreateApiKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type DeleteApiKeyResult struct {
+type DeleteApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DeleteApiKeyResponse
+	JSON200 *DeleteApiKeyOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12390,67 +12390,67 @@ type DeleteApiKeyResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteApiKeyResult) GetJSON200() *DeleteApiKeyResponse {
+func (r DeleteApiKeyResponse) GetJSON200() *DeleteApiKeyOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteApiKeyResult) GetJSON400() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteApiKeyResult) GetJSON401() *Unauthenticated {
+func (r DeleteApiKeyResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteApiKeyResult) GetJSON403() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteApiKeyResult) GetJSON404() *ErrorEnvelope {
+func (r DeleteApiKeyResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteApiKeyResult) GetJSON409() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r DeleteApiKeyResult) GetJSON413() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r DeleteApiKeyResult) GetJSON415() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteApiKeyResult) GetJSON422() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteApiKeyResult) GetJSON500() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeleteApiKeyResult) GetJSON503() *ErrorResponse {
+func (r DeleteApiKeyResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r DeleteApiKeyResult) GetBody() []byte {
+func (r DeleteApiKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r DeleteApiKeyResult) Status() string {
+func (r DeleteApiKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12458,7 +12458,7 @@ func (r DeleteApiKeyResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r DeleteApiKeyResult) StatusCode() int {
+func (r DeleteApiKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12466,18 +12466,18 @@ func (r DeleteApiKeyResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteApiKeyResult) ContentType() string {
+func (r DeleteApiKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type RegenerateApiKeyResult struct {
+type RegenerateApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *RegenerateApiKeyResponse
+	JSON200 *RegenerateApiKeyOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12501,67 +12501,67 @@ type RegenerateApiKeyResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON200() *RegenerateApiKeyResponse {
+func (r RegenerateApiKeyResponse) GetJSON200() *RegenerateApiKeyOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON400() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON401() *Unauthenticated {
+func (r RegenerateApiKeyResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON403() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON404() *ErrorEnvelope {
+func (r RegenerateApiKeyResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON409() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON413() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON415() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON422() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON500() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RegenerateApiKeyResult) GetJSON503() *ErrorResponse {
+func (r RegenerateApiKeyResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r RegenerateApiKeyResult) GetBody() []byte {
+func (r RegenerateApiKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RegenerateApiKeyResult) Status() string {
+func (r RegenerateApiKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12569,7 +12569,7 @@ func (r RegenerateApiKeyResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RegenerateApiKeyResult) StatusCode() int {
+func (r RegenerateApiKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12577,18 +12577,18 @@ func (r RegenerateApiKeyResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RegenerateApiKeyResult) ContentType() string {
+func (r RegenerateApiKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type RevokeApiKeyResult struct {
+type RevokeApiKeyResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *RevokeApiKeyResponse
+	JSON200 *RevokeApiKeyOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12612,67 +12612,67 @@ type RevokeApiKeyResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RevokeApiKeyResult) GetJSON200() *RevokeApiKeyResponse {
+func (r RevokeApiKeyResponse) GetJSON200() *RevokeApiKeyOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RevokeApiKeyResult) GetJSON400() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RevokeApiKeyResult) GetJSON401() *Unauthenticated {
+func (r RevokeApiKeyResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RevokeApiKeyResult) GetJSON403() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RevokeApiKeyResult) GetJSON404() *ErrorEnvelope {
+func (r RevokeApiKeyResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RevokeApiKeyResult) GetJSON409() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RevokeApiKeyResult) GetJSON413() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r RevokeApiKeyResult) GetJSON415() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RevokeApiKeyResult) GetJSON422() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RevokeApiKeyResult) GetJSON500() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RevokeApiKeyResult) GetJSON503() *ErrorResponse {
+func (r RevokeApiKeyResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r RevokeApiKeyResult) GetBody() []byte {
+func (r RevokeApiKeyResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RevokeApiKeyResult) Status() string {
+func (r RevokeApiKeyResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12680,7 +12680,7 @@ func (r RevokeApiKeyResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RevokeApiKeyResult) StatusCode() int {
+func (r RevokeApiKeyResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12688,18 +12688,18 @@ func (r RevokeApiKeyResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RevokeApiKeyResult) ContentType() string {
+func (r RevokeApiKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateTerminalTokenResult struct {
+type CreateTerminalTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreateTerminalTokenResponse
+	JSON200 *CreateTerminalTokenOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12721,62 +12721,62 @@ type CreateTerminalTokenResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON200() *CreateTerminalTokenResponse {
+func (r CreateTerminalTokenResponse) GetJSON200() *CreateTerminalTokenOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON400() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON401() *ErrorEnvelope {
+func (r CreateTerminalTokenResponse) GetJSON401() *ErrorEnvelope {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON403() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON409() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON413() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON415() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON422() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON500() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateTerminalTokenResult) GetJSON503() *ErrorResponse {
+func (r CreateTerminalTokenResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateTerminalTokenResult) GetBody() []byte {
+func (r CreateTerminalTokenResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateTerminalTokenResult) Status() string {
+func (r CreateTerminalTokenResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12784,7 +12784,7 @@ func (r CreateTerminalTokenResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateTerminalTokenResult) StatusCode() int {
+func (r CreateTerminalTokenResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12792,18 +12792,18 @@ func (r CreateTerminalTokenResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateTerminalTokenResult) ContentType() string {
+func (r CreateTerminalTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ValidateTerminalTokenResult struct {
+type ValidateTerminalTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ValidateTerminalTokenResponse
+	JSON200 *ValidateTerminalTokenOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12817,42 +12817,42 @@ type ValidateTerminalTokenResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON200() *ValidateTerminalTokenResponse {
+func (r ValidateTerminalTokenResponse) GetJSON200() *ValidateTerminalTokenOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON400() *ErrorResponse {
+func (r ValidateTerminalTokenResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON401() *ErrorEnvelope {
+func (r ValidateTerminalTokenResponse) GetJSON401() *ErrorEnvelope {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON403() *ErrorResponse {
+func (r ValidateTerminalTokenResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON500() *ErrorResponse {
+func (r ValidateTerminalTokenResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ValidateTerminalTokenResult) GetJSON503() *ErrorResponse {
+func (r ValidateTerminalTokenResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ValidateTerminalTokenResult) GetBody() []byte {
+func (r ValidateTerminalTokenResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ValidateTerminalTokenResult) Status() string {
+func (r ValidateTerminalTokenResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12860,7 +12860,7 @@ func (r ValidateTerminalTokenResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ValidateTerminalTokenResult) StatusCode() int {
+func (r ValidateTerminalTokenResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12868,18 +12868,18 @@ func (r ValidateTerminalTokenResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ValidateTerminalTokenResult) ContentType() string {
+func (r ValidateTerminalTokenResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetCapabilitiesResult struct {
+type GetCapabilitiesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetCapabilitiesResponse
+	JSON200 *GetCapabilitiesOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12891,37 +12891,37 @@ type GetCapabilitiesResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCapabilitiesResult) GetJSON200() *GetCapabilitiesResponse {
+func (r GetCapabilitiesResponse) GetJSON200() *GetCapabilitiesOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetCapabilitiesResult) GetJSON400() *ErrorResponse {
+func (r GetCapabilitiesResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCapabilitiesResult) GetJSON401() *ErrorEnvelope {
+func (r GetCapabilitiesResponse) GetJSON401() *ErrorEnvelope {
 	return r.JSON401
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetCapabilitiesResult) GetJSON500() *ErrorResponse {
+func (r GetCapabilitiesResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetCapabilitiesResult) GetJSON503() *ErrorResponse {
+func (r GetCapabilitiesResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetCapabilitiesResult) GetBody() []byte {
+func (r GetCapabilitiesResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetCapabilitiesResult) Status() string {
+func (r GetCapabilitiesResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -12929,7 +12929,7 @@ func (r GetCapabilitiesResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetCapabilitiesResult) StatusCode() int {
+func (r GetCapabilitiesResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -12937,18 +12937,18 @@ func (r GetCapabilitiesResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetCapabilitiesResult) ContentType() string {
+func (r GetCapabilitiesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateCheckoutSessionResult struct {
+type CreateCheckoutSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreateCheckoutSessionResponse
+	JSON200 *CreateCheckoutSessionOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -12970,62 +12970,62 @@ type CreateCheckoutSessionResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON200() *CreateCheckoutSessionResponse {
+func (r CreateCheckoutSessionResponse) GetJSON200() *CreateCheckoutSessionOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON400() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON401() *Unauthenticated {
+func (r CreateCheckoutSessionResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON403() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON409() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON413() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON415() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON422() *ErrorEnvelope {
+func (r CreateCheckoutSessionResponse) GetJSON422() *ErrorEnvelope {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON500() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateCheckoutSessionResult) GetJSON503() *ErrorResponse {
+func (r CreateCheckoutSessionResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateCheckoutSessionResult) GetBody() []byte {
+func (r CreateCheckoutSessionResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateCheckoutSessionResult) Status() string {
+func (r CreateCheckoutSessionResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13033,7 +13033,7 @@ func (r CreateCheckoutSessionResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateCheckoutSessionResult) StatusCode() int {
+func (r CreateCheckoutSessionResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13041,18 +13041,18 @@ func (r CreateCheckoutSessionResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateCheckoutSessionResult) ContentType() string {
+func (r CreateCheckoutSessionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetCheckoutSessionResult struct {
+type GetCheckoutSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetCheckoutSessionResponse
+	JSON200 *GetCheckoutSessionOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13068,47 +13068,47 @@ type GetCheckoutSessionResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON200() *GetCheckoutSessionResponse {
+func (r GetCheckoutSessionResponse) GetJSON200() *GetCheckoutSessionOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON400() *ErrorResponse {
+func (r GetCheckoutSessionResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON401() *Unauthenticated {
+func (r GetCheckoutSessionResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON403() *ErrorResponse {
+func (r GetCheckoutSessionResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON404() *ErrorEnvelope {
+func (r GetCheckoutSessionResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON500() *ErrorResponse {
+func (r GetCheckoutSessionResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetCheckoutSessionResult) GetJSON503() *ErrorResponse {
+func (r GetCheckoutSessionResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetCheckoutSessionResult) GetBody() []byte {
+func (r GetCheckoutSessionResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetCheckoutSessionResult) Status() string {
+func (r GetCheckoutSessionResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13116,7 +13116,7 @@ func (r GetCheckoutSessionResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetCheckoutSessionResult) StatusCode() int {
+func (r GetCheckoutSessionResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13124,18 +13124,18 @@ func (r GetCheckoutSessionResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetCheckoutSessionResult) ContentType() string {
+func (r GetCheckoutSessionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type IdentifyCheckoutSessionResult struct {
+type IdentifyCheckoutSessionResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *IdentifyCheckoutSessionResponse
+	JSON200 *IdentifyCheckoutSessionOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13161,72 +13161,72 @@ type IdentifyCheckoutSessionResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON200() *IdentifyCheckoutSessionResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON200() *IdentifyCheckoutSessionOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON400() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON401() *Unauthenticated {
+func (r IdentifyCheckoutSessionResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON403() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON404() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON409() *ErrorEnvelope {
+func (r IdentifyCheckoutSessionResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON413() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON415() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON422() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON429() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON429() *ErrorResponse {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON500() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r IdentifyCheckoutSessionResult) GetJSON503() *ErrorResponse {
+func (r IdentifyCheckoutSessionResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r IdentifyCheckoutSessionResult) GetBody() []byte {
+func (r IdentifyCheckoutSessionResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r IdentifyCheckoutSessionResult) Status() string {
+func (r IdentifyCheckoutSessionResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13234,7 +13234,7 @@ func (r IdentifyCheckoutSessionResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r IdentifyCheckoutSessionResult) StatusCode() int {
+func (r IdentifyCheckoutSessionResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13242,18 +13242,18 @@ func (r IdentifyCheckoutSessionResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r IdentifyCheckoutSessionResult) ContentType() string {
+func (r IdentifyCheckoutSessionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateClaimResult struct {
+type CreateClaimResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreateClaimResponse
+	JSON200 *CreateClaimOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13277,67 +13277,67 @@ type CreateClaimResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateClaimResult) GetJSON200() *CreateClaimResponse {
+func (r CreateClaimResponse) GetJSON200() *CreateClaimOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateClaimResult) GetJSON400() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateClaimResult) GetJSON401() *Unauthenticated {
+func (r CreateClaimResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateClaimResult) GetJSON403() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CreateClaimResult) GetJSON404() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateClaimResult) GetJSON409() *ErrorEnvelope {
+func (r CreateClaimResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateClaimResult) GetJSON413() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateClaimResult) GetJSON415() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateClaimResult) GetJSON422() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateClaimResult) GetJSON500() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateClaimResult) GetJSON503() *ErrorResponse {
+func (r CreateClaimResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateClaimResult) GetBody() []byte {
+func (r CreateClaimResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateClaimResult) Status() string {
+func (r CreateClaimResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13345,7 +13345,7 @@ func (r CreateClaimResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateClaimResult) StatusCode() int {
+func (r CreateClaimResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13353,18 +13353,18 @@ func (r CreateClaimResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateClaimResult) ContentType() string {
+func (r CreateClaimResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type LookupCustomerResult struct {
+type LookupCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *LookupCustomerResponse
+	JSON200 *LookupCustomerOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13380,47 +13380,47 @@ type LookupCustomerResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r LookupCustomerResult) GetJSON200() *LookupCustomerResponse {
+func (r LookupCustomerResponse) GetJSON200() *LookupCustomerOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r LookupCustomerResult) GetJSON400() *ErrorEnvelope {
+func (r LookupCustomerResponse) GetJSON400() *ErrorEnvelope {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r LookupCustomerResult) GetJSON401() *Unauthenticated {
+func (r LookupCustomerResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r LookupCustomerResult) GetJSON403() *ErrorResponse {
+func (r LookupCustomerResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r LookupCustomerResult) GetJSON429() *ErrorResponse {
+func (r LookupCustomerResponse) GetJSON429() *ErrorResponse {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r LookupCustomerResult) GetJSON500() *ErrorResponse {
+func (r LookupCustomerResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r LookupCustomerResult) GetJSON503() *ErrorResponse {
+func (r LookupCustomerResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r LookupCustomerResult) GetBody() []byte {
+func (r LookupCustomerResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r LookupCustomerResult) Status() string {
+func (r LookupCustomerResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13428,7 +13428,7 @@ func (r LookupCustomerResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r LookupCustomerResult) StatusCode() int {
+func (r LookupCustomerResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13436,18 +13436,18 @@ func (r LookupCustomerResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r LookupCustomerResult) ContentType() string {
+func (r LookupCustomerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListCustomerGrantsResult struct {
+type ListCustomerGrantsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListCustomerGrantsResponse
+	JSON200 *ListCustomerGrantsOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13463,47 +13463,47 @@ type ListCustomerGrantsResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON200() *ListCustomerGrantsResponse {
+func (r ListCustomerGrantsResponse) GetJSON200() *ListCustomerGrantsOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON400() *ErrorResponse {
+func (r ListCustomerGrantsResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON401() *Unauthenticated {
+func (r ListCustomerGrantsResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON403() *ErrorResponse {
+func (r ListCustomerGrantsResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON404() *ErrorEnvelope {
+func (r ListCustomerGrantsResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON500() *ErrorResponse {
+func (r ListCustomerGrantsResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListCustomerGrantsResult) GetJSON503() *ErrorResponse {
+func (r ListCustomerGrantsResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListCustomerGrantsResult) GetBody() []byte {
+func (r ListCustomerGrantsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListCustomerGrantsResult) Status() string {
+func (r ListCustomerGrantsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13511,7 +13511,7 @@ func (r ListCustomerGrantsResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListCustomerGrantsResult) StatusCode() int {
+func (r ListCustomerGrantsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13519,18 +13519,18 @@ func (r ListCustomerGrantsResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListCustomerGrantsResult) ContentType() string {
+func (r ListCustomerGrantsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type InitiateEnrollmentResult struct {
+type InitiateEnrollmentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *InitiateEnrollmentResponse
+	JSON200 *InitiateEnrollmentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13554,67 +13554,67 @@ type InitiateEnrollmentResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON200() *InitiateEnrollmentResponse {
+func (r InitiateEnrollmentResponse) GetJSON200() *InitiateEnrollmentOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON400() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON401() *Unauthenticated {
+func (r InitiateEnrollmentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON403() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON409() *ErrorEnvelope {
+func (r InitiateEnrollmentResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON413() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON415() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON422() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON429() *ErrorEnvelope {
+func (r InitiateEnrollmentResponse) GetJSON429() *ErrorEnvelope {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON500() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r InitiateEnrollmentResult) GetJSON503() *ErrorResponse {
+func (r InitiateEnrollmentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r InitiateEnrollmentResult) GetBody() []byte {
+func (r InitiateEnrollmentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r InitiateEnrollmentResult) Status() string {
+func (r InitiateEnrollmentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13622,7 +13622,7 @@ func (r InitiateEnrollmentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r InitiateEnrollmentResult) StatusCode() int {
+func (r InitiateEnrollmentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13630,18 +13630,18 @@ func (r InitiateEnrollmentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r InitiateEnrollmentResult) ContentType() string {
+func (r InitiateEnrollmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ResendEnrollmentResult struct {
+type ResendEnrollmentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ResendEnrollmentResponse
+	JSON200 *ResendEnrollmentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13667,72 +13667,72 @@ type ResendEnrollmentResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ResendEnrollmentResult) GetJSON200() *ResendEnrollmentResponse {
+func (r ResendEnrollmentResponse) GetJSON200() *ResendEnrollmentOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ResendEnrollmentResult) GetJSON400() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ResendEnrollmentResult) GetJSON401() *Unauthenticated {
+func (r ResendEnrollmentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ResendEnrollmentResult) GetJSON403() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ResendEnrollmentResult) GetJSON404() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ResendEnrollmentResult) GetJSON409() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ResendEnrollmentResult) GetJSON413() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ResendEnrollmentResult) GetJSON415() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ResendEnrollmentResult) GetJSON422() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r ResendEnrollmentResult) GetJSON429() *ErrorEnvelope {
+func (r ResendEnrollmentResponse) GetJSON429() *ErrorEnvelope {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ResendEnrollmentResult) GetJSON500() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ResendEnrollmentResult) GetJSON503() *ErrorResponse {
+func (r ResendEnrollmentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ResendEnrollmentResult) GetBody() []byte {
+func (r ResendEnrollmentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ResendEnrollmentResult) Status() string {
+func (r ResendEnrollmentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13740,7 +13740,7 @@ func (r ResendEnrollmentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ResendEnrollmentResult) StatusCode() int {
+func (r ResendEnrollmentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13748,18 +13748,18 @@ func (r ResendEnrollmentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ResendEnrollmentResult) ContentType() string {
+func (r ResendEnrollmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type VerifyEnrollmentResult struct {
+type VerifyEnrollmentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *VerifyEnrollmentResponse
+	JSON200 *VerifyEnrollmentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13787,77 +13787,77 @@ type VerifyEnrollmentResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON200() *VerifyEnrollmentResponse {
+func (r VerifyEnrollmentResponse) GetJSON200() *VerifyEnrollmentOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON400() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON401() *Unauthenticated {
+func (r VerifyEnrollmentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON403() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON404() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON409() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON410 returns the response for an HTTP 410 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON410() *ErrorEnvelope {
+func (r VerifyEnrollmentResponse) GetJSON410() *ErrorEnvelope {
 	return r.JSON410
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON413() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON415() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON422() *ErrorEnvelope {
+func (r VerifyEnrollmentResponse) GetJSON422() *ErrorEnvelope {
 	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON429() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON429() *ErrorResponse {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON500() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r VerifyEnrollmentResult) GetJSON503() *ErrorResponse {
+func (r VerifyEnrollmentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r VerifyEnrollmentResult) GetBody() []byte {
+func (r VerifyEnrollmentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r VerifyEnrollmentResult) Status() string {
+func (r VerifyEnrollmentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13865,7 +13865,7 @@ func (r VerifyEnrollmentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r VerifyEnrollmentResult) StatusCode() int {
+func (r VerifyEnrollmentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13873,18 +13873,18 @@ func (r VerifyEnrollmentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r VerifyEnrollmentResult) ContentType() string {
+func (r VerifyEnrollmentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListEventsResult struct {
+type ListEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListEventsResponse
+	JSON200 *ListEventsOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13898,42 +13898,42 @@ type ListEventsResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListEventsResult) GetJSON200() *ListEventsResponse {
+func (r ListEventsResponse) GetJSON200() *ListEventsOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListEventsResult) GetJSON400() *ErrorResponse {
+func (r ListEventsResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListEventsResult) GetJSON401() *Unauthenticated {
+func (r ListEventsResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListEventsResult) GetJSON403() *ErrorResponse {
+func (r ListEventsResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListEventsResult) GetJSON500() *ErrorResponse {
+func (r ListEventsResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListEventsResult) GetJSON503() *ErrorResponse {
+func (r ListEventsResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListEventsResult) GetBody() []byte {
+func (r ListEventsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListEventsResult) Status() string {
+func (r ListEventsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -13941,7 +13941,7 @@ func (r ListEventsResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListEventsResult) StatusCode() int {
+func (r ListEventsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -13949,18 +13949,18 @@ func (r ListEventsResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListEventsResult) ContentType() string {
+func (r ListEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetEventResult struct {
+type GetEventResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetEventResponse
+	JSON200 *GetEventOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -13976,47 +13976,47 @@ type GetEventResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetEventResult) GetJSON200() *GetEventResponse {
+func (r GetEventResponse) GetJSON200() *GetEventOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetEventResult) GetJSON400() *ErrorResponse {
+func (r GetEventResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetEventResult) GetJSON401() *Unauthenticated {
+func (r GetEventResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetEventResult) GetJSON403() *ErrorResponse {
+func (r GetEventResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetEventResult) GetJSON404() *ErrorEnvelope {
+func (r GetEventResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetEventResult) GetJSON500() *ErrorResponse {
+func (r GetEventResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetEventResult) GetJSON503() *ErrorResponse {
+func (r GetEventResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetEventResult) GetBody() []byte {
+func (r GetEventResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetEventResult) Status() string {
+func (r GetEventResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14024,7 +14024,7 @@ func (r GetEventResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetEventResult) StatusCode() int {
+func (r GetEventResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14032,18 +14032,18 @@ func (r GetEventResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetEventResult) ContentType() string {
+func (r GetEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ClawbackGrantResult struct {
+type ClawbackGrantResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ClawbackGrantResponse
+	JSON200 *ClawbackGrantOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14067,67 +14067,67 @@ type ClawbackGrantResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ClawbackGrantResult) GetJSON200() *ClawbackGrantResponse {
+func (r ClawbackGrantResponse) GetJSON200() *ClawbackGrantOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ClawbackGrantResult) GetJSON400() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ClawbackGrantResult) GetJSON401() *Unauthenticated {
+func (r ClawbackGrantResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ClawbackGrantResult) GetJSON403() *ErrorEnvelope {
+func (r ClawbackGrantResponse) GetJSON403() *ErrorEnvelope {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ClawbackGrantResult) GetJSON404() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ClawbackGrantResult) GetJSON409() *ErrorEnvelope {
+func (r ClawbackGrantResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ClawbackGrantResult) GetJSON413() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ClawbackGrantResult) GetJSON415() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ClawbackGrantResult) GetJSON422() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ClawbackGrantResult) GetJSON500() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ClawbackGrantResult) GetJSON503() *ErrorResponse {
+func (r ClawbackGrantResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ClawbackGrantResult) GetBody() []byte {
+func (r ClawbackGrantResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ClawbackGrantResult) Status() string {
+func (r ClawbackGrantResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14135,7 +14135,7 @@ func (r ClawbackGrantResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ClawbackGrantResult) StatusCode() int {
+func (r ClawbackGrantResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14143,18 +14143,18 @@ func (r ClawbackGrantResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ClawbackGrantResult) ContentType() string {
+func (r ClawbackGrantResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetHealthResult struct {
+type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetHealthResponse
+	JSON200 *GetHealthOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -14164,32 +14164,32 @@ type GetHealthResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetHealthResult) GetJSON200() *GetHealthResponse {
+func (r GetHealthResponse) GetJSON200() *GetHealthOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetHealthResult) GetJSON400() *ErrorResponse {
+func (r GetHealthResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetHealthResult) GetJSON500() *ErrorResponse {
+func (r GetHealthResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetHealthResult) GetJSON503() *ErrorEnvelope {
+func (r GetHealthResponse) GetJSON503() *ErrorEnvelope {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetHealthResult) GetBody() []byte {
+func (r GetHealthResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetHealthResult) Status() string {
+func (r GetHealthResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14197,7 +14197,7 @@ func (r GetHealthResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetHealthResult) StatusCode() int {
+func (r GetHealthResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14205,18 +14205,18 @@ func (r GetHealthResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetHealthResult) ContentType() string {
+func (r GetHealthResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type IdentifyCustomerResult struct {
+type IdentifyCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *IdentifyCustomerResponse
+	JSON200 *IdentifyCustomerOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14242,72 +14242,72 @@ type IdentifyCustomerResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r IdentifyCustomerResult) GetJSON200() *IdentifyCustomerResponse {
+func (r IdentifyCustomerResponse) GetJSON200() *IdentifyCustomerOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r IdentifyCustomerResult) GetJSON400() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r IdentifyCustomerResult) GetJSON401() *Unauthenticated {
+func (r IdentifyCustomerResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r IdentifyCustomerResult) GetJSON403() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r IdentifyCustomerResult) GetJSON404() *ErrorEnvelope {
+func (r IdentifyCustomerResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r IdentifyCustomerResult) GetJSON409() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r IdentifyCustomerResult) GetJSON413() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r IdentifyCustomerResult) GetJSON415() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r IdentifyCustomerResult) GetJSON422() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r IdentifyCustomerResult) GetJSON429() *ErrorEnvelope {
+func (r IdentifyCustomerResponse) GetJSON429() *ErrorEnvelope {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r IdentifyCustomerResult) GetJSON500() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r IdentifyCustomerResult) GetJSON503() *ErrorResponse {
+func (r IdentifyCustomerResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r IdentifyCustomerResult) GetBody() []byte {
+func (r IdentifyCustomerResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r IdentifyCustomerResult) Status() string {
+func (r IdentifyCustomerResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14315,7 +14315,7 @@ func (r IdentifyCustomerResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r IdentifyCustomerResult) StatusCode() int {
+func (r IdentifyCustomerResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14323,24 +14323,24 @@ func (r IdentifyCustomerResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r IdentifyCustomerResult) ContentType() string {
+func (r IdentifyCustomerResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-// GetOpenapiResult200Headers the declared response headers of an HTTP 200 response for GetOpenapi
-type GetOpenapiResult200Headers struct {
+// GetOpenapiResponse200Headers the declared response headers of an HTTP 200 response for GetOpenapi
+type GetOpenapiResponse200Headers struct {
 	ETag *string
 }
 
-// GetOpenapiResult304Headers the declared response headers of an HTTP 304 response for GetOpenapi
-type GetOpenapiResult304Headers struct {
+// GetOpenapiResponse304Headers the declared response headers of an HTTP 304 response for GetOpenapi
+type GetOpenapiResponse304Headers struct {
 	ETag *string
 }
 
-type GetOpenapiResult struct {
+type GetOpenapiResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
@@ -14352,38 +14352,38 @@ type GetOpenapiResult struct {
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *ErrorResponse
 	// Headers200 the parsed response headers for an HTTP 200 response
-	Headers200 *GetOpenapiResult200Headers
+	Headers200 *GetOpenapiResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
-	Headers304 *GetOpenapiResult304Headers
+	Headers304 *GetOpenapiResponse304Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetOpenapiResult) GetJSON200() *map[string]interface{} {
+func (r GetOpenapiResponse) GetJSON200() *map[string]interface{} {
 	return r.JSON200
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
-func (r GetOpenapiResult) GetYAML200() *map[string]interface{} {
+func (r GetOpenapiResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetOpenapiResult) GetJSON400() *ErrorEnvelope {
+func (r GetOpenapiResponse) GetJSON400() *ErrorEnvelope {
 	return r.JSON400
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetOpenapiResult) GetJSON500() *ErrorResponse {
+func (r GetOpenapiResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetBody returns the raw response body bytes
-func (r GetOpenapiResult) GetBody() []byte {
+func (r GetOpenapiResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetOpenapiResult) Status() string {
+func (r GetOpenapiResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14391,7 +14391,7 @@ func (r GetOpenapiResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetOpenapiResult) StatusCode() int {
+func (r GetOpenapiResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14399,18 +14399,18 @@ func (r GetOpenapiResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetOpenapiResult) ContentType() string {
+func (r GetOpenapiResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreatePaymentResult struct {
+type CreatePaymentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreatePaymentResponse
+	JSON200 *CreatePaymentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14438,77 +14438,77 @@ type CreatePaymentResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreatePaymentResult) GetJSON200() *CreatePaymentResponse {
+func (r CreatePaymentResponse) GetJSON200() *CreatePaymentOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreatePaymentResult) GetJSON400() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreatePaymentResult) GetJSON401() *Unauthenticated {
+func (r CreatePaymentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON402 returns the response for an HTTP 402 `application/json` response
-func (r CreatePaymentResult) GetJSON402() *ErrorEnvelope {
+func (r CreatePaymentResponse) GetJSON402() *ErrorEnvelope {
 	return r.JSON402
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreatePaymentResult) GetJSON403() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CreatePaymentResult) GetJSON404() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreatePaymentResult) GetJSON409() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreatePaymentResult) GetJSON413() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreatePaymentResult) GetJSON415() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreatePaymentResult) GetJSON422() *ErrorEnvelope {
+func (r CreatePaymentResponse) GetJSON422() *ErrorEnvelope {
 	return r.JSON422
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r CreatePaymentResult) GetJSON429() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON429() *ErrorResponse {
 	return r.JSON429
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreatePaymentResult) GetJSON500() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreatePaymentResult) GetJSON503() *ErrorResponse {
+func (r CreatePaymentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreatePaymentResult) GetBody() []byte {
+func (r CreatePaymentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreatePaymentResult) Status() string {
+func (r CreatePaymentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14516,7 +14516,7 @@ func (r CreatePaymentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreatePaymentResult) StatusCode() int {
+func (r CreatePaymentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14524,18 +14524,18 @@ func (r CreatePaymentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreatePaymentResult) ContentType() string {
+func (r CreatePaymentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetPaymentResult struct {
+type GetPaymentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetPaymentResponse
+	JSON200 *GetPaymentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14551,47 +14551,47 @@ type GetPaymentResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetPaymentResult) GetJSON200() *GetPaymentResponse {
+func (r GetPaymentResponse) GetJSON200() *GetPaymentOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetPaymentResult) GetJSON400() *ErrorResponse {
+func (r GetPaymentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetPaymentResult) GetJSON401() *Unauthenticated {
+func (r GetPaymentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetPaymentResult) GetJSON403() *ErrorResponse {
+func (r GetPaymentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetPaymentResult) GetJSON404() *ErrorEnvelope {
+func (r GetPaymentResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetPaymentResult) GetJSON500() *ErrorResponse {
+func (r GetPaymentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetPaymentResult) GetJSON503() *ErrorResponse {
+func (r GetPaymentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetPaymentResult) GetBody() []byte {
+func (r GetPaymentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetPaymentResult) Status() string {
+func (r GetPaymentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14599,7 +14599,7 @@ func (r GetPaymentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetPaymentResult) StatusCode() int {
+func (r GetPaymentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14607,18 +14607,18 @@ func (r GetPaymentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetPaymentResult) ContentType() string {
+func (r GetPaymentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CapturePaymentResult struct {
+type CapturePaymentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CapturePaymentResponse
+	JSON200 *CapturePaymentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14642,67 +14642,67 @@ type CapturePaymentResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CapturePaymentResult) GetJSON200() *CapturePaymentResponse {
+func (r CapturePaymentResponse) GetJSON200() *CapturePaymentOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CapturePaymentResult) GetJSON400() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CapturePaymentResult) GetJSON401() *Unauthenticated {
+func (r CapturePaymentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CapturePaymentResult) GetJSON403() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CapturePaymentResult) GetJSON404() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CapturePaymentResult) GetJSON409() *ErrorEnvelope {
+func (r CapturePaymentResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CapturePaymentResult) GetJSON413() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CapturePaymentResult) GetJSON415() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CapturePaymentResult) GetJSON422() *ErrorEnvelope {
+func (r CapturePaymentResponse) GetJSON422() *ErrorEnvelope {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CapturePaymentResult) GetJSON500() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CapturePaymentResult) GetJSON503() *ErrorResponse {
+func (r CapturePaymentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CapturePaymentResult) GetBody() []byte {
+func (r CapturePaymentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CapturePaymentResult) Status() string {
+func (r CapturePaymentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14710,7 +14710,7 @@ func (r CapturePaymentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CapturePaymentResult) StatusCode() int {
+func (r CapturePaymentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14718,18 +14718,18 @@ func (r CapturePaymentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CapturePaymentResult) ContentType() string {
+func (r CapturePaymentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type RefundPaymentResult struct {
+type RefundPaymentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON201 the response for an HTTP 201 `application/json` response
-	JSON201 *RefundPaymentResponse
+	JSON201 *RefundPaymentOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14753,67 +14753,67 @@ type RefundPaymentResult struct {
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
-func (r RefundPaymentResult) GetJSON201() *RefundPaymentResponse {
+func (r RefundPaymentResponse) GetJSON201() *RefundPaymentOutput {
 	return r.JSON201
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RefundPaymentResult) GetJSON400() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RefundPaymentResult) GetJSON401() *Unauthenticated {
+func (r RefundPaymentResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RefundPaymentResult) GetJSON403() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RefundPaymentResult) GetJSON404() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RefundPaymentResult) GetJSON409() *ErrorEnvelope {
+func (r RefundPaymentResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RefundPaymentResult) GetJSON413() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r RefundPaymentResult) GetJSON415() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RefundPaymentResult) GetJSON422() *ErrorEnvelope {
+func (r RefundPaymentResponse) GetJSON422() *ErrorEnvelope {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RefundPaymentResult) GetJSON500() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RefundPaymentResult) GetJSON503() *ErrorResponse {
+func (r RefundPaymentResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r RefundPaymentResult) GetBody() []byte {
+func (r RefundPaymentResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RefundPaymentResult) Status() string {
+func (r RefundPaymentResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14821,7 +14821,7 @@ func (r RefundPaymentResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RefundPaymentResult) StatusCode() int {
+func (r RefundPaymentResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14829,18 +14829,18 @@ func (r RefundPaymentResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RefundPaymentResult) ContentType() string {
+func (r RefundPaymentResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type MintQrResult struct {
+type MintQrResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *MintQrResponse
+	JSON200 *MintQrOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14864,67 +14864,67 @@ type MintQrResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r MintQrResult) GetJSON200() *MintQrResponse {
+func (r MintQrResponse) GetJSON200() *MintQrOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r MintQrResult) GetJSON400() *ErrorResponse {
+func (r MintQrResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r MintQrResult) GetJSON401() *Unauthenticated {
+func (r MintQrResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r MintQrResult) GetJSON403() *ErrorResponse {
+func (r MintQrResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r MintQrResult) GetJSON404() *ErrorResponse {
+func (r MintQrResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r MintQrResult) GetJSON409() *ErrorEnvelope {
+func (r MintQrResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r MintQrResult) GetJSON413() *ErrorResponse {
+func (r MintQrResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r MintQrResult) GetJSON415() *ErrorResponse {
+func (r MintQrResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r MintQrResult) GetJSON422() *ErrorResponse {
+func (r MintQrResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r MintQrResult) GetJSON500() *ErrorResponse {
+func (r MintQrResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r MintQrResult) GetJSON503() *ErrorResponse {
+func (r MintQrResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r MintQrResult) GetBody() []byte {
+func (r MintQrResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r MintQrResult) Status() string {
+func (r MintQrResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -14932,7 +14932,7 @@ func (r MintQrResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r MintQrResult) StatusCode() int {
+func (r MintQrResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -14940,18 +14940,18 @@ func (r MintQrResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r MintQrResult) ContentType() string {
+func (r MintQrResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListSandboxMessagesResult struct {
+type ListSandboxMessagesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListSandboxMessagesResponse
+	JSON200 *ListSandboxMessagesOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -14965,42 +14965,42 @@ type ListSandboxMessagesResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON200() *ListSandboxMessagesResponse {
+func (r ListSandboxMessagesResponse) GetJSON200() *ListSandboxMessagesOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON400() *ErrorResponse {
+func (r ListSandboxMessagesResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON401() *Unauthenticated {
+func (r ListSandboxMessagesResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON403() *ErrorEnvelope {
+func (r ListSandboxMessagesResponse) GetJSON403() *ErrorEnvelope {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON500() *ErrorResponse {
+func (r ListSandboxMessagesResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListSandboxMessagesResult) GetJSON503() *ErrorResponse {
+func (r ListSandboxMessagesResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListSandboxMessagesResult) GetBody() []byte {
+func (r ListSandboxMessagesResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListSandboxMessagesResult) Status() string {
+func (r ListSandboxMessagesResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15008,7 +15008,7 @@ func (r ListSandboxMessagesResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListSandboxMessagesResult) StatusCode() int {
+func (r ListSandboxMessagesResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15016,18 +15016,18 @@ func (r ListSandboxMessagesResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListSandboxMessagesResult) ContentType() string {
+func (r ListSandboxMessagesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ConfirmTopupResult struct {
+type ConfirmTopupResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ConfirmTopupResponse
+	JSON200 *ConfirmTopupOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15051,67 +15051,67 @@ type ConfirmTopupResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ConfirmTopupResult) GetJSON200() *ConfirmTopupResponse {
+func (r ConfirmTopupResponse) GetJSON200() *ConfirmTopupOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ConfirmTopupResult) GetJSON400() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ConfirmTopupResult) GetJSON401() *Unauthenticated {
+func (r ConfirmTopupResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ConfirmTopupResult) GetJSON403() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ConfirmTopupResult) GetJSON404() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON404() *ErrorResponse {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r ConfirmTopupResult) GetJSON409() *ErrorEnvelope {
+func (r ConfirmTopupResponse) GetJSON409() *ErrorEnvelope {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r ConfirmTopupResult) GetJSON413() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r ConfirmTopupResult) GetJSON415() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r ConfirmTopupResult) GetJSON422() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ConfirmTopupResult) GetJSON500() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ConfirmTopupResult) GetJSON503() *ErrorResponse {
+func (r ConfirmTopupResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ConfirmTopupResult) GetBody() []byte {
+func (r ConfirmTopupResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ConfirmTopupResult) Status() string {
+func (r ConfirmTopupResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15119,7 +15119,7 @@ func (r ConfirmTopupResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ConfirmTopupResult) StatusCode() int {
+func (r ConfirmTopupResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15127,18 +15127,18 @@ func (r ConfirmTopupResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ConfirmTopupResult) ContentType() string {
+func (r ConfirmTopupResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetReloadBonusConfigResult struct {
+type GetReloadBonusConfigResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetReloadBonusConfigResponse
+	JSON200 *GetReloadBonusConfigOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15156,52 +15156,52 @@ type GetReloadBonusConfigResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON200() *GetReloadBonusConfigResponse {
+func (r GetReloadBonusConfigResponse) GetJSON200() *GetReloadBonusConfigOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON400() *ErrorResponse {
+func (r GetReloadBonusConfigResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON401() *Unauthenticated {
+func (r GetReloadBonusConfigResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON403() *ErrorResponse {
+func (r GetReloadBonusConfigResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON404() *ErrorEnvelope {
+func (r GetReloadBonusConfigResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON422() *ErrorResponse {
+func (r GetReloadBonusConfigResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON500() *ErrorResponse {
+func (r GetReloadBonusConfigResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetReloadBonusConfigResult) GetJSON503() *ErrorResponse {
+func (r GetReloadBonusConfigResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetReloadBonusConfigResult) GetBody() []byte {
+func (r GetReloadBonusConfigResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetReloadBonusConfigResult) Status() string {
+func (r GetReloadBonusConfigResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15209,7 +15209,7 @@ func (r GetReloadBonusConfigResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetReloadBonusConfigResult) StatusCode() int {
+func (r GetReloadBonusConfigResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15217,18 +15217,18 @@ func (r GetReloadBonusConfigResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetReloadBonusConfigResult) ContentType() string {
+func (r GetReloadBonusConfigResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type SetReloadBonusConfigResult struct {
+type SetReloadBonusConfigResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *SetReloadBonusConfigResponse
+	JSON200 *SetReloadBonusConfigOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15250,62 +15250,62 @@ type SetReloadBonusConfigResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON200() *SetReloadBonusConfigResponse {
+func (r SetReloadBonusConfigResponse) GetJSON200() *SetReloadBonusConfigOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON400() *ErrorEnvelope {
+func (r SetReloadBonusConfigResponse) GetJSON400() *ErrorEnvelope {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON401() *Unauthenticated {
+func (r SetReloadBonusConfigResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON403() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON409() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON413() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON415() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON422() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON500() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r SetReloadBonusConfigResult) GetJSON503() *ErrorResponse {
+func (r SetReloadBonusConfigResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r SetReloadBonusConfigResult) GetBody() []byte {
+func (r SetReloadBonusConfigResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r SetReloadBonusConfigResult) Status() string {
+func (r SetReloadBonusConfigResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15313,7 +15313,7 @@ func (r SetReloadBonusConfigResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r SetReloadBonusConfigResult) StatusCode() int {
+func (r SetReloadBonusConfigResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15321,18 +15321,18 @@ func (r SetReloadBonusConfigResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r SetReloadBonusConfigResult) ContentType() string {
+func (r SetReloadBonusConfigResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateSkuTopupResult struct {
+type CreateSkuTopupResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreateSkuTopupResponse
+	JSON200 *CreateSkuTopupOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15356,67 +15356,67 @@ type CreateSkuTopupResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateSkuTopupResult) GetJSON200() *CreateSkuTopupResponse {
+func (r CreateSkuTopupResponse) GetJSON200() *CreateSkuTopupOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateSkuTopupResult) GetJSON400() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateSkuTopupResult) GetJSON401() *Unauthenticated {
+func (r CreateSkuTopupResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateSkuTopupResult) GetJSON403() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CreateSkuTopupResult) GetJSON404() *ErrorEnvelope {
+func (r CreateSkuTopupResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateSkuTopupResult) GetJSON409() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateSkuTopupResult) GetJSON413() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateSkuTopupResult) GetJSON415() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateSkuTopupResult) GetJSON422() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateSkuTopupResult) GetJSON500() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateSkuTopupResult) GetJSON503() *ErrorResponse {
+func (r CreateSkuTopupResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateSkuTopupResult) GetBody() []byte {
+func (r CreateSkuTopupResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateSkuTopupResult) Status() string {
+func (r CreateSkuTopupResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15424,7 +15424,7 @@ func (r CreateSkuTopupResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateSkuTopupResult) StatusCode() int {
+func (r CreateSkuTopupResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15432,18 +15432,18 @@ func (r CreateSkuTopupResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateSkuTopupResult) ContentType() string {
+func (r CreateSkuTopupResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListSkusResult struct {
+type ListSkusResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListSkusResponse
+	JSON200 *ListSkusOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorEnvelope
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15457,42 +15457,42 @@ type ListSkusResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListSkusResult) GetJSON200() *ListSkusResponse {
+func (r ListSkusResponse) GetJSON200() *ListSkusOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListSkusResult) GetJSON400() *ErrorEnvelope {
+func (r ListSkusResponse) GetJSON400() *ErrorEnvelope {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListSkusResult) GetJSON401() *Unauthenticated {
+func (r ListSkusResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListSkusResult) GetJSON403() *ErrorResponse {
+func (r ListSkusResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListSkusResult) GetJSON500() *ErrorResponse {
+func (r ListSkusResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListSkusResult) GetJSON503() *ErrorResponse {
+func (r ListSkusResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListSkusResult) GetBody() []byte {
+func (r ListSkusResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListSkusResult) Status() string {
+func (r ListSkusResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15500,7 +15500,7 @@ func (r ListSkusResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListSkusResult) StatusCode() int {
+func (r ListSkusResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15508,18 +15508,18 @@ func (r ListSkusResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListSkusResult) ContentType() string {
+func (r ListSkusResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type UpsertSkuResult struct {
+type UpsertSkuResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *UpsertSkuResponse
+	JSON200 *UpsertSkuOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15541,62 +15541,62 @@ type UpsertSkuResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r UpsertSkuResult) GetJSON200() *UpsertSkuResponse {
+func (r UpsertSkuResponse) GetJSON200() *UpsertSkuOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r UpsertSkuResult) GetJSON400() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r UpsertSkuResult) GetJSON401() *Unauthenticated {
+func (r UpsertSkuResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r UpsertSkuResult) GetJSON403() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r UpsertSkuResult) GetJSON409() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r UpsertSkuResult) GetJSON413() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r UpsertSkuResult) GetJSON415() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r UpsertSkuResult) GetJSON422() *ErrorEnvelope {
+func (r UpsertSkuResponse) GetJSON422() *ErrorEnvelope {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r UpsertSkuResult) GetJSON500() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r UpsertSkuResult) GetJSON503() *ErrorResponse {
+func (r UpsertSkuResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r UpsertSkuResult) GetBody() []byte {
+func (r UpsertSkuResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r UpsertSkuResult) Status() string {
+func (r UpsertSkuResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15604,7 +15604,7 @@ func (r UpsertSkuResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r UpsertSkuResult) StatusCode() int {
+func (r UpsertSkuResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15612,18 +15612,18 @@ func (r UpsertSkuResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r UpsertSkuResult) ContentType() string {
+func (r UpsertSkuResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListWebhookEndpointsResult struct {
+type ListWebhookEndpointsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListWebhookEndpointsResponse
+	JSON200 *ListWebhookEndpointsOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15637,42 +15637,42 @@ type ListWebhookEndpointsResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON200() *ListWebhookEndpointsResponse {
+func (r ListWebhookEndpointsResponse) GetJSON200() *ListWebhookEndpointsOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON400() *ErrorResponse {
+func (r ListWebhookEndpointsResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON401() *Unauthenticated {
+func (r ListWebhookEndpointsResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON403() *ErrorResponse {
+func (r ListWebhookEndpointsResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON500() *ErrorResponse {
+func (r ListWebhookEndpointsResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListWebhookEndpointsResult) GetJSON503() *ErrorResponse {
+func (r ListWebhookEndpointsResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListWebhookEndpointsResult) GetBody() []byte {
+func (r ListWebhookEndpointsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListWebhookEndpointsResult) Status() string {
+func (r ListWebhookEndpointsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15680,7 +15680,7 @@ func (r ListWebhookEndpointsResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListWebhookEndpointsResult) StatusCode() int {
+func (r ListWebhookEndpointsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15688,18 +15688,18 @@ func (r ListWebhookEndpointsResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListWebhookEndpointsResult) ContentType() string {
+func (r ListWebhookEndpointsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type CreateWebhookEndpointResult struct {
+type CreateWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CreateWebhookEndpointResponse
+	JSON200 *CreateWebhookEndpointOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -15721,62 +15721,62 @@ type CreateWebhookEndpointResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON200() *CreateWebhookEndpointResponse {
+func (r CreateWebhookEndpointResponse) GetJSON200() *CreateWebhookEndpointOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON400() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON401() *Unauthenticated {
+func (r CreateWebhookEndpointResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON403() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON409() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON413() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON415() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON422() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON500() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r CreateWebhookEndpointResult) GetJSON503() *ErrorResponse {
+func (r CreateWebhookEndpointResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r CreateWebhookEndpointResult) GetBody() []byte {
+func (r CreateWebhookEndpointResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r CreateWebhookEndpointResult) Status() string {
+func (r CreateWebhookEndpointResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -15784,7 +15784,7 @@ func (r CreateWebhookEndpointResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r CreateWebhookEndpointResult) StatusCode() int {
+func (r CreateWebhookEndpointResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -15792,212 +15792,18 @@ func (r CreateWebhookEndpointResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r CreateWebhookEndpointResult) ContentType() string {
+func (r CreateWebhookEndpointResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type DeleteWebhookEndpointResult struct {
+type DeleteWebhookEndpointResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *DeleteWebhookEndpointResponse
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *ErrorResponse
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthenticated
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *ErrorResponse
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *ErrorEnvelope
-	// JSON409 the response for an HTTP 409 `application/json` response
-	JSON409 *ErrorResponse
-	// JSON413 the response for an HTTP 413 `application/json` response
-	JSON413 *ErrorResponse
-	// JSON415 the response for an HTTP 415 `application/json` response
-	JSON415 *ErrorResponse
-	// JSON422 the response for an HTTP 422 `application/json` response
-	JSON422 *ErrorResponse
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *ErrorResponse
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ErrorResponse
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON200() *DeleteWebhookEndpointResponse {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON400() *ErrorResponse {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON401() *Unauthenticated {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON403() *ErrorResponse {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON404() *ErrorEnvelope {
-	return r.JSON404
-}
-
-// GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON409() *ErrorResponse {
-	return r.JSON409
-}
-
-// GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON413() *ErrorResponse {
-	return r.JSON413
-}
-
-// GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON415() *ErrorResponse {
-	return r.JSON415
-}
-
-// GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON422() *ErrorResponse {
-	return r.JSON422
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON500() *ErrorResponse {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r DeleteWebhookEndpointResult) GetJSON503() *ErrorResponse {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r DeleteWebhookEndpointResult) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r DeleteWebhookEndpointResult) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r DeleteWebhookEndpointResult) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r DeleteWebhookEndpointResult) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-type ListWebhookDeliveriesResult struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListWebhookDeliveriesResponse
-	// JSON400 the response for an HTTP 400 `application/json` response
-	JSON400 *ErrorResponse
-	// JSON401 the response for an HTTP 401 `application/json` response
-	JSON401 *Unauthenticated
-	// JSON403 the response for an HTTP 403 `application/json` response
-	JSON403 *ErrorResponse
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *ErrorEnvelope
-	// JSON500 the response for an HTTP 500 `application/json` response
-	JSON500 *ErrorResponse
-	// JSON503 the response for an HTTP 503 `application/json` response
-	JSON503 *ErrorResponse
-}
-
-// GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON200() *ListWebhookDeliveriesResponse {
-	return r.JSON200
-}
-
-// GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON400() *ErrorResponse {
-	return r.JSON400
-}
-
-// GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON401() *Unauthenticated {
-	return r.JSON401
-}
-
-// GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON403() *ErrorResponse {
-	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON404() *ErrorEnvelope {
-	return r.JSON404
-}
-
-// GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON500() *ErrorResponse {
-	return r.JSON500
-}
-
-// GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListWebhookDeliveriesResult) GetJSON503() *ErrorResponse {
-	return r.JSON503
-}
-
-// GetBody returns the raw response body bytes
-func (r ListWebhookDeliveriesResult) GetBody() []byte {
-	return r.Body
-}
-
-// Status returns HTTPResponse.Status
-func (r ListWebhookDeliveriesResult) Status() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Status
-	}
-	return http.StatusText(0)
-}
-
-// StatusCode returns HTTPResponse.StatusCode
-func (r ListWebhookDeliveriesResult) StatusCode() int {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.StatusCode
-	}
-	return 0
-}
-
-// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListWebhookDeliveriesResult) ContentType() string {
-	if r.HTTPResponse != nil {
-		return r.HTTPResponse.Header.Get("Content-Type")
-	}
-	return ""
-}
-
-type RotateWebhookEndpointSecretResult struct {
-	Body         []byte
-	HTTPResponse *http.Response
-	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *RotateWebhookEndpointSecretResponse
+	JSON200 *DeleteWebhookEndpointOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -16021,67 +15827,67 @@ type RotateWebhookEndpointSecretResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON200() *RotateWebhookEndpointSecretResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON200() *DeleteWebhookEndpointOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON400() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON401() *Unauthenticated {
+func (r DeleteWebhookEndpointResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON403() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON404() *ErrorEnvelope {
+func (r DeleteWebhookEndpointResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON409 returns the response for an HTTP 409 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON409() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON409() *ErrorResponse {
 	return r.JSON409
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON413() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON413() *ErrorResponse {
 	return r.JSON413
 }
 
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON415() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON415() *ErrorResponse {
 	return r.JSON415
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON422() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON422() *ErrorResponse {
 	return r.JSON422
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON500() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r RotateWebhookEndpointSecretResult) GetJSON503() *ErrorResponse {
+func (r DeleteWebhookEndpointResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r RotateWebhookEndpointSecretResult) GetBody() []byte {
+func (r DeleteWebhookEndpointResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r RotateWebhookEndpointSecretResult) Status() string {
+func (r DeleteWebhookEndpointResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -16089,7 +15895,7 @@ func (r RotateWebhookEndpointSecretResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r RotateWebhookEndpointSecretResult) StatusCode() int {
+func (r DeleteWebhookEndpointResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -16097,18 +15903,18 @@ func (r RotateWebhookEndpointSecretResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r RotateWebhookEndpointSecretResult) ContentType() string {
+func (r DeleteWebhookEndpointResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type ListTransactionsResult struct {
+type ListWebhookDeliveriesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ListTransactionsResponse
+	JSON200 *ListWebhookDeliveriesOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -16124,47 +15930,47 @@ type ListTransactionsResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListTransactionsResult) GetJSON200() *ListTransactionsResponse {
+func (r ListWebhookDeliveriesResponse) GetJSON200() *ListWebhookDeliveriesOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r ListTransactionsResult) GetJSON400() *ErrorResponse {
+func (r ListWebhookDeliveriesResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r ListTransactionsResult) GetJSON401() *Unauthenticated {
+func (r ListWebhookDeliveriesResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r ListTransactionsResult) GetJSON403() *ErrorResponse {
+func (r ListWebhookDeliveriesResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r ListTransactionsResult) GetJSON404() *ErrorEnvelope {
+func (r ListWebhookDeliveriesResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r ListTransactionsResult) GetJSON500() *ErrorResponse {
+func (r ListWebhookDeliveriesResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r ListTransactionsResult) GetJSON503() *ErrorResponse {
+func (r ListWebhookDeliveriesResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r ListTransactionsResult) GetBody() []byte {
+func (r ListWebhookDeliveriesResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r ListTransactionsResult) Status() string {
+func (r ListWebhookDeliveriesResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -16172,7 +15978,7 @@ func (r ListTransactionsResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r ListTransactionsResult) StatusCode() int {
+func (r ListWebhookDeliveriesResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -16180,18 +15986,129 @@ func (r ListTransactionsResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r ListTransactionsResult) ContentType() string {
+func (r ListWebhookDeliveriesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
 	return ""
 }
 
-type GetTransactionResult struct {
+type RotateWebhookEndpointSecretResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *GetTransactionResponse
+	JSON200 *RotateWebhookEndpointSecretOutput
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *ErrorResponse
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *ErrorResponse
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *ErrorResponse
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ErrorResponse
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON200() *RotateWebhookEndpointSecretOutput {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON409() *ErrorResponse {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON413() *ErrorResponse {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON415() *ErrorResponse {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON422() *ErrorResponse {
+	return r.JSON422
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RotateWebhookEndpointSecretResponse) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RotateWebhookEndpointSecretResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RotateWebhookEndpointSecretResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RotateWebhookEndpointSecretResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RotateWebhookEndpointSecretResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListTransactionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ListTransactionsOutput
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *ErrorResponse
 	// JSON401 the response for an HTTP 401 `application/json` response
@@ -16207,47 +16124,47 @@ type GetTransactionResult struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetTransactionResult) GetJSON200() *GetTransactionResponse {
+func (r ListTransactionsResponse) GetJSON200() *ListTransactionsOutput {
 	return r.JSON200
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
-func (r GetTransactionResult) GetJSON400() *ErrorResponse {
+func (r ListTransactionsResponse) GetJSON400() *ErrorResponse {
 	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
-func (r GetTransactionResult) GetJSON401() *Unauthenticated {
+func (r ListTransactionsResponse) GetJSON401() *Unauthenticated {
 	return r.JSON401
 }
 
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
-func (r GetTransactionResult) GetJSON403() *ErrorResponse {
+func (r ListTransactionsResponse) GetJSON403() *ErrorResponse {
 	return r.JSON403
 }
 
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r GetTransactionResult) GetJSON404() *ErrorEnvelope {
+func (r ListTransactionsResponse) GetJSON404() *ErrorEnvelope {
 	return r.JSON404
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
-func (r GetTransactionResult) GetJSON500() *ErrorResponse {
+func (r ListTransactionsResponse) GetJSON500() *ErrorResponse {
 	return r.JSON500
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
-func (r GetTransactionResult) GetJSON503() *ErrorResponse {
+func (r ListTransactionsResponse) GetJSON503() *ErrorResponse {
 	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
-func (r GetTransactionResult) GetBody() []byte {
+func (r ListTransactionsResponse) GetBody() []byte {
 	return r.Body
 }
 
 // Status returns HTTPResponse.Status
-func (r GetTransactionResult) Status() string {
+func (r ListTransactionsResponse) Status() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Status
 	}
@@ -16255,7 +16172,7 @@ func (r GetTransactionResult) Status() string {
 }
 
 // StatusCode returns HTTPResponse.StatusCode
-func (r GetTransactionResult) StatusCode() int {
+func (r ListTransactionsResponse) StatusCode() int {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.StatusCode
 	}
@@ -16263,7 +16180,90 @@ func (r GetTransactionResult) StatusCode() int {
 }
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
-func (r GetTransactionResult) ContentType() string {
+func (r ListTransactionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetTransactionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetTransactionOutput
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorResponse
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ErrorResponse
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ErrorResponse
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetTransactionResponse) GetJSON200() *GetTransactionOutput {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetTransactionResponse) GetJSON400() *ErrorResponse {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetTransactionResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetTransactionResponse) GetJSON403() *ErrorResponse {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetTransactionResponse) GetJSON404() *ErrorEnvelope {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTransactionResponse) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTransactionResponse) GetJSON503() *ErrorResponse {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetTransactionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetTransactionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetTransactionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetTransactionResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16284,12 +16284,12 @@ func (r GetTransactionResult) ContentType() string {
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /.well-known/jwks.json (the `GetJwks` operationId).
-func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*GetJwksResult, error) {
+func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, params *GetJwksParams, reqEditors ...RequestEditorFn) (*GetJwksResponse, error) {
 	rsp, err := c.GetJwks(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetJwksResult(rsp)
+	return ParseGetJwksResponse(rsp)
 }
 
 // ListApiKeysWithResponse List API keys
@@ -16307,12 +16307,12 @@ func (c *ClientWithResponses) GetJwksWithResponse(ctx context.Context, params *G
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /auth/keys (the `ListApiKeys` operationId).
-func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysResult, error) {
+func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, params *ListApiKeysParams, reqEditors ...RequestEditorFn) (*ListApiKeysResponse, error) {
 	rsp, err := c.ListApiKeys(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListApiKeysResult(rsp)
+	return ParseListApiKeysResponse(rsp)
 }
 
 // CreateApiKeyWithBodyWithResponse Create an API key
@@ -16332,12 +16332,12 @@ func (c *ClientWithResponses) ListApiKeysWithResponse(ctx context.Context, param
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys (the `CreateApiKey` operationId).
-func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Context, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyResult, error) {
+func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Context, params *CreateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error) {
 	rsp, err := c.CreateApiKeyWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateApiKeyResult(rsp)
+	return ParseCreateApiKeyResponse(rsp)
 }
 
 // CreateApiKeyWithResponse Create an API key
@@ -16357,12 +16357,12 @@ func (c *ClientWithResponses) CreateApiKeyWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys (the `CreateApiKey` operationId).
-func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyResult, error) {
+func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, params *CreateApiKeyParams, body CreateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateApiKeyResponse, error) {
 	rsp, err := c.CreateApiKey(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateApiKeyResult(rsp)
+	return ParseCreateApiKeyResponse(rsp)
 }
 
 // DeleteApiKeyWithBodyWithResponse Delete an API key
@@ -16381,12 +16381,12 @@ func (c *ClientWithResponses) CreateApiKeyWithResponse(ctx context.Context, para
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys/{keyId}/delete (the `DeleteApiKey` operationId).
-func (c *ClientWithResponses) DeleteApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteApiKeyResult, error) {
+func (c *ClientWithResponses) DeleteApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteApiKeyResponse, error) {
 	rsp, err := c.DeleteApiKeyWithBody(ctx, keyId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteApiKeyResult(rsp)
+	return ParseDeleteApiKeyResponse(rsp)
 }
 
 // DeleteApiKeyWithResponse Delete an API key
@@ -16405,12 +16405,12 @@ func (c *ClientWithResponses) DeleteApiKeyWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys/{keyId}/delete (the `DeleteApiKey` operationId).
-func (c *ClientWithResponses) DeleteApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, body DeleteApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteApiKeyResult, error) {
+func (c *ClientWithResponses) DeleteApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *DeleteApiKeyParams, body DeleteApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteApiKeyResponse, error) {
 	rsp, err := c.DeleteApiKey(ctx, keyId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteApiKeyResult(rsp)
+	return ParseDeleteApiKeyResponse(rsp)
 }
 
 // RegenerateApiKeyWithBodyWithResponse Rotate an API key
@@ -16429,12 +16429,12 @@ func (c *ClientWithResponses) DeleteApiKeyWithResponse(ctx context.Context, keyI
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys/{keyId}/regenerate (the `RegenerateApiKey` operationId).
-func (c *ClientWithResponses) RegenerateApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResult, error) {
+func (c *ClientWithResponses) RegenerateApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResponse, error) {
 	rsp, err := c.RegenerateApiKeyWithBody(ctx, keyId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRegenerateApiKeyResult(rsp)
+	return ParseRegenerateApiKeyResponse(rsp)
 }
 
 // RegenerateApiKeyWithResponse Rotate an API key
@@ -16453,12 +16453,12 @@ func (c *ClientWithResponses) RegenerateApiKeyWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys/{keyId}/regenerate (the `RegenerateApiKey` operationId).
-func (c *ClientWithResponses) RegenerateApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, body RegenerateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResult, error) {
+func (c *ClientWithResponses) RegenerateApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RegenerateApiKeyParams, body RegenerateApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RegenerateApiKeyResponse, error) {
 	rsp, err := c.RegenerateApiKey(ctx, keyId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRegenerateApiKeyResult(rsp)
+	return ParseRegenerateApiKeyResponse(rsp)
 }
 
 // RevokeApiKeyWithBodyWithResponse Revoke an API key
@@ -16477,12 +16477,12 @@ func (c *ClientWithResponses) RegenerateApiKeyWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys/{keyId}/revoke (the `RevokeApiKey` operationId).
-func (c *ClientWithResponses) RevokeApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeApiKeyResult, error) {
+func (c *ClientWithResponses) RevokeApiKeyWithBodyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error) {
 	rsp, err := c.RevokeApiKeyWithBody(ctx, keyId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRevokeApiKeyResult(rsp)
+	return ParseRevokeApiKeyResponse(rsp)
 }
 
 // RevokeApiKeyWithResponse Revoke an API key
@@ -16501,12 +16501,12 @@ func (c *ClientWithResponses) RevokeApiKeyWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/keys/{keyId}/revoke (the `RevokeApiKey` operationId).
-func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, body RevokeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApiKeyResult, error) {
+func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, keyId KeyIdPath, params *RevokeApiKeyParams, body RevokeApiKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*RevokeApiKeyResponse, error) {
 	rsp, err := c.RevokeApiKey(ctx, keyId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRevokeApiKeyResult(rsp)
+	return ParseRevokeApiKeyResponse(rsp)
 }
 
 // CreateTerminalTokenWithBodyWithResponse Mint a terminal JWT
@@ -16527,12 +16527,12 @@ func (c *ClientWithResponses) RevokeApiKeyWithResponse(ctx context.Context, keyI
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/token (the `CreateTerminalToken` operationId).
-func (c *ClientWithResponses) CreateTerminalTokenWithBodyWithResponse(ctx context.Context, params *CreateTerminalTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResult, error) {
+func (c *ClientWithResponses) CreateTerminalTokenWithBodyWithResponse(ctx context.Context, params *CreateTerminalTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResponse, error) {
 	rsp, err := c.CreateTerminalTokenWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateTerminalTokenResult(rsp)
+	return ParseCreateTerminalTokenResponse(rsp)
 }
 
 // CreateTerminalTokenWithResponse Mint a terminal JWT
@@ -16553,12 +16553,12 @@ func (c *ClientWithResponses) CreateTerminalTokenWithBodyWithResponse(ctx contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/token (the `CreateTerminalToken` operationId).
-func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Context, params *CreateTerminalTokenParams, body CreateTerminalTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResult, error) {
+func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Context, params *CreateTerminalTokenParams, body CreateTerminalTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateTerminalTokenResponse, error) {
 	rsp, err := c.CreateTerminalToken(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateTerminalTokenResult(rsp)
+	return ParseCreateTerminalTokenResponse(rsp)
 }
 
 // ValidateTerminalTokenWithResponse Check a terminal JWT
@@ -16576,12 +16576,12 @@ func (c *ClientWithResponses) CreateTerminalTokenWithResponse(ctx context.Contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /auth/token/validate (the `ValidateTerminalToken` operationId).
-func (c *ClientWithResponses) ValidateTerminalTokenWithResponse(ctx context.Context, params *ValidateTerminalTokenParams, reqEditors ...RequestEditorFn) (*ValidateTerminalTokenResult, error) {
+func (c *ClientWithResponses) ValidateTerminalTokenWithResponse(ctx context.Context, params *ValidateTerminalTokenParams, reqEditors ...RequestEditorFn) (*ValidateTerminalTokenResponse, error) {
 	rsp, err := c.ValidateTerminalToken(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseValidateTerminalTokenResult(rsp)
+	return ParseValidateTerminalTokenResponse(rsp)
 }
 
 // GetCapabilitiesWithResponse What your credential can do
@@ -16600,12 +16600,12 @@ func (c *ClientWithResponses) ValidateTerminalTokenWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /capabilities (the `GetCapabilities` operationId).
-func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, params *GetCapabilitiesParams, reqEditors ...RequestEditorFn) (*GetCapabilitiesResult, error) {
+func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, params *GetCapabilitiesParams, reqEditors ...RequestEditorFn) (*GetCapabilitiesResponse, error) {
 	rsp, err := c.GetCapabilities(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetCapabilitiesResult(rsp)
+	return ParseGetCapabilitiesResponse(rsp)
 }
 
 // CreateCheckoutSessionWithBodyWithResponse Open a checkout session
@@ -16623,12 +16623,12 @@ func (c *ClientWithResponses) GetCapabilitiesWithResponse(ctx context.Context, p
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checkout/sessions (the `CreateCheckoutSession` operationId).
-func (c *ClientWithResponses) CreateCheckoutSessionWithBodyWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResult, error) {
+func (c *ClientWithResponses) CreateCheckoutSessionWithBodyWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResponse, error) {
 	rsp, err := c.CreateCheckoutSessionWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateCheckoutSessionResult(rsp)
+	return ParseCreateCheckoutSessionResponse(rsp)
 }
 
 // CreateCheckoutSessionWithResponse Open a checkout session
@@ -16646,12 +16646,12 @@ func (c *ClientWithResponses) CreateCheckoutSessionWithBodyWithResponse(ctx cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checkout/sessions (the `CreateCheckoutSession` operationId).
-func (c *ClientWithResponses) CreateCheckoutSessionWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, body CreateCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResult, error) {
+func (c *ClientWithResponses) CreateCheckoutSessionWithResponse(ctx context.Context, params *CreateCheckoutSessionParams, body CreateCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateCheckoutSessionResponse, error) {
 	rsp, err := c.CreateCheckoutSession(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateCheckoutSessionResult(rsp)
+	return ParseCreateCheckoutSessionResponse(rsp)
 }
 
 // GetCheckoutSessionWithResponse Read a checkout session
@@ -16669,12 +16669,12 @@ func (c *ClientWithResponses) CreateCheckoutSessionWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /checkout/sessions/{id} (the `GetCheckoutSession` operationId).
-func (c *ClientWithResponses) GetCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *GetCheckoutSessionParams, reqEditors ...RequestEditorFn) (*GetCheckoutSessionResult, error) {
+func (c *ClientWithResponses) GetCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *GetCheckoutSessionParams, reqEditors ...RequestEditorFn) (*GetCheckoutSessionResponse, error) {
 	rsp, err := c.GetCheckoutSession(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetCheckoutSessionResult(rsp)
+	return ParseGetCheckoutSessionResponse(rsp)
 }
 
 // IdentifyCheckoutSessionWithBodyWithResponse Identify the customer of a checkout session
@@ -16695,12 +16695,12 @@ func (c *ClientWithResponses) GetCheckoutSessionWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checkout/sessions/{id}/identify (the `IdentifyCheckoutSession` operationId).
-func (c *ClientWithResponses) IdentifyCheckoutSessionWithBodyWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResult, error) {
+func (c *ClientWithResponses) IdentifyCheckoutSessionWithBodyWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResponse, error) {
 	rsp, err := c.IdentifyCheckoutSessionWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseIdentifyCheckoutSessionResult(rsp)
+	return ParseIdentifyCheckoutSessionResponse(rsp)
 }
 
 // IdentifyCheckoutSessionWithResponse Identify the customer of a checkout session
@@ -16721,12 +16721,12 @@ func (c *ClientWithResponses) IdentifyCheckoutSessionWithBodyWithResponse(ctx co
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /checkout/sessions/{id}/identify (the `IdentifyCheckoutSession` operationId).
-func (c *ClientWithResponses) IdentifyCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, body IdentifyCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResult, error) {
+func (c *ClientWithResponses) IdentifyCheckoutSessionWithResponse(ctx context.Context, id CheckoutSessionIdPath, params *IdentifyCheckoutSessionParams, body IdentifyCheckoutSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCheckoutSessionResponse, error) {
 	rsp, err := c.IdentifyCheckoutSession(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseIdentifyCheckoutSessionResult(rsp)
+	return ParseIdentifyCheckoutSessionResponse(rsp)
 }
 
 // CreateClaimWithBodyWithResponse Re-drive the release of locked grants
@@ -16745,12 +16745,12 @@ func (c *ClientWithResponses) IdentifyCheckoutSessionWithResponse(ctx context.Co
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /claims (the `CreateClaim` operationId).
-func (c *ClientWithResponses) CreateClaimWithBodyWithResponse(ctx context.Context, params *CreateClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClaimResult, error) {
+func (c *ClientWithResponses) CreateClaimWithBodyWithResponse(ctx context.Context, params *CreateClaimParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateClaimResponse, error) {
 	rsp, err := c.CreateClaimWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateClaimResult(rsp)
+	return ParseCreateClaimResponse(rsp)
 }
 
 // CreateClaimWithResponse Re-drive the release of locked grants
@@ -16769,12 +16769,12 @@ func (c *ClientWithResponses) CreateClaimWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /claims (the `CreateClaim` operationId).
-func (c *ClientWithResponses) CreateClaimWithResponse(ctx context.Context, params *CreateClaimParams, body CreateClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClaimResult, error) {
+func (c *ClientWithResponses) CreateClaimWithResponse(ctx context.Context, params *CreateClaimParams, body CreateClaimJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateClaimResponse, error) {
 	rsp, err := c.CreateClaim(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateClaimResult(rsp)
+	return ParseCreateClaimResponse(rsp)
 }
 
 // LookupCustomerWithResponse Cashier-panel customer lookup
@@ -16793,12 +16793,12 @@ func (c *ClientWithResponses) CreateClaimWithResponse(ctx context.Context, param
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /customers/lookup (the `LookupCustomer` operationId).
-func (c *ClientWithResponses) LookupCustomerWithResponse(ctx context.Context, params *LookupCustomerParams, reqEditors ...RequestEditorFn) (*LookupCustomerResult, error) {
+func (c *ClientWithResponses) LookupCustomerWithResponse(ctx context.Context, params *LookupCustomerParams, reqEditors ...RequestEditorFn) (*LookupCustomerResponse, error) {
 	rsp, err := c.LookupCustomer(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseLookupCustomerResult(rsp)
+	return ParseLookupCustomerResponse(rsp)
 }
 
 // ListCustomerGrantsWithResponse List a customer's grants
@@ -16816,12 +16816,12 @@ func (c *ClientWithResponses) LookupCustomerWithResponse(ctx context.Context, pa
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
-func (c *ClientWithResponses) ListCustomerGrantsWithResponse(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*ListCustomerGrantsResult, error) {
+func (c *ClientWithResponses) ListCustomerGrantsWithResponse(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*ListCustomerGrantsResponse, error) {
 	rsp, err := c.ListCustomerGrants(ctx, customerId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListCustomerGrantsResult(rsp)
+	return ParseListCustomerGrantsResponse(rsp)
 }
 
 // InitiateEnrollmentWithBodyWithResponse Start enrollment
@@ -16843,12 +16843,12 @@ func (c *ClientWithResponses) ListCustomerGrantsWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /enroll/initiate (the `InitiateEnrollment` operationId).
-func (c *ClientWithResponses) InitiateEnrollmentWithBodyWithResponse(ctx context.Context, params *InitiateEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResult, error) {
+func (c *ClientWithResponses) InitiateEnrollmentWithBodyWithResponse(ctx context.Context, params *InitiateEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResponse, error) {
 	rsp, err := c.InitiateEnrollmentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseInitiateEnrollmentResult(rsp)
+	return ParseInitiateEnrollmentResponse(rsp)
 }
 
 // InitiateEnrollmentWithResponse Start enrollment
@@ -16870,12 +16870,12 @@ func (c *ClientWithResponses) InitiateEnrollmentWithBodyWithResponse(ctx context
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /enroll/initiate (the `InitiateEnrollment` operationId).
-func (c *ClientWithResponses) InitiateEnrollmentWithResponse(ctx context.Context, params *InitiateEnrollmentParams, body InitiateEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResult, error) {
+func (c *ClientWithResponses) InitiateEnrollmentWithResponse(ctx context.Context, params *InitiateEnrollmentParams, body InitiateEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*InitiateEnrollmentResponse, error) {
 	rsp, err := c.InitiateEnrollment(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseInitiateEnrollmentResult(rsp)
+	return ParseInitiateEnrollmentResponse(rsp)
 }
 
 // ResendEnrollmentWithBodyWithResponse Resend the verification SMS
@@ -16896,12 +16896,12 @@ func (c *ClientWithResponses) InitiateEnrollmentWithResponse(ctx context.Context
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /enroll/resend (the `ResendEnrollment` operationId).
-func (c *ClientWithResponses) ResendEnrollmentWithBodyWithResponse(ctx context.Context, params *ResendEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEnrollmentResult, error) {
+func (c *ClientWithResponses) ResendEnrollmentWithBodyWithResponse(ctx context.Context, params *ResendEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ResendEnrollmentResponse, error) {
 	rsp, err := c.ResendEnrollmentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseResendEnrollmentResult(rsp)
+	return ParseResendEnrollmentResponse(rsp)
 }
 
 // ResendEnrollmentWithResponse Resend the verification SMS
@@ -16922,12 +16922,12 @@ func (c *ClientWithResponses) ResendEnrollmentWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /enroll/resend (the `ResendEnrollment` operationId).
-func (c *ClientWithResponses) ResendEnrollmentWithResponse(ctx context.Context, params *ResendEnrollmentParams, body ResendEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEnrollmentResult, error) {
+func (c *ClientWithResponses) ResendEnrollmentWithResponse(ctx context.Context, params *ResendEnrollmentParams, body ResendEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*ResendEnrollmentResponse, error) {
 	rsp, err := c.ResendEnrollment(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseResendEnrollmentResult(rsp)
+	return ParseResendEnrollmentResponse(rsp)
 }
 
 // VerifyEnrollmentWithBodyWithResponse Prove phone ownership
@@ -16949,12 +16949,12 @@ func (c *ClientWithResponses) ResendEnrollmentWithResponse(ctx context.Context, 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
-func (c *ClientWithResponses) VerifyEnrollmentWithBodyWithResponse(ctx context.Context, params *VerifyEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResult, error) {
+func (c *ClientWithResponses) VerifyEnrollmentWithBodyWithResponse(ctx context.Context, params *VerifyEnrollmentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResponse, error) {
 	rsp, err := c.VerifyEnrollmentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseVerifyEnrollmentResult(rsp)
+	return ParseVerifyEnrollmentResponse(rsp)
 }
 
 // VerifyEnrollmentWithResponse Prove phone ownership
@@ -16976,12 +16976,12 @@ func (c *ClientWithResponses) VerifyEnrollmentWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /enroll/verify (the `VerifyEnrollment` operationId).
-func (c *ClientWithResponses) VerifyEnrollmentWithResponse(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResult, error) {
+func (c *ClientWithResponses) VerifyEnrollmentWithResponse(ctx context.Context, params *VerifyEnrollmentParams, body VerifyEnrollmentJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEnrollmentResponse, error) {
 	rsp, err := c.VerifyEnrollment(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseVerifyEnrollmentResult(rsp)
+	return ParseVerifyEnrollmentResponse(rsp)
 }
 
 // ListEventsWithResponse List events
@@ -17004,12 +17004,12 @@ func (c *ClientWithResponses) VerifyEnrollmentWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /events (the `ListEvents` operationId).
-func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResult, error) {
+func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error) {
 	rsp, err := c.ListEvents(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListEventsResult(rsp)
+	return ParseListEventsResponse(rsp)
 }
 
 // GetEventWithResponse Read an event
@@ -17028,12 +17028,12 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, params
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /events/{id} (the `GetEvent` operationId).
-func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResult, error) {
+func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, id EventId, params *GetEventParams, reqEditors ...RequestEditorFn) (*GetEventResponse, error) {
 	rsp, err := c.GetEvent(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetEventResult(rsp)
+	return ParseGetEventResponse(rsp)
 }
 
 // ClawbackGrantWithBodyWithResponse Claw back a grant
@@ -17053,12 +17053,12 @@ func (c *ClientWithResponses) GetEventWithResponse(ctx context.Context, id Event
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /grants/{id}/clawback (the `ClawbackGrant` operationId).
-func (c *ClientWithResponses) ClawbackGrantWithBodyWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClawbackGrantResult, error) {
+func (c *ClientWithResponses) ClawbackGrantWithBodyWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ClawbackGrantResponse, error) {
 	rsp, err := c.ClawbackGrantWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseClawbackGrantResult(rsp)
+	return ParseClawbackGrantResponse(rsp)
 }
 
 // ClawbackGrantWithResponse Claw back a grant
@@ -17078,12 +17078,12 @@ func (c *ClientWithResponses) ClawbackGrantWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /grants/{id}/clawback (the `ClawbackGrant` operationId).
-func (c *ClientWithResponses) ClawbackGrantWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, body ClawbackGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*ClawbackGrantResult, error) {
+func (c *ClientWithResponses) ClawbackGrantWithResponse(ctx context.Context, id GrantIdPath, params *ClawbackGrantParams, body ClawbackGrantJSONRequestBody, reqEditors ...RequestEditorFn) (*ClawbackGrantResponse, error) {
 	rsp, err := c.ClawbackGrant(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseClawbackGrantResult(rsp)
+	return ParseClawbackGrantResponse(rsp)
 }
 
 // GetHealthWithResponse Liveness and readiness
@@ -17104,12 +17104,12 @@ func (c *ClientWithResponses) ClawbackGrantWithResponse(ctx context.Context, id 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /health (the `GetHealth` operationId).
-func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResult, error) {
+func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params *GetHealthParams, reqEditors ...RequestEditorFn) (*GetHealthResponse, error) {
 	rsp, err := c.GetHealth(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetHealthResult(rsp)
+	return ParseGetHealthResponse(rsp)
 }
 
 // IdentifyCustomerWithBodyWithResponse Identify a customer
@@ -17130,12 +17130,12 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, params 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /identify (the `IdentifyCustomer` operationId).
-func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.Context, params *IdentifyCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCustomerResult, error) {
+func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.Context, params *IdentifyCustomerParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentifyCustomerResponse, error) {
 	rsp, err := c.IdentifyCustomerWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseIdentifyCustomerResult(rsp)
+	return ParseIdentifyCustomerResponse(rsp)
 }
 
 // IdentifyCustomerWithResponse Identify a customer
@@ -17156,12 +17156,12 @@ func (c *ClientWithResponses) IdentifyCustomerWithBodyWithResponse(ctx context.C
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /identify (the `IdentifyCustomer` operationId).
-func (c *ClientWithResponses) IdentifyCustomerWithResponse(ctx context.Context, params *IdentifyCustomerParams, body IdentifyCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCustomerResult, error) {
+func (c *ClientWithResponses) IdentifyCustomerWithResponse(ctx context.Context, params *IdentifyCustomerParams, body IdentifyCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentifyCustomerResponse, error) {
 	rsp, err := c.IdentifyCustomer(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseIdentifyCustomerResult(rsp)
+	return ParseIdentifyCustomerResponse(rsp)
 }
 
 // GetOpenapiWithResponse This OpenAPI document
@@ -17178,12 +17178,12 @@ func (c *ClientWithResponses) IdentifyCustomerWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /openapi (the `GetOpenapi` operationId).
-func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*GetOpenapiResult, error) {
+func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params *GetOpenapiParams, reqEditors ...RequestEditorFn) (*GetOpenapiResponse, error) {
 	rsp, err := c.GetOpenapi(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetOpenapiResult(rsp)
+	return ParseGetOpenapiResponse(rsp)
 }
 
 // CreatePaymentWithBodyWithResponse Pay from a wallet
@@ -17218,12 +17218,12 @@ func (c *ClientWithResponses) GetOpenapiWithResponse(ctx context.Context, params
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /payments (the `CreatePayment` operationId).
-func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Context, params *CreatePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error) {
+func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Context, params *CreatePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreatePaymentResponse, error) {
 	rsp, err := c.CreatePaymentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreatePaymentResult(rsp)
+	return ParseCreatePaymentResponse(rsp)
 }
 
 // CreatePaymentWithResponse Pay from a wallet
@@ -17258,12 +17258,12 @@ func (c *ClientWithResponses) CreatePaymentWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /payments (the `CreatePayment` operationId).
-func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, params *CreatePaymentParams, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResult, error) {
+func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, params *CreatePaymentParams, body CreatePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePaymentResponse, error) {
 	rsp, err := c.CreatePayment(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreatePaymentResult(rsp)
+	return ParseCreatePaymentResponse(rsp)
 }
 
 // GetPaymentWithResponse Read a payment
@@ -17281,12 +17281,12 @@ func (c *ClientWithResponses) CreatePaymentWithResponse(ctx context.Context, par
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /payments/{id} (the `GetPayment` operationId).
-func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *GetPaymentParams, reqEditors ...RequestEditorFn) (*GetPaymentResult, error) {
+func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *GetPaymentParams, reqEditors ...RequestEditorFn) (*GetPaymentResponse, error) {
 	rsp, err := c.GetPayment(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetPaymentResult(rsp)
+	return ParseGetPaymentResponse(rsp)
 }
 
 // CapturePaymentWithBodyWithResponse Capture or close a payment
@@ -17308,12 +17308,12 @@ func (c *ClientWithResponses) GetPaymentWithResponse(ctx context.Context, id Pay
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
-func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CapturePaymentResult, error) {
+func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CapturePaymentResponse, error) {
 	rsp, err := c.CapturePaymentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCapturePaymentResult(rsp)
+	return ParseCapturePaymentResponse(rsp)
 }
 
 // CapturePaymentWithResponse Capture or close a payment
@@ -17335,12 +17335,12 @@ func (c *ClientWithResponses) CapturePaymentWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /payments/{id}/capture (the `CapturePayment` operationId).
-func (c *ClientWithResponses) CapturePaymentWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CapturePaymentResult, error) {
+func (c *ClientWithResponses) CapturePaymentWithResponse(ctx context.Context, id PaymentIdPath, params *CapturePaymentParams, body CapturePaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*CapturePaymentResponse, error) {
 	rsp, err := c.CapturePayment(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCapturePaymentResult(rsp)
+	return ParseCapturePaymentResponse(rsp)
 }
 
 // RefundPaymentWithBodyWithResponse Refund a captured payment
@@ -17361,12 +17361,12 @@ func (c *ClientWithResponses) CapturePaymentWithResponse(ctx context.Context, id
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
-func (c *ClientWithResponses) RefundPaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error) {
+func (c *ClientWithResponses) RefundPaymentWithBodyWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefundPaymentResponse, error) {
 	rsp, err := c.RefundPaymentWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRefundPaymentResult(rsp)
+	return ParseRefundPaymentResponse(rsp)
 }
 
 // RefundPaymentWithResponse Refund a captured payment
@@ -17387,12 +17387,12 @@ func (c *ClientWithResponses) RefundPaymentWithBodyWithResponse(ctx context.Cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /payments/{id}/refunds (the `RefundPayment` operationId).
-func (c *ClientWithResponses) RefundPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundPaymentResult, error) {
+func (c *ClientWithResponses) RefundPaymentWithResponse(ctx context.Context, id PaymentIdPath, params *RefundPaymentParams, body RefundPaymentJSONRequestBody, reqEditors ...RequestEditorFn) (*RefundPaymentResponse, error) {
 	rsp, err := c.RefundPayment(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRefundPaymentResult(rsp)
+	return ParseRefundPaymentResponse(rsp)
 }
 
 // MintQrWithBodyWithResponse Mint a wallet QR and short code
@@ -17411,12 +17411,12 @@ func (c *ClientWithResponses) RefundPaymentWithResponse(ctx context.Context, id 
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /qr/mint (the `MintQr` operationId).
-func (c *ClientWithResponses) MintQrWithBodyWithResponse(ctx context.Context, params *MintQrParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MintQrResult, error) {
+func (c *ClientWithResponses) MintQrWithBodyWithResponse(ctx context.Context, params *MintQrParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*MintQrResponse, error) {
 	rsp, err := c.MintQrWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseMintQrResult(rsp)
+	return ParseMintQrResponse(rsp)
 }
 
 // MintQrWithResponse Mint a wallet QR and short code
@@ -17435,12 +17435,12 @@ func (c *ClientWithResponses) MintQrWithBodyWithResponse(ctx context.Context, pa
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /qr/mint (the `MintQr` operationId).
-func (c *ClientWithResponses) MintQrWithResponse(ctx context.Context, params *MintQrParams, body MintQrJSONRequestBody, reqEditors ...RequestEditorFn) (*MintQrResult, error) {
+func (c *ClientWithResponses) MintQrWithResponse(ctx context.Context, params *MintQrParams, body MintQrJSONRequestBody, reqEditors ...RequestEditorFn) (*MintQrResponse, error) {
 	rsp, err := c.MintQr(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseMintQrResult(rsp)
+	return ParseMintQrResponse(rsp)
 }
 
 // ListSandboxMessagesWithResponse Read SMS sent in the sandbox
@@ -17458,12 +17458,12 @@ func (c *ClientWithResponses) MintQrWithResponse(ctx context.Context, params *Mi
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /sandbox/messages (the `ListSandboxMessages` operationId).
-func (c *ClientWithResponses) ListSandboxMessagesWithResponse(ctx context.Context, params *ListSandboxMessagesParams, reqEditors ...RequestEditorFn) (*ListSandboxMessagesResult, error) {
+func (c *ClientWithResponses) ListSandboxMessagesWithResponse(ctx context.Context, params *ListSandboxMessagesParams, reqEditors ...RequestEditorFn) (*ListSandboxMessagesResponse, error) {
 	rsp, err := c.ListSandboxMessages(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListSandboxMessagesResult(rsp)
+	return ParseListSandboxMessagesResponse(rsp)
 }
 
 // ConfirmTopupWithBodyWithResponse Confirm a settled top-up
@@ -17485,12 +17485,12 @@ func (c *ClientWithResponses) ListSandboxMessagesWithResponse(ctx context.Contex
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/confirm (the `ConfirmTopup` operationId).
-func (c *ClientWithResponses) ConfirmTopupWithBodyWithResponse(ctx context.Context, params *ConfirmTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTopupResult, error) {
+func (c *ClientWithResponses) ConfirmTopupWithBodyWithResponse(ctx context.Context, params *ConfirmTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ConfirmTopupResponse, error) {
 	rsp, err := c.ConfirmTopupWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfirmTopupResult(rsp)
+	return ParseConfirmTopupResponse(rsp)
 }
 
 // ConfirmTopupWithResponse Confirm a settled top-up
@@ -17512,12 +17512,12 @@ func (c *ClientWithResponses) ConfirmTopupWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/confirm (the `ConfirmTopup` operationId).
-func (c *ClientWithResponses) ConfirmTopupWithResponse(ctx context.Context, params *ConfirmTopupParams, body ConfirmTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTopupResult, error) {
+func (c *ClientWithResponses) ConfirmTopupWithResponse(ctx context.Context, params *ConfirmTopupParams, body ConfirmTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*ConfirmTopupResponse, error) {
 	rsp, err := c.ConfirmTopup(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfirmTopupResult(rsp)
+	return ParseConfirmTopupResponse(rsp)
 }
 
 // GetReloadBonusConfigWithResponse Read reload-bonus tiers
@@ -17536,12 +17536,12 @@ func (c *ClientWithResponses) ConfirmTopupWithResponse(ctx context.Context, para
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /topup/reload-bonus/config (the `GetReloadBonusConfig` operationId).
-func (c *ClientWithResponses) GetReloadBonusConfigWithResponse(ctx context.Context, params *GetReloadBonusConfigParams, reqEditors ...RequestEditorFn) (*GetReloadBonusConfigResult, error) {
+func (c *ClientWithResponses) GetReloadBonusConfigWithResponse(ctx context.Context, params *GetReloadBonusConfigParams, reqEditors ...RequestEditorFn) (*GetReloadBonusConfigResponse, error) {
 	rsp, err := c.GetReloadBonusConfig(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetReloadBonusConfigResult(rsp)
+	return ParseGetReloadBonusConfigResponse(rsp)
 }
 
 // SetReloadBonusConfigWithBodyWithResponse Set reload-bonus tiers
@@ -17560,12 +17560,12 @@ func (c *ClientWithResponses) GetReloadBonusConfigWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/reload-bonus/config (the `SetReloadBonusConfig` operationId).
-func (c *ClientWithResponses) SetReloadBonusConfigWithBodyWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResult, error) {
+func (c *ClientWithResponses) SetReloadBonusConfigWithBodyWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResponse, error) {
 	rsp, err := c.SetReloadBonusConfigWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseSetReloadBonusConfigResult(rsp)
+	return ParseSetReloadBonusConfigResponse(rsp)
 }
 
 // SetReloadBonusConfigWithResponse Set reload-bonus tiers
@@ -17584,12 +17584,12 @@ func (c *ClientWithResponses) SetReloadBonusConfigWithBodyWithResponse(ctx conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/reload-bonus/config (the `SetReloadBonusConfig` operationId).
-func (c *ClientWithResponses) SetReloadBonusConfigWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, body SetReloadBonusConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResult, error) {
+func (c *ClientWithResponses) SetReloadBonusConfigWithResponse(ctx context.Context, params *SetReloadBonusConfigParams, body SetReloadBonusConfigJSONRequestBody, reqEditors ...RequestEditorFn) (*SetReloadBonusConfigResponse, error) {
 	rsp, err := c.SetReloadBonusConfig(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseSetReloadBonusConfigResult(rsp)
+	return ParseSetReloadBonusConfigResponse(rsp)
 }
 
 // CreateSkuTopupWithBodyWithResponse Sell a top-up SKU
@@ -17610,12 +17610,12 @@ func (c *ClientWithResponses) SetReloadBonusConfigWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/sku/{skuId} (the `CreateSkuTopup` operationId).
-func (c *ClientWithResponses) CreateSkuTopupWithBodyWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSkuTopupResult, error) {
+func (c *ClientWithResponses) CreateSkuTopupWithBodyWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSkuTopupResponse, error) {
 	rsp, err := c.CreateSkuTopupWithBody(ctx, skuId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateSkuTopupResult(rsp)
+	return ParseCreateSkuTopupResponse(rsp)
 }
 
 // CreateSkuTopupWithResponse Sell a top-up SKU
@@ -17636,12 +17636,12 @@ func (c *ClientWithResponses) CreateSkuTopupWithBodyWithResponse(ctx context.Con
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/sku/{skuId} (the `CreateSkuTopup` operationId).
-func (c *ClientWithResponses) CreateSkuTopupWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, body CreateSkuTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSkuTopupResult, error) {
+func (c *ClientWithResponses) CreateSkuTopupWithResponse(ctx context.Context, skuId SkuIdPath, params *CreateSkuTopupParams, body CreateSkuTopupJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSkuTopupResponse, error) {
 	rsp, err := c.CreateSkuTopup(ctx, skuId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateSkuTopupResult(rsp)
+	return ParseCreateSkuTopupResponse(rsp)
 }
 
 // ListSkusWithResponse List SKUs
@@ -17658,12 +17658,12 @@ func (c *ClientWithResponses) CreateSkuTopupWithResponse(ctx context.Context, sk
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /topup/skus (the `ListSkus` operationId).
-func (c *ClientWithResponses) ListSkusWithResponse(ctx context.Context, params *ListSkusParams, reqEditors ...RequestEditorFn) (*ListSkusResult, error) {
+func (c *ClientWithResponses) ListSkusWithResponse(ctx context.Context, params *ListSkusParams, reqEditors ...RequestEditorFn) (*ListSkusResponse, error) {
 	rsp, err := c.ListSkus(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListSkusResult(rsp)
+	return ParseListSkusResponse(rsp)
 }
 
 // UpsertSkuWithBodyWithResponse Create or replace a SKU
@@ -17682,12 +17682,12 @@ func (c *ClientWithResponses) ListSkusWithResponse(ctx context.Context, params *
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/skus (the `UpsertSku` operationId).
-func (c *ClientWithResponses) UpsertSkuWithBodyWithResponse(ctx context.Context, params *UpsertSkuParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertSkuResult, error) {
+func (c *ClientWithResponses) UpsertSkuWithBodyWithResponse(ctx context.Context, params *UpsertSkuParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertSkuResponse, error) {
 	rsp, err := c.UpsertSkuWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseUpsertSkuResult(rsp)
+	return ParseUpsertSkuResponse(rsp)
 }
 
 // UpsertSkuWithResponse Create or replace a SKU
@@ -17706,12 +17706,12 @@ func (c *ClientWithResponses) UpsertSkuWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /topup/skus (the `UpsertSku` operationId).
-func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertSkuResult, error) {
+func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params *UpsertSkuParams, body UpsertSkuJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertSkuResponse, error) {
 	rsp, err := c.UpsertSku(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseUpsertSkuResult(rsp)
+	return ParseUpsertSkuResponse(rsp)
 }
 
 // ListWebhookEndpointsWithResponse List webhook endpoints
@@ -17730,12 +17730,12 @@ func (c *ClientWithResponses) UpsertSkuWithResponse(ctx context.Context, params 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /webhooks/endpoints (the `ListWebhookEndpoints` operationId).
-func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResult, error) {
+func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Context, params *ListWebhookEndpointsParams, reqEditors ...RequestEditorFn) (*ListWebhookEndpointsResponse, error) {
 	rsp, err := c.ListWebhookEndpoints(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListWebhookEndpointsResult(rsp)
+	return ParseListWebhookEndpointsResponse(rsp)
 }
 
 // CreateWebhookEndpointWithBodyWithResponse Register a webhook endpoint
@@ -17758,12 +17758,12 @@ func (c *ClientWithResponses) ListWebhookEndpointsWithResponse(ctx context.Conte
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error) {
+func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
 	rsp, err := c.CreateWebhookEndpointWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateWebhookEndpointResult(rsp)
+	return ParseCreateWebhookEndpointResponse(rsp)
 }
 
 // CreateWebhookEndpointWithResponse Register a webhook endpoint
@@ -17786,12 +17786,12 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithBodyWithResponse(ctx cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /webhooks/endpoints (the `CreateWebhookEndpoint` operationId).
-func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResult, error) {
+func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Context, params *CreateWebhookEndpointParams, body CreateWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookEndpointResponse, error) {
 	rsp, err := c.CreateWebhookEndpoint(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseCreateWebhookEndpointResult(rsp)
+	return ParseCreateWebhookEndpointResponse(rsp)
 }
 
 // DeleteWebhookEndpointWithBodyWithResponse Delete a webhook endpoint
@@ -17810,12 +17810,12 @@ func (c *ClientWithResponses) CreateWebhookEndpointWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
-func (c *ClientWithResponses) DeleteWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error) {
+func (c *ClientWithResponses) DeleteWebhookEndpointWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
 	rsp, err := c.DeleteWebhookEndpointWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteWebhookEndpointResult(rsp)
+	return ParseDeleteWebhookEndpointResponse(rsp)
 }
 
 // DeleteWebhookEndpointWithResponse Delete a webhook endpoint
@@ -17834,12 +17834,12 @@ func (c *ClientWithResponses) DeleteWebhookEndpointWithBodyWithResponse(ctx cont
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /webhooks/endpoints/{id}/delete (the `DeleteWebhookEndpoint` operationId).
-func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResult, error) {
+func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *DeleteWebhookEndpointParams, body DeleteWebhookEndpointJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteWebhookEndpointResponse, error) {
 	rsp, err := c.DeleteWebhookEndpoint(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDeleteWebhookEndpointResult(rsp)
+	return ParseDeleteWebhookEndpointResponse(rsp)
 }
 
 // ListWebhookDeliveriesWithResponse List an endpoint's delivery attempts
@@ -17859,12 +17859,12 @@ func (c *ClientWithResponses) DeleteWebhookEndpointWithResponse(ctx context.Cont
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /webhooks/endpoints/{id}/deliveries (the `ListWebhookDeliveries` operationId).
-func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResult, error) {
+func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *ListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*ListWebhookDeliveriesResponse, error) {
 	rsp, err := c.ListWebhookDeliveries(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListWebhookDeliveriesResult(rsp)
+	return ParseListWebhookDeliveriesResponse(rsp)
 }
 
 // RotateWebhookEndpointSecretWithBodyWithResponse Rotate a webhook endpoint's secret
@@ -17883,12 +17883,12 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
-func (c *ClientWithResponses) RotateWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error) {
+func (c *ClientWithResponses) RotateWebhookEndpointSecretWithBodyWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error) {
 	rsp, err := c.RotateWebhookEndpointSecretWithBody(ctx, id, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRotateWebhookEndpointSecretResult(rsp)
+	return ParseRotateWebhookEndpointSecretResponse(rsp)
 }
 
 // RotateWebhookEndpointSecretWithResponse Rotate a webhook endpoint's secret
@@ -17907,12 +17907,12 @@ func (c *ClientWithResponses) RotateWebhookEndpointSecretWithBodyWithResponse(ct
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /webhooks/endpoints/{id}/rotate-secret (the `RotateWebhookEndpointSecret` operationId).
-func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResult, error) {
+func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx context.Context, id WebhookEndpointIdPath, params *RotateWebhookEndpointSecretParams, body RotateWebhookEndpointSecretJSONRequestBody, reqEditors ...RequestEditorFn) (*RotateWebhookEndpointSecretResponse, error) {
 	rsp, err := c.RotateWebhookEndpointSecret(ctx, id, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseRotateWebhookEndpointSecretResult(rsp)
+	return ParseRotateWebhookEndpointSecretResponse(rsp)
 }
 
 // ListTransactionsWithResponse List transactions
@@ -17931,12 +17931,12 @@ func (c *ClientWithResponses) RotateWebhookEndpointSecretWithResponse(ctx contex
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /{integrationId}/transactions (the `ListTransactions` operationId).
-func (c *ClientWithResponses) ListTransactionsWithResponse(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*ListTransactionsResult, error) {
+func (c *ClientWithResponses) ListTransactionsWithResponse(ctx context.Context, integrationId IntegrationIdPath, params *ListTransactionsParams, reqEditors ...RequestEditorFn) (*ListTransactionsResponse, error) {
 	rsp, err := c.ListTransactions(ctx, integrationId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseListTransactionsResult(rsp)
+	return ParseListTransactionsResponse(rsp)
 }
 
 // GetTransactionWithResponse Read a transaction
@@ -17954,23 +17954,23 @@ func (c *ClientWithResponses) ListTransactionsWithResponse(ctx context.Context, 
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /{integrationId}/transactions/{transactionId} (the `GetTransaction` operationId).
-func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, integrationId IntegrationIdPath, transactionId TransactionIdPath, params *GetTransactionParams, reqEditors ...RequestEditorFn) (*GetTransactionResult, error) {
+func (c *ClientWithResponses) GetTransactionWithResponse(ctx context.Context, integrationId IntegrationIdPath, transactionId TransactionIdPath, params *GetTransactionParams, reqEditors ...RequestEditorFn) (*GetTransactionResponse, error) {
 	rsp, err := c.GetTransaction(ctx, integrationId, transactionId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
-	return ParseGetTransactionResult(rsp)
+	return ParseGetTransactionResponse(rsp)
 }
 
-// ParseGetJwksResult parses an HTTP response from a GetJwksWithResponse call
-func ParseGetJwksResult(rsp *http.Response) (*GetJwksResult, error) {
+// ParseGetJwksResponse parses an HTTP response from a GetJwksWithResponse call
+func ParseGetJwksResponse(rsp *http.Response) (*GetJwksResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetJwksResult{
+	response := &GetJwksResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -18009,22 +18009,22 @@ func ParseGetJwksResult(rsp *http.Response) (*GetJwksResult, error) {
 	return response, nil
 }
 
-// ParseListApiKeysResult parses an HTTP response from a ListApiKeysWithResponse call
-func ParseListApiKeysResult(rsp *http.Response) (*ListApiKeysResult, error) {
+// ParseListApiKeysResponse parses an HTTP response from a ListApiKeysWithResponse call
+func ParseListApiKeysResponse(rsp *http.Response) (*ListApiKeysResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListApiKeysResult{
+	response := &ListApiKeysResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListApiKeysResponse
+		var dest ListApiKeysOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18070,22 +18070,22 @@ func ParseListApiKeysResult(rsp *http.Response) (*ListApiKeysResult, error) {
 	return response, nil
 }
 
-// ParseCreateApiKeyResult parses an HTTP response from a CreateApiKeyWithResponse call
-func ParseCreateApiKeyResult(rsp *http.Response) (*CreateApiKeyResult, error) {
+// ParseCreateApiKeyResponse parses an HTTP response from a CreateApiKeyWithResponse call
+func ParseCreateApiKeyResponse(rsp *http.Response) (*CreateApiKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreateApiKeyResult{
+	response := &CreateApiKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreateApiKeyResponse
+		var dest CreateApiKeyOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18159,22 +18159,22 @@ func ParseCreateApiKeyResult(rsp *http.Response) (*CreateApiKeyResult, error) {
 	return response, nil
 }
 
-// ParseDeleteApiKeyResult parses an HTTP response from a DeleteApiKeyWithResponse call
-func ParseDeleteApiKeyResult(rsp *http.Response) (*DeleteApiKeyResult, error) {
+// ParseDeleteApiKeyResponse parses an HTTP response from a DeleteApiKeyWithResponse call
+func ParseDeleteApiKeyResponse(rsp *http.Response) (*DeleteApiKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &DeleteApiKeyResult{
+	response := &DeleteApiKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DeleteApiKeyResponse
+		var dest DeleteApiKeyOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18255,22 +18255,22 @@ func ParseDeleteApiKeyResult(rsp *http.Response) (*DeleteApiKeyResult, error) {
 	return response, nil
 }
 
-// ParseRegenerateApiKeyResult parses an HTTP response from a RegenerateApiKeyWithResponse call
-func ParseRegenerateApiKeyResult(rsp *http.Response) (*RegenerateApiKeyResult, error) {
+// ParseRegenerateApiKeyResponse parses an HTTP response from a RegenerateApiKeyWithResponse call
+func ParseRegenerateApiKeyResponse(rsp *http.Response) (*RegenerateApiKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RegenerateApiKeyResult{
+	response := &RegenerateApiKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest RegenerateApiKeyResponse
+		var dest RegenerateApiKeyOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18351,22 +18351,22 @@ func ParseRegenerateApiKeyResult(rsp *http.Response) (*RegenerateApiKeyResult, e
 	return response, nil
 }
 
-// ParseRevokeApiKeyResult parses an HTTP response from a RevokeApiKeyWithResponse call
-func ParseRevokeApiKeyResult(rsp *http.Response) (*RevokeApiKeyResult, error) {
+// ParseRevokeApiKeyResponse parses an HTTP response from a RevokeApiKeyWithResponse call
+func ParseRevokeApiKeyResponse(rsp *http.Response) (*RevokeApiKeyResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RevokeApiKeyResult{
+	response := &RevokeApiKeyResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest RevokeApiKeyResponse
+		var dest RevokeApiKeyOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18447,22 +18447,22 @@ func ParseRevokeApiKeyResult(rsp *http.Response) (*RevokeApiKeyResult, error) {
 	return response, nil
 }
 
-// ParseCreateTerminalTokenResult parses an HTTP response from a CreateTerminalTokenWithResponse call
-func ParseCreateTerminalTokenResult(rsp *http.Response) (*CreateTerminalTokenResult, error) {
+// ParseCreateTerminalTokenResponse parses an HTTP response from a CreateTerminalTokenWithResponse call
+func ParseCreateTerminalTokenResponse(rsp *http.Response) (*CreateTerminalTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreateTerminalTokenResult{
+	response := &CreateTerminalTokenResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreateTerminalTokenResponse
+		var dest CreateTerminalTokenOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18536,22 +18536,22 @@ func ParseCreateTerminalTokenResult(rsp *http.Response) (*CreateTerminalTokenRes
 	return response, nil
 }
 
-// ParseValidateTerminalTokenResult parses an HTTP response from a ValidateTerminalTokenWithResponse call
-func ParseValidateTerminalTokenResult(rsp *http.Response) (*ValidateTerminalTokenResult, error) {
+// ParseValidateTerminalTokenResponse parses an HTTP response from a ValidateTerminalTokenWithResponse call
+func ParseValidateTerminalTokenResponse(rsp *http.Response) (*ValidateTerminalTokenResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ValidateTerminalTokenResult{
+	response := &ValidateTerminalTokenResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ValidateTerminalTokenResponse
+		var dest ValidateTerminalTokenOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18597,22 +18597,22 @@ func ParseValidateTerminalTokenResult(rsp *http.Response) (*ValidateTerminalToke
 	return response, nil
 }
 
-// ParseGetCapabilitiesResult parses an HTTP response from a GetCapabilitiesWithResponse call
-func ParseGetCapabilitiesResult(rsp *http.Response) (*GetCapabilitiesResult, error) {
+// ParseGetCapabilitiesResponse parses an HTTP response from a GetCapabilitiesWithResponse call
+func ParseGetCapabilitiesResponse(rsp *http.Response) (*GetCapabilitiesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetCapabilitiesResult{
+	response := &GetCapabilitiesResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetCapabilitiesResponse
+		var dest GetCapabilitiesOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18651,22 +18651,22 @@ func ParseGetCapabilitiesResult(rsp *http.Response) (*GetCapabilitiesResult, err
 	return response, nil
 }
 
-// ParseCreateCheckoutSessionResult parses an HTTP response from a CreateCheckoutSessionWithResponse call
-func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessionResult, error) {
+// ParseCreateCheckoutSessionResponse parses an HTTP response from a CreateCheckoutSessionWithResponse call
+func ParseCreateCheckoutSessionResponse(rsp *http.Response) (*CreateCheckoutSessionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreateCheckoutSessionResult{
+	response := &CreateCheckoutSessionResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreateCheckoutSessionResponse
+		var dest CreateCheckoutSessionOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18740,22 +18740,22 @@ func ParseCreateCheckoutSessionResult(rsp *http.Response) (*CreateCheckoutSessio
 	return response, nil
 }
 
-// ParseGetCheckoutSessionResult parses an HTTP response from a GetCheckoutSessionWithResponse call
-func ParseGetCheckoutSessionResult(rsp *http.Response) (*GetCheckoutSessionResult, error) {
+// ParseGetCheckoutSessionResponse parses an HTTP response from a GetCheckoutSessionWithResponse call
+func ParseGetCheckoutSessionResponse(rsp *http.Response) (*GetCheckoutSessionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetCheckoutSessionResult{
+	response := &GetCheckoutSessionResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetCheckoutSessionResponse
+		var dest GetCheckoutSessionOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18808,22 +18808,22 @@ func ParseGetCheckoutSessionResult(rsp *http.Response) (*GetCheckoutSessionResul
 	return response, nil
 }
 
-// ParseIdentifyCheckoutSessionResult parses an HTTP response from a IdentifyCheckoutSessionWithResponse call
-func ParseIdentifyCheckoutSessionResult(rsp *http.Response) (*IdentifyCheckoutSessionResult, error) {
+// ParseIdentifyCheckoutSessionResponse parses an HTTP response from a IdentifyCheckoutSessionWithResponse call
+func ParseIdentifyCheckoutSessionResponse(rsp *http.Response) (*IdentifyCheckoutSessionResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &IdentifyCheckoutSessionResult{
+	response := &IdentifyCheckoutSessionResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest IdentifyCheckoutSessionResponse
+		var dest IdentifyCheckoutSessionOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -18911,22 +18911,22 @@ func ParseIdentifyCheckoutSessionResult(rsp *http.Response) (*IdentifyCheckoutSe
 	return response, nil
 }
 
-// ParseCreateClaimResult parses an HTTP response from a CreateClaimWithResponse call
-func ParseCreateClaimResult(rsp *http.Response) (*CreateClaimResult, error) {
+// ParseCreateClaimResponse parses an HTTP response from a CreateClaimWithResponse call
+func ParseCreateClaimResponse(rsp *http.Response) (*CreateClaimResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreateClaimResult{
+	response := &CreateClaimResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreateClaimResponse
+		var dest CreateClaimOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19007,22 +19007,22 @@ func ParseCreateClaimResult(rsp *http.Response) (*CreateClaimResult, error) {
 	return response, nil
 }
 
-// ParseLookupCustomerResult parses an HTTP response from a LookupCustomerWithResponse call
-func ParseLookupCustomerResult(rsp *http.Response) (*LookupCustomerResult, error) {
+// ParseLookupCustomerResponse parses an HTTP response from a LookupCustomerWithResponse call
+func ParseLookupCustomerResponse(rsp *http.Response) (*LookupCustomerResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &LookupCustomerResult{
+	response := &LookupCustomerResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest LookupCustomerResponse
+		var dest LookupCustomerOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19075,22 +19075,22 @@ func ParseLookupCustomerResult(rsp *http.Response) (*LookupCustomerResult, error
 	return response, nil
 }
 
-// ParseListCustomerGrantsResult parses an HTTP response from a ListCustomerGrantsWithResponse call
-func ParseListCustomerGrantsResult(rsp *http.Response) (*ListCustomerGrantsResult, error) {
+// ParseListCustomerGrantsResponse parses an HTTP response from a ListCustomerGrantsWithResponse call
+func ParseListCustomerGrantsResponse(rsp *http.Response) (*ListCustomerGrantsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListCustomerGrantsResult{
+	response := &ListCustomerGrantsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListCustomerGrantsResponse
+		var dest ListCustomerGrantsOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19143,22 +19143,22 @@ func ParseListCustomerGrantsResult(rsp *http.Response) (*ListCustomerGrantsResul
 	return response, nil
 }
 
-// ParseInitiateEnrollmentResult parses an HTTP response from a InitiateEnrollmentWithResponse call
-func ParseInitiateEnrollmentResult(rsp *http.Response) (*InitiateEnrollmentResult, error) {
+// ParseInitiateEnrollmentResponse parses an HTTP response from a InitiateEnrollmentWithResponse call
+func ParseInitiateEnrollmentResponse(rsp *http.Response) (*InitiateEnrollmentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &InitiateEnrollmentResult{
+	response := &InitiateEnrollmentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest InitiateEnrollmentResponse
+		var dest InitiateEnrollmentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19239,22 +19239,22 @@ func ParseInitiateEnrollmentResult(rsp *http.Response) (*InitiateEnrollmentResul
 	return response, nil
 }
 
-// ParseResendEnrollmentResult parses an HTTP response from a ResendEnrollmentWithResponse call
-func ParseResendEnrollmentResult(rsp *http.Response) (*ResendEnrollmentResult, error) {
+// ParseResendEnrollmentResponse parses an HTTP response from a ResendEnrollmentWithResponse call
+func ParseResendEnrollmentResponse(rsp *http.Response) (*ResendEnrollmentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ResendEnrollmentResult{
+	response := &ResendEnrollmentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ResendEnrollmentResponse
+		var dest ResendEnrollmentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19342,22 +19342,22 @@ func ParseResendEnrollmentResult(rsp *http.Response) (*ResendEnrollmentResult, e
 	return response, nil
 }
 
-// ParseVerifyEnrollmentResult parses an HTTP response from a VerifyEnrollmentWithResponse call
-func ParseVerifyEnrollmentResult(rsp *http.Response) (*VerifyEnrollmentResult, error) {
+// ParseVerifyEnrollmentResponse parses an HTTP response from a VerifyEnrollmentWithResponse call
+func ParseVerifyEnrollmentResponse(rsp *http.Response) (*VerifyEnrollmentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &VerifyEnrollmentResult{
+	response := &VerifyEnrollmentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest VerifyEnrollmentResponse
+		var dest VerifyEnrollmentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19452,22 +19452,22 @@ func ParseVerifyEnrollmentResult(rsp *http.Response) (*VerifyEnrollmentResult, e
 	return response, nil
 }
 
-// ParseListEventsResult parses an HTTP response from a ListEventsWithResponse call
-func ParseListEventsResult(rsp *http.Response) (*ListEventsResult, error) {
+// ParseListEventsResponse parses an HTTP response from a ListEventsWithResponse call
+func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListEventsResult{
+	response := &ListEventsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListEventsResponse
+		var dest ListEventsOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19513,22 +19513,22 @@ func ParseListEventsResult(rsp *http.Response) (*ListEventsResult, error) {
 	return response, nil
 }
 
-// ParseGetEventResult parses an HTTP response from a GetEventWithResponse call
-func ParseGetEventResult(rsp *http.Response) (*GetEventResult, error) {
+// ParseGetEventResponse parses an HTTP response from a GetEventWithResponse call
+func ParseGetEventResponse(rsp *http.Response) (*GetEventResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetEventResult{
+	response := &GetEventResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetEventResponse
+		var dest GetEventOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19581,22 +19581,22 @@ func ParseGetEventResult(rsp *http.Response) (*GetEventResult, error) {
 	return response, nil
 }
 
-// ParseClawbackGrantResult parses an HTTP response from a ClawbackGrantWithResponse call
-func ParseClawbackGrantResult(rsp *http.Response) (*ClawbackGrantResult, error) {
+// ParseClawbackGrantResponse parses an HTTP response from a ClawbackGrantWithResponse call
+func ParseClawbackGrantResponse(rsp *http.Response) (*ClawbackGrantResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ClawbackGrantResult{
+	response := &ClawbackGrantResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ClawbackGrantResponse
+		var dest ClawbackGrantOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19677,22 +19677,22 @@ func ParseClawbackGrantResult(rsp *http.Response) (*ClawbackGrantResult, error) 
 	return response, nil
 }
 
-// ParseGetHealthResult parses an HTTP response from a GetHealthWithResponse call
-func ParseGetHealthResult(rsp *http.Response) (*GetHealthResult, error) {
+// ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
+func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetHealthResult{
+	response := &GetHealthResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetHealthResponse
+		var dest GetHealthOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19724,22 +19724,22 @@ func ParseGetHealthResult(rsp *http.Response) (*GetHealthResult, error) {
 	return response, nil
 }
 
-// ParseIdentifyCustomerResult parses an HTTP response from a IdentifyCustomerWithResponse call
-func ParseIdentifyCustomerResult(rsp *http.Response) (*IdentifyCustomerResult, error) {
+// ParseIdentifyCustomerResponse parses an HTTP response from a IdentifyCustomerWithResponse call
+func ParseIdentifyCustomerResponse(rsp *http.Response) (*IdentifyCustomerResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &IdentifyCustomerResult{
+	response := &IdentifyCustomerResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest IdentifyCustomerResponse
+		var dest IdentifyCustomerOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -19827,15 +19827,15 @@ func ParseIdentifyCustomerResult(rsp *http.Response) (*IdentifyCustomerResult, e
 	return response, nil
 }
 
-// ParseGetOpenapiResult parses an HTTP response from a GetOpenapiWithResponse call
-func ParseGetOpenapiResult(rsp *http.Response) (*GetOpenapiResult, error) {
+// ParseGetOpenapiResponse parses an HTTP response from a GetOpenapiWithResponse call
+func ParseGetOpenapiResponse(rsp *http.Response) (*GetOpenapiResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetOpenapiResult{
+	response := &GetOpenapiResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
@@ -19876,7 +19876,7 @@ func ParseGetOpenapiResult(rsp *http.Response) (*GetOpenapiResult, error) {
 
 	switch {
 	case rsp.StatusCode == 200:
-		var headers GetOpenapiResult200Headers
+		var headers GetOpenapiResponse200Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -19886,7 +19886,7 @@ func ParseGetOpenapiResult(rsp *http.Response) (*GetOpenapiResult, error) {
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
-		var headers GetOpenapiResult304Headers
+		var headers GetOpenapiResponse304Headers
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -19900,22 +19900,22 @@ func ParseGetOpenapiResult(rsp *http.Response) (*GetOpenapiResult, error) {
 	return response, nil
 }
 
-// ParseCreatePaymentResult parses an HTTP response from a CreatePaymentWithResponse call
-func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) {
+// ParseCreatePaymentResponse parses an HTTP response from a CreatePaymentWithResponse call
+func ParseCreatePaymentResponse(rsp *http.Response) (*CreatePaymentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreatePaymentResult{
+	response := &CreatePaymentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreatePaymentResponse
+		var dest CreatePaymentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20010,22 +20010,22 @@ func ParseCreatePaymentResult(rsp *http.Response) (*CreatePaymentResult, error) 
 	return response, nil
 }
 
-// ParseGetPaymentResult parses an HTTP response from a GetPaymentWithResponse call
-func ParseGetPaymentResult(rsp *http.Response) (*GetPaymentResult, error) {
+// ParseGetPaymentResponse parses an HTTP response from a GetPaymentWithResponse call
+func ParseGetPaymentResponse(rsp *http.Response) (*GetPaymentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetPaymentResult{
+	response := &GetPaymentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetPaymentResponse
+		var dest GetPaymentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20078,22 +20078,22 @@ func ParseGetPaymentResult(rsp *http.Response) (*GetPaymentResult, error) {
 	return response, nil
 }
 
-// ParseCapturePaymentResult parses an HTTP response from a CapturePaymentWithResponse call
-func ParseCapturePaymentResult(rsp *http.Response) (*CapturePaymentResult, error) {
+// ParseCapturePaymentResponse parses an HTTP response from a CapturePaymentWithResponse call
+func ParseCapturePaymentResponse(rsp *http.Response) (*CapturePaymentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CapturePaymentResult{
+	response := &CapturePaymentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CapturePaymentResponse
+		var dest CapturePaymentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20174,22 +20174,22 @@ func ParseCapturePaymentResult(rsp *http.Response) (*CapturePaymentResult, error
 	return response, nil
 }
 
-// ParseRefundPaymentResult parses an HTTP response from a RefundPaymentWithResponse call
-func ParseRefundPaymentResult(rsp *http.Response) (*RefundPaymentResult, error) {
+// ParseRefundPaymentResponse parses an HTTP response from a RefundPaymentWithResponse call
+func ParseRefundPaymentResponse(rsp *http.Response) (*RefundPaymentResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RefundPaymentResult{
+	response := &RefundPaymentResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
-		var dest RefundPaymentResponse
+		var dest RefundPaymentOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20270,22 +20270,22 @@ func ParseRefundPaymentResult(rsp *http.Response) (*RefundPaymentResult, error) 
 	return response, nil
 }
 
-// ParseMintQrResult parses an HTTP response from a MintQrWithResponse call
-func ParseMintQrResult(rsp *http.Response) (*MintQrResult, error) {
+// ParseMintQrResponse parses an HTTP response from a MintQrWithResponse call
+func ParseMintQrResponse(rsp *http.Response) (*MintQrResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &MintQrResult{
+	response := &MintQrResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest MintQrResponse
+		var dest MintQrOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20366,22 +20366,22 @@ func ParseMintQrResult(rsp *http.Response) (*MintQrResult, error) {
 	return response, nil
 }
 
-// ParseListSandboxMessagesResult parses an HTTP response from a ListSandboxMessagesWithResponse call
-func ParseListSandboxMessagesResult(rsp *http.Response) (*ListSandboxMessagesResult, error) {
+// ParseListSandboxMessagesResponse parses an HTTP response from a ListSandboxMessagesWithResponse call
+func ParseListSandboxMessagesResponse(rsp *http.Response) (*ListSandboxMessagesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListSandboxMessagesResult{
+	response := &ListSandboxMessagesResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListSandboxMessagesResponse
+		var dest ListSandboxMessagesOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20427,22 +20427,22 @@ func ParseListSandboxMessagesResult(rsp *http.Response) (*ListSandboxMessagesRes
 	return response, nil
 }
 
-// ParseConfirmTopupResult parses an HTTP response from a ConfirmTopupWithResponse call
-func ParseConfirmTopupResult(rsp *http.Response) (*ConfirmTopupResult, error) {
+// ParseConfirmTopupResponse parses an HTTP response from a ConfirmTopupWithResponse call
+func ParseConfirmTopupResponse(rsp *http.Response) (*ConfirmTopupResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ConfirmTopupResult{
+	response := &ConfirmTopupResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ConfirmTopupResponse
+		var dest ConfirmTopupOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20523,22 +20523,22 @@ func ParseConfirmTopupResult(rsp *http.Response) (*ConfirmTopupResult, error) {
 	return response, nil
 }
 
-// ParseGetReloadBonusConfigResult parses an HTTP response from a GetReloadBonusConfigWithResponse call
-func ParseGetReloadBonusConfigResult(rsp *http.Response) (*GetReloadBonusConfigResult, error) {
+// ParseGetReloadBonusConfigResponse parses an HTTP response from a GetReloadBonusConfigWithResponse call
+func ParseGetReloadBonusConfigResponse(rsp *http.Response) (*GetReloadBonusConfigResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetReloadBonusConfigResult{
+	response := &GetReloadBonusConfigResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetReloadBonusConfigResponse
+		var dest GetReloadBonusConfigOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20598,22 +20598,22 @@ func ParseGetReloadBonusConfigResult(rsp *http.Response) (*GetReloadBonusConfigR
 	return response, nil
 }
 
-// ParseSetReloadBonusConfigResult parses an HTTP response from a SetReloadBonusConfigWithResponse call
-func ParseSetReloadBonusConfigResult(rsp *http.Response) (*SetReloadBonusConfigResult, error) {
+// ParseSetReloadBonusConfigResponse parses an HTTP response from a SetReloadBonusConfigWithResponse call
+func ParseSetReloadBonusConfigResponse(rsp *http.Response) (*SetReloadBonusConfigResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &SetReloadBonusConfigResult{
+	response := &SetReloadBonusConfigResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest SetReloadBonusConfigResponse
+		var dest SetReloadBonusConfigOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -20687,418 +20687,22 @@ func ParseSetReloadBonusConfigResult(rsp *http.Response) (*SetReloadBonusConfigR
 	return response, nil
 }
 
-// ParseCreateSkuTopupResult parses an HTTP response from a CreateSkuTopupWithResponse call
-func ParseCreateSkuTopupResult(rsp *http.Response) (*CreateSkuTopupResult, error) {
+// ParseCreateSkuTopupResponse parses an HTTP response from a CreateSkuTopupWithResponse call
+func ParseCreateSkuTopupResponse(rsp *http.Response) (*CreateSkuTopupResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &CreateSkuTopupResult{
+	response := &CreateSkuTopupResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreateSkuTopupResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthenticated
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest ErrorEnvelope
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseListSkusResult parses an HTTP response from a ListSkusWithResponse call
-func ParseListSkusResult(rsp *http.Response) (*ListSkusResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &ListSkusResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListSkusResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ErrorEnvelope
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthenticated
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseUpsertSkuResult parses an HTTP response from a UpsertSkuWithResponse call
-func ParseUpsertSkuResult(rsp *http.Response) (*UpsertSkuResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &UpsertSkuResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest UpsertSkuResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthenticated
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ErrorEnvelope
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseListWebhookEndpointsResult parses an HTTP response from a ListWebhookEndpointsWithResponse call
-func ParseListWebhookEndpointsResult(rsp *http.Response) (*ListWebhookEndpointsResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &ListWebhookEndpointsResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListWebhookEndpointsResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthenticated
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseCreateWebhookEndpointResult parses an HTTP response from a CreateWebhookEndpointWithResponse call
-func ParseCreateWebhookEndpointResult(rsp *http.Response) (*CreateWebhookEndpointResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &CreateWebhookEndpointResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CreateWebhookEndpointResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON200 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON400 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
-		var dest Unauthenticated
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON401 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON403 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON409 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON413 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON415 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON422 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON500 = &dest
-
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest ErrorResponse
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON503 = &dest
-
-	}
-
-	return response, nil
-}
-
-// ParseDeleteWebhookEndpointResult parses an HTTP response from a DeleteWebhookEndpointWithResponse call
-func ParseDeleteWebhookEndpointResult(rsp *http.Response) (*DeleteWebhookEndpointResult, error) {
-	bodyBytes, err := io.ReadAll(rsp.Body)
-	defer func() { _ = rsp.Body.Close() }()
-	if err != nil {
-		return nil, err
-	}
-
-	response := &DeleteWebhookEndpointResult{
-		Body:         bodyBytes,
-		HTTPResponse: rsp,
-	}
-
-	switch {
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest DeleteWebhookEndpointResponse
+		var dest CreateSkuTopupOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21179,22 +20783,83 @@ func ParseDeleteWebhookEndpointResult(rsp *http.Response) (*DeleteWebhookEndpoin
 	return response, nil
 }
 
-// ParseListWebhookDeliveriesResult parses an HTTP response from a ListWebhookDeliveriesWithResponse call
-func ParseListWebhookDeliveriesResult(rsp *http.Response) (*ListWebhookDeliveriesResult, error) {
+// ParseListSkusResponse parses an HTTP response from a ListSkusWithResponse call
+func ParseListSkusResponse(rsp *http.Response) (*ListSkusResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListWebhookDeliveriesResult{
+	response := &ListSkusResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListWebhookDeliveriesResponse
+		var dest ListSkusOutput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseUpsertSkuResponse parses an HTTP response from a UpsertSkuWithResponse call
+func ParseUpsertSkuResponse(rsp *http.Response) (*UpsertSkuResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpsertSkuResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpsertSkuOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21221,12 +20886,33 @@ func ParseListWebhookDeliveriesResult(rsp *http.Response) (*ListWebhookDeliverie
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ErrorEnvelope
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
-		response.JSON404 = &dest
+		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest ErrorResponse
@@ -21247,22 +20933,172 @@ func ParseListWebhookDeliveriesResult(rsp *http.Response) (*ListWebhookDeliverie
 	return response, nil
 }
 
-// ParseRotateWebhookEndpointSecretResult parses an HTTP response from a RotateWebhookEndpointSecretWithResponse call
-func ParseRotateWebhookEndpointSecretResult(rsp *http.Response) (*RotateWebhookEndpointSecretResult, error) {
+// ParseListWebhookEndpointsResponse parses an HTTP response from a ListWebhookEndpointsWithResponse call
+func ParseListWebhookEndpointsResponse(rsp *http.Response) (*ListWebhookEndpointsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &RotateWebhookEndpointSecretResult{
+	response := &ListWebhookEndpointsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest RotateWebhookEndpointSecretResponse
+		var dest ListWebhookEndpointsOutput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCreateWebhookEndpointResponse parses an HTTP response from a CreateWebhookEndpointWithResponse call
+func ParseCreateWebhookEndpointResponse(rsp *http.Response) (*CreateWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CreateWebhookEndpointOutput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseDeleteWebhookEndpointResponse parses an HTTP response from a DeleteWebhookEndpointWithResponse call
+func ParseDeleteWebhookEndpointResponse(rsp *http.Response) (*DeleteWebhookEndpointResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteWebhookEndpointResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeleteWebhookEndpointOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21343,22 +21179,22 @@ func ParseRotateWebhookEndpointSecretResult(rsp *http.Response) (*RotateWebhookE
 	return response, nil
 }
 
-// ParseListTransactionsResult parses an HTTP response from a ListTransactionsWithResponse call
-func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, error) {
+// ParseListWebhookDeliveriesResponse parses an HTTP response from a ListWebhookDeliveriesWithResponse call
+func ParseListWebhookDeliveriesResponse(rsp *http.Response) (*ListWebhookDeliveriesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &ListTransactionsResult{
+	response := &ListWebhookDeliveriesResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ListTransactionsResponse
+		var dest ListWebhookDeliveriesOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -21411,22 +21247,186 @@ func ParseListTransactionsResult(rsp *http.Response) (*ListTransactionsResult, e
 	return response, nil
 }
 
-// ParseGetTransactionResult parses an HTTP response from a GetTransactionWithResponse call
-func ParseGetTransactionResult(rsp *http.Response) (*GetTransactionResult, error) {
+// ParseRotateWebhookEndpointSecretResponse parses an HTTP response from a RotateWebhookEndpointSecretWithResponse call
+func ParseRotateWebhookEndpointSecretResponse(rsp *http.Response) (*RotateWebhookEndpointSecretResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
 	defer func() { _ = rsp.Body.Close() }()
 	if err != nil {
 		return nil, err
 	}
 
-	response := &GetTransactionResult{
+	response := &RotateWebhookEndpointSecretResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest GetTransactionResponse
+		var dest RotateWebhookEndpointSecretOutput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseListTransactionsResponse parses an HTTP response from a ListTransactionsWithResponse call
+func ParseListTransactionsResponse(rsp *http.Response) (*ListTransactionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListTransactionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ListTransactionsOutput
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetTransactionResponse parses an HTTP response from a GetTransactionWithResponse call
+func ParseGetTransactionResponse(rsp *http.Response) (*GetTransactionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetTransactionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetTransactionOutput
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -16,7 +16,7 @@ func TestListCustomerGrantsE2E(t *testing.T) {
 	t.Parallel()
 	e := moneytest.Start(t)
 	t.Cleanup(func() { moneytest.CheckLedger(t, e.S.Pool) })
-	list := func(t *testing.T, customerID string, params client.ListCustomerGrantsParams, auth client.RequestEditorFn) *client.ListCustomerGrantsResult {
+	list := func(t *testing.T, customerID string, params client.ListCustomerGrantsParams, auth client.RequestEditorFn) *client.ListCustomerGrantsResponse {
 		t.Helper()
 		res, err := e.C.ListCustomerGrantsWithResponse(e.Ctx, customerID, &params, auth)
 		require.NoError(t, err)
@@ -78,11 +78,11 @@ func TestClawbackGrantE2E(t *testing.T) {
 	t.Parallel()
 	e := moneytest.Start(t)
 	t.Cleanup(func() { moneytest.CheckLedger(t, e.S.Pool) })
-	claw := func(t *testing.T, id string, auth client.RequestEditorFn) *client.ClawbackGrantResult {
+	claw := func(t *testing.T, id string, auth client.RequestEditorFn) *client.ClawbackGrantResponse {
 		t.Helper()
 		res, err := e.C.ClawbackGrantWithResponse(e.Ctx, id, &client.ClawbackGrantParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.ClawbackGrantRequest{Meta: moneytest.Meta(), Context: &client.RequestContext{OperatorId: moneytest.Ptr("risk-team-1")},
-				Data: client.ClawbackGrantRequestData{Reason: client.ClawbackReasonVoidedTopup, Note: moneytest.Ptr("charged back")}}, auth)
+			client.ClawbackGrantInput{Meta: moneytest.Meta(), Context: &client.RequestContext{OperatorId: moneytest.Ptr("risk-team-1")},
+				Data: client.ClawbackGrantInputData{Reason: client.ClawbackReasonVoidedTopup, Note: moneytest.Ptr("charged back")}}, auth)
 		require.NoError(t, err)
 		return res
 	}

@@ -97,10 +97,10 @@ func requireCode(t *testing.T, wantStatus int, want client.ErrorCode, status int
 	return e
 }
 
-func (e *authEnv) createKey(t *testing.T, creator, name string, sc []client.Scope, role *client.ApiKeyRole) *client.CreateApiKeyResult {
+func (e *authEnv) createKey(t *testing.T, creator, name string, sc []client.Scope, role *client.ApiKeyRole) *client.CreateApiKeyResponse {
 	t.Helper()
 	res, err := e.s.Client.CreateApiKeyWithResponse(e.ctx, &client.CreateApiKeyParams{IdempotencyKey: newIdemKey()},
-		client.CreateApiKeyRequest{Meta: reqMeta(), Data: client.CreateApiKeyRequestData{Name: name, Scopes: sc, Role: role}},
+		client.CreateApiKeyInput{Meta: reqMeta(), Data: client.CreateApiKeyInputData{Name: name, Scopes: sc, Role: role}},
 		withKey(creator))
 	require.NoError(t, err)
 	return res
@@ -114,14 +114,14 @@ func (e *authEnv) newKey(t *testing.T, creator, name string, sc ...client.Scope)
 	return *res.JSON200.Data.ApiKey, res.JSON200.Data.Key.Id
 }
 
-func (e *authEnv) mintRaw(t *testing.T, key string, sc []client.Scope) *client.CreateTerminalTokenResult {
+func (e *authEnv) mintRaw(t *testing.T, key string, sc []client.Scope) *client.CreateTerminalTokenResponse {
 	t.Helper()
-	data := client.CreateTerminalTokenRequestData{TerminalId: "till-04"}
+	data := client.CreateTerminalTokenInputData{TerminalId: "till-04"}
 	if sc != nil {
 		data.Scopes = &sc
 	}
 	res, err := e.s.Client.CreateTerminalTokenWithResponse(e.ctx, &client.CreateTerminalTokenParams{},
-		client.CreateTerminalTokenRequest{Meta: reqMeta(), Data: data}, withKey(key))
+		client.CreateTerminalTokenInput{Meta: reqMeta(), Data: data}, withKey(key))
 	require.NoError(t, err)
 	return res
 }
@@ -136,24 +136,24 @@ func (e *authEnv) mint(t *testing.T, key string, sc ...client.Scope) string {
 	return *res.JSON200.Data.Token
 }
 
-func (e *authEnv) capabilities(t *testing.T, editor client.RequestEditorFn) *client.GetCapabilitiesResult {
+func (e *authEnv) capabilities(t *testing.T, editor client.RequestEditorFn) *client.GetCapabilitiesResponse {
 	t.Helper()
 	res, err := e.s.Client.GetCapabilitiesWithResponse(e.ctx, &client.GetCapabilitiesParams{}, editor)
 	require.NoError(t, err)
 	return res
 }
 
-func (e *authEnv) validate(t *testing.T, token string) *client.ValidateTerminalTokenResult {
+func (e *authEnv) validate(t *testing.T, token string) *client.ValidateTerminalTokenResponse {
 	t.Helper()
 	res, err := e.s.Client.ValidateTerminalTokenWithResponse(e.ctx, &client.ValidateTerminalTokenParams{}, withBearer(token))
 	require.NoError(t, err)
 	return res
 }
 
-func (e *authEnv) revoke(t *testing.T, by, keyID string) *client.RevokeApiKeyResult {
+func (e *authEnv) revoke(t *testing.T, by, keyID string) *client.RevokeApiKeyResponse {
 	t.Helper()
 	res, err := e.s.Client.RevokeApiKeyWithResponse(e.ctx, keyID, &client.RevokeApiKeyParams{IdempotencyKey: newIdemKey()},
-		client.RevokeApiKeyRequest{Meta: reqMeta()}, withKey(by))
+		client.RevokeApiKeyInput{Meta: reqMeta()}, withKey(by))
 	require.NoError(t, err)
 	return res
 }
@@ -165,7 +165,7 @@ func TestAuthKeyLifecycleEndToEnd(t *testing.T) {
 
 	// Provision.
 	idem := newIdemKey()
-	body := client.CreateApiKeyRequest{Meta: reqMeta(), Data: client.CreateApiKeyRequestData{
+	body := client.CreateApiKeyInput{Meta: reqMeta(), Data: client.CreateApiKeyInputData{
 		Name: "Till fleet", Scopes: scopes(client.ScopeTokensIssue, client.ScopeCustomersRead, client.ScopePaymentsWrite),
 	}}
 	created, err := c.CreateApiKeyWithResponse(e.ctx, &client.CreateApiKeyParams{IdempotencyKey: idem}, body, withKey(e.admin))
@@ -232,7 +232,7 @@ func TestAuthKeyLifecycleEndToEnd(t *testing.T) {
 
 	// Regenerate: same name and scopes, a new secret that works.
 	rg, err := c.RegenerateApiKeyWithResponse(e.ctx, key.Key.Id, &client.RegenerateApiKeyParams{IdempotencyKey: newIdemKey()},
-		client.RegenerateApiKeyRequest{Meta: reqMeta()}, withKey(e.admin))
+		client.RegenerateApiKeyInput{Meta: reqMeta()}, withKey(e.admin))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, rg.StatusCode(), "body: %s", rg.Body)
 	fresh := rg.JSON200.Data
@@ -247,7 +247,7 @@ func TestAuthKeyLifecycleEndToEnd(t *testing.T) {
 
 	// Delete: the record is gone, its key unknown, its tokens revoked.
 	del, err := c.DeleteApiKeyWithResponse(e.ctx, fresh.Key.Id, &client.DeleteApiKeyParams{IdempotencyKey: newIdemKey()},
-		client.DeleteApiKeyRequest{Meta: reqMeta()}, withKey(e.admin))
+		client.DeleteApiKeyInput{Meta: reqMeta()}, withKey(e.admin))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, del.StatusCode(), "body: %s", del.Body)
 	require.Equal(t, fresh.Key.Id, del.JSON200.Data.Id)
@@ -323,7 +323,7 @@ func TestAuthScopeEscalationRefused(t *testing.T) {
 	})
 	t.Run("ANarrowKeyCannotRegenerateAWiderOne", func(t *testing.T) {
 		res, err := e.s.Client.RegenerateApiKeyWithResponse(e.ctx, e.boot.Key.Key.ID, &client.RegenerateApiKeyParams{IdempotencyKey: newIdemKey()},
-			client.RegenerateApiKeyRequest{Meta: reqMeta()}, withKey(narrow))
+			client.RegenerateApiKeyInput{Meta: reqMeta()}, withKey(narrow))
 		require.NoError(t, err)
 		requireCode(t, http.StatusForbidden, client.ErrorCodeForbidden, res.StatusCode(), res.Body)
 	})
@@ -338,7 +338,7 @@ func TestAuthTerminalTokenRefusedOnKeyManagement(t *testing.T) {
 	calls := map[string]func() (int, []byte){
 		"createApiKey": func() (int, []byte) {
 			r, err := c.CreateApiKeyWithResponse(e.ctx, &client.CreateApiKeyParams{IdempotencyKey: newIdemKey()},
-				client.CreateApiKeyRequest{Meta: reqMeta(), Data: client.CreateApiKeyRequestData{Name: "x", Scopes: scopes(client.ScopeCustomersRead)}}, withBearer(token))
+				client.CreateApiKeyInput{Meta: reqMeta(), Data: client.CreateApiKeyInputData{Name: "x", Scopes: scopes(client.ScopeCustomersRead)}}, withBearer(token))
 			require.NoError(t, err)
 			return r.StatusCode(), r.Body
 		},
@@ -348,23 +348,23 @@ func TestAuthTerminalTokenRefusedOnKeyManagement(t *testing.T) {
 			return r.StatusCode(), r.Body
 		},
 		"revokeApiKey": func() (int, []byte) {
-			r, err := c.RevokeApiKeyWithResponse(e.ctx, keyID, &client.RevokeApiKeyParams{IdempotencyKey: newIdemKey()}, client.RevokeApiKeyRequest{Meta: reqMeta()}, withBearer(token))
+			r, err := c.RevokeApiKeyWithResponse(e.ctx, keyID, &client.RevokeApiKeyParams{IdempotencyKey: newIdemKey()}, client.RevokeApiKeyInput{Meta: reqMeta()}, withBearer(token))
 			require.NoError(t, err)
 			return r.StatusCode(), r.Body
 		},
 		"regenerateApiKey": func() (int, []byte) {
-			r, err := c.RegenerateApiKeyWithResponse(e.ctx, keyID, &client.RegenerateApiKeyParams{IdempotencyKey: newIdemKey()}, client.RegenerateApiKeyRequest{Meta: reqMeta()}, withBearer(token))
+			r, err := c.RegenerateApiKeyWithResponse(e.ctx, keyID, &client.RegenerateApiKeyParams{IdempotencyKey: newIdemKey()}, client.RegenerateApiKeyInput{Meta: reqMeta()}, withBearer(token))
 			require.NoError(t, err)
 			return r.StatusCode(), r.Body
 		},
 		"deleteApiKey": func() (int, []byte) {
-			r, err := c.DeleteApiKeyWithResponse(e.ctx, keyID, &client.DeleteApiKeyParams{IdempotencyKey: newIdemKey()}, client.DeleteApiKeyRequest{Meta: reqMeta()}, withBearer(token))
+			r, err := c.DeleteApiKeyWithResponse(e.ctx, keyID, &client.DeleteApiKeyParams{IdempotencyKey: newIdemKey()}, client.DeleteApiKeyInput{Meta: reqMeta()}, withBearer(token))
 			require.NoError(t, err)
 			return r.StatusCode(), r.Body
 		},
 		"createWebhookEndpoint": func() (int, []byte) {
 			r, err := c.CreateWebhookEndpointWithResponse(e.ctx, &client.CreateWebhookEndpointParams{IdempotencyKey: newIdemKey()},
-				client.CreateWebhookEndpointRequest{Meta: reqMeta(), Data: client.CreateWebhookEndpointRequestData{
+				client.CreateWebhookEndpointInput{Meta: reqMeta(), Data: client.CreateWebhookEndpointInputData{
 					Url: "http://127.0.0.1:9/hooks", EventTypes: []client.EventType{client.EventTypePaymentCaptured},
 				}}, withBearer(token))
 			require.NoError(t, err)
@@ -377,7 +377,7 @@ func TestAuthTerminalTokenRefusedOnKeyManagement(t *testing.T) {
 		},
 		"createTerminalToken": func() (int, []byte) {
 			r, err := c.CreateTerminalTokenWithResponse(e.ctx, &client.CreateTerminalTokenParams{},
-				client.CreateTerminalTokenRequest{Meta: reqMeta(), Data: client.CreateTerminalTokenRequestData{TerminalId: "t"}}, withBearer(token))
+				client.CreateTerminalTokenInput{Meta: reqMeta(), Data: client.CreateTerminalTokenInputData{TerminalId: "t"}}, withBearer(token))
 			require.NoError(t, err)
 			return r.StatusCode(), r.Body
 		},
@@ -476,7 +476,7 @@ func TestAuthIntegrationPathGuard(t *testing.T) {
 	e := newAuthEnv(t)
 	other, _, err := e.svc.CreateIntegration(e.ctx, e.boot.Merchant.ID, "Other POS")
 	require.NoError(t, err)
-	list := func(integrationID string) *client.ListTransactionsResult {
+	list := func(integrationID string) *client.ListTransactionsResponse {
 		res, err := e.s.Client.ListTransactionsWithResponse(e.ctx, integrationID, &client.ListTransactionsParams{}, withKey(e.admin))
 		require.NoError(t, err)
 		return res

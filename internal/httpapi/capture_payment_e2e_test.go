@@ -27,7 +27,7 @@ func TestCapturePayment(t *testing.T) {
 		}
 		w := e.wallet(12000, grants...)
 		manual := client.CaptureModeManual
-		res := e.payQR(e.mint(w.ID).QrPayload, 2450, func(d *client.CreatePaymentRequestData) { d.Capture = &manual })
+		res := e.payQR(e.mint(w.ID).QrPayload, 2450, func(d *client.CreatePaymentInputData) { d.Capture = &manual })
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.Equal(t, client.PaymentStatusAuthorized, res.JSON200.Data.Status)
 		require.EqualValues(t, 0, res.JSON200.Data.CapturedMinor)
@@ -50,7 +50,7 @@ func TestCapturePayment(t *testing.T) {
 
 	t.Run("CapturesPartAndGivesActualBackFirst", func(t *testing.T) {
 		walletID, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(2000))})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(2000))})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		got := res.JSON200.Data
 		require.Equal(t, client.PaymentStatusCaptured, got.Status)
@@ -63,7 +63,7 @@ func TestCapturePayment(t *testing.T) {
 
 	t.Run("GivesPromoBackToItsGrantsLastAllocatedFirst", func(t *testing.T) {
 		walletID, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(500))})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(500))})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		got := res.JSON200.Data
 		require.EqualValues(t, 500, got.CapturedMinor)
@@ -81,7 +81,7 @@ func TestCapturePayment(t *testing.T) {
 
 	t.Run("CapturesAllByDefault", func(t *testing.T) {
 		_, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.EqualValues(t, 2450, res.JSON200.Data.CapturedMinor)
 		require.EqualValues(t, 11050, res.JSON200.Data.BalanceAfter.ActualMinor)
@@ -90,7 +90,7 @@ func TestCapturePayment(t *testing.T) {
 	t.Run("CloseGivesEverythingBackAndRevivesConsumedGrants", func(t *testing.T) {
 		walletID, p := authorize(t, e)
 		require.Equal(t, map[int64]string{1000: "consumed", 500: "consumed"}, grantStates(t, walletID))
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		got := res.JSON200.Data
 		require.Equal(t, client.PaymentStatusClosed, got.Status)
@@ -104,7 +104,7 @@ func TestCapturePayment(t *testing.T) {
 		e := newPayEnv(t) // it advances the clock
 		_, p := authorize(t, e, grantSpec{500, 60 * 24 * time.Hour}, grantSpec{1000, time.Hour})
 		e.S.Clock.Advance(2 * time.Hour) // past the 1000's expiry, within the authorization's
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.EqualValues(t, 12000, res.JSON200.Data.BalanceAfter.ActualMinor)
 		require.EqualValues(t, 500, res.JSON200.Data.BalanceAfter.PromoAvailableMinor) // the 1000 lapsed
@@ -117,16 +117,16 @@ func TestCapturePayment(t *testing.T) {
 
 	t.Run("OnlyAnAuthorizedPaymentCanBeCapturedOnce", func(t *testing.T) {
 		_, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-		res = e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		res = e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		got := wantError(t, res, res.Body, http.StatusConflict, client.ErrorCodePaymentStateConflict)
 		require.Equal(t, "captured", (*got.Details)["status"])
 	})
 
 	t.Run("CaptureExceedsAuthorized", func(t *testing.T) {
 		_, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(2451))})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(2451))})
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCaptureExceedsAuthorized)
 		require.EqualValues(t, 2450, (*got.Details)["authorized_minor"])
 		require.Equal(t, "/data/amount_minor", *got.Field)
@@ -134,22 +134,22 @@ func TestCapturePayment(t *testing.T) {
 
 	t.Run("CloseTakesNoAmount", func(t *testing.T) {
 		_, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose, AmountMinor: payRef(int64(1))})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose, AmountMinor: payRef(int64(1))})
 		wantError(t, res, res.Body, http.StatusBadRequest, client.ErrorCodeValidationFailed)
 	})
 
 	t.Run("UnknownAndForeignPaymentsAreNotFound", func(t *testing.T) {
-		res := e.capture("pay_01JWREDZS08C5W3VCRQEDKC38Q", client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		res := e.capture("pay_01JWREDZS08C5W3VCRQEDKC38Q", client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 		_, p := authorize(t, e)
 		other := moneytest.On(t, e.S, "Other Merchant")
-		res = e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose}, other.AsAdmin())
+		res = e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose}, other.AsAdmin())
 		wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 	})
 
 	t.Run("NeedsPaymentsWrite", func(t *testing.T) {
 		_, p := authorize(t, e)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose}, e.keyWith(client.ScopePaymentsRead))
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose}, e.keyWith(client.ScopePaymentsRead))
 		wantError(t, res, res.Body, http.StatusForbidden, client.ErrorCodeForbidden)
 	})
 

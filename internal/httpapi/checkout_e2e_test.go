@@ -12,25 +12,25 @@ import (
 	"github.com/feddi/partner-api/internal/moneytest"
 )
 
-func (e *payEnv) openSession(data client.CreateCheckoutSessionRequestData, auth ...client.RequestEditorFn) *client.CreateCheckoutSessionResult {
+func (e *payEnv) openSession(data client.CreateCheckoutSessionInputData, auth ...client.RequestEditorFn) *client.CreateCheckoutSessionResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}
 	}
 	res, err := e.C.CreateCheckoutSessionWithResponse(e.Ctx, &client.CreateCheckoutSessionParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreateCheckoutSessionRequest{Meta: moneytest.Meta(), Data: data}, auth...)
+		client.CreateCheckoutSessionInput{Meta: moneytest.Meta(), Data: data}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
 
 func (e *payEnv) session(amount *int64) client.CheckoutSession {
 	e.t.Helper()
-	res := e.openSession(client.CreateCheckoutSessionRequestData{Currency: "EUR", AmountMinor: amount, Reference: payRef("basket-42")})
+	res := e.openSession(client.CreateCheckoutSessionInputData{Currency: "EUR", AmountMinor: amount, Reference: payRef("basket-42")})
 	require.Equal(e.t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return res.JSON200.Data
 }
 
-func (e *payEnv) getSession(id string, auth ...client.RequestEditorFn) *client.GetCheckoutSessionResult {
+func (e *payEnv) getSession(id string, auth ...client.RequestEditorFn) *client.GetCheckoutSessionResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}
@@ -40,13 +40,13 @@ func (e *payEnv) getSession(id string, auth ...client.RequestEditorFn) *client.G
 	return res
 }
 
-func (e *payEnv) identifySession(id string, typ client.IdentifyCredentialType, value string, auth ...client.RequestEditorFn) *client.IdentifyCheckoutSessionResult {
+func (e *payEnv) identifySession(id string, typ client.IdentifyCredentialType, value string, auth ...client.RequestEditorFn) *client.IdentifyCheckoutSessionResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}
 	}
 	res, err := e.C.IdentifyCheckoutSessionWithResponse(e.Ctx, id, &client.IdentifyCheckoutSessionParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.IdentifyCheckoutSessionRequest{Meta: moneytest.Meta(), Data: client.IdentifyCheckoutSessionRequestData{
+		client.IdentifyCheckoutSessionInput{Meta: moneytest.Meta(), Data: client.IdentifyCheckoutSessionInputData{
 			Credential: client.IdentifyCredential{Type: typ, Value: value},
 		}}, auth...)
 	require.NoError(e.t, err)
@@ -72,7 +72,7 @@ func TestCheckoutSessions(t *testing.T) {
 	})
 
 	t.Run("CurrencyNotSupported", func(t *testing.T) {
-		res := e.openSession(client.CreateCheckoutSessionRequestData{Currency: "XXX"})
+		res := e.openSession(client.CreateCheckoutSessionInputData{Currency: "XXX"})
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCurrencyNotSupported)
 		require.Equal(t, "/data/currency", *got.Field)
 	})
@@ -87,18 +87,18 @@ func TestCheckoutSessions(t *testing.T) {
 		require.Equal(t, w.CustomerID, got.JSON200.Data.Customer.CustomerId)
 
 		m := e.mint(w.ID)
-		wrong := e.payQR(m.ShortCode, 2000, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		wrong := e.payQR(m.ShortCode, 2000, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		gotErr := wantError(t, wrong, wrong.Body, http.StatusUnprocessableEntity, client.ErrorCodeAmountInvalid)
 		require.Equal(t, "/data/amount_minor", *gotErr.Field)
 
-		pay := e.payQR(m.ShortCode, 2450, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		pay := e.payQR(m.ShortCode, 2450, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		require.Equal(t, http.StatusOK, pay.StatusCode(), "body: %s", pay.Body)
 		require.Equal(t, s.Id, *pay.JSON200.Data.CheckoutSessionId)
 		got = e.getSession(s.Id)
 		require.Equal(t, client.CheckoutSessionStatusCompleted, got.JSON200.Data.Status)
 		require.Equal(t, pay.JSON200.Data.Id, *got.JSON200.Data.PaymentId)
 
-		again := e.payQR(e.mint(w.ID).ShortCode, 2450, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		again := e.payQR(e.mint(w.ID).ShortCode, 2450, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		gotErr = wantError(t, again, again.Body, http.StatusConflict, client.ErrorCodeCheckoutSessionClosed)
 		require.Equal(t, "completed", (*gotErr.Details)["status"])
 		idn := e.identifySession(s.Id, client.IdentifyCredentialTypePhone, e.phoneOf(w.ID))
@@ -111,7 +111,7 @@ func TestCheckoutSessions(t *testing.T) {
 		s := e.session(nil)
 		e.S.Clock.Advance(checkout.TTL + time.Second)
 		require.Equal(t, client.CheckoutSessionStatusExpired, e.getSession(s.Id).JSON200.Data.Status)
-		pay := e.payQR(e.mint(w.ID).QrPayload, 100, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		pay := e.payQR(e.mint(w.ID).QrPayload, 100, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		got := wantError(t, pay, pay.Body, http.StatusConflict, client.ErrorCodeCheckoutSessionClosed)
 		require.Equal(t, "expired", (*got.Details)["status"])
 		require.EqualValues(t, 5000, e.balance(w.ID).Balance.Actual)
@@ -133,7 +133,7 @@ func TestCheckoutSessions(t *testing.T) {
 	t.Run("UnknownAndForeignSessionsAreNotFound", func(t *testing.T) {
 		s := e.session(nil)
 		other := moneytest.On(t, e.S, "Other Merchant")
-		for _, res := range []*client.GetCheckoutSessionResult{
+		for _, res := range []*client.GetCheckoutSessionResponse{
 			e.getSession("cs_01JWR2F0XEKRHA37KVHZZZ9JQD"), e.getSession(s.Id, other.AsAdmin()),
 		} {
 			wantError(t, res, res.Body, http.StatusNotFound, client.ErrorCodeNotFound)
@@ -142,12 +142,12 @@ func TestCheckoutSessions(t *testing.T) {
 		wantError(t, idn, idn.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 		w := e.wallet(5000)
 		unknown := "cs_01JWR2F0XEKRHA37KVHZZZ9JQD"
-		pay := e.payQR(e.mint(w.ID).QrPayload, 100, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &unknown })
+		pay := e.payQR(e.mint(w.ID).QrPayload, 100, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &unknown })
 		wantError(t, pay, pay.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 	})
 
 	t.Run("Scopes", func(t *testing.T) {
-		res := e.openSession(client.CreateCheckoutSessionRequestData{Currency: "EUR"}, e.keyWith(client.ScopeCustomersRead))
+		res := e.openSession(client.CreateCheckoutSessionInputData{Currency: "EUR"}, e.keyWith(client.ScopeCustomersRead))
 		wantError(t, res, res.Body, http.StatusForbidden, client.ErrorCodeForbidden)
 		s := e.session(nil)
 		get := e.getSession(s.Id, e.keyWith(client.ScopePaymentsWrite))

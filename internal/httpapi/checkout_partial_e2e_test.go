@@ -12,13 +12,13 @@ import (
 func TestPartialAuthorizationOfAFixedAmountSession(t *testing.T) {
 	t.Parallel()
 	e := newPayEnv(t)
-	partial := func(d *client.CreatePaymentRequestData) { d.PartialAuthorization = payRef(true) }
+	partial := func(d *client.CreatePaymentInputData) { d.PartialAuthorization = payRef(true) }
 
 	t.Run("IsRefusedAndChangesNothing", func(t *testing.T) {
 		w := e.wallet(600)
 		s := e.session(payRef(int64(1000)))
 		code := e.mint(w.ID)
-		res := e.payQR(code.ShortCode, 1000, partial, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		res := e.payQR(code.ShortCode, 1000, partial, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		got := wantError(t, res, res.Body, http.StatusBadRequest, client.ErrorCodeValidationFailed)
 		require.Equal(t, "/data/partial_authorization", *got.Field)
 
@@ -30,7 +30,7 @@ func TestPartialAuthorizationOfAFixedAmountSession(t *testing.T) {
 
 		// The customer tops up; the same code then pays the whole amount.
 		e.topup(w.ID, "EUR", 400)
-		res = e.payQR(code.ShortCode, 1000, partial, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		res = e.payQR(code.ShortCode, 1000, partial, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.False(t, res.JSON200.Data.Partial)
 		sess = e.getSession(s.Id).JSON200.Data
@@ -41,7 +41,7 @@ func TestPartialAuthorizationOfAFixedAmountSession(t *testing.T) {
 	t.Run("AnOpenAmountSessionTakesWhatIsSpendable", func(t *testing.T) {
 		w := e.wallet(600)
 		s := e.session(nil)
-		res := e.payQR(e.mint(w.ID).ShortCode, 1000, partial, func(d *client.CreatePaymentRequestData) { d.CheckoutSessionId = &s.Id })
+		res := e.payQR(e.mint(w.ID).ShortCode, 1000, partial, func(d *client.CreatePaymentInputData) { d.CheckoutSessionId = &s.Id })
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.True(t, res.JSON200.Data.Partial)
 		require.EqualValues(t, 600, res.JSON200.Data.AuthorizedMinor)

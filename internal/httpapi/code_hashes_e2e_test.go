@@ -92,7 +92,7 @@ func TestCodeHashesCannotBeReversedFromTheDatabase(t *testing.T) {
 		code, token := e.queuedSecrets(id)
 		require.NotEqual(t, sha(salt, []byte("link"), []byte{0}, []byte(token)), hexBytes("link_token_hash"))
 		require.NotEqual(t, sha([]byte(code)), stored)
-		res := e.verify(client.VerifyEnrollmentRequestData{VerificationId: &id, Code: &code})
+		res := e.verify(client.VerifyEnrollmentInputData{VerificationId: &id, Code: &code})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	})
 

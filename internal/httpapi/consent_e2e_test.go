@@ -100,22 +100,22 @@ func TestConsentRule(t *testing.T) {
 	})
 }
 
-func (e *payEnv) createKey(as client.RequestEditorFn, scopes ...client.Scope) *client.CreateApiKeyResult {
+func (e *payEnv) createKey(as client.RequestEditorFn, scopes ...client.Scope) *client.CreateApiKeyResponse {
 	e.t.Helper()
 	res, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreateApiKeyRequest{Meta: moneytest.Meta(), Data: client.CreateApiKeyRequestData{Name: "k " + moneytest.NewIdemKey(), Scopes: scopes}}, as)
+		client.CreateApiKeyInput{Meta: moneytest.Meta(), Data: client.CreateApiKeyInputData{Name: "k " + moneytest.NewIdemKey(), Scopes: scopes}}, as)
 	require.NoError(e.t, err)
 	return res
 }
 
-func (e *payEnv) issueToken(key string, scopes []client.Scope) *client.CreateTerminalTokenResult {
+func (e *payEnv) issueToken(key string, scopes []client.Scope) *client.CreateTerminalTokenResponse {
 	e.t.Helper()
-	data := client.CreateTerminalTokenRequestData{TerminalId: "kiosk-1"}
+	data := client.CreateTerminalTokenInputData{TerminalId: "kiosk-1"}
 	if scopes != nil {
 		data.Scopes = &scopes
 	}
 	res, err := e.C.CreateTerminalTokenWithResponse(e.Ctx, &client.CreateTerminalTokenParams{},
-		client.CreateTerminalTokenRequest{Meta: moneytest.Meta(), Data: data}, moneytest.Key(key))
+		client.CreateTerminalTokenInput{Meta: moneytest.Meta(), Data: data}, moneytest.Key(key))
 	require.NoError(e.t, err)
 	return res
 }
@@ -173,10 +173,10 @@ func TestSMSPumping(t *testing.T) {
 		c.SMSLimitPerIntegration = config.Rate{Max: 3, Window: time.Hour}
 		c.SMSLimitPerCountry = config.Rate{Max: 2, Window: time.Hour}
 	}), t: t}
-	initiate := func(phone string, as client.RequestEditorFn) *client.InitiateEnrollmentResult {
+	initiate := func(phone string, as client.RequestEditorFn) *client.InitiateEnrollmentResponse {
 		t.Helper()
 		res, err := e.C.InitiateEnrollmentWithResponse(e.Ctx, &client.InitiateEnrollmentParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.InitiateEnrollmentRequest{Meta: moneytest.Meta(), Data: client.InitiateEnrollmentRequestData{Phone: phone}}, as)
+			client.InitiateEnrollmentInput{Meta: moneytest.Meta(), Data: client.InitiateEnrollmentInputData{Phone: phone}}, as)
 		require.NoError(t, err)
 		return res
 	}
@@ -209,7 +209,7 @@ func TestSMSPumping(t *testing.T) {
 		e.S.Clock.Advance(2 * time.Minute)
 		id := first.JSON200.Data.Verification.VerificationId
 		res, err := e.C.ResendEnrollmentWithResponse(e.Ctx, &client.ResendEnrollmentParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.ResendEnrollmentRequest{Meta: moneytest.Meta(), Data: client.ResendEnrollmentRequestData{VerificationId: &id}}, e.AsAdmin())
+			client.ResendEnrollmentInput{Meta: moneytest.Meta(), Data: client.ResendEnrollmentInputData{VerificationId: &id}}, e.AsAdmin())
 		require.NoError(t, err)
 		wantRateLimited(t, res, res.HTTPResponse.Header, res.Body)
 		require.Equal(t, 1, sent("+447700900001"))

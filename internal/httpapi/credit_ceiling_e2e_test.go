@@ -29,7 +29,7 @@ func TestCreditCeilingCountsHeldMoney(t *testing.T) {
 		res = e.ConfirmTopup(t, moneytest.Topup{WalletID: w.ID, Amount: 1})
 		moneytest.RequireCode(t, http.StatusUnprocessableEntity, client.ErrorCodeAmountInvalid, res.StatusCode(), res.Body)
 
-		closed := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		closed := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, closed.StatusCode(), "body: %s", closed.Body)
 		require.EqualValues(t, ceiling, closed.JSON200.Data.BalanceAfter.ActualMinor)
 	})
@@ -49,7 +49,7 @@ func TestCreditCeilingCountsHeldMoney(t *testing.T) {
 	t.Run("CaptureFreesTheRoom", func(t *testing.T) {
 		w := e.wallet(1000)
 		p := e.authorizeManual(w.ID, 1000)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(700))})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(700))})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		e.MustTopup(t, moneytest.Topup{WalletID: w.ID, Amount: ceiling - 300}) // 300 came back; nothing is held
 	})

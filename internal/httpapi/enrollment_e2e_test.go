@@ -42,7 +42,7 @@ func (e *enrollEnv) admin() client.RequestEditorFn { return apptest.WithKey(e.te
 func (e *enrollEnv) keyWith(scopes ...client.Scope) client.RequestEditorFn {
 	e.t.Helper()
 	res, err := e.c.CreateApiKeyWithResponse(e.ctx, &client.CreateApiKeyParams{IdempotencyKey: apptest.NewIdempotencyKey()},
-		client.CreateApiKeyRequest{Meta: apptest.Meta(), Data: client.CreateApiKeyRequestData{Name: "scoped", Scopes: scopes}}, e.admin())
+		client.CreateApiKeyInput{Meta: apptest.Meta(), Data: client.CreateApiKeyInputData{Name: "scoped", Scopes: scopes}}, e.admin())
 	require.NoError(e.t, err)
 	require.Equal(e.t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return apptest.WithKey(*res.JSON200.Data.ApiKey)
@@ -52,18 +52,18 @@ var enrollPhones atomic.Int64
 
 func newEnrollPhone() string { return fmt.Sprintf("+4917%09d", enrollPhones.Add(1)) }
 
-func (e *enrollEnv) initiate(data client.InitiateEnrollmentRequestData, auth ...client.RequestEditorFn) *client.InitiateEnrollmentResult {
+func (e *enrollEnv) initiate(data client.InitiateEnrollmentInputData, auth ...client.RequestEditorFn) *client.InitiateEnrollmentResponse {
 	e.t.Helper()
 	return e.initiateWithKey(apptest.NewIdempotencyKey(), data, auth...)
 }
 
-func (e *enrollEnv) initiateWithKey(key string, data client.InitiateEnrollmentRequestData, auth ...client.RequestEditorFn) *client.InitiateEnrollmentResult {
+func (e *enrollEnv) initiateWithKey(key string, data client.InitiateEnrollmentInputData, auth ...client.RequestEditorFn) *client.InitiateEnrollmentResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.admin()}
 	}
 	res, err := e.c.InitiateEnrollmentWithResponse(e.ctx, &client.InitiateEnrollmentParams{IdempotencyKey: key},
-		client.InitiateEnrollmentRequest{Meta: apptest.Meta(), Data: data}, auth...)
+		client.InitiateEnrollmentInput{Meta: apptest.Meta(), Data: data}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
@@ -71,7 +71,7 @@ func (e *enrollEnv) initiateWithKey(key string, data client.InitiateEnrollmentRe
 // enroll starts an enrollment that must succeed.
 func (e *enrollEnv) enroll(phone string, welcomeMinor int64) client.EnrollmentInitiation {
 	e.t.Helper()
-	data := client.InitiateEnrollmentRequestData{Phone: phone}
+	data := client.InitiateEnrollmentInputData{Phone: phone}
 	if welcomeMinor > 0 {
 		data.WelcomeGrant = &client.WelcomeGrantInput{AmountMinor: welcomeMinor, ExpiresInDays: 90}
 	}
@@ -80,45 +80,45 @@ func (e *enrollEnv) enroll(phone string, welcomeMinor int64) client.EnrollmentIn
 	return res.JSON200.Data
 }
 
-func (e *enrollEnv) verify(data client.VerifyEnrollmentRequestData, auth ...client.RequestEditorFn) *client.VerifyEnrollmentResult {
+func (e *enrollEnv) verify(data client.VerifyEnrollmentInputData, auth ...client.RequestEditorFn) *client.VerifyEnrollmentResponse {
 	e.t.Helper()
 	return e.verifyWithKey(apptest.NewIdempotencyKey(), data, auth...)
 }
 
-func (e *enrollEnv) verifyWithKey(key string, data client.VerifyEnrollmentRequestData, auth ...client.RequestEditorFn) *client.VerifyEnrollmentResult {
+func (e *enrollEnv) verifyWithKey(key string, data client.VerifyEnrollmentInputData, auth ...client.RequestEditorFn) *client.VerifyEnrollmentResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.admin()}
 	}
 	res, err := e.c.VerifyEnrollmentWithResponse(e.ctx, &client.VerifyEnrollmentParams{IdempotencyKey: key},
-		client.VerifyEnrollmentRequest{Meta: apptest.Meta(), Data: data}, auth...)
+		client.VerifyEnrollmentInput{Meta: apptest.Meta(), Data: data}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
 
-func (e *enrollEnv) resend(data client.ResendEnrollmentRequestData, auth ...client.RequestEditorFn) *client.ResendEnrollmentResult {
+func (e *enrollEnv) resend(data client.ResendEnrollmentInputData, auth ...client.RequestEditorFn) *client.ResendEnrollmentResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.admin()}
 	}
 	res, err := e.c.ResendEnrollmentWithResponse(e.ctx, &client.ResendEnrollmentParams{IdempotencyKey: apptest.NewIdempotencyKey()},
-		client.ResendEnrollmentRequest{Meta: apptest.Meta(), Data: data}, auth...)
+		client.ResendEnrollmentInput{Meta: apptest.Meta(), Data: data}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
 
-func (e *enrollEnv) claim(walletID string, auth ...client.RequestEditorFn) *client.CreateClaimResult {
+func (e *enrollEnv) claim(walletID string, auth ...client.RequestEditorFn) *client.CreateClaimResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.admin()}
 	}
 	res, err := e.c.CreateClaimWithResponse(e.ctx, &client.CreateClaimParams{IdempotencyKey: apptest.NewIdempotencyKey()},
-		client.CreateClaimRequest{Meta: apptest.Meta(), Data: client.CreateClaimRequestData{WalletId: walletID}}, auth...)
+		client.CreateClaimInput{Meta: apptest.Meta(), Data: client.CreateClaimInputData{WalletId: walletID}}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
 
-func (e *enrollEnv) messages(params client.ListSandboxMessagesParams, auth ...client.RequestEditorFn) *client.ListSandboxMessagesResult {
+func (e *enrollEnv) messages(params client.ListSandboxMessagesParams, auth ...client.RequestEditorFn) *client.ListSandboxMessagesResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.admin()}
@@ -201,7 +201,7 @@ func TestEnrollmentFlowInTheSandbox(t *testing.T) {
 	require.NotNil(t, m, "SMS text %q", msg.Body)
 	require.Equal(t, in.Verification.VerificationId, m[2])
 
-	res := e.verify(client.VerifyEnrollmentRequestData{VerificationId: &in.Verification.VerificationId, Code: &m[1]})
+	res := e.verify(client.VerifyEnrollmentInputData{VerificationId: &in.Verification.VerificationId, Code: &m[1]})
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	got := res.JSON200.Data
 	require.Equal(t, client.WalletStatusVerified, got.Wallet.Status)
@@ -244,7 +244,7 @@ func TestInitiateEnrollment(t *testing.T) {
 		t.Parallel()
 		phone := newEnrollPhone()
 		name, fp, crm, eur := "Jonas M.", "fp-"+phone, "crm-"+phone, "EUR"
-		res := e.initiate(client.InitiateEnrollmentRequestData{
+		res := e.initiate(client.InitiateEnrollmentInputData{
 			Phone: phone, DisplayName: &name, CardFingerprint: &fp, ProviderCustomerId: &crm, Currency: &eur,
 			WelcomeGrant: &client.WelcomeGrantInput{AmountMinor: 500, ExpiresInDays: 90},
 		})
@@ -268,8 +268,8 @@ func TestInitiateEnrollment(t *testing.T) {
 	t.Run("ARetryWithTheSameKeyReplays", func(t *testing.T) {
 		t.Parallel()
 		key, phone := apptest.NewIdempotencyKey(), newEnrollPhone()
-		first := e.initiateWithKey(key, client.InitiateEnrollmentRequestData{Phone: phone})
-		again := e.initiateWithKey(key, client.InitiateEnrollmentRequestData{Phone: phone})
+		first := e.initiateWithKey(key, client.InitiateEnrollmentInputData{Phone: phone})
+		again := e.initiateWithKey(key, client.InitiateEnrollmentInputData{Phone: phone})
 		require.Equal(t, http.StatusOK, again.StatusCode(), "body: %s", again.Body)
 		require.True(t, again.JSON200.Meta.IdempotentReplay)
 		require.Equal(t, first.JSON200.Data.Wallet.Id, again.JSON200.Data.Wallet.Id)
@@ -294,8 +294,8 @@ func TestInitiateEnrollment(t *testing.T) {
 		phone := newEnrollPhone()
 		in := e.enroll(phone, 0)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
-		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code}).StatusCode())
-		res := e.initiate(client.InitiateEnrollmentRequestData{Phone: phone})
+		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code}).StatusCode())
+		res := e.initiate(client.InitiateEnrollmentInputData{Phone: phone})
 		apiErr := requireError(t, http.StatusConflict, client.ErrorCodeAlreadyEnrolled, res.StatusCode(), res.Body)
 		require.Equal(t, in.CustomerId, detail(t, apiErr, "customer_id"))
 	})
@@ -303,31 +303,38 @@ func TestInitiateEnrollment(t *testing.T) {
 	t.Run("AnUnservedCurrencyIsRefused", func(t *testing.T) {
 		t.Parallel()
 		xxx := "XXX"
-		res := e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone(), Currency: &xxx})
+		res := e.initiate(client.InitiateEnrollmentInputData{Phone: newEnrollPhone(), Currency: &xxx})
 		apiErr := requireError(t, http.StatusUnprocessableEntity, client.ErrorCodeCurrencyNotSupported, res.StatusCode(), res.Body)
 		require.Equal(t, "/data/currency", *apiErr.Field)
 	})
 
 	t.Run("ABadPhoneOrACardOfAnotherCustomerIsInvalid", func(t *testing.T) {
 		t.Parallel()
-		res := e.initiate(client.InitiateEnrollmentRequestData{Phone: "0176 123"})
-		requireError(t, http.StatusBadRequest, client.ErrorCodeValidationFailed, res.StatusCode(), res.Body)
+		// A national number, and one with spaces: the message says phones
+		// are E.164, as identify's does, and never echoes the number.
+		for _, phone := range []string{"01761234567", "+49 176 1234567", "0176 123"} {
+			res := e.initiate(client.InitiateEnrollmentInputData{Phone: phone})
+			apiErr := requireError(t, http.StatusBadRequest, client.ErrorCodeValidationFailed, res.StatusCode(), res.Body)
+			require.Equal(t, "/data/phone", *apiErr.Field)
+			require.Contains(t, apiErr.Message, "E.164")
+			require.NotContains(t, apiErr.Message, phone)
+		}
 
 		fp := "fp-shared-" + newEnrollPhone()
-		require.Equal(t, http.StatusOK, e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone(), CardFingerprint: &fp}).StatusCode())
-		res = e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone(), CardFingerprint: &fp})
+		require.Equal(t, http.StatusOK, e.initiate(client.InitiateEnrollmentInputData{Phone: newEnrollPhone(), CardFingerprint: &fp}).StatusCode())
+		res := e.initiate(client.InitiateEnrollmentInputData{Phone: newEnrollPhone(), CardFingerprint: &fp})
 		apiErr := requireError(t, http.StatusBadRequest, client.ErrorCodeValidationFailed, res.StatusCode(), res.Body)
 		require.Equal(t, "/data/card_fingerprint", *apiErr.Field)
 	})
 
 	t.Run("ATerminalTokenMayEnrollAndItsTerminalIsRecorded", func(t *testing.T) {
 		t.Parallel()
-		tok, err := e.c.CreateTerminalTokenWithResponse(e.ctx, &client.CreateTerminalTokenParams{}, client.CreateTerminalTokenRequest{
-			Meta: apptest.Meta(), Data: client.CreateTerminalTokenRequestData{TerminalId: "till-04"},
+		tok, err := e.c.CreateTerminalTokenWithResponse(e.ctx, &client.CreateTerminalTokenParams{}, client.CreateTerminalTokenInput{
+			Meta: apptest.Meta(), Data: client.CreateTerminalTokenInputData{TerminalId: "till-04"},
 		}, e.admin())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, tok.StatusCode(), "body: %s", tok.Body)
-		res := e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone(), WelcomeGrant: &client.WelcomeGrantInput{AmountMinor: 200, ExpiresInDays: 30}},
+		res := e.initiate(client.InitiateEnrollmentInputData{Phone: newEnrollPhone(), WelcomeGrant: &client.WelcomeGrantInput{AmountMinor: 200, ExpiresInDays: 30}},
 			apptest.WithBearer(*tok.JSON200.Data.Token))
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		var terminal string
@@ -338,9 +345,9 @@ func TestInitiateEnrollment(t *testing.T) {
 
 	t.Run("NeedsCustomersWrite", func(t *testing.T) {
 		t.Parallel()
-		res := e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone()}, e.keyWith(client.ScopeCustomersRead))
+		res := e.initiate(client.InitiateEnrollmentInputData{Phone: newEnrollPhone()}, e.keyWith(client.ScopeCustomersRead))
 		requireError(t, http.StatusForbidden, client.ErrorCodeForbidden, res.StatusCode(), res.Body)
-		res = e.initiate(client.InitiateEnrollmentRequestData{Phone: newEnrollPhone()}, e.keyWith(client.ScopeCustomersWrite))
+		res = e.initiate(client.InitiateEnrollmentInputData{Phone: newEnrollPhone()}, e.keyWith(client.ScopeCustomersWrite))
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	})
 }
@@ -353,7 +360,7 @@ func TestVerifyEnrollment(t *testing.T) {
 		t.Parallel()
 		in := e.enroll(newEnrollPhone(), 300)
 		_, token := e.queuedSecrets(in.Verification.VerificationId)
-		res := e.verify(client.VerifyEnrollmentRequestData{VerificationId: &in.Verification.VerificationId, LinkToken: &token})
+		res := e.verify(client.VerifyEnrollmentInputData{VerificationId: &in.Verification.VerificationId, LinkToken: &token})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.Equal(t, client.WalletStatusVerified, res.JSON200.Data.Wallet.Status)
 		require.Len(t, res.JSON200.Data.ReleasedGrants, 1)
@@ -366,7 +373,7 @@ func TestVerifyEnrollment(t *testing.T) {
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
 		wrong := other6(code)
 		for remaining := 4; remaining >= 1; remaining-- {
-			res := e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &wrong})
+			res := e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &wrong})
 			apiErr := requireError(t, http.StatusUnprocessableEntity, client.ErrorCodeVerificationCodeInvalid, res.StatusCode(), res.Body)
 			require.InDelta(t, remaining, detail(t, apiErr, "attempts_remaining"), 0)
 			require.Equal(t, "/data/code", *apiErr.Field)
@@ -375,9 +382,9 @@ func TestVerifyEnrollment(t *testing.T) {
 		require.NoError(t, e.s.Pool.QueryRow(e.ctx, `SELECT failed_attempts FROM verifications WHERE id = $1`, in.Verification.VerificationId).Scan(&failed))
 		require.Equal(t, 4, failed, "every wrong attempt was committed with its stored error answer")
 
-		res := e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &wrong})
+		res := e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &wrong})
 		requireError(t, http.StatusTooManyRequests, client.ErrorCodeVerificationAttemptsExhausted, res.StatusCode(), res.Body)
-		res = e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code})
+		res = e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code})
 		requireError(t, http.StatusTooManyRequests, client.ErrorCodeVerificationAttemptsExhausted, res.StatusCode(), res.Body)
 	})
 
@@ -387,16 +394,16 @@ func TestVerifyEnrollment(t *testing.T) {
 		in := e.enroll(newEnrollPhone(), 0)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
 		e.s.Clock.Advance(enrollment.CodeLifetime + time.Second)
-		res := e.verify(client.VerifyEnrollmentRequestData{VerificationId: &in.Verification.VerificationId, Code: &code})
+		res := e.verify(client.VerifyEnrollmentInputData{VerificationId: &in.Verification.VerificationId, Code: &code})
 		requireError(t, http.StatusGone, client.ErrorCodeVerificationExpired, res.StatusCode(), res.Body)
 	})
 
 	t.Run("AnUnknownVerificationIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		code, phone, id := "123456", newEnrollPhone(), "ver_01JWR92V6BEBRE90AQ9398AR52"
-		res := e.verify(client.VerifyEnrollmentRequestData{VerificationId: &id, Code: &code})
+		res := e.verify(client.VerifyEnrollmentInputData{VerificationId: &id, Code: &code})
 		requireError(t, http.StatusNotFound, client.ErrorCodeNotFound, res.StatusCode(), res.Body)
-		res = e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code})
+		res = e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code})
 		requireError(t, http.StatusNotFound, client.ErrorCodeNotFound, res.StatusCode(), res.Body)
 	})
 
@@ -405,8 +412,8 @@ func TestVerifyEnrollment(t *testing.T) {
 		phone := newEnrollPhone()
 		in := e.enroll(phone, 0)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
-		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code}).StatusCode())
-		res := e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code})
+		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code}).StatusCode())
+		res := e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code})
 		apiErr := requireError(t, http.StatusConflict, client.ErrorCodeAlreadyEnrolled, res.StatusCode(), res.Body)
 		require.Equal(t, in.CustomerId, detail(t, apiErr, "customer_id"))
 	})
@@ -414,7 +421,7 @@ func TestVerifyEnrollment(t *testing.T) {
 	t.Run("NeedsExactlyOneTargetAndOneSecret", func(t *testing.T) {
 		t.Parallel()
 		code, token, phone, id := "123456", "AAAAAAAAAAAAAAAAAAAAAAAA", newEnrollPhone(), "ver_01JWR92V6BEBRE90AQ9398AR52"
-		for name, d := range map[string]client.VerifyEnrollmentRequestData{
+		for name, d := range map[string]client.VerifyEnrollmentInputData{
 			"no target":   {Code: &code},
 			"two targets": {VerificationId: &id, Phone: &phone, Code: &code},
 			"no secret":   {Phone: &phone},
@@ -431,7 +438,7 @@ func TestVerifyEnrollment(t *testing.T) {
 		phone := newEnrollPhone()
 		in := e.enroll(phone, 0)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
-		res := e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code}, e.keyWith(client.ScopeCustomersRead, client.ScopePaymentsWrite))
+		res := e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code}, e.keyWith(client.ScopeCustomersRead, client.ScopePaymentsWrite))
 		requireError(t, http.StatusForbidden, client.ErrorCodeForbidden, res.StatusCode(), res.Body)
 	})
 
@@ -449,7 +456,7 @@ func TestVerifyEnrollment(t *testing.T) {
 			WHEN (NEW.state = 'available' AND NEW.wallet_id = '` + in.Wallet.Id + `') EXECUTE FUNCTION ` + trigger + `()`)
 
 		key := apptest.NewIdempotencyKey()
-		res := e.verifyWithKey(key, client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code})
+		res := e.verifyWithKey(key, client.VerifyEnrollmentInputData{Phone: &phone, Code: &code})
 		apiErr := requireError(t, http.StatusInternalServerError, client.ErrorCodeInternalError, res.StatusCode(), res.Body)
 		require.NotContains(t, apiErr.Message, "injected")
 		var status string
@@ -468,7 +475,7 @@ func TestVerifyEnrollment(t *testing.T) {
 		// Nothing was stored under the key: once the fault is gone the
 		// same request runs for real.
 		e.exec(`DROP TRIGGER ` + trigger + ` ON grants`)
-		res = e.verifyWithKey(key, client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code})
+		res = e.verifyWithKey(key, client.VerifyEnrollmentInputData{Phone: &phone, Code: &code})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.False(t, res.JSON200.Meta.IdempotentReplay)
 		require.Len(t, res.JSON200.Data.ReleasedGrants, 1)
@@ -484,7 +491,7 @@ func TestVerifyEnrollment(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				statuses[i] = e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code}).StatusCode()
+				statuses[i] = e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code}).StatusCode()
 			})
 		}
 		wg.Wait()
@@ -510,7 +517,7 @@ func TestResendEnrollment(t *testing.T) {
 	t.Run("TooSoonIsRateLimitedWithRetryAfter", func(t *testing.T) {
 		t.Parallel()
 		in := e.enroll(newEnrollPhone(), 0)
-		res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &in.Verification.VerificationId})
+		res := e.resend(client.ResendEnrollmentInputData{VerificationId: &in.Verification.VerificationId})
 		apiErr := requireError(t, http.StatusTooManyRequests, client.ErrorCodeRateLimited, res.StatusCode(), res.Body)
 		require.True(t, apiErr.Retryable)
 		wait := detail(t, apiErr, "retry_after_seconds").(float64)
@@ -526,7 +533,7 @@ func TestResendEnrollment(t *testing.T) {
 		vid := in.Verification.VerificationId
 		oldCode, oldToken := e.queuedSecrets(vid)
 		e.s.Clock.Advance(enrollment.ResendInterval + time.Second)
-		res := e.resend(client.ResendEnrollmentRequestData{Phone: &phone})
+		res := e.resend(client.ResendEnrollmentInputData{Phone: &phone})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		st := res.JSON200.Data
 		require.Equal(t, vid, st.VerificationId)
@@ -534,13 +541,13 @@ func TestResendEnrollment(t *testing.T) {
 		require.Equal(t, 5, st.AttemptsRemaining)
 		newCode, _ := e.queuedSecrets(vid)
 
-		v := e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, LinkToken: &oldToken})
+		v := e.verify(client.VerifyEnrollmentInputData{Phone: &phone, LinkToken: &oldToken})
 		requireError(t, http.StatusUnprocessableEntity, client.ErrorCodeVerificationCodeInvalid, v.StatusCode(), v.Body)
 		if oldCode != newCode {
-			v = e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &oldCode})
+			v = e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &oldCode})
 			requireError(t, http.StatusUnprocessableEntity, client.ErrorCodeVerificationCodeInvalid, v.StatusCode(), v.Body)
 		}
-		v = e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &newCode})
+		v = e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &newCode})
 		require.Equal(t, http.StatusOK, v.StatusCode(), "body: %s", v.Body)
 	})
 
@@ -552,11 +559,11 @@ func TestResendEnrollment(t *testing.T) {
 		// Three resends, 23, 5 and 2 hours before the fourth asks.
 		for _, wait := range []time.Duration{time.Hour, 18 * time.Hour, 3 * time.Hour} {
 			e.s.Clock.Advance(wait)
-			res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &vid})
+			res := e.resend(client.ResendEnrollmentInputData{VerificationId: &vid})
 			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		}
 		e.s.Clock.Advance(2 * time.Hour)
-		res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &vid})
+		res := e.resend(client.ResendEnrollmentInputData{VerificationId: &vid})
 		apiErr := requireError(t, http.StatusTooManyRequests, client.ErrorCodeResendLimitReached, res.StatusCode(), res.Body)
 		require.InDelta(t, 3600, detail(t, apiErr, "retry_after_seconds"), 5)
 		require.NotEmpty(t, res.HTTPResponse.Header.Get("Retry-After"))
@@ -565,19 +572,19 @@ func TestResendEnrollment(t *testing.T) {
 	t.Run("UnknownIsNotFoundAndVerifiedIsAlreadyEnrolled", func(t *testing.T) {
 		t.Parallel()
 		phone := newEnrollPhone()
-		res := e.resend(client.ResendEnrollmentRequestData{Phone: &phone})
+		res := e.resend(client.ResendEnrollmentInputData{Phone: &phone})
 		requireError(t, http.StatusNotFound, client.ErrorCodeNotFound, res.StatusCode(), res.Body)
 
 		in := e.enroll(phone, 0)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
-		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code}).StatusCode())
-		res = e.resend(client.ResendEnrollmentRequestData{Phone: &phone})
+		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code}).StatusCode())
+		res = e.resend(client.ResendEnrollmentInputData{Phone: &phone})
 		requireError(t, http.StatusConflict, client.ErrorCodeAlreadyEnrolled, res.StatusCode(), res.Body)
 	})
 
 	t.Run("NeedsExactlyOneTarget", func(t *testing.T) {
 		t.Parallel()
-		res := e.resend(client.ResendEnrollmentRequestData{})
+		res := e.resend(client.ResendEnrollmentInputData{})
 		requireError(t, http.StatusBadRequest, client.ErrorCodeValidationFailed, res.StatusCode(), res.Body)
 	})
 
@@ -585,7 +592,7 @@ func TestResendEnrollment(t *testing.T) {
 		t.Parallel()
 		phone := newEnrollPhone()
 		e.enroll(phone, 0)
-		res := e.resend(client.ResendEnrollmentRequestData{Phone: &phone}, e.keyWith(client.ScopeCustomersRead))
+		res := e.resend(client.ResendEnrollmentInputData{Phone: &phone}, e.keyWith(client.ScopeCustomersRead))
 		requireError(t, http.StatusForbidden, client.ErrorCodeForbidden, res.StatusCode(), res.Body)
 	})
 }
@@ -611,7 +618,7 @@ func TestCreateClaim(t *testing.T) {
 		phone := newEnrollPhone()
 		in := e.enroll(phone, 500)
 		code, _ := e.queuedSecrets(in.Verification.VerificationId)
-		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentRequestData{Phone: &phone, Code: &code}).StatusCode())
+		require.Equal(t, http.StatusOK, e.verify(client.VerifyEnrollmentInputData{Phone: &phone, Code: &code}).StatusCode())
 		for range 2 {
 			res := e.claim(in.Wallet.Id)
 			require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
@@ -649,7 +656,7 @@ func TestListSandboxMessages(t *testing.T) {
 	vid := in.Verification.VerificationId
 	for range 2 {
 		e.s.Clock.Advance(enrollment.ResendInterval + time.Second)
-		res := e.resend(client.ResendEnrollmentRequestData{VerificationId: &vid})
+		res := e.resend(client.ResendEnrollmentInputData{VerificationId: &vid})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	}
 	delivered := func() int {

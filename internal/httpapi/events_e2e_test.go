@@ -20,7 +20,7 @@ import (
 )
 
 // eventsPage reads one page of GET /events.
-func eventsPage(t *testing.T, e *moneytest.Env, p client.ListEventsParams, auth client.RequestEditorFn) *client.ListEventsResult {
+func eventsPage(t *testing.T, e *moneytest.Env, p client.ListEventsParams, auth client.RequestEditorFn) *client.ListEventsResponse {
 	t.Helper()
 	res, err := e.C.ListEventsWithResponse(e.Ctx, &p, auth)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestEventsFromEveryOperation(t *testing.T) {
 	// (enrollment.verified, grant.released).
 	phone := moneytest.NewPhone()
 	initiated, err := e.C.InitiateEnrollmentWithResponse(e.Ctx, &client.InitiateEnrollmentParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.InitiateEnrollmentRequest{Meta: moneytest.Meta(), Data: client.InitiateEnrollmentRequestData{
+		client.InitiateEnrollmentInput{Meta: moneytest.Meta(), Data: client.InitiateEnrollmentInputData{
 			Phone: phone, WelcomeGrant: &client.WelcomeGrantInput{AmountMinor: 500, ExpiresInDays: 90},
 		}}, admin)
 	require.NoError(t, err)
@@ -106,7 +106,7 @@ func TestEventsFromEveryOperation(t *testing.T) {
 	code := smsText.FindStringSubmatch(sms)
 	require.NotNil(t, code, "sms: %s", sms)
 	verified, err := e.C.VerifyEnrollmentWithResponse(e.Ctx, &client.VerifyEnrollmentParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.VerifyEnrollmentRequest{Meta: moneytest.Meta(), Data: client.VerifyEnrollmentRequestData{
+		client.VerifyEnrollmentInput{Meta: moneytest.Meta(), Data: client.VerifyEnrollmentInputData{
 			VerificationId: &verification, Code: &code[1],
 		}}, admin)
 	require.NoError(t, err)
@@ -116,9 +116,9 @@ func TestEventsFromEveryOperation(t *testing.T) {
 	// closed, captured at once (automatic), authorized then expired.
 	w := pe.wallet(20000)
 	captured := pe.authorizeManual(w.ID, 1000)
-	require.Equal(t, http.StatusOK, pe.capture(captured.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture}).StatusCode())
+	require.Equal(t, http.StatusOK, pe.capture(captured.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture}).StatusCode())
 	closed := pe.authorizeManual(w.ID, 1000)
-	require.Equal(t, http.StatusOK, pe.capture(closed.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose}).StatusCode())
+	require.Equal(t, http.StatusOK, pe.capture(closed.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose}).StatusCode())
 	auto := pe.payQR(pe.mint(w.ID).QrPayload, 700)
 	require.Equal(t, http.StatusOK, auto.StatusCode(), "body: %s", auto.Body)
 	expiring := pe.authorizeManual(w.ID, 1000)
@@ -126,7 +126,7 @@ func TestEventsFromEveryOperation(t *testing.T) {
 	// Grants: one clawed back, one left to expire (grant.issued each).
 	g := moneytest.Grant(t, e.S.Pool, e.Tenant, pe.wallet(0).ID, 300, time.Hour, false)
 	claw, err := e.C.ClawbackGrantWithResponse(e.Ctx, g.ID, &client.ClawbackGrantParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.ClawbackGrantRequest{Meta: moneytest.Meta(), Data: client.ClawbackGrantRequestData{Reason: client.ClawbackReasonVoidedTopup}}, admin)
+		client.ClawbackGrantInput{Meta: moneytest.Meta(), Data: client.ClawbackGrantInputData{Reason: client.ClawbackReasonVoidedTopup}}, admin)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, claw.StatusCode(), "body: %s", claw.Body)
 	lapsing := moneytest.Grant(t, e.S.Pool, e.Tenant, pe.wallet(0).ID, 400, payments.AuthorizationTTL, false)
@@ -394,12 +394,12 @@ func TestEventTypesMatchTheDocument(t *testing.T) {
 func revokeNewKey(t *testing.T, e *moneytest.Env) string {
 	t.Helper()
 	created, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreateApiKeyRequest{Meta: moneytest.Meta(), Data: client.CreateApiKeyRequestData{Name: "to revoke", Scopes: []client.Scope{client.ScopeCustomersRead}}}, e.AsAdmin())
+		client.CreateApiKeyInput{Meta: moneytest.Meta(), Data: client.CreateApiKeyInputData{Name: "to revoke", Scopes: []client.Scope{client.ScopeCustomersRead}}}, e.AsAdmin())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 	id := created.JSON200.Data.Key.Id
 	res, err := e.C.RevokeApiKeyWithResponse(e.Ctx, id, &client.RevokeApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.RevokeApiKeyRequest{Meta: moneytest.Meta()}, e.AsAdmin())
+		client.RevokeApiKeyInput{Meta: moneytest.Meta()}, e.AsAdmin())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return id
@@ -415,7 +415,7 @@ func TestEventsGrantLapsingOnAClose(t *testing.T) {
 	w := pe.wallet(0, grantSpec{amount: 500, ttl: 2 * time.Hour})
 	p := pe.authorizeManual(w.ID, 500)
 	e.S.Clock.Advance(3 * time.Hour)
-	require.Equal(t, http.StatusOK, pe.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose}).StatusCode())
+	require.Equal(t, http.StatusOK, pe.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose}).StatusCode())
 	got := awaitEvents(t, e, e.AsAdmin(), 4)
 	require.Equal(t, []client.EventType{client.EventTypeGrantIssued, client.EventTypePaymentAuthorized,
 		client.EventTypeGrantExpired, client.EventTypePaymentClosed}, typesOf(got))
@@ -436,21 +436,21 @@ func TestEventsOfKeysAndLateCaptures(t *testing.T) {
 
 	revoked := revokeNewKey(t, e)
 	again, err := e.C.RevokeApiKeyWithResponse(e.Ctx, revoked, &client.RevokeApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.RevokeApiKeyRequest{Meta: moneytest.Meta()}, admin)
+		client.RevokeApiKeyInput{Meta: moneytest.Meta()}, admin)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, again.StatusCode(), "body: %s", again.Body)
 	created, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreateApiKeyRequest{Meta: moneytest.Meta(), Data: client.CreateApiKeyRequestData{Name: "to regenerate", Scopes: []client.Scope{client.ScopeCustomersRead}}}, admin)
+		client.CreateApiKeyInput{Meta: moneytest.Meta(), Data: client.CreateApiKeyInputData{Name: "to regenerate", Scopes: []client.Scope{client.ScopeCustomersRead}}}, admin)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 	regenerated, err := e.C.RegenerateApiKeyWithResponse(e.Ctx, created.JSON200.Data.Key.Id, &client.RegenerateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.RegenerateApiKeyRequest{Meta: moneytest.Meta()}, admin)
+		client.RegenerateApiKeyInput{Meta: moneytest.Meta()}, admin)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, regenerated.StatusCode(), "body: %s", regenerated.Body)
 
 	late := pe.authorizeManual(pe.wallet(3000).ID, 1000)
 	e.S.Clock.Advance(payments.AuthorizationTTL + time.Minute)
-	res := pe.capture(late.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
+	res := pe.capture(late.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture})
 	wantError(t, res, res.Body, http.StatusConflict, client.ErrorCodePaymentStateConflict)
 
 	got := awaitEvents(t, e, admin, 5)
@@ -541,9 +541,9 @@ func TestEventsOfASkuSale(t *testing.T) {
 	pe := &payEnv{Env: e, t: t}
 	admin := e.AsAdmin()
 	w := pe.wallet(0)
-	e.UpsertSku(t, client.UpsertSkuRequestData{SkuId: "gift-25", Currency: "EUR", FaceValueMinor: 2500, BonusMinor: 250, BonusExpiresInDays: 90, Active: true})
+	e.UpsertSku(t, client.UpsertSkuInputData{SkuId: "gift-25", Currency: "EUR", FaceValueMinor: 2500, BonusMinor: 250, BonusExpiresInDays: 90, Active: true})
 	res, err := e.C.CreateSkuTopupWithResponse(e.Ctx, "gift-25", &client.CreateSkuTopupParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreateSkuTopupRequest{Meta: moneytest.Meta(), Data: client.CreateSkuTopupRequestData{WalletId: w.ID, Quantity: 2}}, admin)
+		client.CreateSkuTopupInput{Meta: moneytest.Meta(), Data: client.CreateSkuTopupInputData{WalletId: w.ID, Quantity: 2}}, admin)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 

@@ -25,7 +25,7 @@ func TestHeldPromoReportsTheTruth(t *testing.T) {
 		e.S.Clock.Advance(2 * time.Hour) // past the grant's expiry, within the authorization's
 		expiredBefore := e.accountTotal("merchant:" + e.Tenant.MerchantID + ":promo_expired")
 
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.EqualValues(t, 0, res.JSON200.Data.BalanceAfter.PromoAvailableMinor)
 
@@ -60,10 +60,10 @@ func TestHeldPromoReportsTheTruth(t *testing.T) {
 		clawedBefore, expiredBefore := e.accountTotal(clawback), e.accountTotal(expired)
 
 		res, err := e.C.ClawbackGrantWithResponse(e.Ctx, gID, &client.ClawbackGrantParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.ClawbackGrantRequest{Meta: moneytest.Meta(), Data: client.ClawbackGrantRequestData{Reason: client.ClawbackReasonFraud}}, e.AsAdmin())
+			client.ClawbackGrantInput{Meta: moneytest.Meta(), Data: client.ClawbackGrantInputData{Reason: client.ClawbackReasonFraud}}, e.AsAdmin())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
-		closed := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		closed := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, closed.StatusCode(), "body: %s", closed.Body)
 
 		require.EqualValues(t, 1000, e.accountTotal(clawback)-clawedBefore, "the 600 clawed back and the 400 held")

@@ -29,9 +29,9 @@ func TestIdempotencySecrets(t *testing.T) {
 	t.Run("MintedCodesAreNotStoredAndReplayRedacted", func(t *testing.T) {
 		w := e.wallet(0)
 		key := moneytest.NewIdemKey()
-		mintWith := func() *client.MintQrResult {
+		mintWith := func() *client.MintQrResponse {
 			res, err := e.C.MintQrWithResponse(e.Ctx, &client.MintQrParams{IdempotencyKey: key},
-				client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, e.AsWalletApp(t))
+				client.MintQrInput{Meta: moneytest.Meta(), Data: client.MintQrInputData{WalletId: w.ID}}, e.AsWalletApp(t))
 			require.NoError(t, err)
 			return res
 		}
@@ -86,7 +86,7 @@ func TestIdempotencySecrets(t *testing.T) {
 		w := e.wallet(10_000)
 		key := moneytest.NewIdemKey()
 		code := e.mint(w.ID).ShortCode
-		pay := func(terminal string) *client.CreatePaymentResult {
+		pay := func(terminal string) *client.CreatePaymentResponse {
 			return e.payWithKey(key, eur(100, qrCredential(code)), e.terminal(terminal))
 		}
 		require.Equal(t, http.StatusOK, pay("till-a").StatusCode())
@@ -97,10 +97,10 @@ func TestIdempotencySecrets(t *testing.T) {
 	})
 }
 
-func (e *payEnv) tokenWith(t *testing.T, apiKey, idemKey, terminal string) *client.CreateTerminalTokenResult {
+func (e *payEnv) tokenWith(t *testing.T, apiKey, idemKey, terminal string) *client.CreateTerminalTokenResponse {
 	t.Helper()
 	res, err := e.C.CreateTerminalTokenWithResponse(e.Ctx, &client.CreateTerminalTokenParams{IdempotencyKey: &idemKey},
-		client.CreateTerminalTokenRequest{Meta: moneytest.Meta(), Data: client.CreateTerminalTokenRequestData{TerminalId: terminal}},
+		client.CreateTerminalTokenInput{Meta: moneytest.Meta(), Data: client.CreateTerminalTokenInputData{TerminalId: terminal}},
 		moneytest.Key(apiKey))
 	require.NoError(t, err)
 	return res

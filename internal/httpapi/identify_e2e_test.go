@@ -12,20 +12,20 @@ import (
 	"github.com/feddi/partner-api/internal/moneytest"
 )
 
-func (e *payEnv) identify(typ client.IdentifyCredentialType, value string, auth ...client.RequestEditorFn) *client.IdentifyCustomerResult {
+func (e *payEnv) identify(typ client.IdentifyCredentialType, value string, auth ...client.RequestEditorFn) *client.IdentifyCustomerResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}
 	}
 	res, err := e.C.IdentifyCustomerWithResponse(e.Ctx, &client.IdentifyCustomerParams{},
-		client.IdentifyCustomerRequest{Meta: moneytest.Meta(), Data: client.IdentifyCustomerRequestData{
+		client.IdentifyCustomerInput{Meta: moneytest.Meta(), Data: client.IdentifyCustomerInputData{
 			Credential: client.IdentifyCredential{Type: typ, Value: value},
 		}}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
 
-func (e *payEnv) lookup(p client.LookupCustomerParams, auth ...client.RequestEditorFn) *client.LookupCustomerResult {
+func (e *payEnv) lookup(p client.LookupCustomerParams, auth ...client.RequestEditorFn) *client.LookupCustomerResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}

@@ -18,7 +18,7 @@ import (
 func (e *payEnv) authorizeManual(walletID string, amount int64) client.Payment {
 	e.t.Helper()
 	manual := client.CaptureModeManual
-	res := e.payQR(e.mint(walletID).QrPayload, amount, func(d *client.CreatePaymentRequestData) { d.Capture = &manual })
+	res := e.payQR(e.mint(walletID).QrPayload, amount, func(d *client.CreatePaymentInputData) { d.Capture = &manual })
 	require.Equal(e.t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	require.Equal(e.t, client.PaymentStatusAuthorized, res.JSON200.Data.Status)
 	return res.JSON200.Data

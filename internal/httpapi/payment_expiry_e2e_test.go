@@ -25,9 +25,9 @@ func TestCaptureAfterAuthorizationExpiry(t *testing.T) {
 			e.S.Clock.Advance(payments.AuthorizationTTL + time.Second)
 
 			key := moneytest.NewIdemKey()
-			send := func() *client.CapturePaymentResult {
+			send := func() *client.CapturePaymentResponse {
 				res, err := e.C.CapturePaymentWithResponse(e.Ctx, p.Id, &client.CapturePaymentParams{IdempotencyKey: key},
-					client.CapturePaymentRequest{Meta: moneytest.Meta(), Data: client.CapturePaymentRequestData{Action: action}}, e.AsAdmin())
+					client.CapturePaymentInput{Meta: moneytest.Meta(), Data: client.CapturePaymentInputData{Action: action}}, e.AsAdmin())
 				require.NoError(t, err)
 				return res
 			}
@@ -50,7 +50,7 @@ func TestCaptureAfterAuthorizationExpiry(t *testing.T) {
 			replay := send()
 			require.Equal(t, http.StatusConflict, replay.StatusCode())
 			require.Equal(t, "true", replay.HTTPResponse.Header.Get("Idempotent-Replayed"))
-			again := e.capture(p.Id, client.CapturePaymentRequestData{Action: action})
+			again := e.capture(p.Id, client.CapturePaymentInputData{Action: action})
 			got = wantError(t, again, again.Body, http.StatusConflict, client.ErrorCodePaymentStateConflict)
 			require.Equal(t, "expired", (*got.Details)["status"])
 			require.Equal(t, after.AuthorizationExpiresAt.UTC().Format(time.RFC3339), (*got.Details)["authorization_expires_at"])
@@ -64,7 +64,7 @@ func TestCaptureAfterAuthorizationExpiry(t *testing.T) {
 		w := e.wallet(5000)
 		p := e.authorizeManual(w.ID, 1000)
 		e.S.Clock.Advance(payments.AuthorizationTTL - time.Minute)
-		res := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
+		res := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		require.Equal(t, client.PaymentStatusCaptured, res.JSON200.Data.Status)
 	})

@@ -23,7 +23,7 @@ func TestPaymentsAreScopedToTheirIntegration(t *testing.T) {
 
 	w := e.wallet(5000)
 	manual := client.CaptureModeManual
-	res := e.payQR(e.mint(w.ID).QrPayload, 1200, func(d *client.CreatePaymentRequestData) { d.Capture = &manual })
+	res := e.payQR(e.mint(w.ID).QrPayload, 1200, func(d *client.CreatePaymentInputData) { d.Capture = &manual })
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	paymentID := res.JSON200.Data.Id
 
@@ -38,11 +38,11 @@ func TestPaymentsAreScopedToTheirIntegration(t *testing.T) {
 		require.Equal(t, missing.Message, theirs.Message, "never leaks existence")
 	})
 	t.Run("CaptureAnswersNotFound", func(t *testing.T) {
-		got := e.capture(paymentID, client.CapturePaymentRequestData{Action: client.CaptureActionCapture}, other)
+		got := e.capture(paymentID, client.CapturePaymentInputData{Action: client.CaptureActionCapture}, other)
 		moneytest.RequireCode(t, http.StatusNotFound, client.ErrorCodeNotFound, got.StatusCode(), got.Body)
 	})
 	t.Run("CloseAnswersNotFound", func(t *testing.T) {
-		got := e.capture(paymentID, client.CapturePaymentRequestData{Action: client.CaptureActionClose}, other)
+		got := e.capture(paymentID, client.CapturePaymentInputData{Action: client.CaptureActionClose}, other)
 		moneytest.RequireCode(t, http.StatusNotFound, client.ErrorCodeNotFound, got.StatusCode(), got.Body)
 	})
 	t.Run("TheOwnerStillCaptures", func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestPaymentsAreScopedToTheirIntegration(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, got.StatusCode(), "body: %s", got.Body)
 		require.Equal(t, client.PaymentStatusAuthorized, got.JSON200.Data.Status, "the other integration changed nothing")
-		captured := e.capture(paymentID, client.CapturePaymentRequestData{Action: client.CaptureActionCapture})
+		captured := e.capture(paymentID, client.CapturePaymentInputData{Action: client.CaptureActionCapture})
 		require.Equal(t, http.StatusOK, captured.StatusCode(), "body: %s", captured.Body)
 		require.Equal(t, client.PaymentStatusCaptured, captured.JSON200.Data.Status)
 	})

@@ -72,7 +72,7 @@ func BenchmarkPayment(b *testing.B) {
 	for i := range hotWallets {
 		w := moneytest.Wallet(b, pool, tn, moneytest.WalletOpts{})
 		res, err := c.ConfirmTopupWithResponse(ctx, &client.ConfirmTopupParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.ConfirmTopupRequest{Meta: moneytest.Meta(), Data: client.ConfirmTopupRequestData{
+			client.ConfirmTopupInput{Meta: moneytest.Meta(), Data: client.ConfirmTopupInputData{
 				WalletId: w.ID, AmountMinor: 100_000_000_000, Currency: "EUR", Provider: "adyen", SettlementReference: moneytest.NewIdemKey(),
 			}}, auth)
 		if err != nil || res.StatusCode() != http.StatusOK {
@@ -101,7 +101,7 @@ func BenchmarkPayment(b *testing.B) {
 				}
 				t0 := time.Now()
 				res, err := c.CreatePaymentWithResponse(ctx, &client.CreatePaymentParams{IdempotencyKey: moneytest.NewIdemKey()},
-					client.CreatePaymentRequest{Meta: moneytest.Meta(), Data: eur(amount, qrCredential(tokens[i]))}, auth)
+					client.CreatePaymentInput{Meta: moneytest.Meta(), Data: eur(amount, qrCredential(tokens[i]))}, auth)
 				latencies[i] = time.Since(t0)
 				if err != nil || res.StatusCode() != http.StatusOK {
 					failed.Add(1)

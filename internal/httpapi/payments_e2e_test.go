@@ -21,7 +21,7 @@ func TestCreatePayment(t *testing.T) {
 	t.Run("PaysPromoFirstEarliestExpiryThenActual", func(t *testing.T) {
 		w := e.wallet(12000, grantSpec{500, 60 * 24 * time.Hour}, grantSpec{1000, 30 * 24 * time.Hour})
 		code := e.mint(w.ID)
-		res := e.payQR(code.QrPayload, 2450, func(d *client.CreatePaymentRequestData) { d.Reference = payRef("basket-1") })
+		res := e.payQR(code.QrPayload, 2450, func(d *client.CreatePaymentInputData) { d.Reference = payRef("basket-1") })
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		p := res.JSON200.Data
 		require.Equal(t, client.PaymentStatusCaptured, p.Status)
@@ -119,7 +119,7 @@ func TestCreatePayment(t *testing.T) {
 	t.Run("PartialAuthorizationTakesWhatIsSpendable", func(t *testing.T) {
 		w := e.wallet(700)
 		code := e.mint(w.ID)
-		res := e.payQR(code.QrPayload, 1000, func(d *client.CreatePaymentRequestData) { d.PartialAuthorization = payRef(true) })
+		res := e.payQR(code.QrPayload, 1000, func(d *client.CreatePaymentInputData) { d.PartialAuthorization = payRef(true) })
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		p := res.JSON200.Data
 		require.True(t, p.Partial)
@@ -129,7 +129,7 @@ func TestCreatePayment(t *testing.T) {
 	})
 
 	t.Run("CurrencyNotSupported", func(t *testing.T) {
-		res := e.pay(client.CreatePaymentRequestData{AmountMinor: 100, Currency: "XXX", Credential: qrCredential("12345678")})
+		res := e.pay(client.CreatePaymentInputData{AmountMinor: 100, Currency: "XXX", Credential: qrCredential("12345678")})
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCurrencyNotSupported)
 		require.Equal(t, "/data/currency", *got.Field)
 	})
@@ -137,7 +137,7 @@ func TestCreatePayment(t *testing.T) {
 	t.Run("WalletInAnotherCurrencyIsACredentialMismatch", func(t *testing.T) {
 		w := e.wallet(5000)
 		code := e.mint(w.ID)
-		res := e.pay(client.CreatePaymentRequestData{AmountMinor: 100, Currency: "USD", Credential: qrCredential(code.QrPayload)})
+		res := e.pay(client.CreatePaymentInputData{AmountMinor: 100, Currency: "USD", Credential: qrCredential(code.QrPayload)})
 		got := wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeCredentialInvalid)
 		require.Equal(t, "currency_mismatch", (*got.Details)["reason"])
 	})
@@ -178,7 +178,7 @@ func TestCreatePayment(t *testing.T) {
 		other := moneytest.On(t, e.S, "Other Merchant")
 		w := moneytest.Wallet(t, e.S.Pool, other.Tenant, moneytest.WalletOpts{})
 		res, err := e.C.MintQrWithResponse(e.Ctx, &client.MintQrParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, other.AsWalletApp(t))
+			client.MintQrInput{Meta: moneytest.Meta(), Data: client.MintQrInputData{WalletId: w.ID}}, other.AsWalletApp(t))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		pay := e.payQR(*res.JSON200.Data.QrPayload, 100)

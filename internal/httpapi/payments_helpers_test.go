@@ -53,7 +53,7 @@ type grantSpec struct {
 func (e *payEnv) topup(walletID, currency string, amount int64) {
 	e.t.Helper()
 	res, err := e.C.ConfirmTopupWithResponse(e.Ctx, &client.ConfirmTopupParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.ConfirmTopupRequest{Meta: moneytest.Meta(), Data: client.ConfirmTopupRequestData{
+		client.ConfirmTopupInput{Meta: moneytest.Meta(), Data: client.ConfirmTopupInputData{
 			WalletId: walletID, AmountMinor: amount, Currency: currency, Provider: "adyen", SettlementReference: moneytest.NewIdemKey(),
 		}}, e.AsAdmin())
 	require.NoError(e.t, err)
@@ -71,7 +71,7 @@ func (e *payEnv) mint(walletID string) minted {
 }
 
 // mintedOf reads a successful mint.
-func mintedOf(t *testing.T, res *client.MintQrResult) minted {
+func mintedOf(t *testing.T, res *client.MintQrResponse) minted {
 	t.Helper()
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	d := res.JSON200.Data
@@ -81,48 +81,48 @@ func mintedOf(t *testing.T, res *client.MintQrResult) minted {
 	return minted{QrPayload: *d.QrPayload, ShortCode: *d.ShortCode}
 }
 
-func (e *payEnv) mintAs(walletID string, auth client.RequestEditorFn) *client.MintQrResult {
+func (e *payEnv) mintAs(walletID string, auth client.RequestEditorFn) *client.MintQrResponse {
 	e.t.Helper()
 	res, err := e.C.MintQrWithResponse(e.Ctx, &client.MintQrParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: walletID}}, auth)
+		client.MintQrInput{Meta: moneytest.Meta(), Data: client.MintQrInputData{WalletId: walletID}}, auth)
 	require.NoError(e.t, err)
 	return res
 }
 
 // pay sends POST /payments with a fresh key.
-func (e *payEnv) pay(data client.CreatePaymentRequestData, auth ...client.RequestEditorFn) *client.CreatePaymentResult {
+func (e *payEnv) pay(data client.CreatePaymentInputData, auth ...client.RequestEditorFn) *client.CreatePaymentResponse {
 	e.t.Helper()
 	return e.payWithKey(moneytest.NewIdemKey(), data, auth...)
 }
 
-func (e *payEnv) payWithKey(key string, data client.CreatePaymentRequestData, auth ...client.RequestEditorFn) *client.CreatePaymentResult {
+func (e *payEnv) payWithKey(key string, data client.CreatePaymentInputData, auth ...client.RequestEditorFn) *client.CreatePaymentResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}
 	}
 	res, err := e.C.CreatePaymentWithResponse(e.Ctx, &client.CreatePaymentParams{IdempotencyKey: key},
-		client.CreatePaymentRequest{Meta: moneytest.Meta(), Data: data}, auth...)
+		client.CreatePaymentInput{Meta: moneytest.Meta(), Data: data}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
 
 // payQR pays amount EUR with a QR payload or short code.
-func (e *payEnv) payQR(value string, amount int64, mut ...func(*client.CreatePaymentRequestData)) *client.CreatePaymentResult {
+func (e *payEnv) payQR(value string, amount int64, mut ...func(*client.CreatePaymentInputData)) *client.CreatePaymentResponse {
 	e.t.Helper()
-	d := client.CreatePaymentRequestData{AmountMinor: amount, Currency: "EUR", Credential: qrCredential(value)}
+	d := client.CreatePaymentInputData{AmountMinor: amount, Currency: "EUR", Credential: qrCredential(value)}
 	for _, m := range mut {
 		m(&d)
 	}
 	return e.pay(d)
 }
 
-func (e *payEnv) capture(paymentID string, data client.CapturePaymentRequestData, auth ...client.RequestEditorFn) *client.CapturePaymentResult {
+func (e *payEnv) capture(paymentID string, data client.CapturePaymentInputData, auth ...client.RequestEditorFn) *client.CapturePaymentResponse {
 	e.t.Helper()
 	if len(auth) == 0 {
 		auth = []client.RequestEditorFn{e.AsAdmin()}
 	}
 	res, err := e.C.CapturePaymentWithResponse(e.Ctx, paymentID, &client.CapturePaymentParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CapturePaymentRequest{Meta: moneytest.Meta(), Data: data}, auth...)
+		client.CapturePaymentInput{Meta: moneytest.Meta(), Data: data}, auth...)
 	require.NoError(e.t, err)
 	return res
 }
@@ -201,6 +201,6 @@ func otpFinish(challengeID, code string) client.PaymentCredential {
 	return client.PaymentCredential{Type: client.PaymentCredentialTypeOtp, ChallengeId: &challengeID, Code: &code}
 }
 
-func eur(amount int64, cred client.PaymentCredential) client.CreatePaymentRequestData {
-	return client.CreatePaymentRequestData{AmountMinor: amount, Currency: "EUR", Credential: cred}
+func eur(amount int64, cred client.PaymentCredential) client.CreatePaymentInputData {
+	return client.CreatePaymentInputData{AmountMinor: amount, Currency: "EUR", Credential: cred}
 }

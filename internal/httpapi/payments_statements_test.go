@@ -30,7 +30,7 @@ func TestPaymentStatementBudget(t *testing.T) {
 		"IdempotencyKeyInsert", "commit",
 	}, sqls, "a mint retires the wallet's earlier codes and issues the new one in one statement")
 
-	var res *client.CreatePaymentResult
+	var res *client.CreatePaymentResponse
 	sqls = log.Record(func() { res = e.payQR(m.ShortCode, 2500) })
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	require.Equal(t, []string{

@@ -15,7 +15,7 @@ import (
 )
 
 // refund sends POST /payments/{id}/refunds with key (a fresh one when "").
-func (e *payEnv) refund(paymentID string, amount int64, key string, auth ...client.RequestEditorFn) *client.RefundPaymentResult {
+func (e *payEnv) refund(paymentID string, amount int64, key string, auth ...client.RequestEditorFn) *client.RefundPaymentResponse {
 	e.t.Helper()
 	if key == "" {
 		key = moneytest.NewIdemKey()
@@ -24,7 +24,7 @@ func (e *payEnv) refund(paymentID string, amount int64, key string, auth ...clie
 		auth = []client.RequestEditorFn{e.AsAdmin()}
 	}
 	res, err := e.C.RefundPaymentWithResponse(e.Ctx, paymentID, &client.RefundPaymentParams{IdempotencyKey: key},
-		client.RefundPaymentRequest{Meta: moneytest.Meta(), Data: client.RefundPaymentRequestData{
+		client.RefundPaymentInput{Meta: moneytest.Meta(), Data: client.RefundPaymentInputData{
 			AmountMinor: amount, Reason: "Customer returned goods.", Reference: payRef("return-0001"),
 		}}, auth...)
 	require.NoError(e.t, err)
@@ -32,7 +32,7 @@ func (e *payEnv) refund(paymentID string, amount int64, key string, auth ...clie
 }
 
 // refunded checks a successful refund and its split.
-func refunded(t *testing.T, res *client.RefundPaymentResult, actual, promo, forfeited int64) client.Refund {
+func refunded(t *testing.T, res *client.RefundPaymentResponse, actual, promo, forfeited int64) client.Refund {
 	t.Helper()
 	require.Equal(t, http.StatusCreated, res.StatusCode(), "body: %s", res.Body)
 	r := res.JSON201.Data
@@ -160,7 +160,7 @@ func TestRefundPayment(t *testing.T) {
 		require.Equal(t, "authorized", (*got.Details)["status"])
 		require.Contains(t, got.Message, "not captured")
 
-		c := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(500))})
+		c := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionCapture, AmountMinor: payRef(int64(500))})
 		require.Equal(t, http.StatusOK, c.StatusCode(), "body: %s", c.Body)
 		res = e.refund(p.Id, 501, "")
 		got = wantError(t, res, res.Body, http.StatusUnprocessableEntity, client.ErrorCodeRefundExceedsCaptured)
@@ -174,7 +174,7 @@ func TestRefundPayment(t *testing.T) {
 	t.Run("ClosedPaymentIsNotRefundable", func(t *testing.T) {
 		w := e.wallet(1000)
 		p := e.authorizeManual(w.ID, 400)
-		c := e.capture(p.Id, client.CapturePaymentRequestData{Action: client.CaptureActionClose})
+		c := e.capture(p.Id, client.CapturePaymentInputData{Action: client.CaptureActionClose})
 		require.Equal(t, http.StatusOK, c.StatusCode(), "body: %s", c.Body)
 		res := e.refund(p.Id, 100, "")
 		got := wantError(t, res, res.Body, http.StatusConflict, client.ErrorCodePaymentStateConflict)
@@ -189,7 +189,7 @@ func TestRefundPayment(t *testing.T) {
 		require.NoError(t, e.S.Pool.QueryRow(context.Background(),
 			`SELECT id FROM grants WHERE wallet_id = $1 AND original_minor = 700`, w.ID).Scan(&clawed))
 		cb, err := e.C.ClawbackGrantWithResponse(e.Ctx, clawed, &client.ClawbackGrantParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.ClawbackGrantRequest{Meta: moneytest.Meta(), Data: client.ClawbackGrantRequestData{Reason: client.ClawbackReasonFraud}}, e.AsAdmin())
+			client.ClawbackGrantInput{Meta: moneytest.Meta(), Data: client.ClawbackGrantInputData{Reason: client.ClawbackReasonFraud}}, e.AsAdmin())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, cb.StatusCode(), "body: %s", cb.Body)
 		before := e.accountTotal("merchant:" + e.Tenant.MerchantID + ":promo_clawback")
@@ -258,7 +258,7 @@ func TestRefundPayment(t *testing.T) {
 
 	t.Run("WalletAppKeyCannotHoldRefund", func(t *testing.T) {
 		res, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.CreateApiKeyRequest{Meta: moneytest.Meta(), Data: client.CreateApiKeyRequestData{
+			client.CreateApiKeyInput{Meta: moneytest.Meta(), Data: client.CreateApiKeyInputData{
 				Name: "wallet app and refunds", Scopes: []client.Scope{client.ScopeQrMint, client.ScopePaymentsRefund},
 			}}, e.AsAdmin())
 		require.NoError(t, err)
@@ -322,7 +322,7 @@ func TestRefundPaymentConcurrently(t *testing.T) {
 	for range workers {
 		wg.Go(func() {
 			res, err := e.C.RefundPaymentWithResponse(e.Ctx, p.Id, &client.RefundPaymentParams{IdempotencyKey: moneytest.NewIdemKey()},
-				client.RefundPaymentRequest{Meta: moneytest.Meta(), Data: client.RefundPaymentRequestData{AmountMinor: each, Reason: "race"}}, e.AsAdmin())
+				client.RefundPaymentInput{Meta: moneytest.Meta(), Data: client.RefundPaymentInputData{AmountMinor: each, Reason: "race"}}, e.AsAdmin())
 			if err != nil {
 				t.Error(err)
 				return

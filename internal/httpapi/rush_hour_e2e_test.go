@@ -28,10 +28,10 @@ type till struct {
 	name string
 }
 
-func (tl till) pay(value string, amount int64) *client.CreatePaymentResult {
+func (tl till) pay(value string, amount int64) *client.CreatePaymentResponse {
 	tl.e.t.Helper()
 	res, err := tl.e.C.CreatePaymentWithResponse(tl.e.Ctx, &client.CreatePaymentParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreatePaymentRequest{
+		client.CreatePaymentInput{
 			Meta:    moneytest.Meta(),
 			Context: &client.RequestContext{TerminalId: &tl.name},
 			Data:    eur(amount, qrCredential(value)),
@@ -42,7 +42,7 @@ func (tl till) pay(value string, amount int64) *client.CreatePaymentResult {
 
 // outcome names a payment's answer: "ok", the error code, and for
 // credential_invalid its reason.
-func outcome(t *testing.T, res *client.CreatePaymentResult) string {
+func outcome(t *testing.T, res *client.CreatePaymentResponse) string {
 	t.Helper()
 	if res.StatusCode() == http.StatusOK {
 		return "ok"

@@ -250,10 +250,10 @@ func TestKeyManagementRespectsRank(t *testing.T) {
 	})
 }
 
-func (e *authEnv) deleteKey(t *testing.T, by, keyID string) *client.DeleteApiKeyResult {
+func (e *authEnv) deleteKey(t *testing.T, by, keyID string) *client.DeleteApiKeyResponse {
 	t.Helper()
 	res, err := e.s.Client.DeleteApiKeyWithResponse(e.ctx, keyID, &client.DeleteApiKeyParams{IdempotencyKey: newIdemKey()},
-		client.DeleteApiKeyRequest{Meta: reqMeta()}, withKey(by))
+		client.DeleteApiKeyInput{Meta: reqMeta()}, withKey(by))
 	require.NoError(t, err)
 	return res
 }

@@ -119,10 +119,10 @@ func (r *receiver) await(n int) []string {
 	}
 }
 
-func createEndpoint(t *testing.T, e *moneytest.Env, key string, data client.CreateWebhookEndpointRequestData) *client.CreateWebhookEndpointResult {
+func createEndpoint(t *testing.T, e *moneytest.Env, key string, data client.CreateWebhookEndpointInputData) *client.CreateWebhookEndpointResponse {
 	t.Helper()
 	res, err := e.C.CreateWebhookEndpointWithResponse(e.Ctx, &client.CreateWebhookEndpointParams{IdempotencyKey: key},
-		client.CreateWebhookEndpointRequest{Meta: moneytest.Meta(), Data: data}, e.AsAdmin())
+		client.CreateWebhookEndpointInput{Meta: moneytest.Meta(), Data: data}, e.AsAdmin())
 	require.NoError(t, err)
 	return res
 }
@@ -143,7 +143,7 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 	e.S.StartJobs(t)
 	r := newReceiver(t)
 	key := moneytest.NewIdemKey()
-	data := client.CreateWebhookEndpointRequestData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}}
+	data := client.CreateWebhookEndpointInputData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}}
 	created := createEndpoint(t, e, key, data)
 	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 	ep := created.JSON200.Data
@@ -182,7 +182,7 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 
 	t.Run("RotationSignsWithBothSecretsForADay", func(t *testing.T) {
 		rot, err := e.C.RotateWebhookEndpointSecretWithResponse(e.Ctx, ep.Endpoint.Id, &client.RotateWebhookEndpointSecretParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.RotateWebhookEndpointSecretRequest{Meta: moneytest.Meta()}, e.AsAdmin())
+			client.RotateWebhookEndpointSecretInput{Meta: moneytest.Meta()}, e.AsAdmin())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, rot.StatusCode(), "body: %s", rot.Body)
 		require.NotEqual(t, *ep.Secret, *rot.JSON200.Data.Secret)
@@ -204,11 +204,11 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 	t.Run("AnotherIntegrationsEventsStayAway", func(t *testing.T) {
 		_, otherKey := e.OtherIntegration(t)
 		created, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.CreateApiKeyRequest{Meta: moneytest.Meta(), Data: client.CreateApiKeyRequestData{Name: "theirs", Scopes: []client.Scope{client.ScopeCustomersRead}}}, moneytest.Key(otherKey))
+			client.CreateApiKeyInput{Meta: moneytest.Meta(), Data: client.CreateApiKeyInputData{Name: "theirs", Scopes: []client.Scope{client.ScopeCustomersRead}}}, moneytest.Key(otherKey))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 		res, err := e.C.RevokeApiKeyWithResponse(e.Ctx, created.JSON200.Data.Key.Id, &client.RevokeApiKeyParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.RevokeApiKeyRequest{Meta: moneytest.Meta()}, moneytest.Key(otherKey))
+			client.RevokeApiKeyInput{Meta: moneytest.Meta()}, moneytest.Key(otherKey))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 		var jobs int
@@ -217,7 +217,7 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 	})
 	t.Run("DeletedReceivesNothing", func(t *testing.T) {
 		del, err := e.C.DeleteWebhookEndpointWithResponse(e.Ctx, ep.Endpoint.Id, &client.DeleteWebhookEndpointParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.DeleteWebhookEndpointRequest{Meta: moneytest.Meta()}, e.AsAdmin())
+			client.DeleteWebhookEndpointInput{Meta: moneytest.Meta()}, e.AsAdmin())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, del.StatusCode(), "body: %s", del.Body)
 		revokeNewKey(t, e)
@@ -244,7 +244,7 @@ func TestWebhooksRetryAFailingReceiver(t *testing.T) {
 		}
 		return http.StatusNoContent
 	}
-	created := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointRequestData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}})
+	created := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointInputData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}})
 	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 	r.trust(*created.JSON200.Data.Secret)
 	revokeNewKey(t, e)
@@ -272,7 +272,7 @@ func TestWebhooksSurviveAStoppedServer(t *testing.T) {
 	r := newReceiver(t)
 	block, entered := make(chan struct{}), make(chan struct{})
 	r.block, r.entered = block, entered
-	created := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointRequestData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}})
+	created := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointInputData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}})
 	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 	r.trust(*created.JSON200.Data.Secret)
 	revokeNewKey(t, e)
@@ -305,7 +305,7 @@ func TestWebhooksDisableAnEndpointFailingForThreeDays(t *testing.T) {
 	e.S.StartJobs(t)
 	r := newReceiver(t)
 	r.respond = func(string, int) int { return http.StatusServiceUnavailable }
-	created := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointRequestData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}})
+	created := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointInputData{Url: r.url(), EventTypes: []client.EventType{client.EventTypeApiKeyRevoked}})
 	require.Equal(t, http.StatusOK, created.StatusCode(), "body: %s", created.Body)
 	r.trust(*created.JSON200.Data.Secret)
 	id := created.JSON200.Data.Endpoint.Id
@@ -348,7 +348,7 @@ func TestWebhookEndpointURLs(t *testing.T) {
 	sandbox := moneytest.Start(t)
 	refused := func(t *testing.T, e *moneytest.Env, url string) {
 		t.Helper()
-		res := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointRequestData{Url: url, EventTypes: []client.EventType{client.EventTypeGrantIssued}})
+		res := createEndpoint(t, e, moneytest.NewIdemKey(), client.CreateWebhookEndpointInputData{Url: url, EventTypes: []client.EventType{client.EventTypeGrantIssued}})
 		got := wantError(t, res, res.Body, http.StatusBadRequest, client.ErrorCodeValidationFailed)
 		require.Equal(t, "/data/url", *got.Field, url)
 	}
@@ -359,9 +359,9 @@ func TestWebhookEndpointURLs(t *testing.T) {
 	for _, u := range []string{"https://10.0.0.1/hook", "https://db.internal.test/hook", "http://pos.example.com/hook"} {
 		refused(t, sandbox, u)
 	}
-	local := createEndpoint(t, sandbox, moneytest.NewIdemKey(), client.CreateWebhookEndpointRequestData{Url: "http://127.0.0.1:9/hook", EventTypes: []client.EventType{client.EventTypeGrantIssued}})
+	local := createEndpoint(t, sandbox, moneytest.NewIdemKey(), client.CreateWebhookEndpointInputData{Url: "http://127.0.0.1:9/hook", EventTypes: []client.EventType{client.EventTypeGrantIssued}})
 	require.Equal(t, http.StatusOK, local.StatusCode(), "body: %s", local.Body)
-	ok := createEndpoint(t, live, moneytest.NewIdemKey(), client.CreateWebhookEndpointRequestData{Url: "https://pos.example.com/hook", EventTypes: []client.EventType{client.EventTypeGrantIssued}})
+	ok := createEndpoint(t, live, moneytest.NewIdemKey(), client.CreateWebhookEndpointInputData{Url: "https://pos.example.com/hook", EventTypes: []client.EventType{client.EventTypeGrantIssued}})
 	require.Equal(t, http.StatusOK, ok.StatusCode(), "body: %s", ok.Body)
 
 	t.Run("ScopeAndNotFound", func(t *testing.T) {
@@ -372,17 +372,17 @@ func TestWebhookEndpointURLs(t *testing.T) {
 		wantError(t, res, res.Body, http.StatusForbidden, client.ErrorCodeForbidden)
 		missing := ids.New(ids.WebhookEndpoint)
 		rot, err := sandbox.C.RotateWebhookEndpointSecretWithResponse(sandbox.Ctx, missing, &client.RotateWebhookEndpointSecretParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.RotateWebhookEndpointSecretRequest{Meta: moneytest.Meta()}, sandbox.AsAdmin())
+			client.RotateWebhookEndpointSecretInput{Meta: moneytest.Meta()}, sandbox.AsAdmin())
 		require.NoError(t, err)
 		wantError(t, rot, rot.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 		del, err := sandbox.C.DeleteWebhookEndpointWithResponse(sandbox.Ctx, missing, &client.DeleteWebhookEndpointParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.DeleteWebhookEndpointRequest{Meta: moneytest.Meta()}, sandbox.AsAdmin())
+			client.DeleteWebhookEndpointInput{Meta: moneytest.Meta()}, sandbox.AsAdmin())
 		require.NoError(t, err)
 		wantError(t, del, del.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 		// Another integration's endpoint is not found either.
 		_, otherKey := sandbox.OtherIntegration(t)
 		del, err = sandbox.C.DeleteWebhookEndpointWithResponse(sandbox.Ctx, local.JSON200.Data.Endpoint.Id, &client.DeleteWebhookEndpointParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.DeleteWebhookEndpointRequest{Meta: moneytest.Meta()}, moneytest.Key(otherKey))
+			client.DeleteWebhookEndpointInput{Meta: moneytest.Meta()}, moneytest.Key(otherKey))
 		require.NoError(t, err)
 		wantError(t, del, del.Body, http.StatusNotFound, client.ErrorCodeNotFound)
 	})

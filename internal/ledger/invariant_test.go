@@ -40,9 +40,9 @@ func TestLedgerInvariants(t *testing.T) {
 	began := time.Now()
 	e := moneytest.Start(t)
 	ctx := context.Background()
-	e.SetReloadBonus(t, client.SetReloadBonusConfigRequestData{Currency: "EUR", BonusExpiresInDays: 30, Active: true,
+	e.SetReloadBonus(t, client.SetReloadBonusConfigInputData{Currency: "EUR", BonusExpiresInDays: 30, Active: true,
 		Tiers: []client.ReloadBonusTierInput{{MinTopupMinor: 1000, BonusBps: moneytest.Ptr(500), MaxBonusMinor: moneytest.Ptr[int64](400)}}})
-	e.UpsertSku(t, client.UpsertSkuRequestData{SkuId: "GIFT-25", Currency: "EUR", FaceValueMinor: 2500, BonusMinor: 250, BonusExpiresInDays: 30, Active: true})
+	e.UpsertSku(t, client.UpsertSkuInputData{SkuId: "GIFT-25", Currency: "EUR", FaceValueMinor: 2500, BonusMinor: 250, BonusExpiresInDays: 30, Active: true})
 
 	ws := make([]wallets.Wallet, walletCount)
 	for i := range ws {
@@ -130,7 +130,7 @@ func TestLedgerInvariants(t *testing.T) {
 			key, qty := moneytest.NewIdemKey(), 1+r.IntN(3)
 			status, body := send(r, func() (int, []byte) {
 				res, err := e.C.CreateSkuTopupWithResponse(ctx, "GIFT-25", &client.CreateSkuTopupParams{IdempotencyKey: key},
-					client.CreateSkuTopupRequest{Meta: moneytest.Meta(), Data: client.CreateSkuTopupRequestData{WalletId: w.ID, Quantity: qty, PosReference: &key}}, e.AsAdmin())
+					client.CreateSkuTopupInput{Meta: moneytest.Meta(), Data: client.CreateSkuTopupInputData{WalletId: w.ID, Quantity: qty, PosReference: &key}}, e.AsAdmin())
 				require.NoError(t, err)
 				return res.StatusCode(), res.Body
 			})
@@ -157,7 +157,7 @@ func TestLedgerInvariants(t *testing.T) {
 			key := moneytest.NewIdemKey()
 			status, body := send(r, func() (int, []byte) {
 				res, err := e.C.ClawbackGrantWithResponse(ctx, id, &client.ClawbackGrantParams{IdempotencyKey: key},
-					client.ClawbackGrantRequest{Meta: moneytest.Meta(), Data: client.ClawbackGrantRequestData{Reason: client.ClawbackReasonFraud}}, e.AsAdmin())
+					client.ClawbackGrantInput{Meta: moneytest.Meta(), Data: client.ClawbackGrantInputData{Reason: client.ClawbackReasonFraud}}, e.AsAdmin())
 				require.NoError(t, err)
 				return res.StatusCode(), res.Body
 			})
@@ -185,13 +185,13 @@ func TestLedgerInvariants(t *testing.T) {
 		func(r *rand.Rand) { // pay (promo first), then refund it in 1–3 concurrent parts
 			w := ws[2*r.IntN(len(ws)/2)+1] // verified from the start
 			m, err := e.C.MintQrWithResponse(ctx, &client.MintQrParams{IdempotencyKey: moneytest.NewIdemKey()},
-				client.MintQrRequest{Meta: moneytest.Meta(), Data: client.MintQrRequestData{WalletId: w.ID}}, walletApp)
+				client.MintQrInput{Meta: moneytest.Meta(), Data: client.MintQrInputData{WalletId: w.ID}}, walletApp)
 			require.NoError(t, err)
 			require.Equal(t, http.StatusOK, m.StatusCode(), "body: %s", m.Body)
 			key, amount := moneytest.NewIdemKey(), 1+r.Int64N(2000)
 			status, body := send(r, func() (int, []byte) {
 				res, err := e.C.CreatePaymentWithResponse(ctx, &client.CreatePaymentParams{IdempotencyKey: key},
-					client.CreatePaymentRequest{Meta: moneytest.Meta(), Data: client.CreatePaymentRequestData{
+					client.CreatePaymentInput{Meta: moneytest.Meta(), Data: client.CreatePaymentInputData{
 						AmountMinor: amount, Currency: "EUR", PartialAuthorization: moneytest.Ptr(true),
 						Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: m.JSON200.Data.QrPayload},
 					}}, e.AsAdmin())
@@ -203,7 +203,7 @@ func TestLedgerInvariants(t *testing.T) {
 				return
 			}
 			require.Equal(t, http.StatusOK, status, "body: %s", body)
-			var paid client.CreatePaymentResponse
+			var paid client.CreatePaymentOutput
 			require.NoError(t, json.Unmarshal(body, &paid))
 			p := paid.Data
 			adjust(w.ID, -p.ActualAppliedMinor)
@@ -218,7 +218,7 @@ func TestLedgerInvariants(t *testing.T) {
 					key, amount := moneytest.NewIdemKey(), 1+pr.Int64N(p.CapturedMinor)
 					status, body := send(pr, func() (int, []byte) {
 						res, err := e.C.RefundPaymentWithResponse(ctx, p.Id, &client.RefundPaymentParams{IdempotencyKey: key},
-							client.RefundPaymentRequest{Meta: moneytest.Meta(), Data: client.RefundPaymentRequestData{AmountMinor: amount, Reason: "mix"}}, e.AsAdmin())
+							client.RefundPaymentInput{Meta: moneytest.Meta(), Data: client.RefundPaymentInputData{AmountMinor: amount, Reason: "mix"}}, e.AsAdmin())
 						require.NoError(t, err)
 						return res.StatusCode(), res.Body
 					})
@@ -226,7 +226,7 @@ func TestLedgerInvariants(t *testing.T) {
 						require.Equal(t, client.ErrorCodeRefundExceedsCaptured, moneytest.APIError(t, body).Code, "body: %s", body)
 						return
 					}
-					var rf client.RefundPaymentResponse
+					var rf client.RefundPaymentOutput
 					require.NoError(t, json.Unmarshal(body, &rf))
 					adjust(w.ID, rf.Data.ActualRefundedMinor)
 					mu.Lock()

@@ -90,7 +90,7 @@ func (a *API) Unique() string { return fmt.Sprintf("%s-%d", a.run, a.seq.Add(1))
 // MintQr mints a QR for the wallet (the customer's wallet app).
 func (a *API) MintQr(ctx context.Context, as client.RequestEditorFn, walletID string) Outcome {
 	req, err := client.NewMintQrRequest(a.url, &client.MintQrParams{IdempotencyKey: a.Unique()},
-		client.MintQrRequest{Meta: a.meta, Data: client.MintQrRequestData{WalletId: walletID}})
+		client.MintQrInput{Meta: a.meta, Data: client.MintQrInputData{WalletId: walletID}})
 	return a.send(ctx, as, req, err)
 }
 
@@ -99,7 +99,7 @@ func (a *API) MintQr(ctx context.Context, as client.RequestEditorFn, walletID st
 func (a *API) PayByQr(ctx context.Context, at Till, value string, amount int64) Outcome {
 	capture := client.CaptureModeAutomatic
 	req, err := client.NewCreatePaymentRequest(a.url, &client.CreatePaymentParams{IdempotencyKey: a.Unique()},
-		client.CreatePaymentRequest{Meta: a.meta, Context: at.context(), Data: client.CreatePaymentRequestData{
+		client.CreatePaymentInput{Meta: a.meta, Context: at.context(), Data: client.CreatePaymentInputData{
 			AmountMinor: amount, Currency: "EUR", Capture: &capture,
 			Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: &value},
 		}})
@@ -111,7 +111,7 @@ func (a *API) PayByQr(ctx context.Context, at Till, value string, amount int64) 
 func (a *API) Topup(ctx context.Context, at Till, walletID string, amount int64) Outcome {
 	key := a.Unique()
 	req, err := client.NewConfirmTopupRequest(a.url, &client.ConfirmTopupParams{IdempotencyKey: key},
-		client.ConfirmTopupRequest{Meta: a.meta, Context: at.context(), Data: client.ConfirmTopupRequestData{
+		client.ConfirmTopupInput{Meta: a.meta, Context: at.context(), Data: client.ConfirmTopupInputData{
 			WalletId: walletID, AmountMinor: amount, Currency: "EUR", Provider: "adyen", SettlementReference: "settle-" + key,
 		}})
 	return a.send(ctx, at.Auth, req, err)
@@ -120,7 +120,7 @@ func (a *API) Topup(ctx context.Context, at Till, walletID string, amount int64)
 // Identify resolves a customer by phone.
 func (a *API) Identify(ctx context.Context, at Till, phone string) Outcome {
 	req, err := client.NewIdentifyCustomerRequest(a.url, &client.IdentifyCustomerParams{},
-		client.IdentifyCustomerRequest{Meta: a.meta, Context: at.context(), Data: client.IdentifyCustomerRequestData{
+		client.IdentifyCustomerInput{Meta: a.meta, Context: at.context(), Data: client.IdentifyCustomerInputData{
 			Credential: client.IdentifyCredential{Type: client.IdentifyCredentialTypePhone, Value: phone},
 		}})
 	return a.send(ctx, at.Auth, req, err)

@@ -91,7 +91,7 @@ func (a *API) NewTill(ctx context.Context, fx *Fixture) error {
 
 func (a *API) createKey(ctx context.Context, as client.RequestEditorFn, name string, scopes []client.Scope) (string, error) {
 	req, err := client.NewCreateApiKeyRequest(a.url, &client.CreateApiKeyParams{IdempotencyKey: a.Unique()},
-		client.CreateApiKeyRequest{Meta: a.meta, Data: client.CreateApiKeyRequestData{Name: name, Scopes: scopes}})
+		client.CreateApiKeyInput{Meta: a.meta, Data: client.CreateApiKeyInputData{Name: name, Scopes: scopes}})
 	out := a.send(ctx, as, req, err)
 	var key client.ApiKeyWithSecret
 	if err := decode(out, &key); err != nil {
@@ -107,7 +107,7 @@ func (a *API) createKey(ctx context.Context, as client.RequestEditorFn, name str
 func (a *API) everyTopupEarnsBonus(ctx context.Context, as client.RequestEditorFn) error {
 	bps, maxBonus := 500, int64(10_000)
 	req, err := client.NewSetReloadBonusConfigRequest(a.url, &client.SetReloadBonusConfigParams{IdempotencyKey: a.Unique()},
-		client.SetReloadBonusConfigRequest{Meta: a.meta, Data: client.SetReloadBonusConfigRequestData{
+		client.SetReloadBonusConfigInput{Meta: a.meta, Data: client.SetReloadBonusConfigInputData{
 			Currency: "EUR", Active: true, BonusExpiresInDays: 90,
 			Tiers: []client.ReloadBonusTierInput{{MinTopupMinor: 1, BonusBps: &bps, MaxBonusMinor: &maxBonus}},
 		}})
@@ -125,7 +125,7 @@ var smsCode = regexp.MustCompile(`code is (\d{6})\.`)
 func (a *API) enrollFunded(ctx context.Context, till client.RequestEditorFn, phone string) (Wallet, error) {
 	var in client.EnrollmentInitiation
 	req, err := client.NewInitiateEnrollmentRequest(a.url, &client.InitiateEnrollmentParams{IdempotencyKey: a.Unique()},
-		client.InitiateEnrollmentRequest{Meta: a.meta, Data: client.InitiateEnrollmentRequestData{Phone: phone}})
+		client.InitiateEnrollmentInput{Meta: a.meta, Data: client.InitiateEnrollmentInputData{Phone: phone}})
 	if err := decode(a.send(ctx, till, req, err), &in); err != nil {
 		return Wallet{}, fmt.Errorf("enrolling %s: %w", phone, err)
 	}
@@ -135,7 +135,7 @@ func (a *API) enrollFunded(ctx context.Context, till client.RequestEditorFn, pho
 	}
 	id := in.Verification.VerificationId
 	req, err = client.NewVerifyEnrollmentRequest(a.url, &client.VerifyEnrollmentParams{IdempotencyKey: a.Unique()},
-		client.VerifyEnrollmentRequest{Meta: a.meta, Data: client.VerifyEnrollmentRequestData{VerificationId: &id, Code: &code}})
+		client.VerifyEnrollmentInput{Meta: a.meta, Data: client.VerifyEnrollmentInputData{VerificationId: &id, Code: &code}})
 	if err := decode(a.send(ctx, till, req, err), nil); err != nil {
 		return Wallet{}, fmt.Errorf("verifying %s: %w", phone, err)
 	}

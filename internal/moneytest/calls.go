@@ -40,7 +40,7 @@ type Topup struct {
 }
 
 // ConfirmTopup sends a top-up.
-func (e *Env) ConfirmTopup(t testing.TB, tp Topup) *client.ConfirmTopupResult {
+func (e *Env) ConfirmTopup(t testing.TB, tp Topup) *client.ConfirmTopupResponse {
 	t.Helper()
 	if tp.Key == "" {
 		tp.Key = NewIdemKey()
@@ -57,9 +57,9 @@ func (e *Env) ConfirmTopup(t testing.TB, tp Topup) *client.ConfirmTopupResult {
 	if tp.AuthEditor == nil {
 		tp.AuthEditor = e.AsAdmin()
 	}
-	res, err := e.C.ConfirmTopupWithResponse(e.Ctx, &client.ConfirmTopupParams{IdempotencyKey: tp.Key}, client.ConfirmTopupRequest{
+	res, err := e.C.ConfirmTopupWithResponse(e.Ctx, &client.ConfirmTopupParams{IdempotencyKey: tp.Key}, client.ConfirmTopupInput{
 		Meta: Meta(), Context: tp.Context,
-		Data: client.ConfirmTopupRequestData{WalletId: tp.WalletID, AmountMinor: tp.Amount, Currency: tp.Currency, Provider: tp.Provider, SettlementReference: tp.Reference},
+		Data: client.ConfirmTopupInputData{WalletId: tp.WalletID, AmountMinor: tp.Amount, Currency: tp.Currency, Provider: tp.Provider, SettlementReference: tp.Reference},
 	}, tp.AuthEditor)
 	require.NoError(t, err)
 	return res
@@ -74,20 +74,20 @@ func (e *Env) MustTopup(t testing.TB, tp Topup) client.TopupResult {
 }
 
 // SetReloadBonus writes a reload-bonus config that must be accepted.
-func (e *Env) SetReloadBonus(t testing.TB, data client.SetReloadBonusConfigRequestData) client.ReloadBonusConfig {
+func (e *Env) SetReloadBonus(t testing.TB, data client.SetReloadBonusConfigInputData) client.ReloadBonusConfig {
 	t.Helper()
 	res, err := e.C.SetReloadBonusConfigWithResponse(e.Ctx, &client.SetReloadBonusConfigParams{IdempotencyKey: NewIdemKey()},
-		client.SetReloadBonusConfigRequest{Meta: Meta(), Data: data}, e.AsAdmin())
+		client.SetReloadBonusConfigInput{Meta: Meta(), Data: data}, e.AsAdmin())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return res.JSON200.Data
 }
 
 // UpsertSku writes a SKU that must be accepted.
-func (e *Env) UpsertSku(t testing.TB, data client.UpsertSkuRequestData) client.Sku {
+func (e *Env) UpsertSku(t testing.TB, data client.UpsertSkuInputData) client.Sku {
 	t.Helper()
 	res, err := e.C.UpsertSkuWithResponse(e.Ctx, &client.UpsertSkuParams{IdempotencyKey: NewIdemKey()},
-		client.UpsertSkuRequest{Meta: Meta(), Data: data}, e.AsAdmin())
+		client.UpsertSkuInput{Meta: Meta(), Data: data}, e.AsAdmin())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return res.JSON200.Data

@@ -88,12 +88,12 @@ func (e *Env) AsWalletApp(t testing.TB) client.RequestEditorFn {
 // role ("" for integration) and returns its secret.
 func (e *Env) NewKey(t testing.TB, role client.ApiKeyRole, scopes ...client.Scope) string {
 	t.Helper()
-	data := client.CreateApiKeyRequestData{Name: "test " + NewIdemKey(), Scopes: scopes}
+	data := client.CreateApiKeyInputData{Name: "test " + NewIdemKey(), Scopes: scopes}
 	if role != "" {
 		data.Role = &role
 	}
 	res, err := e.C.CreateApiKeyWithResponse(e.Ctx, &client.CreateApiKeyParams{IdempotencyKey: NewIdemKey()},
-		client.CreateApiKeyRequest{Meta: Meta(), Data: data}, e.AsAdmin())
+		client.CreateApiKeyInput{Meta: Meta(), Data: data}, e.AsAdmin())
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return *res.JSON200.Data.ApiKey
@@ -102,12 +102,12 @@ func (e *Env) NewKey(t testing.TB, role client.ApiKeyRole, scopes ...client.Scop
 // Mint makes a terminal JWT of key for terminal with these scopes.
 func (e *Env) Mint(t testing.TB, key, terminal string, scopes ...client.Scope) string {
 	t.Helper()
-	data := client.CreateTerminalTokenRequestData{TerminalId: terminal}
+	data := client.CreateTerminalTokenInputData{TerminalId: terminal}
 	if len(scopes) > 0 {
 		data.Scopes = &scopes
 	}
 	res, err := e.C.CreateTerminalTokenWithResponse(e.Ctx, &client.CreateTerminalTokenParams{},
-		client.CreateTerminalTokenRequest{Meta: Meta(), Data: data}, Key(key))
+		client.CreateTerminalTokenInput{Meta: Meta(), Data: data}, Key(key))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	return *res.JSON200.Data.Token

@@ -58,7 +58,7 @@ func BenchmarkTopUp(b *testing.B) {
 	auth := moneytest.Key(boot.Key.Secret)
 	tn := moneytest.Tenant{MerchantID: boot.Merchant.ID, IntegrationID: boot.Integration.ID}
 	if res, err := c.SetReloadBonusConfigWithResponse(ctx, &client.SetReloadBonusConfigParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.SetReloadBonusConfigRequest{Meta: moneytest.Meta(), Data: tiers()}, auth); err != nil || res.StatusCode() != http.StatusOK {
+		client.SetReloadBonusConfigInput{Meta: moneytest.Meta(), Data: tiers()}, auth); err != nil || res.StatusCode() != http.StatusOK {
 		b.Fatalf("setting tiers: %v", err)
 	}
 	many := make([]string, 64)
@@ -86,9 +86,9 @@ func BenchmarkTopUp(b *testing.B) {
 						}
 						key := fmt.Sprintf("bench-%s-%d-%d", set.name, b.N, i)
 						t0 := time.Now()
-						res, err := c.ConfirmTopupWithResponse(ctx, &client.ConfirmTopupParams{IdempotencyKey: key}, client.ConfirmTopupRequest{
+						res, err := c.ConfirmTopupWithResponse(ctx, &client.ConfirmTopupParams{IdempotencyKey: key}, client.ConfirmTopupInput{
 							Meta: moneytest.Meta(),
-							Data: client.ConfirmTopupRequestData{WalletId: set.wallets[int(i)%len(set.wallets)], AmountMinor: 5000,
+							Data: client.ConfirmTopupInputData{WalletId: set.wallets[int(i)%len(set.wallets)], AmountMinor: 5000,
 								Currency: "EUR", Provider: "adyen", SettlementReference: key},
 						}, auth)
 						latencies[w] = append(latencies[w], time.Since(t0))

@@ -11,20 +11,20 @@ import (
 	"github.com/feddi/partner-api/internal/platform/ids"
 )
 
-func sellSku(t *testing.T, e *moneytest.Env, sku, walletID string, qty int, auth client.RequestEditorFn) *client.CreateSkuTopupResult {
+func sellSku(t *testing.T, e *moneytest.Env, sku, walletID string, qty int, auth client.RequestEditorFn) *client.CreateSkuTopupResponse {
 	t.Helper()
 	if auth == nil {
 		auth = e.AsAdmin()
 	}
 	res, err := e.C.CreateSkuTopupWithResponse(e.Ctx, sku, &client.CreateSkuTopupParams{IdempotencyKey: moneytest.NewIdemKey()},
-		client.CreateSkuTopupRequest{Meta: moneytest.Meta(), Context: &client.RequestContext{TerminalId: moneytest.Ptr("till-04")},
-			Data: client.CreateSkuTopupRequestData{WalletId: walletID, Quantity: qty, PosReference: moneytest.Ptr("rcpt-0042")}}, auth)
+		client.CreateSkuTopupInput{Meta: moneytest.Meta(), Context: &client.RequestContext{TerminalId: moneytest.Ptr("till-04")},
+			Data: client.CreateSkuTopupInputData{WalletId: walletID, Quantity: qty, PosReference: moneytest.Ptr("rcpt-0042")}}, auth)
 	require.NoError(t, err)
 	return res
 }
 
-func gift(id, currency string, face, bonus int64, active bool) client.UpsertSkuRequestData {
-	return client.UpsertSkuRequestData{SkuId: id, Currency: currency, FaceValueMinor: face, BonusMinor: bonus, BonusExpiresInDays: 90, Active: active}
+func gift(id, currency string, face, bonus int64, active bool) client.UpsertSkuInputData {
+	return client.UpsertSkuInputData{SkuId: id, Currency: currency, FaceValueMinor: face, BonusMinor: bonus, BonusExpiresInDays: 90, Active: active}
 }
 
 func TestCreateSkuTopup(t *testing.T) {
@@ -98,14 +98,14 @@ func TestCreateSkuTopup(t *testing.T) {
 func TestReloadBonusConfig(t *testing.T) {
 	t.Parallel()
 	e := moneytest.Start(t)
-	set := func(t *testing.T, data client.SetReloadBonusConfigRequestData, auth client.RequestEditorFn) *client.SetReloadBonusConfigResult {
+	set := func(t *testing.T, data client.SetReloadBonusConfigInputData, auth client.RequestEditorFn) *client.SetReloadBonusConfigResponse {
 		t.Helper()
 		res, err := e.C.SetReloadBonusConfigWithResponse(e.Ctx, &client.SetReloadBonusConfigParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.SetReloadBonusConfigRequest{Meta: moneytest.Meta(), Data: data}, auth)
+			client.SetReloadBonusConfigInput{Meta: moneytest.Meta(), Data: data}, auth)
 		require.NoError(t, err)
 		return res
 	}
-	get := func(t *testing.T, currency string, auth client.RequestEditorFn) *client.GetReloadBonusConfigResult {
+	get := func(t *testing.T, currency string, auth client.RequestEditorFn) *client.GetReloadBonusConfigResponse {
 		t.Helper()
 		res, err := e.C.GetReloadBonusConfigWithResponse(e.Ctx, &client.GetReloadBonusConfigParams{Currency: currency}, auth)
 		require.NoError(t, err)
@@ -188,14 +188,14 @@ func TestReloadBonusConfig(t *testing.T) {
 func TestSkuCatalog(t *testing.T) {
 	t.Parallel()
 	e := moneytest.Start(t)
-	upsert := func(t *testing.T, data client.UpsertSkuRequestData, auth client.RequestEditorFn) *client.UpsertSkuResult {
+	upsert := func(t *testing.T, data client.UpsertSkuInputData, auth client.RequestEditorFn) *client.UpsertSkuResponse {
 		t.Helper()
 		res, err := e.C.UpsertSkuWithResponse(e.Ctx, &client.UpsertSkuParams{IdempotencyKey: moneytest.NewIdemKey()},
-			client.UpsertSkuRequest{Meta: moneytest.Meta(), Data: data}, auth)
+			client.UpsertSkuInput{Meta: moneytest.Meta(), Data: data}, auth)
 		require.NoError(t, err)
 		return res
 	}
-	list := func(t *testing.T, params client.ListSkusParams, auth client.RequestEditorFn) *client.ListSkusResult {
+	list := func(t *testing.T, params client.ListSkusParams, auth client.RequestEditorFn) *client.ListSkusResponse {
 		t.Helper()
 		res, err := e.C.ListSkusWithResponse(e.Ctx, &params, auth)
 		require.NoError(t, err)

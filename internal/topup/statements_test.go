@@ -20,15 +20,15 @@ func TestTopupStatementBudget(t *testing.T) {
 	e := moneytest.On(t, s, "Merchant")
 	e.SetReloadBonus(t, tiers())
 	w := moneytest.Wallet(t, s.Pool, e.Tenant, moneytest.WalletOpts{})
-	topup := func(key string) *client.ConfirmTopupResult {
-		res, err := e.C.ConfirmTopupWithResponse(e.Ctx, &client.ConfirmTopupParams{IdempotencyKey: key}, client.ConfirmTopupRequest{Meta: moneytest.Meta(),
-			Data: client.ConfirmTopupRequestData{WalletId: w.ID, AmountMinor: 5000, Currency: "EUR", Provider: "adyen", SettlementReference: key}}, e.AsAdmin())
+	topup := func(key string) *client.ConfirmTopupResponse {
+		res, err := e.C.ConfirmTopupWithResponse(e.Ctx, &client.ConfirmTopupParams{IdempotencyKey: key}, client.ConfirmTopupInput{Meta: moneytest.Meta(),
+			Data: client.ConfirmTopupInputData{WalletId: w.ID, AmountMinor: 5000, Currency: "EUR", Provider: "adyen", SettlementReference: key}}, e.AsAdmin())
 		require.NoError(t, err)
 		return res
 	}
 	topup("warm-up") // the key's last_used_at is written once
 
-	var res *client.ConfirmTopupResult
+	var res *client.ConfirmTopupResponse
 	sqls := log.Record(func() { res = topup("measured") })
 	require.Equal(t, http.StatusOK, res.StatusCode(), "body: %s", res.Body)
 	require.NotNil(t, res.JSON200.Data.BonusGrant)

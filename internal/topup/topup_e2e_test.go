@@ -12,8 +12,8 @@ import (
 	"github.com/feddi/partner-api/internal/platform/ids"
 )
 
-func tiers() client.SetReloadBonusConfigRequestData {
-	return client.SetReloadBonusConfigRequestData{
+func tiers() client.SetReloadBonusConfigInputData {
+	return client.SetReloadBonusConfigInputData{
 		Currency: "EUR", BonusExpiresInDays: 90, Active: true,
 		Tiers: []client.ReloadBonusTierInput{
 			{MinTopupMinor: 2000, BonusFixedMinor: moneytest.Ptr[int64](100)},

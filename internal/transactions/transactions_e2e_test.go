@@ -15,13 +15,13 @@ import (
 func TestTransactionsE2E(t *testing.T) {
 	t.Parallel()
 	e := moneytest.Start(t)
-	list := func(t *testing.T, integrationID string, params client.ListTransactionsParams, auth client.RequestEditorFn) *client.ListTransactionsResult {
+	list := func(t *testing.T, integrationID string, params client.ListTransactionsParams, auth client.RequestEditorFn) *client.ListTransactionsResponse {
 		t.Helper()
 		res, err := e.C.ListTransactionsWithResponse(e.Ctx, integrationID, &params, auth)
 		require.NoError(t, err)
 		return res
 	}
-	get := func(t *testing.T, integrationID, id string, auth client.RequestEditorFn) *client.GetTransactionResult {
+	get := func(t *testing.T, integrationID, id string, auth client.RequestEditorFn) *client.GetTransactionResponse {
 		t.Helper()
 		res, err := e.C.GetTransactionWithResponse(e.Ctx, integrationID, id, &client.GetTransactionParams{}, auth)
 		require.NoError(t, err)

@@ -193,7 +193,7 @@ func describeKeyword(se *openapi3.SchemaError) string {
 		}
 		return "is not an allowed value"
 	case "pattern":
-		return "does not have the required format"
+		return "does not have the required format" + formatHint(s)
 	case "format":
 		if s != nil {
 			return "must be a valid " + s.Format
@@ -210,7 +210,7 @@ func describeKeyword(se *openapi3.SchemaError) string {
 		}
 		return "is too large"
 	case "minLength":
-		return fmt.Sprintf("must be at least %d characters", s.MinLength)
+		return fmt.Sprintf("must be at least %d characters", s.MinLength) + formatHint(s)
 	case "maxLength":
 		if s != nil && s.MaxLength != nil {
 			return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
@@ -233,4 +233,18 @@ func describeKeyword(se *openapi3.SchemaError) string {
 
 func escapePointer(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// formatHint is what the document says a patterned value looks like, its
+// description and example, so that "+49 151 1234" learns that phones are
+// E.164 rather than only that its format is wrong.
+func formatHint(s *openapi3.Schema) string {
+	if s == nil || s.Pattern == "" || s.Description == "" {
+		return ""
+	}
+	hint := ": " + strings.TrimSuffix(strings.ReplaceAll(s.Description, "`", ""), ".")
+	if example, ok := s.Example.(string); ok && example != "" {
+		hint += ", for example " + example
+	}
+	return hint
 }
