@@ -112,11 +112,12 @@ generate: ## Regenerate gen/ from openapi/ and db/.
 	$(GO) tool sqlc generate
 
 .PHONY: verify
-verify: generate ## Fail when generated code is stale, go.mod untidy or code unformatted.
+verify: generate ## Fail when generated code is stale, go.mod untidy, code unformatted or the document breaks a released one.
 	@git add -N gen >/dev/null 2>&1 || true
 	@git diff --exit-code --stat -- gen || { echo "generated code is stale: run make generate and commit gen/"; exit 1; }
 	@$(GO) mod tidy -diff || { echo "go.mod is not tidy: run go mod tidy"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w"; exit 1; }
+	@GO="$(GO)" bash openapi/breaking.sh || { echo "openapi/openapi.yaml breaks a released api_version (oasdiff above): see docs/conventions.md#breaking-changes"; exit 1; }
 	@echo "verify: ok"
 
 .PHONY: lint
