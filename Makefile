@@ -59,6 +59,16 @@ test-short: ## The edit-test loop: every test but the long concurrent mixes, no 
 	DATABASE_URL="$(db_url)" $(GOTESTSUM) -- -short -count=1 -timeout 5m ./...; \
 	echo "make test-short: $$(( $$(date +%s) - start ))s wall"
 
+# The TypeScript client example (examples/typescript) against a real server:
+# types generated from GET /openapi, tsc strict, run with Node. It needs Node
+# 20 and the pinned packages, so plain `make test` skips it.
+.PHONY: test-ts
+test-ts: ## Generate a TypeScript client from the served document, type-check and run the example against a real server.
+	@command -v node >/dev/null || { echo "make test-ts needs Node 20 (node and npm on PATH)"; exit 1; }
+	@if [ ! -x node_modules/.bin/openapi-typescript ] || [ ! -x node_modules/.bin/tsc ]; then npm ci --silent; fi
+	@$(db_start)
+	DATABASE_URL="$(db_url)" FEDDI_TEST_TS=1 $(GO) test -count=1 -v -run '^TestTypeScriptClient$$' ./examples/typescript
+
 # The fuzz targets, package:target. Each runs FUZZTIME inputs (a count, Nx:
 # with a duration, Go 1.26's fuzz coordinator can fail a target with a bare
 # "context deadline exceeded" when the time runs out on a loaded machine,
