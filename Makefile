@@ -67,7 +67,7 @@ test-ts: ## Generate a TypeScript client from the served document, type-check an
 	@command -v node >/dev/null || { echo "make test-ts needs Node 20 (node and npm on PATH)"; exit 1; }
 	@if [ ! -x node_modules/.bin/openapi-typescript ] || [ ! -x node_modules/.bin/tsc ]; then npm ci --silent; fi
 	@$(db_start)
-	DATABASE_URL="$(db_url)" FEDDI_TEST_TS=1 $(GO) test -count=1 -v -run '^TestTypeScriptClient$$' ./examples/typescript
+	DATABASE_URL="$(db_url)" FEDDI_TEST_TS=1 $(GO) test -count=1 -timeout 15m -v -run '^TestTypeScriptClient$$' ./examples/typescript
 
 # The fuzz targets, package:target. Each runs FUZZTIME inputs (a count, Nx:
 # with a duration, Go 1.26's fuzz coordinator can fail a target with a bare
