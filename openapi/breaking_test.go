@@ -25,6 +25,18 @@ import (
 func TestBreakingChangeGuard(t *testing.T) {
 	t.Parallel()
 
+	// What this test runs is what make verify runs: the Makefile calls the
+	// script, and the script holds the flags.
+	t.Run("IsWhatMakeVerifyRuns", func(t *testing.T) {
+		t.Parallel()
+		makefile, err := os.ReadFile(filepath.Join("..", "Makefile"))
+		require.NoError(t, err)
+		_, recipe, found := strings.Cut(string(makefile), "\nverify: ")
+		require.True(t, found, "no verify target in the Makefile")
+		recipe, _, _ = strings.Cut(recipe, "\n\n")
+		require.Contains(t, recipe, "bash openapi/breaking.sh ||", "make verify no longer runs openapi/breaking.sh")
+	})
+
 	t.Run("PassesOnTheServedDocument", func(t *testing.T) {
 		t.Parallel()
 		out, code := runBreakingGuard(t, "")
