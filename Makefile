@@ -80,6 +80,39 @@ test-pgbouncer: ## The end-to-end tests with the service behind PgBouncer in tra
 	echo "make test-pgbouncer: $$(( $$(date +%s) - start ))s wall"; \
 	exit $$status
 
+# A replicated deployment on this machine (deploy/cluster.sh): PgBouncer,
+# three feddi serve replicas and HAProxy in front.
+CLUSTER := bash deploy/cluster.sh
+
+.PHONY: cluster
+cluster: ## PgBouncer, 3 feddi serve replicas and HAProxy in front, all local (make cluster/stop).
+	@$(db_start)
+	$(GO) build -o bin/feddi ./cmd/feddi
+	@$(CLUSTER) start
+
+.PHONY: cluster/stop
+cluster/stop: ## Stop the replicas, HAProxy and PgBouncer of make cluster.
+	@$(CLUSTER) stop
+
+# The replicas of test-cluster sweep every 2 s (so that sweepers run while
+# replicas die) and lift the SMS caps the enrollments would meet.
+CLUSTER_TEST_ENV := FEDDI_GRANT_SWEEP_INTERVAL=2s FEDDI_PAYMENT_EXPIRY_SWEEP_INTERVAL=2s \
+	FEDDI_SMS_LIMIT_PER_INTEGRATION=1000000/1h FEDDI_SMS_LIMIT_PER_COUNTRY=1000000/1h
+CLUSTER_LOAD ?= 40s
+
+.PHONY: test-cluster
+test-cluster: ## Kill and restart replicas of make cluster under a bounded load; check keys, ledger, sweepers, envelopes.
+	@$(db_start)
+	$(GO) build -o bin/feddi ./cmd/feddi
+	@$(CLUSTER) stop >/dev/null 2>&1 || true
+	@$(CLUSTER_TEST_ENV) $(CLUSTER) start >/dev/null
+	@start=$$(date +%s); status=0; \
+	DATABASE_URL="$(db_url)" FEDDI_TEST_CLUSTER_URL="$$($(CLUSTER) url)" FEDDI_TEST_CLUSTER_LOAD=$(CLUSTER_LOAD) $(CLUSTER_TEST_ENV) \
+		$(GO) test -count=1 -timeout 5m -run TestClusterKeepsEveryKeyOnce -v ./internal/loadtest/ | grep -v '^=== RUN' || status=$$?; \
+	$(CLUSTER) stop; \
+	echo "make test-cluster: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
 # The fuzz targets, package:target. Each runs FUZZTIME inputs (a count, Nx:
 # with a duration, Go 1.26's fuzz coordinator can fail a target with a bare
 # "context deadline exceeded" when the time runs out on a loaded machine,
