@@ -72,11 +72,17 @@ pid_of() {
 
 port_in_use() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
+# healthy PORT: GET /health answers 200 (bash's /dev/tcp: no curl needed).
+healthy() {
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && printf "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" >&3 && head -n 1 <&3 | grep -q " 200 "' _ "$1" 2>/dev/null
+}
+
 await_health() {
     local port="$1" pid="$2" i
     for ((i = 0; i < 300; i++)); do
         kill -0 "$pid" 2>/dev/null || return 1
-        if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/health" 2>/dev/null; then
+        if healthy "$port"; then
             return 0
         fi
         sleep 0.1

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -323,8 +324,11 @@ func (c *retryingClient) pay(ctx context.Context, fx *loadtest.Fixture, key, wal
 		return err
 	}
 	var qr client.MintedQr
-	if err := json.Unmarshal(minted, &qr); err != nil || qr.QrPayload == nil {
-		return fmt.Errorf("reading a minted QR: %v", err)
+	if err := json.Unmarshal(minted, &qr); err != nil {
+		return fmt.Errorf("reading a minted QR: %w", err)
+	}
+	if qr.QrPayload == nil {
+		return errors.New("a minted QR without its payload")
 	}
 	capture := client.CaptureModeAutomatic
 	ref := key
