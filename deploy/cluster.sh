@@ -238,8 +238,14 @@ cmd_start() {
 
 cmd_stop() {
     local pid n
+    local i
     if pid="$(pid_of "$DIR/haproxy.pid")" && [[ -n $pid ]]; then
         kill -TERM "$pid" || true
+        # Wait until its port is free for the next start.
+        for ((i = 0; i < 100; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
     fi
     for ((n = 1; n <= REPLICAS; n++)); do replica_signal "$n" TERM; done
     bash db/pgbouncer.sh stop
