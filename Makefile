@@ -69,6 +69,60 @@ test-ts: ## Generate a TypeScript client from the served document, type-check an
 	@$(db_start)
 	DATABASE_URL="$(db_url)" FEDDI_TEST_TS=1 $(GO) test -count=1 -timeout 15m -v -run '^TestTypeScriptClient$$' ./examples/typescript
 
+# The end-to-end tests (internal/httpapi: every operation, the concurrent
+# mixes and their ledger invariants), the ledger's and the session-state
+# proof (TestBehindPgBouncer) with every test's pool going through PgBouncer
+# in transaction mode (db/pgbouncer.sh), four server connections per
+# database so that clients share them. Test databases are still created
+# and migrated directly, as migrations run in production.
+PGBOUNCER := bash db/pgbouncer.sh
+PGBOUNCER_PKGS ?= ./internal/httpapi/ ./internal/ledger/ ./internal/payments/... ./internal/sms/
+
+.PHONY: test-pgbouncer
+test-pgbouncer: ## The end-to-end tests with the service behind PgBouncer in transaction mode.
+	@$(db_start)
+	@mkdir -p .data
+	@FEDDI_PGBOUNCER_POOL_SIZE=4 $(PGBOUNCER) start >/dev/null
+	@start=$$(date +%s); status=0; \
+	DATABASE_URL="$(db_url)" FEDDI_TEST_PGBOUNCER_URL="$$($(PGBOUNCER) url)" \
+		$(GO) tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg -- -count=1 -timeout 15m $(PGBOUNCER_PKGS) || status=$$?; \
+	$(PGBOUNCER) stop; \
+	echo "make test-pgbouncer: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
+# A replicated deployment on this machine (deploy/cluster.sh): PgBouncer,
+# three feddi serve replicas and HAProxy in front.
+CLUSTER := bash deploy/cluster.sh
+
+.PHONY: cluster
+cluster: ## PgBouncer, 3 feddi serve replicas and HAProxy in front, all local (make cluster/stop).
+	@$(db_start)
+	$(GO) build -o bin/feddi ./cmd/feddi
+	@$(CLUSTER) start
+
+.PHONY: cluster/stop
+cluster/stop: ## Stop the replicas, HAProxy and PgBouncer of make cluster.
+	@$(CLUSTER) stop
+
+# The replicas of test-cluster sweep every 2 s (so that sweepers run while
+# replicas die) and lift the SMS caps the enrollments would meet.
+CLUSTER_TEST_ENV := FEDDI_GRANT_SWEEP_INTERVAL=2s FEDDI_PAYMENT_EXPIRY_SWEEP_INTERVAL=2s \
+	FEDDI_SMS_LIMIT_PER_INTEGRATION=1000000/1h FEDDI_SMS_LIMIT_PER_COUNTRY=1000000/1h
+CLUSTER_LOAD ?= 40s
+
+.PHONY: test-cluster
+test-cluster: ## Kill and restart replicas of make cluster under a bounded load; check keys, ledger, sweepers, envelopes.
+	@$(db_start)
+	$(GO) build -o bin/feddi ./cmd/feddi
+	@$(CLUSTER) stop >/dev/null 2>&1 || true
+	@$(CLUSTER_TEST_ENV) $(CLUSTER) start >/dev/null
+	@start=$$(date +%s); status=0; \
+	DATABASE_URL="$(db_url)" FEDDI_TEST_CLUSTER_URL="$$($(CLUSTER) url)" FEDDI_TEST_CLUSTER_LOAD=$(CLUSTER_LOAD) $(CLUSTER_TEST_ENV) \
+		$(GO) test -count=1 -timeout 5m -run TestClusterKeepsEveryKeyOnce -v ./internal/loadtest/ | grep -v '^=== RUN' || status=$$?; \
+	$(CLUSTER) stop; \
+	echo "make test-cluster: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
 # The fuzz targets, package:target. Each runs FUZZTIME inputs (a count, Nx:
 # with a duration, Go 1.26's fuzz coordinator can fail a target with a bare
 # "context deadline exceeded" when the time runs out on a loaded machine,

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/dbx"
 )
 
 const usage = `usage: feddi <command>
@@ -91,7 +92,7 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	if err := cfg.RequireDatabase(); err != nil {
 		return nil, err
 	}
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	poolCfg, err := dbx.ParsePoolConfig(cfg.DatabaseURL, cfg.DatabasePooler)
 	if err != nil {
 		return nil, fmt.Errorf("parsing DATABASE_URL: %w", err)
 	}
@@ -117,4 +118,17 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
 	return pool, nil
+}
+
+// connectForMigrations connects where migrations run: PostgreSQL itself
+// (DATABASE_DIRECT_URL), never through a transaction pooler.
+func connectForMigrations(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	url, err := cfg.MigrationURL()
+	if err != nil {
+		return nil, err
+	}
+	if url != cfg.DatabaseURL {
+		cfg.DatabaseURL, cfg.DatabasePooler = url, config.NoPooler
+	}
+	return connect(ctx, cfg)
 }

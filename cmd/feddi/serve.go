@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 }
 
 func migrateCmd(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
-	pool, err := connect(ctx, cfg)
+	pool, err := connectForMigrations(ctx, cfg)
 	if err != nil {
 		return err
 	}

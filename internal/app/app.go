@@ -115,6 +115,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 	}
 
 	setup := jobs.NewSetup()
+	setup.PollOnly = cfg.DatabasePooler == config.PgBouncer
 	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
 	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool, Now: now})
 	river.AddWorker(setup.Workers, &payments.ExpireWorker{Service: paymentsSvc})

@@ -154,19 +154,24 @@ var conventionChecks = []conventionCheck{
 		r := env.valid(t, env.ok, op)
 		key := r.header.Get(headerIdempotencyKey)
 		require.NotEmpty(t, key)
-		// Hold the key's lock (db/queries/idempotency_keys.sql) on a
-		// connection of our own, as a first request still running would.
+		// Hold the key's lock (db/queries/idempotency_keys.sql) in a
+		// transaction of our own, as a first request still running would.
+		// A transaction lock, not a session one: behind PgBouncer in
+		// transaction mode (make test-pgbouncer) a session lock would stay
+		// on a server connection the service's own requests then get.
 		ctx := context.Background()
 		conn, err := pgx.ConnectConfig(ctx, env.ok.s.Pool.Config().ConnConfig.Copy())
 		require.NoError(t, err)
 		defer func() { _ = conn.Close(ctx) }()
+		holder, err := conn.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = holder.Rollback(ctx) }()
 		const lockID = `hashtextextended($1::text || ':' || $2::text, 0)`
 		scope := scopeOf(t, env.ok.s, r.header)
-		_, err = conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockID+`)`, scope, key)
+		_, err = holder.Exec(ctx, `SELECT pg_advisory_xact_lock(`+lockID+`)`, scope, key)
 		require.NoError(t, err)
 		env.ok.send(t, r).expect(t, "idempotency_in_progress", "")
-		_, err = conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockID+`)`, scope, key)
-		require.NoError(t, err)
+		require.NoError(t, holder.Rollback(ctx))
 		// Retryable: the same request with the same key now goes through.
 		again := env.ok.send(t, r)
 		require.Less(t, again.status, 500, "body: %s", again.body)

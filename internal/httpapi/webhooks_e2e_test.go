@@ -135,6 +135,20 @@ func deliveriesOf(t *testing.T, e *moneytest.Env, id string) []client.WebhookDel
 	return res.JSON200.Data.Items
 }
 
+// awaitDeliveries lists the endpoint's delivery attempts once there are at
+// least n: a receiver sees a request before the worker commits its attempt
+// (behind PgBouncer, make test-pgbouncer, measurably later).
+func awaitDeliveries(t *testing.T, e *moneytest.Env, id string, n int) []client.WebhookDelivery {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	ds := deliveriesOf(t, e, id)
+	for len(ds) < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		ds = deliveriesOf(t, e, id)
+	}
+	return ds
+}
+
 func fastRetries(c *config.Config) { c.WebhookRetryBase = 10 * time.Millisecond }
 
 func TestWebhooksDeliverSignedEvents(t *testing.T) {
@@ -174,7 +188,7 @@ func TestWebhooksDeliverSignedEvents(t *testing.T) {
 	require.Equal(t, "api_key.revoked", r.bodies[0]["type"])
 	r.mu.Unlock()
 	require.True(t, strings.HasPrefix(ids1[0], "evt_"), "webhook-id is the event id")
-	ds := deliveriesOf(t, e, ep.Endpoint.Id)
+	ds := awaitDeliveries(t, e, ep.Endpoint.Id, 1)
 	require.Len(t, ds, 1)
 	require.Equal(t, ids1[0], ds[0].EventId)
 	require.True(t, ds[0].Succeeded)
@@ -256,7 +270,7 @@ func TestWebhooksRetryAFailingReceiver(t *testing.T) {
 	require.Len(t, r.ok, 2)
 	require.Len(t, r.got, 6, "two failures, then the success, per event")
 	r.mu.Unlock()
-	ds := deliveriesOf(t, e, created.JSON200.Data.Endpoint.Id)
+	ds := awaitDeliveries(t, e, created.JSON200.Data.Endpoint.Id, 6)
 	require.Len(t, ds, 6)
 	codes := map[int]int{}
 	for _, d := range ds {
@@ -293,7 +307,7 @@ func TestWebhooksSurviveAStoppedServer(t *testing.T) {
 	second := apptest.StartOn(t, e.S.Pool, fastRetries)
 	second.StartJobs(t)
 	ok := r.await(1)
-	ds := deliveriesOf(t, e, created.JSON200.Data.Endpoint.Id)
+	ds := awaitDeliveries(t, e, created.JSON200.Data.Endpoint.Id, 1)
 	require.NotEmpty(t, ds)
 	require.Equal(t, ok[0], ds[0].EventId)
 	require.True(t, ds[0].Succeeded)

@@ -90,6 +90,7 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 	ctx := context.Background()
 	cfg := config.Defaults()
 	cfg.KEK = KEK
+	cfg.DatabasePooler = testdb.Pooler()
 	for _, o := range opts {
 		o(&cfg)
 	}

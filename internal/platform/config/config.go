@@ -20,6 +20,22 @@ const (
 	Live    Environment = "live"
 )
 
+// Pooler names what sits between the service and PostgreSQL
+// (FEDDI_DATABASE_POOLER).
+type Pooler string
+
+// The poolers the service knows how to run behind.
+const (
+	// NoPooler: DATABASE_URL reaches PostgreSQL itself (or a pooler in
+	// session mode, which keeps a server connection per client).
+	NoPooler Pooler = "none"
+	// PgBouncer in transaction pooling mode: a server connection is the
+	// client's for one transaction only, so the service keeps no session
+	// state there: no named prepared statements, no LISTEN
+	// (docs/scale-out.md).
+	PgBouncer Pooler = "pgbouncer"
+)
+
 // Config is every setting of the service.
 type Config struct {
 	DatabaseURL          string
@@ -68,6 +84,13 @@ type Config struct {
 	// failure, doubled per failure up to 12 hours, for three days
 	// (FEDDI_WEBHOOK_RETRY_BASE).
 	WebhookRetryBase time.Duration
+	// DatabasePooler is what DatabaseURL goes through
+	// (FEDDI_DATABASE_POOLER).
+	DatabasePooler Pooler
+	// DatabaseDirectURL (DATABASE_DIRECT_URL) reaches PostgreSQL without
+	// the pooler, for `feddi migrate`; unset, DatabaseURL serves for
+	// everything but migrations behind PgBouncer.
+	DatabaseDirectURL string
 }
 
 // Rate is Max events per Window, written "10/1m" in the environment.
@@ -110,6 +133,7 @@ func Defaults() Config {
 		EventPurgeInterval:         time.Hour,
 		CredentialPurgeInterval:    time.Hour,
 		WebhookRetryBase:           30 * time.Second,
+		DatabasePooler:             NoPooler,
 	}
 }
 
@@ -128,6 +152,8 @@ func Load() (Config, error) {
 		// The secret is checked where it is used (sms.NewWebhookSender).
 		SMSWebhookSecret: os.Getenv("FEDDI_SMS_WEBHOOK_SECRET"),
 	}
+	c.DatabasePooler = Pooler(getenv("FEDDI_DATABASE_POOLER", string(d.DatabasePooler)))
+	c.DatabaseDirectURL = os.Getenv("DATABASE_DIRECT_URL")
 	var err error
 	if c.IdempotencyRetention, err = duration("FEDDI_IDEMPOTENCY_RETENTION", d.IdempotencyRetention); err != nil {
 		return c, err
@@ -177,6 +203,9 @@ func Load() (Config, error) {
 	if c.KEKPrevious, err = key32("FEDDI_KEK_PREVIOUS"); err != nil {
 		return c, err
 	}
+	if c.DatabasePooler != NoPooler && c.DatabasePooler != PgBouncer {
+		return c, fmt.Errorf("FEDDI_DATABASE_POOLER must be none or pgbouncer, got %q", c.DatabasePooler)
+	}
 	if c.Env != Sandbox && c.Env != Live {
 		return c, fmt.Errorf("FEDDI_ENV must be sandbox or live, got %q", c.Env)
 	}
@@ -207,6 +236,23 @@ func (c Config) RequireDatabase() error {
 		return fmt.Errorf("DATABASE_URL is not set (make run starts a private PostgreSQL and sets it)")
 	}
 	return nil
+}
+
+// MigrationURL is where `feddi migrate` connects: DATABASE_DIRECT_URL when
+// set. Behind PgBouncer it must be set: a migration is one operator's
+// session of DDL holding strong locks, which a transaction pooler would
+// queue behind its replicas' traffic or cut with its timeouts.
+func (c Config) MigrationURL() (string, error) {
+	if c.DatabaseDirectURL != "" {
+		return c.DatabaseDirectURL, nil
+	}
+	if c.DatabasePooler == PgBouncer {
+		return "", fmt.Errorf("FEDDI_DATABASE_POOLER=pgbouncer: set DATABASE_DIRECT_URL to PostgreSQL itself for feddi migrate (migrations do not run through a transaction pooler)")
+	}
+	if err := c.RequireDatabase(); err != nil {
+		return "", err
+	}
+	return c.DatabaseURL, nil
 }
 
 func getenv(name, def string) string {

@@ -37,3 +37,33 @@ func TestJobIntervals(t *testing.T) {
 		}
 	})
 }
+
+func TestDatabasePooler(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://pooled")
+	t.Run("DirectByDefault", func(t *testing.T) {
+		c, err := config.Load()
+		require.NoError(t, err)
+		require.Equal(t, config.NoPooler, c.DatabasePooler)
+		url, err := c.MigrationURL()
+		require.NoError(t, err)
+		require.Equal(t, "postgres://pooled", url)
+	})
+	t.Run("MigrationsNeedTheDirectURLBehindPgBouncer", func(t *testing.T) {
+		t.Setenv("FEDDI_DATABASE_POOLER", "pgbouncer")
+		c, err := config.Load()
+		require.NoError(t, err)
+		_, err = c.MigrationURL()
+		require.ErrorContains(t, err, "DATABASE_DIRECT_URL")
+		t.Setenv("DATABASE_DIRECT_URL", "postgres://direct")
+		c, err = config.Load()
+		require.NoError(t, err)
+		url, err := c.MigrationURL()
+		require.NoError(t, err)
+		require.Equal(t, "postgres://direct", url)
+	})
+	t.Run("RefusesAnUnknownPooler", func(t *testing.T) {
+		t.Setenv("FEDDI_DATABASE_POOLER", "pgpool")
+		_, err := config.Load()
+		require.ErrorContains(t, err, "FEDDI_DATABASE_POOLER")
+	})
+}

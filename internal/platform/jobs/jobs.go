@@ -22,6 +22,12 @@ type Client = river.Client[pgx.Tx]
 type Setup struct {
 	Workers  *river.Workers
 	Periodic []*river.PeriodicJob
+	// PollOnly keeps River off LISTEN/NOTIFY, which PgBouncer in
+	// transaction mode cannot carry (a LISTEN lasts as long as its server
+	// connection, which is the client's for one transaction only): the
+	// client polls for new jobs every FetchPollInterval (1 s) and a new
+	// leader elects itself within seconds of the old one's resignation.
+	PollOnly bool
 }
 
 // NewSetup returns an empty setup to register workers on.
@@ -34,6 +40,7 @@ func NewClient(pool *pgxpool.Pool, setup *Setup, logger *slog.Logger) (*Client, 
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 10}},
 		Workers:      setup.Workers,
 		PeriodicJobs: setup.Periodic,
+		PollOnly:     setup.PollOnly,
 		Logger:       logger,
 	})
 	if err != nil {

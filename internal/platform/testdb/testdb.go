@@ -2,6 +2,12 @@
 // template migrated once per schema (pgtestdb), so packages and tests run in
 // parallel without sharing state. DATABASE_URL names the server; `make test`
 // starts a private one and sets it.
+//
+// FEDDI_TEST_PGBOUNCER_URL, when set, names a PgBouncer in transaction
+// mode in front of that server (db/pgbouncer.sh, make test-pgbouncer): the
+// databases are still created and migrated directly, and the pools and
+// URLs the tests get go through the bouncer, in the mode the service runs
+// in behind it (dbx.ParsePoolConfig).
 package testdb
 
 import (
@@ -18,14 +24,19 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver pgtestdb uses
 	"github.com/peterldowns/pgtestdb"
 
+	"github.com/feddi/partner-api/internal/platform/config"
+	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/migrate"
 )
 
 // New returns a pool on a fresh, migrated database dropped after the test.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	conf := pgtestdb.Custom(t, adminConfig(t), migrator{})
-	pool, err := pgxpool.New(context.Background(), conf.URL())
+	cfg, err := dbx.ParsePoolConfig(URL(t), Pooler())
+	if err != nil {
+		t.Fatalf("parsing test database URL: %v", err)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("connecting to test database: %v", err)
 	}
@@ -33,10 +44,50 @@ func New(t testing.TB) *pgxpool.Pool {
 	return pool
 }
 
-// URL returns the connection string of a fresh, migrated database.
+// URL returns the connection string of a fresh, migrated database: through
+// PgBouncer (with the query mode the service uses there) when
+// FEDDI_TEST_PGBOUNCER_URL is set.
 func URL(t testing.TB) string {
 	t.Helper()
-	return pgtestdb.Custom(t, adminConfig(t), migrator{}).URL()
+	conf := pgtestdb.Custom(t, adminConfig(t), migrator{})
+	bouncer := os.Getenv(pgbouncerEnv)
+	if bouncer == "" {
+		return conf.URL()
+	}
+	u, err := url.Parse(bouncer)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", pgbouncerEnv, err)
+	}
+	u.Path = "/" + conf.Database
+	u.User = url.UserPassword(conf.User, conf.Password) // the test database's own role
+	q := u.Query()
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "disable")
+	}
+	q.Set("default_query_exec_mode", "cache_describe")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+const pgbouncerEnv = "FEDDI_TEST_PGBOUNCER_URL"
+
+// Pooler is what the pools and URLs of this package go through: PgBouncer
+// when FEDDI_TEST_PGBOUNCER_URL is set.
+func Pooler() config.Pooler {
+	if os.Getenv(pgbouncerEnv) != "" {
+		return config.PgBouncer
+	}
+	return config.NoPooler
+}
+
+// DirectURL returns the connection string of PostgreSQL itself for the
+// database pool is connected to, for the rare test that needs a session of
+// its own (a superuser setting, a session lock) whatever pool goes through.
+func DirectURL(t testing.TB, pool *pgxpool.Pool) string {
+	t.Helper()
+	conf := adminConfig(t)
+	conf.Database = pool.Config().ConnConfig.Database
+	return conf.URL()
 }
 
 func adminConfig(t testing.TB) pgtestdb.Config {
