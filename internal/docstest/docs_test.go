@@ -91,7 +91,7 @@ func TestDocs(t *testing.T) {
 					}
 				}
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			rep, err := docstest.Run(ctx, doc, t.TempDir(), env)
 			require.NoError(t, err)

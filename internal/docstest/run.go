@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // prelude runs before a document's first line. curl keeps its usual output
@@ -146,6 +147,7 @@ func Run(ctx context.Context, d *Document, workDir string, env map[string]string
 	}
 	cmd := exec.CommandContext(ctx, "bash", script)
 	cmd.Dir = dir
+	cmd.WaitDelay = 10 * time.Second // a curl left behind by a cancelled run must not hold the output open
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir, "LC_ALL=C.UTF-8", "DOCS_RUN_DIR=" + dir}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
