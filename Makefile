@@ -123,6 +123,23 @@ test-cluster: ## Kill and restart replicas of make cluster under a bounded load;
 	echo "make test-cluster: $$(( $$(date +%s) - start ))s wall"; \
 	exit $$status
 
+# Every shell example of README.md and docs/*.md, run in reading order against
+# a fresh server per document (internal/docstest). The examples use curl and jq;
+# as root they are installed when missing, as db/devdb.sh does for PostgreSQL.
+.PHONY: test-docs
+test-docs: ## Run every shell example of README.md and docs/*.md against a fresh server, in reading order.
+	@for tool in curl jq; do \
+		command -v $$tool >/dev/null 2>&1 && continue; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "make test-docs: installing $$tool (the examples use it)"; \
+			apt-get update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool </dev/null; \
+		else echo "make test-docs: the examples need $$tool; install it (Debian: sudo apt-get install $$tool)"; exit 1; fi; \
+	done
+	@$(db_start)
+	@start=$$(date +%s); \
+	DATABASE_URL="$(db_url)" FEDDI_TEST_DOCS=1 $(GO) test -count=1 -timeout 10m -run '^TestDocs$$' ./internal/docstest; \
+	echo "make test-docs: $$(( $$(date +%s) - start ))s wall"
+
 # The fuzz targets, package:target. Each runs FUZZTIME inputs (a count, Nx:
 # with a duration, Go 1.26's fuzz coordinator can fail a target with a bare
 # "context deadline exceeded" when the time runs out on a loaded machine,
