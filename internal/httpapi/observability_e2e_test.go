@@ -8,16 +8,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app/apptest"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/testdb"
+	"github.com/feddi/partner-api/internal/platform/tracing"
 )
 
 // scrape reads the server's /metrics from its admin listener.
@@ -225,14 +231,59 @@ func requireNoSecretsInSpans(t *testing.T, exporter *tracetest.InMemoryExporter,
 	t.Helper()
 	spans := exporter.GetSpans().Snapshots()
 	require.NotEmpty(t, spans)
+	require.Empty(t, secretsInSpans(spans, secrets...))
+}
+
+// secretsInSpans lists where spans hold one of secrets.
+func secretsInSpans(spans []sdktrace.ReadOnlySpan, secrets ...string) []string {
+	var found []string
 	for _, sp := range spans {
 		for _, secret := range secrets {
-			require.NotContains(t, sp.Name(), secret)
+			if strings.Contains(sp.Name(), secret) {
+				found = append(found, sp.Name()+": name")
+			}
 			for _, a := range sp.Attributes() {
-				require.NotContains(t, a.Value.String(), secret, "span %s attribute %s", sp.Name(), a.Key)
+				if strings.Contains(a.Value.String(), secret) {
+					found = append(found, sp.Name()+": "+string(a.Key))
+				}
 			}
 		}
 	}
+	return found
+}
+
+// TestSQLSpansNeverRecordArgumentValues: the service's SQL tracer records a
+// statement's text and not its arguments, and the check above would catch
+// a tracer that recorded them (otelpgx.WithIncludeQueryParameters).
+func TestSQLSpansNeverRecordArgumentValues(t *testing.T) {
+	t.Parallel()
+	const phone = "+4915999000111"
+	// spansOf runs one statement with phone as its argument inside a span,
+	// through the tracer newTracer makes over tp.
+	spansOf := func(newTracer func(tp trace.TracerProvider) pgx.QueryTracer) []sdktrace.ReadOnlySpan {
+		t.Helper()
+		exporter := tracetest.NewInMemoryExporter()
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
+		cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+		require.NoError(t, err)
+		cfg.ConnConfig.Tracer = newTracer(tp)
+		pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+		require.NoError(t, err)
+		defer pool.Close()
+		ctx, span := tp.Tracer("test").Start(context.Background(), "request")
+		var got string
+		require.NoError(t, pool.QueryRow(ctx, "SELECT $1::text", phone).Scan(&got))
+		span.End()
+		return exporter.GetSpans().Snapshots()
+	}
+	spans := spansOf(tracing.SQLTracer)
+	require.Greater(t, len(spans), 1, "the statement has its span")
+	require.Empty(t, secretsInSpans(spans, phone))
+
+	spans = spansOf(func(tp trace.TracerProvider) pgx.QueryTracer {
+		return otelpgx.NewTracer(otelpgx.WithTracerProvider(tp), otelpgx.WithIncludeQueryParameters())
+	})
+	require.Contains(t, secretsInSpans(spans, phone), "SELECT: pgx.query.parameters", "a planted leak is caught")
 }
 
 // TestNoPersonalDataInMetricsOrSpans runs an enrollment (its SMS sent by
