@@ -176,15 +176,12 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Now:             now,
 	})
 	return &App{
-		Config: cfg,
-		Spec:   doc,
-		Pool:   pool,
-		Logger: logger,
-		Server: srv,
-		Handler: httpapi.NewHandler(srv, httpapi.HandlerOptions{
-			Logger: logger, CheckResponse: opts.CheckResponse,
-			Observe: obs.observe, Context: obs.requestContext, TracerProvider: obs.tracer,
-		}),
+		Config:  cfg,
+		Spec:    doc,
+		Pool:    pool,
+		Logger:  logger,
+		Server:  srv,
+		Handler: httpapi.NewHandler(srv, obs.handlerOptions(logger, opts.CheckResponse)),
 		Jobs:    jobsClient,
 		Metrics: obs.metrics,
 		Now:     now,

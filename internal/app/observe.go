@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/rivertype"
@@ -9,6 +10,7 @@ import (
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/feddi/partner-api/internal/httpapi"
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/metrics"
 	"github.com/feddi/partner-api/internal/platform/tracing"
@@ -40,6 +42,15 @@ func newObservability(pool *pgxpool.Pool, tp trace.TracerProvider) observability
 			}),
 			set.JobMiddleware(),
 		},
+	}
+}
+
+// handlerOptions are the HTTP handler's options with the hooks of metrics
+// and traces.
+func (o observability) handlerOptions(logger *slog.Logger, check func(httpx.ResponseCheck)) httpapi.HandlerOptions {
+	return httpapi.HandlerOptions{
+		Logger: logger, CheckResponse: check,
+		Observe: o.observe, Context: o.requestContext, TracerProvider: o.tracer,
 	}
 }
 
