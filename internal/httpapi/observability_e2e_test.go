@@ -22,6 +22,7 @@ import (
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app/apptest"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/testdb"
 	"github.com/feddi/partner-api/internal/platform/tracing"
 )
@@ -346,4 +347,29 @@ func TestNoPersonalDataInMetricsOrSpans(t *testing.T) {
 		}
 	}
 	require.Positive(t, jobSpans, "River jobs are traced")
+}
+
+// TestMetricsCountDeclinesAndRateLimitRefusals: a guessed QR code is a
+// decline for credential_invalid; the guess after the limit is refused
+// with rate_limited, which counts as a refusal and a decline of its own.
+func TestMetricsCountDeclinesAndRateLimitRefusals(t *testing.T) {
+	t.Parallel()
+	e := &payEnv{Env: moneytest.Start(t, func(c *config.Config) {
+		c.GuessLimitPerTerminal = config.Rate{Max: 1, Window: time.Hour}
+		c.GuessLimitPerKey = config.Rate{Max: 1, Window: time.Hour}
+	}), t: t}
+	e.S.Clock.Stop() // the bucket never refills during the test
+	unknown := "FD1." + strings.Repeat("A", 43)
+	guess := e.payQR(unknown, 100)
+	require.Equal(t, client.ErrorCodeCredentialInvalid, moneytest.APIError(t, guess.Body).Code, "body: %s", guess.Body)
+	limited := e.payQR(unknown, 100)
+	require.Equal(t, client.ErrorCodeRateLimited, moneytest.APIError(t, limited.Body).Code, "body: %s", limited.Body)
+
+	_, fams := scrape(t, e.S)
+	declined := func(code string) float64 {
+		return sample(fams, "feddi_payments_total", map[string]string{"outcome": "declined", "decline_code": code})
+	}
+	require.Equal(t, 1.0, declined("credential_invalid"))
+	require.Equal(t, 1.0, declined("rate_limited"))
+	require.Equal(t, 1.0, sample(fams, "feddi_rate_limit_refusals_total", map[string]string{"operation_id": "createPayment"}))
 }
