@@ -49,13 +49,23 @@ func TestSIGTERMTurnsNotReadyFirstThenDrains(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, readyz())
 
-	// A request in flight: its headers are in, half its body is not.
+	// A request in flight: its handler is reading the body (the server
+	// answered "100 Continue"), half of which has not been sent.
 	const body = `{"meta":{},"data":{}}`
 	conn, err := net.Dial("tcp", where.public.String())
 	require.NoError(t, err)
 	defer func() { _ = conn.Close() }()
-	_, err = fmt.Fprintf(conn, "POST /payments HTTP/1.1\r\nHost: feddi\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:8])
+	_, err = fmt.Fprintf(conn, "POST /payments HTTP/1.1\r\nHost: feddi\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: %d\r\n\r\n", len(body))
 	require.NoError(t, err)
+	_, err = io.WriteString(conn, body[:8])
+	require.NoError(t, err)
+	replies := bufio.NewReader(conn)
+	status, err := replies.ReadString('\n')
+	require.NoError(t, err)
+	require.Contains(t, status, "100 Continue", "the handler reads the body")
+	blank, err := replies.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "\r\n", blank)
 
 	sigterm()
 	require.Eventually(t, func() bool { return readyz() == http.StatusServiceUnavailable }, 10*time.Second, 10*time.Millisecond,
@@ -63,7 +73,7 @@ func TestSIGTERMTurnsNotReadyFirstThenDrains(t *testing.T) {
 
 	_, err = io.WriteString(conn, body[8:])
 	require.NoError(t, err)
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	res, err := http.ReadResponse(replies, nil)
 	require.NoError(t, err)
 	defer func() { _ = res.Body.Close() }()
 	var env struct {
