@@ -30,6 +30,7 @@ func TestServeInLiveNeedsAKEK(t *testing.T) {
 	t.Setenv("DATABASE_URL", url)
 	t.Setenv("FEDDI_ENV", "live")
 	t.Setenv("FEDDI_ADDR", "127.0.0.1:0")
+	t.Setenv("FEDDI_ADMIN_ADDR", "127.0.0.1:0") // never the default port: tests run side by side
 	t.Setenv("FEDDI_KEK_PREVIOUS", "")
 
 	t.Run("RefusesToStartWithoutFEDDI_KEK", func(t *testing.T) {
@@ -66,6 +67,7 @@ func TestServeBindsBeforeItRunsJobs(t *testing.T) {
 	t.Setenv("FEDDI_KEK", base64.StdEncoding.EncodeToString(apptest.KEK))
 	t.Setenv("FEDDI_KEK_PREVIOUS", "")
 	t.Setenv("FEDDI_ADDR", taken.Addr().String())
+	t.Setenv("FEDDI_ADMIN_ADDR", "127.0.0.1:0")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.ErrorContains(t, run(ctx, []string{"serve"}), "listening on "+taken.Addr().String())

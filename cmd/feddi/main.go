@@ -21,9 +21,11 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/tracing"
 )
 
 const usage = `usage: feddi <command>
@@ -85,10 +87,18 @@ func newLogger(level string) *slog.Logger {
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+	// Lines logged with a request's or a job's context carry its trace_id.
+	return slog.New(tracing.LogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})))
 }
 
 func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	return connectTraced(ctx, cfg, nil)
+}
+
+// connectTraced connects; with tp, every statement is a span (otelpgx)
+// carrying its SQL text, whose parameters are placeholders: argument
+// values are never recorded.
+func connectTraced(ctx context.Context, cfg config.Config, tp trace.TracerProvider) (*pgxpool.Pool, error) {
 	if err := cfg.RequireDatabase(); err != nil {
 		return nil, err
 	}
@@ -108,6 +118,9 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 		// found 16 ahead of 32 by 15%. Hence 16, or 4 per core on a bigger
 		// replica; behind PgBouncer, size it against the bouncer's pool.
 		poolCfg.MaxConns = int32(max(16, 4*runtime.GOMAXPROCS(0)))
+	}
+	if tp != nil {
+		poolCfg.ConnConfig.Tracer = tracing.SQLTracer(tp)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {

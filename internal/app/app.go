@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feddi/partner-api/internal/auth"
 	"github.com/feddi/partner-api/internal/checkout"
@@ -28,6 +29,7 @@ import (
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/jobs"
+	"github.com/feddi/partner-api/internal/platform/metrics"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/platform/spec"
 	"github.com/feddi/partner-api/internal/qr"
@@ -53,6 +55,9 @@ type Options struct {
 	// WebhookLookup, when set, resolves webhook endpoint hosts at
 	// registration (tests without DNS); nil is the system resolver.
 	WebhookLookup func(ctx context.Context, host string) ([]netip.Addr, error)
+	// TracerProvider makes the spans of requests, SQL statements and jobs;
+	// nil records none (tracing.FromEnv).
+	TracerProvider trace.TracerProvider
 }
 
 // App is the assembled service.
@@ -64,6 +69,8 @@ type App struct {
 	Server  *httpapi.Server
 	Handler *echo.Echo
 	Jobs    *jobs.Client
+	// Metrics is the registry the admin listener serves (/metrics).
+	Metrics *metrics.Set
 	// Now is the clock every service was given.
 	Now func() time.Time
 }
@@ -94,7 +101,8 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		logger.Warn("FEDDI_KEK is not set: code hashes (OTP, enrollment, short codes) are keyed with the PUBLIC sandbox development KEK, " +
 			"so a database reader can recover codes. Fine for a laptop; live refuses to start without FEDDI_KEK")
 	}
-	inserter, err := jobs.NewInserter(pool, logger)
+	obs := newObservability(pool, opts.TracerProvider)
+	inserter, err := jobs.NewInserter(pool, logger, obs.jobs...)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 
 	setup := jobs.NewSetup()
 	setup.PollOnly = cfg.DatabasePooler == config.PgBouncer
+	setup.Middleware = obs.jobs
 	river.AddWorker(setup.Workers, &idempotency.PurgeWorker{Store: idem})
 	river.AddWorker(setup.Workers, &grants.SweepWorker{Pool: pool, Now: now})
 	river.AddWorker(setup.Workers, &payments.ExpireWorker{Service: paymentsSvc})
@@ -173,8 +182,9 @@ func New(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slo
 		Pool:    pool,
 		Logger:  logger,
 		Server:  srv,
-		Handler: httpapi.NewHandler(srv, httpapi.HandlerOptions{Logger: logger, CheckResponse: opts.CheckResponse}),
+		Handler: httpapi.NewHandler(srv, obs.handlerOptions(logger, opts.CheckResponse)),
 		Jobs:    jobsClient,
+		Metrics: obs.metrics,
 		Now:     now,
 	}, nil
 }

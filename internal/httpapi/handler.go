@@ -8,6 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/feddi/partner-api/gen/api"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/feddi/partner-api/internal/platform/httpx"
 )
 
@@ -39,6 +41,10 @@ type HandlerOptions struct {
 	// CheckResponse, when set, receives every response's conformance to the
 	// document (nil problem when it conforms).
 	CheckResponse func(httpx.ResponseCheck)
+	// Observe, Context and TracerProvider: see httpx.Options.
+	Observe        func(httpx.Observation)
+	Context        func(context.Context) context.Context
+	TracerProvider trace.TracerProvider
 }
 
 // NewHandler returns the complete HTTP handler: the conventions of httpx
@@ -52,6 +58,9 @@ func NewHandler(s *Server, opts HandlerOptions) *echo.Echo {
 		Idempotency:      s.Idempotency,
 		MapError:         MapError,
 		CheckResponse:    opts.CheckResponse,
+		Observe:          opts.Observe,
+		Context:          opts.Context,
+		TracerProvider:   opts.TracerProvider,
 	})
 	Register(e, s)
 	return e

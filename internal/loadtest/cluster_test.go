@@ -308,8 +308,8 @@ var meta = client.RequestMeta{ApiVersion: "2026-06-01"}
 
 func (c *retryingClient) topup(ctx context.Context, till client.RequestEditorFn, key, wallet string) error {
 	_, err := c.call(ctx, till, func() (*http.Request, error) {
-		return client.NewConfirmTopupRequest(c.base, &client.ConfirmTopupParams{IdempotencyKey: key}, client.ConfirmTopupRequest{
-			Meta: meta, Data: client.ConfirmTopupRequestData{WalletId: wallet, AmountMinor: 500, Currency: "EUR", Provider: "adyen", SettlementReference: "settle-" + key},
+		return client.NewConfirmTopupRequest(c.base, &client.ConfirmTopupParams{IdempotencyKey: key}, client.ConfirmTopupInput{
+			Meta: meta, Data: client.ConfirmTopupInputData{WalletId: wallet, AmountMinor: 500, Currency: "EUR", Provider: "adyen", SettlementReference: "settle-" + key},
 		})
 	})
 	return err
@@ -318,7 +318,7 @@ func (c *retryingClient) topup(ctx context.Context, till client.RequestEditorFn,
 func (c *retryingClient) pay(ctx context.Context, fx *loadtest.Fixture, key, wallet string) error {
 	minted, err := c.call(ctx, fx.WalletApp, func() (*http.Request, error) {
 		return client.NewMintQrRequest(c.base, &client.MintQrParams{IdempotencyKey: key + "-qr"},
-			client.MintQrRequest{Meta: meta, Data: client.MintQrRequestData{WalletId: wallet}})
+			client.MintQrInput{Meta: meta, Data: client.MintQrInputData{WalletId: wallet}})
 	})
 	if err != nil {
 		return err
@@ -333,8 +333,8 @@ func (c *retryingClient) pay(ctx context.Context, fx *loadtest.Fixture, key, wal
 	capture := client.CaptureModeAutomatic
 	ref := key
 	_, err = c.call(ctx, fx.Till, func() (*http.Request, error) {
-		return client.NewCreatePaymentRequest(c.base, &client.CreatePaymentParams{IdempotencyKey: key}, client.CreatePaymentRequest{
-			Meta: meta, Data: client.CreatePaymentRequestData{
+		return client.NewCreatePaymentRequest(c.base, &client.CreatePaymentParams{IdempotencyKey: key}, client.CreatePaymentInput{
+			Meta: meta, Data: client.CreatePaymentInputData{
 				AmountMinor: 100, Currency: "EUR", Capture: &capture, Reference: &ref,
 				Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: qr.QrPayload},
 			},
@@ -346,7 +346,7 @@ func (c *retryingClient) pay(ctx context.Context, fx *loadtest.Fixture, key, wal
 func (c *retryingClient) enroll(ctx context.Context, till client.RequestEditorFn, key, phone string) error {
 	_, err := c.call(ctx, till, func() (*http.Request, error) {
 		return client.NewInitiateEnrollmentRequest(c.base, &client.InitiateEnrollmentParams{IdempotencyKey: key},
-			client.InitiateEnrollmentRequest{Meta: meta, Data: client.InitiateEnrollmentRequestData{Phone: phone}})
+			client.InitiateEnrollmentInput{Meta: meta, Data: client.InitiateEnrollmentInputData{Phone: phone}})
 	})
 	return err
 }

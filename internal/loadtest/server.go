@@ -86,7 +86,7 @@ func (f Feddi) Serve(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := f.command(context.WithoutCancel(ctx), append([]string{"FEDDI_ADDR=" + addr}, capacityLimits...), "serve")
+	cmd := f.command(context.WithoutCancel(ctx), append([]string{"FEDDI_ADDR=" + addr, "FEDDI_ADMIN_ADDR=127.0.0.1:0"}, capacityLimits...), "serve")
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting feddi serve: %w", err)
 	}

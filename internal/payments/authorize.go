@@ -17,6 +17,7 @@ import (
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/fielderr"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/metrics"
 	"github.com/feddi/partner-api/internal/platform/secrethash"
 	"github.com/feddi/partner-api/internal/qr"
 	"github.com/feddi/partner-api/internal/ratelimit"
@@ -107,6 +108,40 @@ func NewService(pool *pgxpool.Pool, d Deps) *Service {
 // isGuess) count against the caller's terminal, key and merchant
 // (ratelimit), which also serializes the attempts of one terminal.
 func (s *Service) Create(ctx context.Context, r Request) (Payment, error) {
+	p, err := s.create(ctx, r)
+	if code := declineCode(err); code != "" {
+		metrics.From(ctx).PaymentDeclined(ctx, code)
+	}
+	return p, err
+}
+
+// declineCode names a payment refused for the customer's money or
+// credential (the metrics' decline_code, spelled as the API's error code);
+// "" for a success, a malformed request, a step (OTP required) or a fault.
+func declineCode(err error) string {
+	var qrErr *qr.InvalidError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, ErrInsufficientFunds):
+		return "insufficient_funds"
+	case errors.Is(err, ErrCredentialInvalid), errors.As(err, &qrErr):
+		return "credential_invalid"
+	case errors.Is(err, ErrOTPAttemptsExhausted):
+		return "otp_attempts_exhausted"
+	case isGuess(err), errors.Is(err, ErrOTPInvalid):
+		return "otp_invalid"
+	case errors.Is(err, ratelimit.ErrLimited):
+		return "rate_limited"
+	case errors.Is(err, wallets.ErrNotVerified):
+		return "wallet_not_verified"
+	case errors.Is(err, checkout.ErrClosed):
+		return "checkout_session_closed"
+	}
+	return ""
+}
+
+func (s *Service) create(ctx context.Context, r Request) (Payment, error) {
 	if err := wallets.CheckCurrency(r.Currency, FieldCurrency); err != nil {
 		return Payment{}, err
 	}
@@ -292,6 +327,7 @@ func (s *Service) authorize(ctx context.Context, q *db.Queries, r Request, use f
 			return Payment{}, err
 		}
 	}
+	metrics.From(ctx).PaymentAuthorized(ctx, metrics.Money{Currency: p.Currency, Actual: actual, Promo: promo}, r.CaptureMode == CaptureAutomatic)
 	return p, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/metrics"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -126,6 +127,7 @@ func (s *Service) settle(ctx context.Context, q *db.Queries, p Payment, capture 
 			return Payment{}, err
 		}
 		p.BalanceAfter = txn.BalanceAfter
+		metrics.From(ctx).PaymentCaptured(ctx, metrics.Money{Currency: p.Currency, Actual: p.ActualCaptured, Promo: p.PromoCaptured})
 	}
 	if back > 0 {
 		txnID := ids.New(ids.Transaction)

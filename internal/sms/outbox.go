@@ -15,6 +15,7 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/metrics"
 	"github.com/feddi/partner-api/internal/ratelimit"
 )
 
@@ -136,6 +137,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	msg := messageFromRow(row)
 	if err := w.sender.Send(ctx, msg); err != nil {
+		metrics.From(ctx).SMS(string(msg.Kind), metrics.SMSFailed)
 		w.logger.WarnContext(ctx, "sms delivery failed", "message_id", msg.ID, "kind", string(msg.Kind),
 			"phone", MaskPhone(msg.Phone), "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "error", err.Error())
 		if job.Attempt >= job.MaxAttempts {
@@ -148,6 +150,7 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	if _, err := q.SMSOutboxMarkDelivered(ctx, db.SMSOutboxMarkDeliveredParams{ID: msg.ID, Now: w.now()}); err != nil {
 		return fmt.Errorf("marking message %s delivered: %w", msg.ID, err)
 	}
+	metrics.From(ctx).SMS(string(msg.Kind), metrics.SMSSent)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/feddi/partner-api/internal/grants"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/platform/dbx"
+	"github.com/feddi/partner-api/internal/platform/metrics"
 	"github.com/feddi/partner-api/internal/wallets"
 )
 
@@ -122,8 +123,10 @@ func credit(ctx context.Context, q *db.Queries, w wallets.Wallet, c credited, bo
 		return Result{}, err
 	}
 	res := Result{Transaction: txn, Wallet: w.WithBalance(txn.BalanceAfter)}
+	moved := metrics.Money{Currency: w.Currency, Actual: c.Amount}
 	n := bonusOf(txn, now)
 	if n == nil {
+		metrics.From(ctx).ToppedUp(ctx, moved)
 		return res, nil
 	}
 	n.MerchantID, n.WalletID, n.IntegrationID, n.Context = w.MerchantID, w.ID, c.IntegrationID, c.Context
@@ -132,5 +135,7 @@ func credit(ctx context.Context, q *db.Queries, w wallets.Wallet, c credited, bo
 		return Result{}, err
 	}
 	res.BonusGrant, res.Wallet = &g, res.Wallet.WithBalance(gtxn.BalanceAfter)
+	moved.Promo = g.Original
+	metrics.From(ctx).ToppedUp(ctx, moved)
 	return res, nil
 }

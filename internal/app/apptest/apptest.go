@@ -18,13 +18,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feddi/partner-api/gen/client"
 	"github.com/feddi/partner-api/internal/app"
+	"github.com/feddi/partner-api/internal/platform/admin"
 	"github.com/feddi/partner-api/internal/platform/clock"
 	"github.com/feddi/partner-api/internal/platform/config"
 	"github.com/feddi/partner-api/internal/platform/httpx"
 	"github.com/feddi/partner-api/internal/platform/testdb"
+	"github.com/feddi/partner-api/internal/platform/tracing"
 )
 
 // Server is a running instance of the service.
@@ -37,6 +40,12 @@ type Server struct {
 	// s.Clock.Advance(d) instead of rewriting timestamps in the database.
 	// A test that advances it must own the server.
 	Clock *clock.Clock
+	// AdminURL serves the admin listener's routes (/metrics, /livez,
+	// /readyz, /debug/pprof/) on a port of its own: servers of one test
+	// never share one, so they never fight over the default port.
+	AdminURL string
+	// Ready is the server's readiness (Drain turns it false).
+	Ready *admin.Readiness
 }
 
 // Tests that call the domains without a server (package tests of auth,
@@ -87,6 +96,29 @@ func Start(t testing.TB, opts ...Option) *Server {
 // second replica would.
 func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 	t.Helper()
+	return start(t, pool, nil, opts...)
+}
+
+// StartWithTracer runs the service on a fresh database with its requests,
+// SQL statements and jobs traced through tp (an SDK provider over
+// tracetest's in-memory exporter, in tests).
+func StartWithTracer(t testing.TB, tp trace.TracerProvider, opts ...Option) *Server {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatalf("parsing test database URL: %v", err)
+	}
+	cfg.ConnConfig.Tracer = tracing.SQLTracer(tp)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("connecting to test database: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return start(t, pool, tp, opts...)
+}
+
+func start(t testing.TB, pool *pgxpool.Pool, tp trace.TracerProvider, opts ...Option) *Server {
+	t.Helper()
 	ctx := context.Background()
 	cfg := config.Defaults()
 	cfg.KEK = KEK
@@ -95,7 +127,7 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 		o(&cfg)
 	}
 	c := clock.New()
-	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t), Now: c.Now, WebhookLookup: lookup})
+	a, err := app.New(ctx, cfg, pool, logger(), app.Options{CheckResponse: failOnProblem(t), Now: c.Now, WebhookLookup: lookup, TracerProvider: tp})
 	if err != nil {
 		t.Fatalf("assembling the service: %v", err)
 	}
@@ -108,7 +140,10 @@ func StartOn(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("creating client: %v", err)
 	}
-	return &Server{URL: ts.URL, App: a, Pool: pool, Client: cl, Clock: c}
+	ready := admin.NewReadiness(pool)
+	adminServer := httptest.NewServer(admin.Handler(a.Metrics.Registry, ready))
+	t.Cleanup(adminServer.Close)
+	return &Server{URL: ts.URL, App: a, Pool: pool, Client: cl, Clock: c, AdminURL: adminServer.URL, Ready: ready}
 }
 
 // StartJobs works background jobs until the test ends.

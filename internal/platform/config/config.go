@@ -38,8 +38,12 @@ const (
 
 // Config is every setting of the service.
 type Config struct {
-	DatabaseURL          string
-	Addr                 string
+	DatabaseURL string
+	Addr        string
+	// AdminAddr is the operators' listener (FEDDI_ADMIN_ADDR): /metrics,
+	// /livez, /readyz, /debug/pprof/. Empty turns it off. Tracing is
+	// configured by the standard OTEL_* variables (internal/platform/tracing).
+	AdminAddr            string
 	Env                  Environment
 	LogLevel             string
 	IdempotencyRetention time.Duration
@@ -103,6 +107,7 @@ type Rate struct {
 func Defaults() Config {
 	return Config{
 		Addr:                 "127.0.0.1:8080",
+		AdminAddr:            "127.0.0.1:9090",
 		Env:                  Sandbox,
 		LogLevel:             "info",
 		IdempotencyRetention: 24 * time.Hour,
@@ -143,6 +148,7 @@ func Load() (Config, error) {
 	c := Config{
 		DatabaseURL:   os.Getenv("DATABASE_URL"),
 		Addr:          getenv("FEDDI_ADDR", d.Addr),
+		AdminAddr:     d.AdminAddr,
 		Env:           Environment(getenv("FEDDI_ENV", string(d.Env))),
 		LogLevel:      getenv("FEDDI_LOG_LEVEL", d.LogLevel),
 		JWTIssuer:     getenv("FEDDI_JWT_ISSUER", d.JWTIssuer),
@@ -154,6 +160,9 @@ func Load() (Config, error) {
 	}
 	c.DatabasePooler = Pooler(getenv("FEDDI_DATABASE_POOLER", string(d.DatabasePooler)))
 	c.DatabaseDirectURL = os.Getenv("DATABASE_DIRECT_URL")
+	if v, ok := os.LookupEnv("FEDDI_ADMIN_ADDR"); ok {
+		c.AdminAddr = v // set and empty: no admin listener
+	}
 	var err error
 	if c.IdempotencyRetention, err = duration("FEDDI_IDEMPOTENCY_RETENTION", d.IdempotencyRetention); err != nil {
 		return c, err

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -31,16 +32,80 @@ var ErrConflict = errors.New("conflict")
 
 type ambientKey struct{}
 
-// ambient is a request's transaction and the count of the savepoints
-// opened in it, which names each one.
+// ambient is a request's transaction, the count of the savepoints
+// opened in it, which names each one, and what to run once it commits.
 type ambient struct {
 	tx         pgx.Tx
 	savepoints *atomic.Int64
+	committed  *afterCommit
 }
 
-// WithAmbient returns a context whose database work joins tx.
+// WithAmbient returns a context whose database work joins tx. Whoever
+// commits tx runs what AfterCommit registered on the returned context by
+// committing with Commit.
 func WithAmbient(ctx context.Context, tx pgx.Tx) context.Context {
-	return context.WithValue(ctx, ambientKey{}, ambient{tx: tx, savepoints: new(atomic.Int64)})
+	return context.WithValue(ctx, ambientKey{}, ambient{tx: tx, savepoints: new(atomic.Int64), committed: &afterCommit{}})
+}
+
+// afterCommit holds the functions to run once a transaction commits.
+type afterCommit struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (a *afterCommit) add(fn func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fns = append(a.fns, fn)
+}
+
+func (a *afterCommit) mark() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.fns)
+}
+
+// dropSince forgets what was registered since mark: the savepoint it was
+// registered in was rolled back.
+func (a *afterCommit) dropSince(mark int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fns = a.fns[:mark]
+}
+
+func (a *afterCommit) run() {
+	a.mu.Lock()
+	fns := a.fns
+	a.fns = nil
+	a.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// AfterCommit runs fn once the work of ctx is committed: after the commit
+// of the ambient transaction when there is one (never, when it rolls back,
+// when the savepoint fn was registered in rolls back, or when the attempt
+// is retried), at once otherwise. It is how counters of business events
+// count committed effects only.
+func AfterCommit(ctx context.Context, fn func()) {
+	if a, ok := ctx.Value(ambientKey{}).(ambient); ok {
+		a.committed.add(fn)
+		return
+	}
+	fn()
+}
+
+// Commit commits tx, the ambient transaction of ctx (WithAmbient), and then
+// runs what AfterCommit registered on it.
+func Commit(ctx context.Context, tx pgx.Tx) error {
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	if a, ok := ctx.Value(ambientKey{}).(ambient); ok && a.tx == tx {
+		a.committed.run()
+	}
+	return nil
 }
 
 // Ambient returns the transaction the context carries, if any.
@@ -90,7 +155,9 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, 
 		if _, err := a.tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
 			return fmt.Errorf("opening savepoint: %w", err)
 		}
+		mark := a.committed.mark()
 		if err := fn(ctx, a.tx); err != nil {
+			a.committed.dropSince(mark)
 			if _, rbErr := a.tx.Exec(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
 				return errors.Join(err, fmt.Errorf("rolling back savepoint: %w", rbErr))
 			}
@@ -104,10 +171,11 @@ func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, 
 			return fmt.Errorf("beginning transaction: %w", err)
 		}
 		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-		if err := fn(WithAmbient(ctx, tx), tx); err != nil {
+		txCtx := WithAmbient(ctx, tx)
+		if err := fn(txCtx, tx); err != nil {
 			return err
 		}
-		return tx.Commit(ctx)
+		return Commit(txCtx, tx)
 	})
 }
 

@@ -17,6 +17,7 @@ const (
 	keyOperation
 	keyIdempotencyKey
 	keyBody
+	keyOutcome
 )
 
 // RequestID is the id of the request being served.

@@ -15,11 +15,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/oklog/ulid/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feddi/partner-api/internal/platform/apierror"
 	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/idempotency"
 	"github.com/feddi/partner-api/internal/platform/spec"
+	"github.com/feddi/partner-api/internal/platform/tracing"
 )
 
 // Header names of the conventions.
@@ -45,31 +50,87 @@ func (o *Options) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// accessLog logs one line per request. It logs the route template, never the
-// raw path or query (they can hold phone numbers and codes), and no headers.
-// A request's duration is measured on the wall clock, not the service clock
-// (docs/architecture.md, "Time"): it is infrastructure, and a test that
-// advances the clock must not make requests look slow.
+// accessLog logs one line per request, reports it to Observe (metrics) and
+// wraps it in its span, named by the document operation once the route is
+// known (a W3C traceparent header continues the caller's trace). It logs
+// and records the route template, never the raw path or query (they can
+// hold phone numbers and codes), and no headers. A request's duration is
+// measured on the wall clock, not the service clock (docs/architecture.md,
+// "Time"): it is infrastructure, and a test that advances the clock must
+// not make requests look slow.
 func (o *Options) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		req := c.Request()
+		ctx := req.Context()
+		if o.Context != nil {
+			ctx = o.Context(ctx)
+		}
+		ctx = tracing.Propagator.Extract(ctx, propagation.HeaderCarrier(req.Header))
+		ctx, span := o.tracer().Start(ctx, "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		out := &outcome{}
+		c.SetRequest(req.WithContext(withValue(ctx, keyOutcome, out)))
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		ctx := c.Request().Context()
+		ctx = c.Request().Context()
+		status := c.Response().Status
 		attrs := []any{
 			"request_id", RequestID(ctx),
 			"method", c.Request().Method,
 			"route", c.Path(),
-			"status", c.Response().Status,
+			"status", status,
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
 		}
-		if op := Operation(ctx); op != nil {
+		op := Operation(ctx)
+		if op != nil {
 			attrs = append(attrs, "operation_id", op.ID)
+			span.SetName(op.ID)
 		}
-		o.Logger.Info("request", attrs...)
+		span.SetAttributes(
+			attribute.String("http.request.method", c.Request().Method),
+			attribute.String("http.route", c.Path()),
+			attribute.Int("http.response.status_code", status),
+			attribute.String("feddi.request_id", RequestID(ctx)),
+		)
+		if out.code != "" {
+			span.SetAttributes(attribute.String("error.code", out.code))
+		}
+		if status >= 500 {
+			span.SetStatus(codes.Error, out.code)
+		}
+		o.Logger.InfoContext(ctx, "request", attrs...)
+		if o.Observe != nil {
+			o.Observe(Observation{Operation: op, Status: status, Code: out.code, Duration: time.Since(start), Replayed: out.replayed})
+		}
 		return nil
 	}
+}
+
+// Observation is one served request, as Options.Observe receives it.
+type Observation struct {
+	Operation *spec.Operation // nil when no route matched
+	Status    int
+	Code      string // the envelope's error.code; empty on success
+	Duration  time.Duration
+	Replayed  bool // answered with a stored response (Idempotent-Replayed)
+}
+
+// outcome collects what the layers below learn about a request's response:
+// the error code the error handler wrote or a replay carried.
+type outcome struct {
+	code     string
+	replayed bool
+}
+
+func outcomeOf(ctx context.Context) *outcome {
+	o, _ := ctx.Value(keyOutcome).(*outcome)
+	return o
+}
+
+func (o *Options) tracer() trace.Tracer {
+	return tracing.Provider(o.TracerProvider).Tracer("github.com/feddi/partner-api/internal/platform/httpx")
 }
 
 func (o *Options) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
@@ -290,9 +351,28 @@ func (o *Options) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			original.Header().Set(HeaderIdempotentReplay, "true")
+			if out := outcomeOf(ctx); out != nil {
+				out.replayed = true
+				out.code = storedErrorCode(res)
+			}
 		}
 		return c.Blob(res.Status, ContentTypeJSON, out)
 	}
+}
+
+// storedErrorCode is the error.code of a stored error response; empty for a
+// success.
+func storedErrorCode(res idempotency.Result) string {
+	if res.Status < 400 {
+		return ""
+	}
+	var env struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(res.Body, &env) // a body that is not an envelope has no code
+	return env.Error.Code
 }
 
 func copyHeader(dst, src http.Header) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/feddi/partner-api/internal/platform/apierror"
 	"github.com/feddi/partner-api/internal/platform/dbx"
@@ -34,6 +35,15 @@ type Options struct {
 	// CheckResponse, when set, validates every response against the
 	// document and reports each, conforming or not (tests set it).
 	CheckResponse func(ResponseCheck)
+	// Observe, when set, receives every served request once its response
+	// is written (the request metrics).
+	Observe func(Observation)
+	// Context, when set, derives the context every request is served in
+	// (the App hands the domains its metrics through it).
+	Context func(context.Context) context.Context
+	// TracerProvider makes the span of each request and its SQL and job
+	// children; nil records none.
+	TracerProvider trace.TracerProvider
 }
 
 // New returns an echo server with every convention installed; register the
@@ -57,6 +67,9 @@ func (o *Options) errorHandler(err error, c echo.Context) {
 		return
 	}
 	apiErr := o.toAPIError(err, c)
+	if out := outcomeOf(c.Request().Context()); out != nil {
+		out.code = string(apiErr.Code)
+	}
 	if werr := writeError(c, o.Spec.APIVersion, apiErr); werr != nil {
 		o.Logger.Error("writing error response", "request_id", RequestID(c.Request().Context()), "error", werr)
 	}

@@ -111,7 +111,8 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 			return nil
 		}
 
-		res, err = op(dbx.WithAmbient(ctx, tx))
+		txCtx := dbx.WithAmbient(ctx, tx)
+		res, err = op(txCtx)
 		if err != nil {
 			return err
 		}
@@ -134,7 +135,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 		}); err != nil {
 			return fmt.Errorf("storing idempotent result: %w", err)
 		}
-		return tx.Commit(ctx)
+		return dbx.Commit(txCtx, tx)
 	})
 	return res, replayed, err
 }

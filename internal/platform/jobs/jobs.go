@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Client is the River client of the service.
@@ -28,6 +29,8 @@ type Setup struct {
 	// client polls for new jobs every FetchPollInterval (1 s) and a new
 	// leader elects itself within seconds of the old one's resignation.
 	PollOnly bool
+	// Middleware wraps job insertion and work (metrics, traces).
+	Middleware []rivertype.Middleware
 }
 
 // NewSetup returns an empty setup to register workers on.
@@ -41,6 +44,7 @@ func NewClient(pool *pgxpool.Pool, setup *Setup, logger *slog.Logger) (*Client, 
 		Workers:      setup.Workers,
 		PeriodicJobs: setup.Periodic,
 		PollOnly:     setup.PollOnly,
+		Middleware:   setup.Middleware,
 		Logger:       logger,
 	})
 	if err != nil {
@@ -50,12 +54,12 @@ func NewClient(pool *pgxpool.Pool, setup *Setup, logger *slog.Logger) (*Client, 
 }
 
 // NewInserter builds an insert-only River client: no queues, no workers,
-// never started. Services that queue jobs in their callers' transactions
+// never started; middleware wraps its inserts (trace propagation). Services that queue jobs in their callers' transactions
 // (the SMS outbox) are built with it before the working client exists, so
 // the working client's workers are registered with those services already
 // built, and every insert has a client to go through.
-func NewInserter(pool *pgxpool.Pool, logger *slog.Logger) (*Client, error) {
-	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger})
+func NewInserter(pool *pgxpool.Pool, logger *slog.Logger, middleware ...rivertype.Middleware) (*Client, error) {
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: logger, Middleware: middleware})
 	if err != nil {
 		return nil, fmt.Errorf("creating River inserter: %w", err)
 	}

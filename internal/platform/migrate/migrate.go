@@ -86,3 +86,20 @@ func riverMigrationCount() int {
 	}
 	return len(migrator.AllVersions())
 }
+
+// Versions says how far the database's goose migrations are: the newest
+// version applied and the newest one embedded in the binary. A database
+// never migrated is an error (no version table).
+func Versions(ctx context.Context, pool *pgxpool.Pool) (applied, embedded int64, err error) {
+	sqlDB := stdlib.OpenDBFromPool(pool) // closing it leaves the pool open
+	defer func() { _ = sqlDB.Close() }()
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		return 0, 0, fmt.Errorf("preparing migrations: %w", err)
+	}
+	applied, embedded, err = provider.GetVersions(ctx)
+	if err != nil {
+		return applied, embedded, fmt.Errorf("reading the applied migration version: %w", err)
+	}
+	return applied, embedded, nil
+}
