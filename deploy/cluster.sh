@@ -22,7 +22,8 @@
 #   FEDDI_PG_PORT=54329          the private cluster (db/devdb.sh)
 #   FEDDI_CLUSTER_PORT=PG_PORT+2000
 #                                HAProxy's port on 127.0.0.1; replica N
-#                                listens on FEDDI_CLUSTER_PORT+N
+#                                listens on FEDDI_CLUSTER_PORT+N, its admin
+#                                listener on FEDDI_CLUSTER_PORT+100+N
 #   FEDDI_CLUSTER_DIR=/abs       pid files, logs and haproxy.cfg (default
 #                                <repo>/.data/cluster)
 #   FEDDI_BIN=bin/feddi          the binary (built by `make cluster`)
@@ -62,6 +63,8 @@ IS_ROOT=0
 
 url() { printf 'http://127.0.0.1:%s\n' "$PORT"; }
 replica_port() { printf '%s\n' "$((PORT + $1))"; }
+# Each replica's admin listener (/metrics, /readyz): FEDDI_CLUSTER_PORT+100+N.
+admin_port() { printf '%s\n' "$((PORT + 100 + $1))"; }
 
 pid_of() {
     local f="$1" p=""
@@ -127,6 +130,7 @@ replica_start() {
     # for the caller's group (Ctrl-C in make) does not reach it.
     mapfile -t db_env < <(bouncer_env)
     env "${db_env[@]}" FEDDI_ENV="${FEDDI_ENV:-sandbox}" FEDDI_ADDR="127.0.0.1:$port" \
+        FEDDI_ADMIN_ADDR="127.0.0.1:$(admin_port "$n")" \
         setsid "$BIN" serve >>"$DIR/replica-$n.log" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$DIR/replica-$n.pid"
@@ -255,7 +259,7 @@ cmd_status() {
     local n pid down=0
     for ((n = 1; n <= REPLICAS; n++)); do
         if pid="$(pid_of "$DIR/replica-$n.pid")" && [[ -n $pid ]]; then
-            echo "replica $n: pid $pid, 127.0.0.1:$(replica_port "$n")"
+            echo "replica $n: pid $pid, 127.0.0.1:$(replica_port "$n") (admin 127.0.0.1:$(admin_port "$n"))"
         else
             echo "replica $n: down"
             down=1
