@@ -110,6 +110,7 @@ generate: ## Regenerate gen/ from openapi/ and db/.
 	$(GO) tool oapi-codegen -config oapi-codegen.yaml openapi/openapi.yaml
 	$(GO) tool oapi-codegen -config gen/client/oapi-codegen.yaml openapi/openapi.yaml
 	$(GO) tool sqlc generate
+	bash scripts/docsui-assets.sh
 
 .PHONY: verify
 verify: generate ## Fail when generated code is stale, go.mod untidy or code unformatted.
