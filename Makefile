@@ -186,11 +186,20 @@ codes: ## Report the documented error codes no test provokes, per operation.
 	@sort -u .data/codes.txt -o .data/codes.txt
 	FEDDI_TEST_CODES_REPORT="$(CURDIR)/.data/codes.txt" $(GO) test -count=1 -run TestErrorCodeCoverageReport -v ./internal/platform/spec | grep -v '^=== RUN'
 
+.PHONY: test-docs-ui
+test-docs-ui: ## Open GET /docs in headless Chromium (installed when missing): every operation shown, nothing fetched elsewhere; screenshot in .data/docs.png.
+	@$(db_start)
+	@mkdir -p .data
+	@chromium="$$(bash scripts/chromium.sh path)"; \
+	DATABASE_URL="$(db_url)" FEDDI_CHROMIUM="$$chromium" \
+		$(GO) test -count=1 -timeout 30m -run '^TestDocsPage' -v ./internal/httpapi | grep -v '^=== \(RUN\|PAUSE\|CONT\)'
+
 .PHONY: generate
 generate: ## Regenerate gen/ from openapi/ and db/.
 	$(GO) tool oapi-codegen -config oapi-codegen.yaml openapi/openapi.yaml
 	$(GO) tool oapi-codegen -config gen/client/oapi-codegen.yaml openapi/openapi.yaml
 	$(GO) tool sqlc generate
+	bash scripts/docsui-assets.sh
 
 .PHONY: verify
 verify: generate ## Fail when generated code is stale, go.mod untidy, code unformatted or the document breaks a released one.

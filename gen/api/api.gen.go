@@ -4499,6 +4499,12 @@ type ListCustomerGrantsParams struct {
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
+// GetDocsParams defines parameters for GetDocs.
+type GetDocsParams struct {
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
 // InitiateEnrollmentParams defines parameters for InitiateEnrollment.
 type InitiateEnrollmentParams struct {
 	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
@@ -4961,6 +4967,9 @@ type ServerInterface interface {
 	// ListCustomerGrants List a customer's grants
 	// (GET /customers/{customerId}/grants)
 	ListCustomerGrants(ctx echo.Context, customerId CustomerIdPath, params ListCustomerGrantsParams) error
+	// GetDocs Interactive API reference
+	// (GET /docs)
+	GetDocs(ctx echo.Context, params GetDocsParams) error
 	// InitiateEnrollment Start enrollment
 	// (POST /enroll/initiate)
 	InitiateEnrollment(ctx echo.Context, params InitiateEnrollmentParams) error
@@ -5600,6 +5609,35 @@ func (w *ServerInterfaceWrapper) ListCustomerGrants(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCustomerGrants(ctx, customerId, params)
+	return err
+}
+
+// GetDocs converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDocs(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetDocsParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Feddi-Api-Version" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Feddi-Api-Version")]; found {
+		var FeddiApiVersion ApiVersionHeader
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Feddi-Api-Version, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Feddi-Api-Version", valueList[0], &FeddiApiVersion, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Feddi-Api-Version: %s", err))
+		}
+
+		params.FeddiApiVersion = &FeddiApiVersion
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDocs(ctx, params)
 	return err
 }
 
@@ -6742,6 +6780,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/health", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/capabilities", wrapper.GetCapabilities, options.OperationMiddlewares["getCapabilities"]...)
 	router.GET(options.BaseURL+"/openapi", wrapper.GetOpenapi, options.OperationMiddlewares["getOpenapi"]...)
+	router.GET(options.BaseURL+"/docs", wrapper.GetDocs, options.OperationMiddlewares["getDocs"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJwks, options.OperationMiddlewares["getJwks"]...)
 	router.GET(options.BaseURL+"/auth/keys", wrapper.ListApiKeys, options.OperationMiddlewares["listApiKeys"]...)
 	router.POST(options.BaseURL+"/auth/keys", wrapper.CreateApiKey, options.OperationMiddlewares["createApiKey"]...)
@@ -8711,6 +8750,70 @@ func (response ListCustomerGrants503JSONResponse) VisitListCustomerGrantsRespons
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsRequestObject struct {
+	Params GetDocsParams
+}
+
+type GetDocsResponseObject interface {
+	VisitGetDocsResponse(w http.ResponseWriter) error
+}
+
+type GetDocs200ResponseHeaders struct {
+	ContentSecurityPolicy *string
+}
+
+type GetDocs200TexthtmlResponse struct {
+	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/html")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentSecurityPolicy != nil {
+		w.Header().Set("Content-Security-Policy", fmt.Sprint(*response.Headers.ContentSecurityPolicy))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocs400JSONResponse ErrorEnvelope
+
+func (response GetDocs400JSONResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocs500JSONResponse struct{ ErrorResponseJSONResponse }
+
+func (response GetDocs500JSONResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12606,6 +12709,9 @@ type StrictServerInterface interface {
 	// ListCustomerGrants List a customer's grants
 	// (GET /customers/{customerId}/grants)
 	ListCustomerGrants(ctx context.Context, request ListCustomerGrantsRequestObject) (ListCustomerGrantsResponseObject, error)
+	// GetDocs Interactive API reference
+	// (GET /docs)
+	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
 	// InitiateEnrollment Start enrollment
 	// (POST /enroll/initiate)
 	InitiateEnrollment(ctx context.Context, request InitiateEnrollmentRequestObject) (InitiateEnrollmentResponseObject, error)
@@ -13263,6 +13369,31 @@ func (sh *strictHandler) ListCustomerGrants(ctx echo.Context, customerId Custome
 		return err
 	} else if validResponse, ok := response.(ListCustomerGrantsResponseObject); ok {
 		return validResponse.VisitListCustomerGrantsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDocs operation middleware
+func (sh *strictHandler) GetDocs(ctx echo.Context, params GetDocsParams) error {
+	var request GetDocsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocs(ctx.Request().Context(), request.(GetDocsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocs")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDocsResponseObject); ok {
+		return validResponse.VisitGetDocsResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}

@@ -4502,6 +4502,12 @@ type ListCustomerGrantsParams struct {
 	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
 }
 
+// GetDocsParams defines parameters for GetDocs.
+type GetDocsParams struct {
+	// FeddiApiVersion The api_version the client was built against, one of the served versions (`ApiVersion`). Any other string is answered `unsupported_api_version`, before the rest of the request is validated. On a request with a body, the header and `meta.api_version` must agree when both are sent; two different versions are answered `validation_failed` naming both.
+	FeddiApiVersion *ApiVersionHeader `json:"Feddi-Api-Version,omitempty"`
+}
+
 // InitiateEnrollmentParams defines parameters for InitiateEnrollment.
 type InitiateEnrollmentParams struct {
 	// IdempotencyKey Unique key of this request (for example a UUID). A retry with the same key and body replays the first response; see Idempotency in the API description. Each example names its own key, so replaying the examples never answers `idempotency_key_reused`.
@@ -5392,6 +5398,20 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
 	ListCustomerGrants(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocs Interactive API reference
+	//
+	// An HTML page that renders this document (the one `GET /openapi` serves) as an interactive reference, with Redoc. Everything the page needs is in the one response: the renderer, pinned and embedded in the service at build time, and the document itself. The page loads nothing from anywhere else, and its `Content-Security-Policy` makes the browser refuse to. Open it in a browser; for tools, fetch `GET /openapi`. Unauthenticated. Like `GET /openapi`, not wrapped in the envelope (errors still are).
+	//
+	// **Credentials:** none (public).
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
+	//
+	// Corresponds with GET /docs (the `GetDocs` operationId).
+	GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// InitiateEnrollmentWithBody Start enrollment
 	//
@@ -6866,6 +6886,30 @@ func (c *Client) LookupCustomer(ctx context.Context, params *LookupCustomerParam
 // Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
 func (c *Client) ListCustomerGrants(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCustomerGrantsRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocs Interactive API reference
+//
+// An HTML page that renders this document (the one `GET /openapi` serves) as an interactive reference, with Redoc. Everything the page needs is in the one response: the renderer, pinned and embedded in the service at build time, and the document itself. The page loads nothing from anywhere else, and its `Content-Security-Policy` makes the browser refuse to. Open it in a browser; for tools, fetch `GET /openapi`. Unauthenticated. Like `GET /openapi`, not wrapped in the envelope (errors still are).
+//
+// **Credentials:** none (public).
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
+//
+// Corresponds with GET /docs (the `GetDocs` operationId).
+func (c *Client) GetDocs(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -9056,6 +9100,48 @@ func NewListCustomerGrantsRequest(server string, customerId CustomerIdPath, para
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.FeddiApiVersion != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Feddi-Api-Version", *params.FeddiApiVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Feddi-Api-Version", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetDocsRequest constructs an http.Request for the GetDocs method
+func NewGetDocsRequest(server string, params *GetDocsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/docs")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -11351,6 +11437,22 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /customers/{customerId}/grants (the `ListCustomerGrants` operationId).
 	ListCustomerGrantsWithResponse(ctx context.Context, customerId CustomerIdPath, params *ListCustomerGrantsParams, reqEditors ...RequestEditorFn) (*ListCustomerGrantsResponse, error)
 
+	// GetDocsWithResponse Interactive API reference
+	//
+	// An HTML page that renders this document (the one `GET /openapi` serves) as an interactive reference, with Redoc. Everything the page needs is in the one response: the renderer, pinned and embedded in the service at build time, and the document itself. The page loads nothing from anywhere else, and its `Content-Security-Policy` makes the browser refuse to. Open it in a browser; for tools, fetch `GET /openapi`. Unauthenticated. Like `GET /openapi`, not wrapped in the envelope (errors still are).
+	//
+	// **Credentials:** none (public).
+	//
+	// **Idempotency:** not applicable (read-only).
+	//
+	// **Errors** (switch on `error.code`):
+	// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /docs (the `GetDocs` operationId).
+	GetDocsWithResponse(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*GetDocsResponse, error)
+
 	// InitiateEnrollmentWithBodyWithResponse Start enrollment
 	//
 	// Creates the customer and a `pending_proof` wallet, issues the optional welcome grant `locked`, and sends a verification SMS with a link and a 6-digit code (valid 15 minutes, 5 attempts). If the phone already has a wallet still `pending_proof`, that customer, wallet and current verification are returned unchanged and no SMS is sent: use `POST /enroll/resend` for a new code.
@@ -13626,6 +13728,61 @@ func (r ListCustomerGrantsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCustomerGrantsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
+type GetDocsResponse200Headers struct {
+	ContentSecurityPolicy *string
+}
+
+type GetDocsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ErrorEnvelope
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ErrorResponse
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsResponse200Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDocsResponse) GetJSON400() *ErrorEnvelope {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetDocsResponse) GetJSON500() *ErrorResponse {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -16930,6 +17087,28 @@ func (c *ClientWithResponses) ListCustomerGrantsWithResponse(ctx context.Context
 	return ParseListCustomerGrantsResponse(rsp)
 }
 
+// GetDocsWithResponse Interactive API reference
+//
+// An HTML page that renders this document (the one `GET /openapi` serves) as an interactive reference, with Redoc. Everything the page needs is in the one response: the renderer, pinned and embedded in the service at build time, and the document itself. The page loads nothing from anywhere else, and its `Content-Security-Policy` makes the browser refuse to. Open it in a browser; for tools, fetch `GET /openapi`. Unauthenticated. Like `GET /openapi`, not wrapped in the envelope (errors still are).
+//
+// **Credentials:** none (public).
+//
+// **Idempotency:** not applicable (read-only).
+//
+// **Errors** (switch on `error.code`):
+// - Also: `validation_failed`, `unsupported_api_version`, `internal_error` (see `ErrorCode`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /docs (the `GetDocs` operationId).
+func (c *ClientWithResponses) GetDocsWithResponse(ctx context.Context, params *GetDocsParams, reqEditors ...RequestEditorFn) (*GetDocsResponse, error) {
+	rsp, err := c.GetDocs(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsResponse(rsp)
+}
+
 // InitiateEnrollmentWithBodyWithResponse Start enrollment
 //
 // Creates the customer and a `pending_proof` wallet, issues the optional welcome grant `locked`, and sends a verification SMS with a link and a 6-digit code (valid 15 minutes, 5 attempts). If the phone already has a wallet still `pending_proof`, that customer, wallet and current verification are returned unchanged and no SMS is sent: use `POST /enroll/resend` for a new code.
@@ -19244,6 +19423,52 @@ func ParseListCustomerGrantsResponse(rsp *http.Response) (*ListCustomerGrantsRes
 		}
 		response.JSON503 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseGetDocsResponse parses an HTTP response from a GetDocsWithResponse call
+func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ErrorEnvelope
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsResponse200Headers
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = &value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

@@ -66,13 +66,14 @@ type HealthChecker interface {
 type Server struct {
 	Deps
 	openapi openapiDocument
+	docs    *docsPage
 }
 
 var _ api.StrictServerInterface = (*Server)(nil)
 
 // NewServer returns the server over its dependencies.
 func NewServer(deps Deps) *Server {
-	return &Server{Deps: deps, openapi: newOpenapiDocument(deps.Spec.Bytes, deps.Spec.JSON)}
+	return &Server{Deps: deps, openapi: newOpenapiDocument(deps.Spec.Bytes, deps.Spec.JSON), docs: &docsPage{}}
 }
 
 // meta is the meta block of a success envelope.
