@@ -31,6 +31,7 @@ var readingOrder = []string{
 	"docs/events-and-webhooks.md",
 	"docs/idempotency-and-errors.md",
 	"docs/architecture.md",
+	"docs/operations.md",
 	"docs/scale-out.md",
 	"docs/benchmarks.md",
 }
