@@ -373,3 +373,75 @@ func TestMetricsCountDeclinesAndRateLimitRefusals(t *testing.T) {
 	require.Equal(t, 1.0, declined("rate_limited"))
 	require.Equal(t, 1.0, sample(fams, "feddi_rate_limit_refusals_total", map[string]string{"operation_id": "createPayment"}))
 }
+
+// quietFamilies are the families that are zero between requests by
+// design, with the reason.
+var quietFamilies = map[string]string{
+	"feddi_db_pool_acquired_connections":    "connections in use at the moment of the scrape: none between requests (feddi_db_pool_acquires_total counts them)",
+	"feddi_db_pool_canceled_acquires_total": "acquisitions given up when their request's context ended, which no request here does",
+	"promhttp_metric_handler_errors_total":  "failures of the scrape itself",
+}
+
+// TestEveryMetricFamilyHasASeries runs one of each thing the service
+// counts (an enrollment with its SMS, a top-up and its replay, a payment,
+// a guessed credential and the refusal after it) and then requires a
+// non-zero series in every family the service exports, so a family that
+// is registered but never fed shows up here.
+func TestEveryMetricFamilyHasASeries(t *testing.T) {
+	t.Parallel()
+	e := &payEnv{Env: moneytest.Start(t, func(c *config.Config) {
+		c.GuessLimitPerTerminal = config.Rate{Max: 1, Window: time.Hour}
+	}), t: t}
+	e.S.Clock.Stop()
+	e.S.StartJobs(t)
+	enrolled, err := e.C.InitiateEnrollmentWithResponse(e.Ctx, &client.InitiateEnrollmentParams{IdempotencyKey: moneytest.NewIdemKey()},
+		client.InitiateEnrollmentInput{Meta: moneytest.Meta(), Data: client.InitiateEnrollmentInputData{Phone: newEnrollPhone()}}, e.AsAdmin())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, enrolled.StatusCode(), "body: %s", enrolled.Body)
+
+	w := e.wallet(0)
+	key := moneytest.NewIdemKey()
+	e.MustTopup(t, moneytest.Topup{Key: key, WalletID: w.ID, Amount: 5_000, Reference: "ref-" + key})
+	replay := e.ConfirmTopup(t, moneytest.Topup{Key: key, WalletID: w.ID, Amount: 5_000, Reference: "ref-" + key})
+	require.True(t, replay.JSON200.Meta.IdempotentReplay)
+	paid := e.payQR(e.mint(w.ID).QrPayload, 700)
+	require.Equal(t, http.StatusOK, paid.StatusCode(), "body: %s", paid.Body)
+	unknown := "FD1." + strings.Repeat("B", 43)
+	require.Equal(t, client.ErrorCodeCredentialInvalid, moneytest.APIError(t, e.payQR(unknown, 100).Body).Code)
+	require.Equal(t, client.ErrorCodeRateLimited, moneytest.APIError(t, e.payQR(unknown, 100).Body).Code)
+
+	require.Eventually(t, func() bool {
+		_, fams := scrape(t, e.S)
+		return sample(fams, "feddi_sms_total", map[string]string{"kind": "enrollment_verification", "outcome": "sent"}) == 1
+	}, 30*time.Second, 50*time.Millisecond, "the enrollment SMS is sent")
+	_, fams := scrape(t, e.S)
+	for name, f := range fams {
+		if _, quiet := quietFamilies[name]; quiet {
+			continue
+		}
+		nonZero := false
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.Counter != nil:
+				nonZero = nonZero || m.GetCounter().GetValue() != 0
+			case m.Gauge != nil:
+				nonZero = nonZero || m.GetGauge().GetValue() != 0
+			case m.Histogram != nil:
+				nonZero = nonZero || m.GetHistogram().GetSampleCount() != 0
+			case m.Summary != nil:
+				nonZero = nonZero || m.GetSummary().GetSampleCount() != 0
+			case m.Untyped != nil:
+				nonZero = nonZero || m.GetUntyped().GetValue() != 0
+			}
+		}
+		if !nonZero {
+			t.Errorf("metric family %s has no non-zero series", name)
+		}
+	}
+	for _, family := range []string{
+		"feddi_http_requests_total", "feddi_http_request_duration_seconds", "feddi_idempotent_replays_total",
+		"feddi_rate_limit_refusals_total", "feddi_river_jobs_total", "feddi_payments_total", "feddi_sms_total",
+	} {
+		require.Containsf(t, fams, family, "the flow feeds %s", family)
+	}
+}
