@@ -17,9 +17,12 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver pgtestdb uses
 	"github.com/peterldowns/pgtestdb"
@@ -58,6 +61,12 @@ func URL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("parsing %s: %v", pgbouncerEnv, err)
 	}
+	// Runs after the test's pools close and before pgtestdb drops the
+	// database: PgBouncer keeps server connections to it open (and may
+	// open one while pgtestdb terminates the others), so DROP DATABASE
+	// would find it in use.
+	console := *u
+	t.Cleanup(func() { closeBouncerServers(t, console, conf.Database) })
 	u.Path = "/" + conf.Database
 	u.User = url.UserPassword(conf.User, conf.Password) // the test database's own role
 	q := u.Query()
@@ -132,4 +141,33 @@ func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) er
 	}
 	defer pool.Close()
 	return migrate.Up(ctx, pool, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// plainName is a database name the console takes as it is (pgtestdb's are).
+var plainName = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// closeBouncerServers closes every connection PgBouncer holds to database,
+// through its admin console (the bouncer URL's user is an admin_user of
+// db/pgbouncer.sh; the console speaks only the simple protocol).
+func closeBouncerServers(t testing.TB, bouncer url.URL, database string) {
+	t.Helper()
+	bouncer.Path = "/pgbouncer"
+	q := bouncer.Query()
+	q.Set("default_query_exec_mode", "simple_protocol")
+	bouncer.RawQuery = q.Encode()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, bouncer.String())
+	if err != nil {
+		t.Errorf("connecting to PgBouncer's console: %v", err)
+		return
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if !plainName.MatchString(database) {
+		t.Errorf("%q is not a database name PgBouncer's console takes unquoted", database)
+		return
+	}
+	if _, err := conn.Exec(ctx, "KILL "+database); err != nil {
+		t.Errorf("closing PgBouncer's connections to %s: %v", database, err)
+	}
 }
