@@ -12,7 +12,7 @@
 #
 # Environment:
 #   FEDDI_PG_PORT=54329              the cluster it forwards to (db/devdb.sh)
-#   FEDDI_PGBOUNCER_PORT=PG_PORT+1000  its TCP port on 127.0.0.1 (the only
+#   FEDDI_PGBOUNCER_PORT=PG_PORT-30000 its TCP port on 127.0.0.1 (the only
 #                                    address it listens on; no unix socket)
 #   FEDDI_PGBOUNCER_POOL_SIZE=8      server connections per database: small,
 #                                    so that the transactions of different
@@ -42,7 +42,11 @@ die() { say "$*"; exit 1; }
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 PG_PORT="${FEDDI_PG_PORT:-54329}"
 [[ $PG_PORT =~ ^[0-9]+$ ]] || die "FEDDI_PG_PORT must be a TCP port number, got '$PG_PORT'"
-PORT="${FEDDI_PGBOUNCER_PORT:-$((PG_PORT + 1000))}"
+# Below Linux's ephemeral port range (32768-60999) when the cluster's port
+# allows: PgBouncer starts late in a CI run, when any port of that range may
+# be the local end of one of the run's outgoing connections.
+if ((PG_PORT > 31024)); then default_port=$((PG_PORT - 30000)); else default_port=$((PG_PORT + 1000)); fi
+PORT="${FEDDI_PGBOUNCER_PORT:-$default_port}"
 if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT > 65535)); then
     die "FEDDI_PGBOUNCER_PORT must be a TCP port number (1-65535), got '$PORT'"
 fi

@@ -20,7 +20,7 @@
 #
 # Environment:
 #   FEDDI_PG_PORT=54329          the private cluster (db/devdb.sh)
-#   FEDDI_CLUSTER_PORT=PG_PORT+2000
+#   FEDDI_CLUSTER_PORT=PG_PORT-29000
 #                                HAProxy's port on 127.0.0.1; replica N
 #                                listens on FEDDI_CLUSTER_PORT+N, its admin
 #                                listener on FEDDI_CLUSTER_PORT+100+N
@@ -49,7 +49,12 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$REPO_ROOT"
 PG_PORT="${FEDDI_PG_PORT:-54329}"
 [[ $PG_PORT =~ ^[0-9]+$ ]] || die "FEDDI_PG_PORT must be a TCP port number, got '$PG_PORT'"
-PORT="${FEDDI_CLUSTER_PORT:-$((PG_PORT + 2000))}"
+# Below Linux's ephemeral port range (32768-60999) when the cluster's port
+# allows, as for PgBouncer (db/pgbouncer.sh): HAProxy and the replicas bind
+# late in a CI run, when any port of that range may be the local end of an
+# outgoing connection.
+if ((PG_PORT > 31024)); then default_port=$((PG_PORT - 29000)); else default_port=$((PG_PORT + 2000)); fi
+PORT="${FEDDI_CLUSTER_PORT:-$default_port}"
 if ! [[ $PORT =~ ^[0-9]+$ ]] || ((PORT < 1 || PORT + REPLICAS > 65535)); then
     die "FEDDI_CLUSTER_PORT must be a TCP port number, got '$PORT'"
 fi
