@@ -59,6 +59,7 @@ func (o *Options) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 // "Time"): it is infrastructure, and a test that advances the clock must
 // not make requests look slow.
 func (o *Options) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	tracer := o.tracer() // once, not per request
 	return func(c echo.Context) error {
 		start := time.Now()
 		req := c.Request()
@@ -67,7 +68,7 @@ func (o *Options) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 			ctx = o.Context(ctx)
 		}
 		ctx = tracing.Propagator.Extract(ctx, propagation.HeaderCarrier(req.Header))
-		ctx, span := o.tracer().Start(ctx, "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindServer))
+		ctx, span := tracer.Start(ctx, "HTTP "+req.Method, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
 		out := &outcome{}
 		c.SetRequest(req.WithContext(withValue(ctx, keyOutcome, out)))
