@@ -1,6 +1,8 @@
 -- name: EventInsert :exec
-INSERT INTO events (id, merchant_id, integration_id, type, api_version, data, created_at)
-VALUES (@id, @merchant_id, sqlc.narg(integration_id), @type, @api_version, @data, @created_at);
+-- The event and one webhook job per subscribed endpoint (event_record,
+-- 00017).
+SELECT event_record(@id::text, @merchant_id::text, sqlc.narg(integration_id)::text, @type::text,
+                    @api_version::text, @data::jsonb, @created_at::timestamptz);
 
 -- name: EventList :many
 -- One page of the events an integration sees, in commit-safe order

@@ -7,7 +7,7 @@ SET currency = EXCLUDED.currency,
     bonus_minor = EXCLUDED.bonus_minor,
     bonus_expires_in_days = EXCLUDED.bonus_expires_in_days,
     active = EXCLUDED.active,
-    updated_at = clock_timestamp()
+    updated_at = now()
 RETURNING *;
 
 -- name: SkuGetForUpdate :one

@@ -32,7 +32,8 @@ WHERE state IN ('queued', 'failed')
 -- name: SMSOutboxDeleteOld :execrows
 -- Retention: messages that left (or never will) and are older than the
 -- retention, in batches.
+-- Keyed by (merchant_id, id), not ctid (a ctid is per shard on Citus).
 DELETE FROM sms_outbox
-WHERE ctid IN (SELECT ctid FROM sms_outbox
+WHERE (merchant_id, id) IN (SELECT merchant_id, id FROM sms_outbox
                WHERE state <> 'queued' AND created_at < sqlc.arg(now)::timestamptz - make_interval(secs => @older_than_seconds::double precision)
                LIMIT @batch_size);

@@ -9,7 +9,7 @@ SELECT * FROM webhook_endpoints
 WHERE id = @id AND merchant_id = @merchant_id AND integration_id = @integration_id AND status <> 'deleted';
 
 -- name: WebhookEndpointGetForDelivery :one
-SELECT * FROM webhook_endpoints WHERE id = @id;
+SELECT * FROM webhook_endpoints WHERE merchant_id = @merchant_id AND id = @id;
 
 -- name: WebhookEndpointList :many
 -- One page of the integration's endpoints, newest first, keyset on

@@ -66,8 +66,8 @@ func (q *Queries) EventGet(ctx context.Context, arg EventGetParams) (EventGetRow
 }
 
 const eventInsert = `-- name: EventInsert :exec
-INSERT INTO events (id, merchant_id, integration_id, type, api_version, data, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT event_record($1::text, $2::text, $3::text, $4::text,
+                    $5::text, $6::jsonb, $7::timestamptz)
 `
 
 type EventInsertParams struct {
@@ -80,6 +80,8 @@ type EventInsertParams struct {
 	CreatedAt     time.Time
 }
 
+// The event and one webhook job per subscribed endpoint (event_record,
+// 00017).
 func (q *Queries) EventInsert(ctx context.Context, arg EventInsertParams) error {
 	_, err := q.db.Exec(ctx, eventInsert,
 		arg.ID,

@@ -13,13 +13,14 @@ import (
 const idempotencyKeyClaim = `-- name: IdempotencyKeyClaim :one
 SELECT c.locked::boolean AS locked, c.fingerprint::bytea AS fingerprint,
        c.status_code::integer AS status_code, c.response_body::bytea AS response_body
-FROM idempotency_claim($1::text, $2::text, $3::timestamptz) AS c
+FROM idempotency_claim($1::text, $2::text, $3::text, $4::timestamptz) AS c
 `
 
 type IdempotencyKeyClaimParams struct {
-	Scope string
-	Key   string
-	Now   time.Time
+	MerchantID string
+	Scope      string
+	Key        string
+	Now        time.Time
 }
 
 type IdempotencyKeyClaimRow struct {
@@ -33,7 +34,12 @@ type IdempotencyKeyClaimRow struct {
 // (idempotency_claim, 00011): locked is false when another request holding
 // the key still runs; status_code is 0 when nothing is stored.
 func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyClaimParams) (IdempotencyKeyClaimRow, error) {
-	row := q.db.QueryRow(ctx, idempotencyKeyClaim, arg.Scope, arg.Key, arg.Now)
+	row := q.db.QueryRow(ctx, idempotencyKeyClaim,
+		arg.MerchantID,
+		arg.Scope,
+		arg.Key,
+		arg.Now,
+	)
 	var i IdempotencyKeyClaimRow
 	err := row.Scan(
 		&i.Locked,
@@ -46,7 +52,8 @@ func (q *Queries) IdempotencyKeyClaim(ctx context.Context, arg IdempotencyKeyCla
 
 const idempotencyKeyDeleteExpired = `-- name: IdempotencyKeyDeleteExpired :execrows
 DELETE FROM idempotency_keys
-WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at <= $1::timestamptz LIMIT $2)
+WHERE (merchant_id, scope, key) IN (
+    SELECT merchant_id, scope, key FROM idempotency_keys WHERE expires_at <= $1::timestamptz LIMIT $2)
 `
 
 type IdempotencyKeyDeleteExpiredParams struct {
@@ -54,6 +61,7 @@ type IdempotencyKeyDeleteExpiredParams struct {
 	BatchSize int32
 }
 
+// Keyed by the primary key, not ctid (a ctid is per shard on Citus).
 func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, arg IdempotencyKeyDeleteExpiredParams) (int64, error) {
 	result, err := q.db.Exec(ctx, idempotencyKeyDeleteExpired, arg.Now, arg.BatchSize)
 	if err != nil {
@@ -63,19 +71,20 @@ func (q *Queries) IdempotencyKeyDeleteExpired(ctx context.Context, arg Idempoten
 }
 
 const idempotencyKeyInsert = `-- name: IdempotencyKeyInsert :exec
-INSERT INTO idempotency_keys (scope, key, operation_id, fingerprint, status_code, response_body, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz + make_interval(secs => $8::double precision))
-ON CONFLICT (scope, key) DO UPDATE
+INSERT INTO idempotency_keys (merchant_id, scope, key, operation_id, fingerprint, status_code, response_body, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz + make_interval(secs => $9::double precision))
+ON CONFLICT (merchant_id, scope, key) DO UPDATE
 SET operation_id = EXCLUDED.operation_id,
     fingerprint = EXCLUDED.fingerprint,
     status_code = EXCLUDED.status_code,
     response_body = EXCLUDED.response_body,
-    created_at = now(),
+    created_at = $8::timestamptz,
     expires_at = EXCLUDED.expires_at
-WHERE idempotency_keys.expires_at <= $7::timestamptz
+WHERE idempotency_keys.expires_at <= $8::timestamptz
 `
 
 type IdempotencyKeyInsertParams struct {
+	MerchantID       string
 	Scope            string
 	Key              string
 	OperationID      string
@@ -88,6 +97,7 @@ type IdempotencyKeyInsertParams struct {
 
 func (q *Queries) IdempotencyKeyInsert(ctx context.Context, arg IdempotencyKeyInsertParams) error {
 	_, err := q.db.Exec(ctx, idempotencyKeyInsert,
+		arg.MerchantID,
 		arg.Scope,
 		arg.Key,
 		arg.OperationID,

@@ -116,6 +116,7 @@ type IdempotencyKey struct {
 	ResponseBody []byte
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
+	MerchantID   string
 }
 
 type Integration struct {
@@ -368,6 +369,7 @@ type WebhookDelivery struct {
 	Succeeded   bool
 	Error       *string
 	AttemptedAt time.Time
+	MerchantID  string
 }
 
 type WebhookEndpoint struct {

@@ -12,7 +12,7 @@ import (
 
 const sandboxMessageDeleteOld = `-- name: SandboxMessageDeleteOld :execrows
 DELETE FROM sandbox_messages
-WHERE ctid IN (SELECT ctid FROM sandbox_messages
+WHERE (merchant_id, id) IN (SELECT merchant_id, id FROM sandbox_messages
                WHERE created_at < $1::timestamptz - make_interval(secs => $2::double precision)
                LIMIT $3)
 `
@@ -23,6 +23,8 @@ type SandboxMessageDeleteOldParams struct {
 	BatchSize        int32
 }
 
+// Keyed by (merchant_id, id), not ctid: on Citus a ctid names a row only
+// within its shard.
 func (q *Queries) SandboxMessageDeleteOld(ctx context.Context, arg SandboxMessageDeleteOldParams) (int64, error) {
 	result, err := q.db.Exec(ctx, sandboxMessageDeleteOld, arg.Now, arg.OlderThanSeconds, arg.BatchSize)
 	if err != nil {
@@ -34,7 +36,7 @@ func (q *Queries) SandboxMessageDeleteOld(ctx context.Context, arg SandboxMessag
 const sandboxMessageInsert = `-- name: SandboxMessageInsert :exec
 INSERT INTO sandbox_messages (id, merchant_id, phone, kind, body, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (id) DO NOTHING
+ON CONFLICT (merchant_id, id) DO NOTHING
 `
 
 type SandboxMessageInsertParams struct {

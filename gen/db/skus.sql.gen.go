@@ -126,7 +126,7 @@ SET currency = EXCLUDED.currency,
     bonus_minor = EXCLUDED.bonus_minor,
     bonus_expires_in_days = EXCLUDED.bonus_expires_in_days,
     active = EXCLUDED.active,
-    updated_at = clock_timestamp()
+    updated_at = now()
 RETURNING merchant_id, sku_id, currency, face_value_minor, bonus_minor, bonus_expires_in_days, active, created_at, updated_at
 `
 

@@ -34,7 +34,7 @@ func (q *Queries) SMSOutboxCountStale(ctx context.Context, arg SMSOutboxCountSta
 
 const sMSOutboxDeleteOld = `-- name: SMSOutboxDeleteOld :execrows
 DELETE FROM sms_outbox
-WHERE ctid IN (SELECT ctid FROM sms_outbox
+WHERE (merchant_id, id) IN (SELECT merchant_id, id FROM sms_outbox
                WHERE state <> 'queued' AND created_at < $1::timestamptz - make_interval(secs => $2::double precision)
                LIMIT $3)
 `
@@ -47,6 +47,7 @@ type SMSOutboxDeleteOldParams struct {
 
 // Retention: messages that left (or never will) and are older than the
 // retention, in batches.
+// Keyed by (merchant_id, id), not ctid (a ctid is per shard on Citus).
 func (q *Queries) SMSOutboxDeleteOld(ctx context.Context, arg SMSOutboxDeleteOldParams) (int64, error) {
 	result, err := q.db.Exec(ctx, sMSOutboxDeleteOld, arg.Now, arg.OlderThanSeconds, arg.BatchSize)
 	if err != nil {

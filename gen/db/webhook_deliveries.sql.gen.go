@@ -11,12 +11,13 @@ import (
 )
 
 const webhookDeliveryInsert = `-- name: WebhookDeliveryInsert :exec
-INSERT INTO webhook_deliveries (id, endpoint_id, event_id, attempt, status_code, latency_ms, succeeded, error, attempted_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO webhook_deliveries (id, merchant_id, endpoint_id, event_id, attempt, status_code, latency_ms, succeeded, error, attempted_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 `
 
 type WebhookDeliveryInsertParams struct {
 	ID          string
+	MerchantID  string
 	EndpointID  string
 	EventID     string
 	Attempt     int32
@@ -30,6 +31,7 @@ type WebhookDeliveryInsertParams struct {
 func (q *Queries) WebhookDeliveryInsert(ctx context.Context, arg WebhookDeliveryInsertParams) error {
 	_, err := q.db.Exec(ctx, webhookDeliveryInsert,
 		arg.ID,
+		arg.MerchantID,
 		arg.EndpointID,
 		arg.EventID,
 		arg.Attempt,
@@ -43,15 +45,16 @@ func (q *Queries) WebhookDeliveryInsert(ctx context.Context, arg WebhookDelivery
 }
 
 const webhookDeliveryList = `-- name: WebhookDeliveryList :many
-SELECT id, endpoint_id, event_id, attempt, status_code, latency_ms, succeeded, error, attempted_at FROM webhook_deliveries
-WHERE endpoint_id = $1
-  AND ($2::timestamptz IS NULL
-       OR (attempted_at, id) < ($2::timestamptz, $3::text))
+SELECT id, endpoint_id, event_id, attempt, status_code, latency_ms, succeeded, error, attempted_at, merchant_id FROM webhook_deliveries
+WHERE merchant_id = $1 AND endpoint_id = $2
+  AND ($3::timestamptz IS NULL
+       OR (attempted_at, id) < ($3::timestamptz, $4::text))
 ORDER BY attempted_at DESC, id DESC
-LIMIT $4
+LIMIT $5
 `
 
 type WebhookDeliveryListParams struct {
+	MerchantID        string
 	EndpointID        string
 	BeforeAttemptedAt *time.Time
 	BeforeID          *string
@@ -61,6 +64,7 @@ type WebhookDeliveryListParams struct {
 // One page of an endpoint's attempts, newest first.
 func (q *Queries) WebhookDeliveryList(ctx context.Context, arg WebhookDeliveryListParams) ([]WebhookDelivery, error) {
 	rows, err := q.db.Query(ctx, webhookDeliveryList,
+		arg.MerchantID,
 		arg.EndpointID,
 		arg.BeforeAttemptedAt,
 		arg.BeforeID,
@@ -83,6 +87,7 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, arg WebhookDeliveryLi
 			&i.Succeeded,
 			&i.Error,
 			&i.AttemptedAt,
+			&i.MerchantID,
 		); err != nil {
 			return nil, err
 		}

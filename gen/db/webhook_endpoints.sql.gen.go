@@ -103,11 +103,16 @@ func (q *Queries) WebhookEndpointGet(ctx context.Context, arg WebhookEndpointGet
 }
 
 const webhookEndpointGetForDelivery = `-- name: WebhookEndpointGetForDelivery :one
-SELECT id, merchant_id, integration_id, url, event_types, description, secret_sealed, previous_secret_sealed, previous_secret_expires_at, status, failing_since, disabled_at, created_at FROM webhook_endpoints WHERE id = $1
+SELECT id, merchant_id, integration_id, url, event_types, description, secret_sealed, previous_secret_sealed, previous_secret_expires_at, status, failing_since, disabled_at, created_at FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2
 `
 
-func (q *Queries) WebhookEndpointGetForDelivery(ctx context.Context, id string) (WebhookEndpoint, error) {
-	row := q.db.QueryRow(ctx, webhookEndpointGetForDelivery, id)
+type WebhookEndpointGetForDeliveryParams struct {
+	MerchantID string
+	ID         string
+}
+
+func (q *Queries) WebhookEndpointGetForDelivery(ctx context.Context, arg WebhookEndpointGetForDeliveryParams) (WebhookEndpoint, error) {
+	row := q.db.QueryRow(ctx, webhookEndpointGetForDelivery, arg.MerchantID, arg.ID)
 	var i WebhookEndpoint
 	err := row.Scan(
 		&i.ID,

@@ -116,9 +116,9 @@ var kindOfScheme = map[string]auth.Kind{
 // idempotencyScope is the credential an Idempotency-Key belongs to: the
 // API key, or the terminal of a terminal token (with the key that minted
 // it). Another credential's key never replays this one's response.
-func (s *Server) idempotencyScope(ctx context.Context) string {
+func (s *Server) idempotencyScope(ctx context.Context) (merchantID, scope string) {
 	p, _ := auth.PrincipalFrom(ctx)
-	return IdempotencyScope(p)
+	return p.MerchantID, IdempotencyScope(p)
 }
 
 // IdempotencyScope names the credential of p as idempotency keys are

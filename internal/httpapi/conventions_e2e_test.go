@@ -632,12 +632,14 @@ func (a conventionAnswer) expect(t *testing.T, code, field string) {
 }
 
 // scopeOf is the idempotency scope of the credential in header (the one
-// a request with that header runs under), for tests that hold a key's lock.
+// a request with that header runs under) after its merchant, as the key's
+// lock names them (idempotency_claim, 00017), for tests that hold a key's
+// lock.
 func scopeOf(t *testing.T, s *apptest.Server, header http.Header) string {
 	t.Helper()
 	token, err := auth.BearerToken(header.Get(headerAuthorization))
 	require.NoError(t, err)
 	p, err := s.App.Server.Auth.Authenticate(context.Background(), auth.Credentials{APIKey: header.Get(headerAPIKey), BearerToken: token})
 	require.NoError(t, err)
-	return httpapi.IdempotencyScope(p)
+	return p.MerchantID + ":" + httpapi.IdempotencyScope(p)
 }

@@ -89,6 +89,16 @@ func (b bundle) book(t *testing.T, lines ...line) error {
 	return b.inTx(t, sqlStep(b.txnSQL(id)), sqlStep(b.entriesSQL(id, lines...)))
 }
 
+// requireForeignKeyRefused: err is the refusal of an entry whose
+// (merchant_id, transaction_id) names no transaction.
+func requireForeignKeyRefused(t *testing.T, err error) {
+	t.Helper()
+	var pgErr *pgconn.PgError
+	require.ErrorAs(t, err, &pgErr)
+	require.Equal(t, "23503", pgErr.Code, pgErr.Message)
+	require.Equal(t, "ledger_entries_transaction_id_fkey", pgErr.ConstraintName)
+}
+
 // requireRefused: err is the balance guard's refusal, saying msg.
 func requireRefused(t *testing.T, err error, msg string, msgAndArgs ...any) {
 	t.Helper()
@@ -181,16 +191,18 @@ func TestBalanceGuard(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		other := moneytest.NewTenant(t, b.pool).MerchantID
-		// A wallet entry stamped with another merchant.
+		// An entry names its transaction with its own merchant_id (the
+		// shard key, 00017): one stamped with another merchant names no
+		// transaction of that merchant, and the foreign key refuses it.
 		err := b.book(t,
 			line{account: ledger.TopupClearing(b.tenant.MerchantID, "x"), amount: -100},
 			line{account: ledger.WalletActual(b.wallet.ID), amount: 100, merchant: other})
-		requireRefused(t, err, "another merchant, currency or wallet")
+		requireForeignKeyRefused(t, err)
 		// Another merchant's own account (consistent with its merchant_id).
 		err = b.book(t,
 			line{account: ledger.TopupClearing(other, "x"), amount: -100, merchant: other},
 			line{account: ledger.WalletActual(b.wallet.ID), amount: 100})
-		requireRefused(t, err, "another merchant, currency or wallet")
+		requireForeignKeyRefused(t, err)
 	})
 
 	t.Run("RefusesEntriesOfAnotherWallet", func(t *testing.T) {

@@ -197,7 +197,7 @@ func (s *Service) Deliveries(ctx context.Context, merchantID, integrationID, id 
 		return keyset.Page[Delivery]{}, notFound(err)
 	}
 	listing := keyset.Listing("webhook_deliveries", merchantID, integrationID, id)
-	params := db.WebhookDeliveryListParams{EndpointID: id, PageSize: int32(limit + 1)}
+	params := db.WebhookDeliveryListParams{MerchantID: merchantID, EndpointID: id, PageSize: int32(limit + 1)}
 	if cursor != "" {
 		pos, err := keyset.Decode(listing, cursor)
 		if err != nil {

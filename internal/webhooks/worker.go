@@ -22,15 +22,16 @@ import (
 	"github.com/feddi/partner-api/internal/platform/ids"
 )
 
-// DeliveryArgs is the job of one event for one endpoint. The events
-// table's trigger (00014_webhooks.sql) inserts it in the event's
+// DeliveryArgs is the job of one event for one endpoint. event_record
+// (00017_merchant_keys.sql) inserts it with the event, in the event's
 // transaction.
 type DeliveryArgs struct {
+	MerchantID string `json:"merchant_id"`
 	EndpointID string `json:"endpoint_id"`
 	EventID    string `json:"event_id"`
 }
 
-// Kind is the River job kind, as the trigger writes it.
+// Kind is the River job kind, as event_record writes it.
 func (DeliveryArgs) Kind() string { return "webhook_delivery" }
 
 // DeliveryWorker posts an event to an endpoint, Standard Webhooks style,
@@ -75,7 +76,7 @@ type Payload struct {
 // Work delivers once.
 func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs]) error {
 	q := db.New(w.Pool)
-	ep, err := q.WebhookEndpointGetForDelivery(ctx, job.Args.EndpointID)
+	ep, err := q.WebhookEndpointGetForDelivery(ctx, db.WebhookEndpointGetForDeliveryParams{MerchantID: job.Args.MerchantID, ID: job.Args.EndpointID})
 	if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
 		return nil
 	} else if err != nil {
@@ -101,7 +102,7 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 	status, latency, sendErr := w.post(ctx, ep.Url, ev.ID, keys, body)
 	now := w.Now()
 	rec := db.WebhookDeliveryInsertParams{
-		ID: ids.New(ids.WebhookDelivery), EndpointID: ep.ID, EventID: ev.ID, Attempt: int32(job.Attempt),
+		ID: ids.New(ids.WebhookDelivery), MerchantID: ep.MerchantID, EndpointID: ep.ID, EventID: ev.ID, Attempt: int32(job.Attempt),
 		LatencyMs: int32(latency.Milliseconds()), Succeeded: sendErr == nil, AttemptedAt: now.UTC(),
 	}
 	if status != 0 {

@@ -36,7 +36,7 @@ func FuzzRequestPath(f *testing.F) {
 			}
 			return c.Request().Context(), nil
 		},
-		IdempotencyScope: func(context.Context) string { return "int_fuzz" },
+		IdempotencyScope: func(context.Context) (string, string) { return "mer_fuzz", "int_fuzz" },
 	})
 	ok := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }
 	e.POST("/topup/confirm", ok)

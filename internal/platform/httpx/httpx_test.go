@@ -55,7 +55,7 @@ func setup(t *testing.T) bundle {
 			}
 			return c.Request().Context(), nil
 		},
-		IdempotencyScope: func(context.Context) string { return "int_test" },
+		IdempotencyScope: func(context.Context) (string, string) { return "mer_test", "int_test" },
 		Idempotency:      idempotency.NewStore(pool, time.Hour, time.Now),
 	})
 	e.POST("/topup/confirm", func(c echo.Context) error {

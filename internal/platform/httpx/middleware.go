@@ -321,8 +321,9 @@ func (o *Options) idempotent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		ctx = withValue(ctx, keyIdempotencyKey, key)
 		original := c.Response()
+		merchantID, scope := o.IdempotencyScope(ctx)
 		res, replayed, err := o.Idempotency.Execute(ctx, idempotency.Request{
-			Scope: o.IdempotencyScope(ctx), Key: key, OperationID: op.ID, Fingerprint: fingerprint,
+			MerchantID: merchantID, Scope: scope, Key: key, OperationID: op.ID, Fingerprint: fingerprint,
 		}, func(txCtx context.Context) (idempotency.Result, error) {
 			rec := newRecorder()
 			c.SetResponse(echo.NewResponse(rec, c.Echo()))

@@ -25,9 +25,9 @@ type Options struct {
 	// Authenticate checks the request's credential against the operation's
 	// security requirements and returns the context to serve it with.
 	Authenticate func(c echo.Context, op *spec.Operation) (context.Context, error)
-	// IdempotencyScope is the credential a key belongs to (from the
-	// authenticated principal).
-	IdempotencyScope func(ctx context.Context) string
+	// IdempotencyScope is the credential a key belongs to and its
+	// merchant (from the authenticated principal).
+	IdempotencyScope func(ctx context.Context) (merchantID, scope string)
 	Idempotency      *idempotency.Store
 	// MapError translates domain errors to API errors (the one table).
 	// Errors it does not know become internal_error.

@@ -30,6 +30,7 @@ var (
 
 // Request identifies one keyed request.
 type Request struct {
+	MerchantID  string // the merchant of that credential (the key's shard)
 	Scope       string // the credential the key belongs to
 	Key         string
 	OperationID string
@@ -98,7 +99,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 		q := db.New(tx)
 		now := s.now()
 
-		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{Scope: req.Scope, Key: req.Key, Now: now})
+		claim, err := q.IdempotencyKeyClaim(ctx, db.IdempotencyKeyClaimParams{MerchantID: req.MerchantID, Scope: req.Scope, Key: req.Key, Now: now})
 		switch {
 		case err != nil:
 			return fmt.Errorf("claiming idempotency key: %w", err)
@@ -124,6 +125,7 @@ func (s *Store) Execute(ctx context.Context, req Request, op func(ctx context.Co
 			return fmt.Errorf("redacting stored response: %w", err)
 		}
 		if err := q.IdempotencyKeyInsert(ctx, db.IdempotencyKeyInsertParams{
+			MerchantID:       req.MerchantID,
 			Scope:            req.Scope,
 			Key:              req.Key,
 			OperationID:      req.OperationID,

@@ -38,7 +38,7 @@ func request(key string, body string) idempotency.Request {
 	if err != nil {
 		panic(err)
 	}
-	return idempotency.Request{Scope: "int_A", Key: key, OperationID: "confirmTopup", Fingerprint: fp}
+	return idempotency.Request{MerchantID: "mer_A", Scope: "int_A", Key: key, OperationID: "confirmTopup", Fingerprint: fp}
 }
 
 // writeEffect inserts a row in the operation's transaction and answers status.

@@ -38,7 +38,7 @@ func Up(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	for _, v := range res.Versions {
 		logger.Info("applied River migration", "version", v.Version)
 	}
-	return nil
+	return distribute(ctx, pool, logger)
 }
 
 func gooseUp(ctx context.Context, sqlDB *sql.DB, logger *slog.Logger) error {
