@@ -123,6 +123,33 @@ test-cluster: ## Kill and restart replicas of make cluster under a bounded load;
 	echo "make test-cluster: $$(( $$(date +%s) - start ))s wall"; \
 	exit $$status
 
+# The same service on a Citus cluster (db/citus.sh): a coordinator and two
+# workers, each a private cluster with Citus preloaded. `feddi migrate`
+# prepares feddi_template (it distributes every merchant table by
+# merchant_id when it finds Citus); the nodes are then restarted so that no
+# session holds it, and every test clones it on all three nodes. The
+# end-to-end tests, the ledger's guards and the concurrent mixes run
+# against the coordinator.
+CITUS := bash db/citus.sh
+CITUS_PKGS ?= ./internal/httpapi/ ./internal/ledger/ ./internal/payments/... ./internal/platform/migrate/
+
+.PHONY: test-citus
+test-citus: ## The end-to-end tests, ledger guards and concurrent mixes on a local Citus cluster (coordinator + 2 workers).
+	@mkdir -p .data
+	$(GO) build -o bin/feddi ./cmd/feddi
+	@FEDDI_PG_FAST=1 $(CITUS) start >/dev/null
+	@DATABASE_URL="$$($(CITUS) template)" ./bin/feddi migrate >.data/citus-migrate.log 2>&1 || { cat .data/citus-migrate.log; exit 1; }
+	@$(CITUS) restart
+	@start=$$(date +%s); status=0; \
+	DATABASE_URL="$$($(CITUS) url)" FEDDI_TEST_CITUS_URL="$$($(CITUS) url)" \
+		$(GO) tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg -- -count=1 -timeout 20m $(CITUS_PKGS) || status=$$?; \
+	echo "make test-citus: $$(( $$(date +%s) - start ))s wall"; \
+	exit $$status
+
+.PHONY: citus/stop
+citus/stop: ## Stop the Citus cluster of make test-citus.
+	@$(CITUS) stop
+
 # Every shell example of README.md and docs/*.md, run in reading order against
 # a fresh server per document (internal/docstest). The examples use curl and jq;
 # as root they are installed when missing, as db/devdb.sh does for PostgreSQL.

@@ -16,6 +16,9 @@
 #   FEDDI_PG_FAST=1      tests only: fsync=off, synchronous_commit=off,
 #                        full_page_writes=off (data may be lost on a crash)
 #   FEDDI_PG_DIR=/abs    where the cluster lives (default: <repo>/.data/pg)
+#   FEDDI_PG_PRELOAD=lib libraries to preload before pg_stat_statements
+#                        (db/citus.sh: citus, which must come first)
+#   FEDDI_PG_OPTS='-c k=v' more server settings (db/citus.sh: 2PC, triggers)
 #
 # Layout under .data/pg (git-ignored): data/ (PGDATA), run/ (unix socket),
 # log/postgres.log. The server preloads pg_stat_statements, so that `make bench`
@@ -315,7 +318,8 @@ init_cluster() {
 
 start_server() {
     local opts="-c listen_addresses=127.0.0.1 -p $PORT -k '$SOCK_DIR' -c max_connections=200 -c shared_buffers=128MB"
-    opts+=" -c shared_preload_libraries=pg_stat_statements"
+    opts+=" -c shared_preload_libraries=${FEDDI_PG_PRELOAD:+$FEDDI_PG_PRELOAD,}pg_stat_statements"
+    opts+="${FEDDI_PG_OPTS:+ $FEDDI_PG_OPTS}"
     case "${FEDDI_PG_FAST:-}" in
         1 | true | yes) opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
     esac

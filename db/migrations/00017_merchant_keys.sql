@@ -226,6 +226,40 @@ END;
 $$;
 -- +goose StatementEnd
 
+-- A QR payload or short code is used behind the terminal's guess gate by
+-- one call (it was one statement whose first step called
+-- rate_limit_gate): Citus sends a statement on one merchant's rows to that
+-- merchant's shard whole, and a function reading a distributed table may
+-- not run inside a statement on a shard. The function runs where it is
+-- called (on Citus, the coordinator), and each of its statements goes to
+-- the shard. Exactly one of p_payload_hash and p_short_code_hash is set.
+-- +goose StatementBegin
+CREATE FUNCTION qr_token_use(p_merchant_id text, p_lock_subject text, p_buckets text[], p_subjects text[],
+    p_window_seconds double precision[], p_interval_seconds double precision[], p_now timestamptz,
+    p_payment_id text, p_payload_hash bytea, p_short_code_hash bytea,
+    OUT wait_seconds double precision, OUT wallet_id text)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    wait_seconds := rate_limit_gate(p_merchant_id, p_lock_subject, p_buckets, p_subjects,
+                                    p_window_seconds, p_interval_seconds, p_now);
+    IF wait_seconds <= 0 AND p_payload_hash IS NOT NULL THEN
+        UPDATE qr_tokens t
+        SET used_at = p_now, retired_at = p_now, payment_id = p_payment_id
+        WHERE t.merchant_id = p_merchant_id AND t.payload_hash = p_payload_hash
+          AND t.retired_at IS NULL AND t.qr_expires_at > p_now
+        RETURNING t.wallet_id INTO wallet_id;
+    ELSIF wait_seconds <= 0 THEN
+        UPDATE qr_tokens t
+        SET used_at = p_now, retired_at = p_now, payment_id = p_payment_id
+        WHERE t.merchant_id = p_merchant_id AND t.short_code_hash = p_short_code_hash
+          AND t.retired_at IS NULL AND t.short_code_expires_at > p_now
+        RETURNING t.wallet_id INTO wallet_id;
+    END IF;
+    wallet_id := coalesce(wallet_id, '');
+END;
+$$;
+-- +goose StatementEnd
+
 -- Delivery jobs already queued learn their endpoint's merchant (on a new
 -- database River's tables come after these migrations).
 -- +goose StatementBegin
@@ -266,6 +300,7 @@ $$;
 
 -- +goose Down
 -- The keys and functions as 00016 left them.
+DROP FUNCTION qr_token_use(text, text, text[], text[], double precision[], double precision[], timestamptz, text, bytea, bytea);
 DROP FUNCTION idempotency_claim(text, text, text, timestamptz);
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION idempotency_claim(p_scope text, p_key text, OUT locked boolean, OUT fingerprint bytea, OUT status_code integer, OUT response_body bytea)

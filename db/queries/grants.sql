@@ -138,6 +138,8 @@ ORDER BY created_at DESC, id DESC
 LIMIT @page_size;
 
 -- name: GrantEventsOf :many
+-- In time order: id is an identity, whose values Citus draws from each
+-- node's own range, so it orders only rows written on one node.
 SELECT * FROM grant_events
 WHERE merchant_id = @merchant_id AND grant_id = ANY(@grant_ids::text[])
-ORDER BY grant_id, id;
+ORDER BY grant_id, at, id;

@@ -37,42 +37,24 @@ RETURNING qr_expires_at, short_code_expires_at;
 
 -- name: QrTokenUseByPayload :one
 -- Uses a live QR payload for a payment behind the caller's guess gate, in
--- one statement: rate_limit_gate (00006) takes the terminal's lock and
--- reads its buckets first (the UPDATE needs its answer before it touches a
--- row), and only a caller it lets through retires the token, so it can
--- never pay twice. wait_seconds > 0: refused by the gate. wallet_id '':
--- unknown, expired, superseded or used (QrTokenFindByPayload says which).
-WITH gate AS MATERIALIZED (
-    SELECT rate_limit_gate(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
-                           sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
-                           sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
-                           sqlc.arg(now)::timestamptz) AS wait_seconds
-), used AS (
-    UPDATE qr_tokens
-    SET used_at = sqlc.arg(now)::timestamptz, retired_at = sqlc.arg(now)::timestamptz, payment_id = sqlc.arg(payment_id)::text
-    WHERE merchant_id = sqlc.arg(merchant_id)::text AND payload_hash = sqlc.arg(payload_hash)::bytea
-      AND retired_at IS NULL AND qr_expires_at > sqlc.arg(now)::timestamptz
-      AND (SELECT wait_seconds FROM gate) <= 0
-    RETURNING wallet_id
-)
-SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id;
+-- one call (qr_token_use, 00017): rate_limit_gate (00006) takes the
+-- terminal's lock and reads its buckets first, and only a caller it lets
+-- through retires the token, so it can never pay twice. wait_seconds > 0:
+-- refused by the gate. wallet_id '': unknown, expired, superseded or used
+-- (QrTokenFindByPayload says which).
+SELECT u.wait_seconds::double precision AS wait_seconds, u.wallet_id::text AS wallet_id
+FROM qr_token_use(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
+                  sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
+                  sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
+                  sqlc.arg(now)::timestamptz, sqlc.arg(payment_id)::text, sqlc.arg(payload_hash)::bytea, NULL) AS u;
 
 -- name: QrTokenUseByShortCode :one
 -- QrTokenUseByPayload for a short code.
-WITH gate AS MATERIALIZED (
-    SELECT rate_limit_gate(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
-                           sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
-                           sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
-                           sqlc.arg(now)::timestamptz) AS wait_seconds
-), used AS (
-    UPDATE qr_tokens
-    SET used_at = sqlc.arg(now)::timestamptz, retired_at = sqlc.arg(now)::timestamptz, payment_id = sqlc.arg(payment_id)::text
-    WHERE merchant_id = sqlc.arg(merchant_id)::text AND short_code_hash = sqlc.arg(short_code_hash)::bytea
-      AND retired_at IS NULL AND short_code_expires_at > sqlc.arg(now)::timestamptz
-      AND (SELECT wait_seconds FROM gate) <= 0
-    RETURNING wallet_id
-)
-SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id;
+SELECT u.wait_seconds::double precision AS wait_seconds, u.wallet_id::text AS wallet_id
+FROM qr_token_use(sqlc.arg(merchant_id)::text, sqlc.arg(lock_subject)::text,
+                  sqlc.arg(buckets)::text[], sqlc.arg(subjects)::text[],
+                  sqlc.arg(window_seconds)::double precision[], sqlc.arg(interval_seconds)::double precision[],
+                  sqlc.arg(now)::timestamptz, sqlc.arg(payment_id)::text, NULL, sqlc.arg(short_code_hash)::bytea) AS u;
 
 -- name: QrTokenFindByPayload :one
 -- The token behind a QR payload and its state now: live, used, superseded
@@ -96,7 +78,7 @@ SELECT wallet_id,
              ELSE 'live' END)::text AS state
 FROM qr_tokens
 WHERE merchant_id = @merchant_id AND short_code_hash = @short_code_hash
-ORDER BY id DESC
+ORDER BY created_at DESC, id DESC -- id alone is an identity, ordered per node only
 LIMIT 1;
 
 -- name: QrTokenPurge :execrows

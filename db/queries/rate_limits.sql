@@ -14,4 +14,6 @@ SELECT sqlc.arg(merchant_id)::text, (sqlc.arg(buckets)::text[])[i], (sqlc.arg(su
        sqlc.arg(now)::timestamptz + make_interval(secs => (sqlc.arg(interval_seconds)::double precision[])[i])
 FROM generate_subscripts(sqlc.arg(buckets)::text[], 1) AS i
 ON CONFLICT (merchant_id, bucket, subject) DO UPDATE
-SET tat = greatest(rate_limits.tat, sqlc.arg(now)::timestamptz) + (excluded.tat - sqlc.arg(now)::timestamptz);
+-- In UTC wall time: timestamptz + interval is only STABLE, and Citus takes
+-- only IMMUTABLE functions in DO UPDATE.
+SET tat = timezone('UTC', timezone('UTC', greatest(rate_limits.tat, sqlc.arg(now)::timestamptz)) + (excluded.tat - sqlc.arg(now)::timestamptz));

@@ -13,7 +13,7 @@ import (
 const grantEventsOf = `-- name: GrantEventsOf :many
 SELECT id, merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id, detail, note, at FROM grant_events
 WHERE merchant_id = $1 AND grant_id = ANY($2::text[])
-ORDER BY grant_id, id
+ORDER BY grant_id, at, id
 `
 
 type GrantEventsOfParams struct {
@@ -21,6 +21,8 @@ type GrantEventsOfParams struct {
 	GrantIds   []string
 }
 
+// In time order: id is an identity, whose values Citus draws from each
+// node's own range, so it orders only rows written on one node.
 func (q *Queries) GrantEventsOf(ctx context.Context, arg GrantEventsOfParams) ([]GrantEvent, error) {
 	rows, err := q.db.Query(ctx, grantEventsOf, arg.MerchantID, arg.GrantIds)
 	if err != nil {

@@ -53,7 +53,7 @@ WITH moved AS (
         promo_locked_minor    = w.promo_locked_minor + $3::bigint,
         held_actual_minor     = w.held_actual_minor + $4::bigint,
         next_promo_expiry_at  = (SELECT min(g.expires_at) FROM grants g
-                                 WHERE g.wallet_id = w.id AND g.state IN ('locked', 'available')),
+                                 WHERE g.merchant_id = w.merchant_id AND g.wallet_id = w.id AND g.state IN ('locked', 'available')),
         updated_at            = now()
     WHERE w.merchant_id = $5 AND w.id = $6 AND w.currency = $7
     RETURNING w.id, w.merchant_id, w.customer_id, w.currency, w.actual_minor, w.promo_available_minor, w.promo_locked_minor, w.next_promo_expiry_at

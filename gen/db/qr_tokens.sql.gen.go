@@ -48,7 +48,7 @@ SELECT wallet_id,
              ELSE 'live' END)::text AS state
 FROM qr_tokens
 WHERE merchant_id = $2 AND short_code_hash = $3
-ORDER BY id DESC
+ORDER BY created_at DESC, id DESC -- id alone is an identity, ordered per node only
 LIMIT 1
 `
 
@@ -192,20 +192,11 @@ func (q *Queries) QrTokenPurge(ctx context.Context, arg QrTokenPurgeParams) (int
 }
 
 const qrTokenUseByPayload = `-- name: QrTokenUseByPayload :one
-WITH gate AS MATERIALIZED (
-    SELECT rate_limit_gate($1::text, $2::text,
-                           $3::text[], $4::text[],
-                           $5::double precision[], $6::double precision[],
-                           $7::timestamptz) AS wait_seconds
-), used AS (
-    UPDATE qr_tokens
-    SET used_at = $7::timestamptz, retired_at = $7::timestamptz, payment_id = $8::text
-    WHERE merchant_id = $1::text AND payload_hash = $9::bytea
-      AND retired_at IS NULL AND qr_expires_at > $7::timestamptz
-      AND (SELECT wait_seconds FROM gate) <= 0
-    RETURNING wallet_id
-)
-SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id
+SELECT u.wait_seconds::double precision AS wait_seconds, u.wallet_id::text AS wallet_id
+FROM qr_token_use($1::text, $2::text,
+                  $3::text[], $4::text[],
+                  $5::double precision[], $6::double precision[],
+                  $7::timestamptz, $8::text, $9::bytea, NULL) AS u
 `
 
 type QrTokenUseByPayloadParams struct {
@@ -226,11 +217,11 @@ type QrTokenUseByPayloadRow struct {
 }
 
 // Uses a live QR payload for a payment behind the caller's guess gate, in
-// one statement: rate_limit_gate (00006) takes the terminal's lock and
-// reads its buckets first (the UPDATE needs its answer before it touches a
-// row), and only a caller it lets through retires the token, so it can
-// never pay twice. wait_seconds > 0: refused by the gate. wallet_id ”:
-// unknown, expired, superseded or used (QrTokenFindByPayload says which).
+// one call (qr_token_use, 00017): rate_limit_gate (00006) takes the
+// terminal's lock and reads its buckets first, and only a caller it lets
+// through retires the token, so it can never pay twice. wait_seconds > 0:
+// refused by the gate. wallet_id ”: unknown, expired, superseded or used
+// (QrTokenFindByPayload says which).
 func (q *Queries) QrTokenUseByPayload(ctx context.Context, arg QrTokenUseByPayloadParams) (QrTokenUseByPayloadRow, error) {
 	row := q.db.QueryRow(ctx, qrTokenUseByPayload,
 		arg.MerchantID,
@@ -249,20 +240,11 @@ func (q *Queries) QrTokenUseByPayload(ctx context.Context, arg QrTokenUseByPaylo
 }
 
 const qrTokenUseByShortCode = `-- name: QrTokenUseByShortCode :one
-WITH gate AS MATERIALIZED (
-    SELECT rate_limit_gate($1::text, $2::text,
-                           $3::text[], $4::text[],
-                           $5::double precision[], $6::double precision[],
-                           $7::timestamptz) AS wait_seconds
-), used AS (
-    UPDATE qr_tokens
-    SET used_at = $7::timestamptz, retired_at = $7::timestamptz, payment_id = $8::text
-    WHERE merchant_id = $1::text AND short_code_hash = $9::bytea
-      AND retired_at IS NULL AND short_code_expires_at > $7::timestamptz
-      AND (SELECT wait_seconds FROM gate) <= 0
-    RETURNING wallet_id
-)
-SELECT (SELECT wait_seconds FROM gate)::double precision AS wait_seconds, coalesce((SELECT wallet_id FROM used), '')::text AS wallet_id
+SELECT u.wait_seconds::double precision AS wait_seconds, u.wallet_id::text AS wallet_id
+FROM qr_token_use($1::text, $2::text,
+                  $3::text[], $4::text[],
+                  $5::double precision[], $6::double precision[],
+                  $7::timestamptz, $8::text, NULL, $9::bytea) AS u
 `
 
 type QrTokenUseByShortCodeParams struct {

@@ -50,7 +50,7 @@ SELECT $1::text, ($2::text[])[i], ($3::text[])[i],
        $4::timestamptz + make_interval(secs => ($5::double precision[])[i])
 FROM generate_subscripts($2::text[], 1) AS i
 ON CONFLICT (merchant_id, bucket, subject) DO UPDATE
-SET tat = greatest(rate_limits.tat, $4::timestamptz) + (excluded.tat - $4::timestamptz)
+SET tat = timezone('UTC', timezone('UTC', greatest(rate_limits.tat, $4::timestamptz)) + (excluded.tat - $4::timestamptz))
 `
 
 type RateLimitHitParams struct {
@@ -63,6 +63,8 @@ type RateLimitHitParams struct {
 
 // Counts one hit in every bucket given: its tat moves one interval past
 // the later of itself and now (GCRA).
+// In UTC wall time: timestamptz + interval is only STABLE, and Citus takes
+// only IMMUTABLE functions in DO UPDATE.
 func (q *Queries) RateLimitHit(ctx context.Context, arg RateLimitHitParams) error {
 	_, err := q.db.Exec(ctx, rateLimitHit,
 		arg.MerchantID,

@@ -8,6 +8,12 @@
 // databases are still created and migrated directly, and the pools and
 // URLs the tests get go through the bouncer, in the mode the service runs
 // in behind it (dbx.ParsePoolConfig).
+//
+// FEDDI_TEST_CITUS_URL, when set, names the coordinator of a Citus cluster
+// (db/citus.sh, make test-citus) whose database feddi_template `feddi
+// migrate` has prepared: each test gets a clone of it made on every node
+// under one name (citus.go), as Citus itself does not copy a database to
+// its workers.
 package testdb
 
 import (
@@ -52,6 +58,9 @@ func New(t testing.TB) *pgxpool.Pool {
 // FEDDI_TEST_PGBOUNCER_URL is set.
 func URL(t testing.TB) string {
 	t.Helper()
+	if coordinator := os.Getenv(citusEnv); coordinator != "" {
+		return citusURL(t, coordinator)
+	}
 	conf := pgtestdb.Custom(t, adminConfig(t), migrator{})
 	bouncer := os.Getenv(pgbouncerEnv)
 	if bouncer == "" {
