@@ -194,11 +194,19 @@ fuzz: ## Fuzz request decoding, credentials, cursors and phones, FUZZTIME (20000
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: ## Load test: pgbench TPC-B, then every scenario against a real feddi serve (fsync on).
-	@FEDDI_PG_FAST= $(db_start)
+# CITUS=1 runs it on the Citus cluster of db/citus.sh instead (restarted with
+# fsync on): pgbench on the coordinator, feddi on a fresh database made on
+# every node and distributed by feddi migrate.
+bench: ## Load test: pgbench TPC-B, then every scenario against a real feddi serve (fsync on); CITUS=1 on the Citus cluster.
 	$(GO) build -o bin/feddi ./cmd/feddi
 	$(GO) build -o bin/feddi-load ./cmd/feddi-load
+ifdef CITUS
+	@$(CITUS) stop >/dev/null; FEDDI_PG_FAST= $(CITUS) start >/dev/null
+	./bin/feddi-load -pg "$$($(CITUS) url)" -db "$$($(CITUS) recreate feddi_bench)" -feddi bin/feddi -pgbench "$$($(DEVDB) bindir)/pgbench" $(BENCH_ARGS)
+else
+	@FEDDI_PG_FAST= $(db_start)
 	./bin/feddi-load -pg "$(db_url)" -feddi bin/feddi -pgbench "$$($(DEVDB) bindir)/pgbench" $(BENCH_ARGS)
+endif
 
 .PHONY: bench-go
 bench-go: ## In-process Go benchmarks (go test -bench), handy with -cpuprofile.

@@ -20,6 +20,7 @@
 #                   citus in it and the workers registered, for
 #                   `feddi migrate` to prepare; the tests clone it on every
 #                   node (internal/platform/testdb); its URL is the last line
+#   recreate NAME   the same for database NAME (make bench CITUS=1)
 #
 # Environment:
 #   FEDDI_PG_PORT=54329        the single cluster of db/devdb.sh; the Citus
@@ -27,7 +28,8 @@
 #   FEDDI_CITUS_PORT=PG_PORT-28000  the coordinator's port; the workers take
 #                              the next two
 #   FEDDI_CITUS_DIR=/abs       where the three clusters live (default
-#                              <repo>/.data/citus)
+#                              <repo>/.data/citus, or beside FEDDI_PG_DIR
+#                              when that is set)
 #   FEDDI_PG_FAST=1            as for db/devdb.sh (tests: no fsync)
 #   FEDDI_CITUS_SHARDS=8       shards per distributed table (citus.shard_count)
 #
@@ -50,7 +52,13 @@ BASE_PORT="${FEDDI_CITUS_PORT:-$default_port}"
 if ! [[ $BASE_PORT =~ ^[0-9]+$ ]] || ((BASE_PORT < 1 || BASE_PORT > 65533)); then
     die "FEDDI_CITUS_PORT must be a TCP port number (1-65533), got '$BASE_PORT'"
 fi
-ROOT="${FEDDI_CITUS_DIR:-$REPO_ROOT/.data/citus}"
+if [[ -n ${FEDDI_CITUS_DIR:-} ]]; then
+    ROOT="${FEDDI_CITUS_DIR%/}"
+elif [[ -n ${FEDDI_PG_DIR:-} ]]; then
+    ROOT="${FEDDI_PG_DIR%/}-citus" # beside the single cluster, as db/pgbouncer.sh does
+else
+    ROOT="$REPO_ROOT/.data/citus"
+fi
 [[ $ROOT == /* ]] || die "FEDDI_CITUS_DIR must be an absolute path, got '$ROOT'"
 readonly NODES=(coordinator worker1 worker2)
 
@@ -77,7 +85,7 @@ url() { printf 'postgres://postgres@127.0.0.1:%s/%s?sslmode=disable\n' "$(node_p
 psql_node() { # psql_node N DATABASE SQL
     local bindir
     bindir="$(devdb "$1" bindir)"
-    "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -tA -h 127.0.0.1 -p "$(node_port "$1")" -U postgres -d "$2" -c "$3"
+    PGOPTIONS="-c client_min_messages=warning" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -tA -h 127.0.0.1 -p "$(node_port "$1")" -U postgres -d "$2" -c "$3"
 }
 
 # setup_db NAME: the database on every node, citus in it, the workers
@@ -140,13 +148,14 @@ cmd_start() {
     url
 }
 
-cmd_template() {
-    local n
+cmd_recreate() {
+    local db=$1 n
+    [[ $db =~ ^[a-z_][a-z0-9_]*$ ]] || die "a database name is lower-case letters, digits and _, got '$db'"
     for n in 0 1 2; do
-        psql_node "$n" postgres "DROP DATABASE IF EXISTS feddi_template WITH (FORCE)"
+        psql_node "$n" postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)"
     done
-    setup_db feddi_template
-    url feddi_template
+    setup_db "$db"
+    url "$db"
 }
 
 cmd_stop() {
@@ -172,7 +181,8 @@ case "${1:-}" in
         [[ ${2:-} =~ ^[012]$ ]] || die "port takes 0, 1 or 2"
         node_port "$2"
         ;;
-    template) cmd_template ;;
+    template) cmd_recreate feddi_template ;;
+    recreate) cmd_recreate "${2:-}" ;;
     restart)
         for n in 0 1 2; do devdb "$n" stop; devdb "$n" start >/dev/null; done
         ;;

@@ -28,6 +28,7 @@ import (
 // options are the command's flags.
 type options struct {
 	pgURL         string
+	dbURL         string
 	feddi         string
 	pgbench       string
 	out           string
@@ -49,6 +50,7 @@ func main() {
 func parseFlags() options {
 	var o options
 	flag.StringVar(&o.pgURL, "pg", os.Getenv("DATABASE_URL"), "URL of a database on the cluster to measure; the load test creates its own databases beside it")
+	flag.StringVar(&o.dbURL, "db", "", "URL of an empty database, prepared beforehand, to serve feddi on instead of one the load test creates (a Citus cluster's: db/citus.sh recreate makes it on every node)")
 	flag.StringVar(&o.feddi, "feddi", "bin/feddi", "the feddi binary to serve")
 	flag.StringVar(&o.pgbench, "pgbench", "pgbench", "the pgbench of the cluster's PostgreSQL")
 	flag.StringVar(&o.out, "out", ".data/bench", "folder for the JSON report, the chart and the server log")

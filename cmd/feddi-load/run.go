@@ -42,14 +42,18 @@ func run(ctx context.Context, o options) error {
 	defer yard.close(context.WithoutCancel(ctx))
 
 	stamp := started.UTC().Format("20060102T150405Z")
-	dbName := "feddi_load_" + stamp
-	if err := cl.recreate(ctx, dbName); err != nil {
-		return err
+	dbURL := o.dbURL
+	if dbURL == "" {
+		dbName := "feddi_load_" + stamp
+		if err := cl.recreate(ctx, dbName); err != nil {
+			return err
+		}
+		defer func() { _ = cl.drop(context.WithoutCancel(ctx), dbName) }()
+		dbURL = cl.urlOf(dbName)
 	}
-	defer func() { _ = cl.drop(context.WithoutCancel(ctx), dbName) }()
-	pool, err := pgxpool.New(ctx, cl.urlOf(dbName))
+	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
-		return fmt.Errorf("connecting to %s: %w", dbName, err)
+		return fmt.Errorf("connecting to the database to serve on: %w", err)
 	}
 	defer pool.Close()
 	if _, err := pool.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
@@ -62,7 +66,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer func() { _ = logFile.Close() }()
-	feddi := loadtest.Feddi{Bin: o.feddi, DatabaseURL: cl.urlOf(dbName), Log: logFile}
+	feddi := loadtest.Feddi{Bin: o.feddi, DatabaseURL: dbURL, Log: logFile}
 	if o.pool > 0 {
 		feddi.DatabaseURL = withQuery(feddi.DatabaseURL, "pool_max_conns", strconv.Itoa(o.pool))
 	}

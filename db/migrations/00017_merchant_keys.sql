@@ -260,6 +260,31 @@ END;
 $$;
 -- +goose StatementEnd
 
+-- A hit counts in each bucket by a single-row upsert per bucket: Citus
+-- routes each to the merchant's shard with its values filled in (an
+-- INSERT … SELECT with parameters in DO UPDATE reaches the worker with
+-- untyped parameters), and DO UPDATE uses only IMMUTABLE functions (the
+-- arithmetic is in UTC wall time: timestamptz + interval is STABLE).
+-- +goose StatementBegin
+CREATE FUNCTION rate_limit_hit(p_merchant_id text, p_buckets text[], p_subjects text[],
+    p_interval_seconds double precision[], p_now timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    step interval;
+    next timestamptz;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(p_buckets, 1), 0) LOOP
+        step := make_interval(secs => p_interval_seconds[i]);
+        next := timezone('UTC', timezone('UTC', p_now) + step);
+        INSERT INTO rate_limits AS r (merchant_id, bucket, subject, tat)
+        VALUES (p_merchant_id, p_buckets[i], p_subjects[i], next)
+        ON CONFLICT (merchant_id, bucket, subject) DO UPDATE
+        SET tat = timezone('UTC', timezone('UTC', greatest(r.tat, p_now)) + step);
+    END LOOP;
+END;
+$$;
+-- +goose StatementEnd
+
 -- Delivery jobs already queued learn their endpoint's merchant (on a new
 -- database River's tables come after these migrations).
 -- +goose StatementBegin
@@ -300,6 +325,7 @@ $$;
 
 -- +goose Down
 -- The keys and functions as 00016 left them.
+DROP FUNCTION rate_limit_hit(text, text[], text[], double precision[], timestamptz);
 DROP FUNCTION qr_token_use(text, text, text[], text[], double precision[], double precision[], timestamptz, text, bytea, bytea);
 DROP FUNCTION idempotency_claim(text, text, text, timestamptz);
 -- +goose StatementBegin

@@ -4,15 +4,23 @@
 SELECT event_record(@id::text, @merchant_id::text, sqlc.narg(integration_id)::text, @type::text,
                     @api_version::text, @data::jsonb, @created_at::timestamptz);
 
+-- name: EventHorizon :one
+-- The oldest transaction still running here (see EventList). A statement
+-- of its own: on Citus it runs on the coordinator, whose transaction ids
+-- the events carry (event_record runs there), while a statement on the
+-- events table runs on a worker.
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon;
+
 -- name: EventList :many
 -- One page of the events an integration sees, in commit-safe order
 -- (txid, id), after the cursor's position. Only events of transactions
--- older than every running one are served (see 00013_events.sql), so none
--- can later appear before a position already served.
+-- older than every one running when @horizon was read (EventHorizon, see
+-- 00013_events.sql) are served, so none can later appear before a
+-- position already served.
 SELECT id, type, api_version, data, created_at, txid FROM events
 WHERE merchant_id = @merchant_id
   AND (integration_id IS NULL OR integration_id = @integration_id)
-  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+  AND txid < @horizon::bigint
   AND (sqlc.narg(types)::text[] IS NULL OR type = ANY (sqlc.narg(types)::text[]))
   AND (sqlc.narg(created_after)::timestamptz IS NULL OR created_at >= sqlc.narg(created_after)::timestamptz)
   AND (sqlc.narg(created_before)::timestamptz IS NULL OR created_at < sqlc.narg(created_before)::timestamptz)

@@ -35,7 +35,7 @@ WITH upd AS (
     FROM (SELECT o.id, o.state AS from_state, o.remaining_minor AS moved_minor FROM grants o
           WHERE o.merchant_id = @merchant_id AND o.id = ANY(@ids::text[]) AND o.state = ANY(@from_states::text[])
           FOR UPDATE) old
-    WHERE g.id = old.id
+    WHERE g.merchant_id = @merchant_id AND g.id = old.id
     RETURNING g.*, old.from_state, old.moved_minor
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id, detail, note)
@@ -75,18 +75,18 @@ FROM upd;
 -- grows by the amount and a consumed grant becomes available again. Only
 -- grants still available or consumed and not yet expired take it back; the
 -- caller expires the rest.
-WITH old AS (
-    SELECT g.id, g.state AS from_state, a.amount
-    FROM grants g
-    JOIN (SELECT unnest(@ids::text[]) AS id, unnest(@amounts::bigint[]) AS amount) a ON a.id = g.id
-    WHERE g.merchant_id = @merchant_id AND g.wallet_id = @wallet_id
-      AND g.state IN ('available', 'consumed') AND g.expires_at > @now
-    FOR UPDATE OF g
-), upd AS (
+-- (The locked rows are a subquery of the UPDATE, not a CTE of their own:
+-- Citus loses the columns of a CTE that another CTE's UPDATE returns.)
+WITH upd AS (
     UPDATE grants g
     SET remaining_minor = g.remaining_minor + old.amount, state = 'available', updated_at = now()
-    FROM old
-    WHERE g.id = old.id
+    FROM (SELECT o.id, o.state AS from_state, a.amount
+          FROM grants o
+          JOIN (SELECT unnest(@ids::text[]) AS id, unnest(@amounts::bigint[]) AS amount) a ON a.id = o.id
+          WHERE o.merchant_id = @merchant_id AND o.wallet_id = @wallet_id
+            AND o.state IN ('available', 'consumed') AND o.expires_at > @now
+          FOR UPDATE OF o) old
+    WHERE g.merchant_id = @merchant_id AND g.id = old.id
     RETURNING g.*, old.from_state, old.amount AS restored_minor
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
@@ -105,27 +105,27 @@ FROM upd;
 -- already expired or clawed back keeps its state and its history records
 -- the lapse (@reason: payment_closed or payment_refunded). Returns each
 -- grant's state before and after.
-WITH old AS (
-    SELECT g.id, g.merchant_id, g.state AS from_state, a.amount,
-           CASE WHEN g.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
-    FROM grants g
-    JOIN (SELECT unnest(@ids::text[]) AS id, unnest(@amounts::bigint[]) AS amount) a ON a.id = g.id
-    WHERE g.merchant_id = @merchant_id AND g.wallet_id = @wallet_id
-    FOR UPDATE OF g
-), upd AS (
+-- Every locked grant is updated (one whose state stays keeps it), so that the history is inserted from the UPDATE's rows: Citus
+-- loses the columns of a plain CTE that an INSERT reads.
+WITH upd AS (
     UPDATE grants g
     SET state = old.to_state, updated_at = now()
-    FROM old
-    WHERE g.id = old.id AND old.from_state <> old.to_state
-    RETURNING g.id
+    FROM (SELECT o.id, o.state AS from_state, a.amount,
+                 CASE WHEN o.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
+          FROM grants o
+          JOIN (SELECT unnest(@ids::text[]) AS id, unnest(@amounts::bigint[]) AS amount) a ON a.id = o.id
+          WHERE o.merchant_id = @merchant_id AND o.wallet_id = @wallet_id
+          FOR UPDATE OF o) old
+    WHERE g.merchant_id = @merchant_id AND g.id = old.id
+    RETURNING g.id, g.merchant_id, old.from_state, old.to_state, old.amount
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT old.merchant_id, old.id, old.from_state, old.to_state,
-           CASE WHEN old.from_state = old.to_state THEN @reason::text ELSE 'expired' END,
-           old.amount, @transaction_id
-    FROM old
+    SELECT upd.merchant_id, upd.id, upd.from_state, upd.to_state,
+           CASE WHEN upd.from_state = upd.to_state THEN @reason::text ELSE 'expired' END,
+           upd.amount, @transaction_id
+    FROM upd
 )
-SELECT old.id, old.from_state::text AS from_state, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old;
+SELECT upd.id, upd.from_state::text AS from_state, upd.to_state::text AS state, upd.amount::bigint AS amount_minor FROM upd;
 
 -- name: GrantListByCustomer :many
 -- One page of a customer's grants, newest first, keyset on (created_at, id).

@@ -7,7 +7,7 @@ SET currency = EXCLUDED.currency,
     bonus_minor = EXCLUDED.bonus_minor,
     bonus_expires_in_days = EXCLUDED.bonus_expires_in_days,
     active = EXCLUDED.active,
-    updated_at = now()
+    updated_at = sqlc.arg(now)::timestamptz -- a parameter: Citus takes no now() in DO UPDATE
 RETURNING *;
 
 -- name: SkuGetForUpdate :one

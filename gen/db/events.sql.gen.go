@@ -65,6 +65,21 @@ func (q *Queries) EventGet(ctx context.Context, arg EventGetParams) (EventGetRow
 	return i, err
 }
 
+const eventHorizon = `-- name: EventHorizon :one
+SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon
+`
+
+// The oldest transaction still running here (see EventList). A statement
+// of its own: on Citus it runs on the coordinator, whose transaction ids
+// the events carry (event_record runs there), while a statement on the
+// events table runs on a worker.
+func (q *Queries) EventHorizon(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, eventHorizon)
+	var horizon int64
+	err := row.Scan(&horizon)
+	return horizon, err
+}
+
 const eventInsert = `-- name: EventInsert :exec
 SELECT event_record($1::text, $2::text, $3::text, $4::text,
                     $5::text, $6::jsonb, $7::timestamptz)
@@ -99,19 +114,20 @@ const eventList = `-- name: EventList :many
 SELECT id, type, api_version, data, created_at, txid FROM events
 WHERE merchant_id = $1
   AND (integration_id IS NULL OR integration_id = $2)
-  AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-  AND ($3::text[] IS NULL OR type = ANY ($3::text[]))
-  AND ($4::timestamptz IS NULL OR created_at >= $4::timestamptz)
-  AND ($5::timestamptz IS NULL OR created_at < $5::timestamptz)
-  AND ($6::bigint IS NULL
-       OR (txid, id) > ($6::bigint, $7::text))
+  AND txid < $3::bigint
+  AND ($4::text[] IS NULL OR type = ANY ($4::text[]))
+  AND ($5::timestamptz IS NULL OR created_at >= $5::timestamptz)
+  AND ($6::timestamptz IS NULL OR created_at < $6::timestamptz)
+  AND ($7::bigint IS NULL
+       OR (txid, id) > ($7::bigint, $8::text))
 ORDER BY txid, id
-LIMIT $8
+LIMIT $9
 `
 
 type EventListParams struct {
 	MerchantID    string
 	IntegrationID *string
+	Horizon       int64
 	Types         []string
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
@@ -131,12 +147,14 @@ type EventListRow struct {
 
 // One page of the events an integration sees, in commit-safe order
 // (txid, id), after the cursor's position. Only events of transactions
-// older than every running one are served (see 00013_events.sql), so none
-// can later appear before a position already served.
+// older than every one running when @horizon was read (EventHorizon, see
+// 00013_events.sql) are served, so none can later appear before a
+// position already served.
 func (q *Queries) EventList(ctx context.Context, arg EventListParams) ([]EventListRow, error) {
 	rows, err := q.db.Query(ctx, eventList,
 		arg.MerchantID,
 		arg.IntegrationID,
+		arg.Horizon,
 		arg.Types,
 		arg.CreatedAfter,
 		arg.CreatedBefore,

@@ -172,33 +172,31 @@ func (q *Queries) GrantInsert(ctx context.Context, arg GrantInsertParams) (Grant
 }
 
 const grantLapse = `-- name: GrantLapse :many
-WITH old AS (
-    SELECT g.id, g.merchant_id, g.state AS from_state, a.amount,
-           CASE WHEN g.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
-    FROM grants g
-    JOIN (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS amount) a ON a.id = g.id
-    WHERE g.merchant_id = $3 AND g.wallet_id = $4
-    FOR UPDATE OF g
-), upd AS (
+WITH upd AS (
     UPDATE grants g
     SET state = old.to_state, updated_at = now()
-    FROM old
-    WHERE g.id = old.id AND old.from_state <> old.to_state
-    RETURNING g.id
+    FROM (SELECT o.id, o.state AS from_state, a.amount,
+                 CASE WHEN o.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
+          FROM grants o
+          JOIN (SELECT unnest($2::text[]) AS id, unnest($3::bigint[]) AS amount) a ON a.id = o.id
+          WHERE o.merchant_id = $1 AND o.wallet_id = $4
+          FOR UPDATE OF o) old
+    WHERE g.merchant_id = $1 AND g.id = old.id
+    RETURNING g.id, g.merchant_id, old.from_state, old.to_state, old.amount
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT old.merchant_id, old.id, old.from_state, old.to_state,
-           CASE WHEN old.from_state = old.to_state THEN $5::text ELSE 'expired' END,
-           old.amount, $6
-    FROM old
+    SELECT upd.merchant_id, upd.id, upd.from_state, upd.to_state,
+           CASE WHEN upd.from_state = upd.to_state THEN $5::text ELSE 'expired' END,
+           upd.amount, $6
+    FROM upd
 )
-SELECT old.id, old.from_state::text AS from_state, old.to_state::text AS state, old.amount::bigint AS amount_minor FROM old
+SELECT upd.id, upd.from_state::text AS from_state, upd.to_state::text AS state, upd.amount::bigint AS amount_minor FROM upd
 `
 
 type GrantLapseParams struct {
+	MerchantID    string
 	Ids           []string
 	Amounts       []int64
-	MerchantID    string
 	WalletID      string
 	Reason        string
 	TransactionID *string
@@ -218,11 +216,13 @@ type GrantLapseRow struct {
 // already expired or clawed back keeps its state and its history records
 // the lapse (@reason: payment_closed or payment_refunded). Returns each
 // grant's state before and after.
+// Every locked grant is updated (one whose state stays keeps it), so that the history is inserted from the UPDATE's rows: Citus
+// loses the columns of a plain CTE that an INSERT reads.
 func (q *Queries) GrantLapse(ctx context.Context, arg GrantLapseParams) ([]GrantLapseRow, error) {
 	rows, err := q.db.Query(ctx, grantLapse,
+		arg.MerchantID,
 		arg.Ids,
 		arg.Amounts,
-		arg.MerchantID,
 		arg.WalletID,
 		arg.Reason,
 		arg.TransactionID,
@@ -360,18 +360,16 @@ func (q *Queries) GrantListLive(ctx context.Context, arg GrantListLiveParams) ([
 }
 
 const grantRestore = `-- name: GrantRestore :many
-WITH old AS (
-    SELECT g.id, g.state AS from_state, a.amount
-    FROM grants g
-    JOIN (SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS amount) a ON a.id = g.id
-    WHERE g.merchant_id = $3 AND g.wallet_id = $4
-      AND g.state IN ('available', 'consumed') AND g.expires_at > $5
-    FOR UPDATE OF g
-), upd AS (
+WITH upd AS (
     UPDATE grants g
     SET remaining_minor = g.remaining_minor + old.amount, state = 'available', updated_at = now()
-    FROM old
-    WHERE g.id = old.id
+    FROM (SELECT o.id, o.state AS from_state, a.amount
+          FROM grants o
+          JOIN (SELECT unnest($2::text[]) AS id, unnest($3::bigint[]) AS amount) a ON a.id = o.id
+          WHERE o.merchant_id = $1 AND o.wallet_id = $4
+            AND o.state IN ('available', 'consumed') AND o.expires_at > $5
+          FOR UPDATE OF o) old
+    WHERE g.merchant_id = $1 AND g.id = old.id
     RETURNING g.id, g.merchant_id, g.integration_id, g.wallet_id, g.customer_id, g.source, g.source_ref, g.currency, g.original_minor, g.remaining_minor, g.state, g.expires_at, g.created_at, g.updated_at, old.from_state, old.amount AS restored_minor
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
@@ -384,9 +382,9 @@ FROM upd
 `
 
 type GrantRestoreParams struct {
+	MerchantID    string
 	Ids           []string
 	Amounts       []int64
-	MerchantID    string
 	WalletID      string
 	Now           time.Time
 	Reason        string
@@ -415,11 +413,13 @@ type GrantRestoreRow struct {
 // grows by the amount and a consumed grant becomes available again. Only
 // grants still available or consumed and not yet expired take it back; the
 // caller expires the rest.
+// (The locked rows are a subquery of the UPDATE, not a CTE of their own:
+// Citus loses the columns of a CTE that another CTE's UPDATE returns.)
 func (q *Queries) GrantRestore(ctx context.Context, arg GrantRestoreParams) ([]GrantRestoreRow, error) {
 	rows, err := q.db.Query(ctx, grantRestore,
+		arg.MerchantID,
 		arg.Ids,
 		arg.Amounts,
-		arg.MerchantID,
 		arg.WalletID,
 		arg.Now,
 		arg.Reason,
@@ -554,7 +554,7 @@ WITH upd AS (
     FROM (SELECT o.id, o.state AS from_state, o.remaining_minor AS moved_minor FROM grants o
           WHERE o.merchant_id = $3 AND o.id = ANY($4::text[]) AND o.state = ANY($5::text[])
           FOR UPDATE) old
-    WHERE g.id = old.id
+    WHERE g.merchant_id = $3 AND g.id = old.id
     RETURNING g.id, g.merchant_id, g.integration_id, g.wallet_id, g.customer_id, g.source, g.source_ref, g.currency, g.original_minor, g.remaining_minor, g.state, g.expires_at, g.created_at, g.updated_at, old.from_state, old.moved_minor
 ), ev AS (
     INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id, detail, note)

@@ -45,33 +45,27 @@ func (q *Queries) RateLimitGate(ctx context.Context, arg RateLimitGateParams) (f
 }
 
 const rateLimitHit = `-- name: RateLimitHit :exec
-INSERT INTO rate_limits (merchant_id, bucket, subject, tat)
-SELECT $1::text, ($2::text[])[i], ($3::text[])[i],
-       $4::timestamptz + make_interval(secs => ($5::double precision[])[i])
-FROM generate_subscripts($2::text[], 1) AS i
-ON CONFLICT (merchant_id, bucket, subject) DO UPDATE
-SET tat = timezone('UTC', timezone('UTC', greatest(rate_limits.tat, $4::timestamptz)) + (excluded.tat - $4::timestamptz))
+SELECT rate_limit_hit($1::text, $2::text[], $3::text[],
+                      $4::double precision[], $5::timestamptz)
 `
 
 type RateLimitHitParams struct {
 	MerchantID      string
 	Buckets         []string
 	Subjects        []string
-	Now             time.Time
 	IntervalSeconds []float64
+	Now             time.Time
 }
 
 // Counts one hit in every bucket given: its tat moves one interval past
-// the later of itself and now (GCRA).
-// In UTC wall time: timestamptz + interval is only STABLE, and Citus takes
-// only IMMUTABLE functions in DO UPDATE.
+// the later of itself and now (GCRA; rate_limit_hit, 00017).
 func (q *Queries) RateLimitHit(ctx context.Context, arg RateLimitHitParams) error {
 	_, err := q.db.Exec(ctx, rateLimitHit,
 		arg.MerchantID,
 		arg.Buckets,
 		arg.Subjects,
-		arg.Now,
 		arg.IntervalSeconds,
+		arg.Now,
 	)
 	return err
 }

@@ -126,7 +126,7 @@ SET currency = EXCLUDED.currency,
     bonus_minor = EXCLUDED.bonus_minor,
     bonus_expires_in_days = EXCLUDED.bonus_expires_in_days,
     active = EXCLUDED.active,
-    updated_at = now()
+    updated_at = $8::timestamptz -- a parameter: Citus takes no now() in DO UPDATE
 RETURNING merchant_id, sku_id, currency, face_value_minor, bonus_minor, bonus_expires_in_days, active, created_at, updated_at
 `
 
@@ -138,6 +138,7 @@ type SkuUpsertParams struct {
 	BonusMinor         int64
 	BonusExpiresInDays int32
 	Active             bool
+	Now                time.Time
 }
 
 func (q *Queries) SkuUpsert(ctx context.Context, arg SkuUpsertParams) (Sku, error) {
@@ -149,6 +150,7 @@ func (q *Queries) SkuUpsert(ctx context.Context, arg SkuUpsertParams) (Sku, erro
 		arg.BonusMinor,
 		arg.BonusExpiresInDays,
 		arg.Active,
+		arg.Now,
 	)
 	var i Sku
 	err := row.Scan(

@@ -139,7 +139,13 @@ func (s *Service) List(ctx context.Context, lq Query) (Page, error) {
 		}
 		params.AfterTxid, params.AfterID = &txid, &id
 	}
-	rows, err := dbx.Q(ctx, s.pool).EventList(ctx, params)
+	q := dbx.Q(ctx, s.pool)
+	horizon, err := q.EventHorizon(ctx)
+	if err != nil {
+		return Page{}, fmt.Errorf("reading the events horizon: %w", err)
+	}
+	params.Horizon = horizon
+	rows, err := q.EventList(ctx, params)
 	if err != nil {
 		return Page{}, fmt.Errorf("listing events: %w", err)
 	}

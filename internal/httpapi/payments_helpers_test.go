@@ -159,7 +159,7 @@ func (e *payEnv) phoneOf(walletID string) string {
 	e.t.Helper()
 	var phone string
 	require.NoError(e.t, e.S.Pool.QueryRow(context.Background(),
-		`SELECT c.phone FROM customers c JOIN wallets w ON w.customer_id = c.id WHERE w.id = $1`, walletID).Scan(&phone))
+		`SELECT c.phone FROM customers c JOIN wallets w ON w.merchant_id = c.merchant_id AND w.customer_id = c.id WHERE w.id = $1`, walletID).Scan(&phone))
 	return phone
 }
 

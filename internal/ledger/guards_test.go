@@ -14,7 +14,9 @@ import (
 	"github.com/feddi/partner-api/gen/db"
 	"github.com/feddi/partner-api/internal/ledger"
 	"github.com/feddi/partner-api/internal/moneytest"
+	"github.com/feddi/partner-api/internal/platform/dbx"
 	"github.com/feddi/partner-api/internal/platform/ids"
+	"github.com/feddi/partner-api/internal/platform/testdb"
 )
 
 // The balance guard of db/migrations/00003_ledger.sql: a statement-level
@@ -95,17 +97,37 @@ func requireForeignKeyRefused(t *testing.T, err error) {
 	t.Helper()
 	var pgErr *pgconn.PgError
 	require.ErrorAs(t, err, &pgErr)
+	if testdb.Citus() && pgErr.Code == "23514" {
+		// Each merchant's entries go to that merchant's shard, where the
+		// balance guard may refuse the lone entry before the key is checked.
+		requireRefused(t, err, "entries")
+		return
+	}
 	require.Equal(t, "23503", pgErr.Code, pgErr.Message)
-	require.Equal(t, "ledger_entries_transaction_id_fkey", pgErr.ConstraintName)
+	require.Equal(t, "ledger_entries_transaction_id_fkey", dbx.ConstraintName(pgErr))
 }
 
 // requireRefused: err is the balance guard's refusal, saying msg.
+//
+// On Citus (make test-citus) the guard runs on the shard, and the
+// coordinator relays its refusal in one of three shapes: as raised; without
+// the constraint's name; or, for a refusal raised while rows are copied to
+// the shard (INSERT … SELECT, COPY) or at commit (the deferred check), as an
+// internal error (XX000) whose message is the shard's or "could not commit
+// transaction". The callers then check that nothing was written.
 func requireRefused(t *testing.T, err error, msg string, msgAndArgs ...any) {
 	t.Helper()
 	var pgErr *pgconn.PgError
 	require.ErrorAs(t, err, &pgErr, msgAndArgs...)
+	if testdb.Citus() && pgErr.Code == "XX000" {
+		require.True(t, strings.Contains(pgErr.Message, msg) || strings.Contains(pgErr.Message, "could not commit transaction"),
+			"Citus relayed %q", pgErr.Message)
+		return
+	}
 	require.Equal(t, "23514", pgErr.Code, msgAndArgs...)
-	require.Equal(t, "ledger_entries_balanced", pgErr.ConstraintName, msgAndArgs...)
+	if !testdb.Citus() || pgErr.ConstraintName != "" {
+		require.Equal(t, "ledger_entries_balanced", dbx.ConstraintName(pgErr), msgAndArgs...)
+	}
 	require.Contains(t, pgErr.Message, msg, msgAndArgs...)
 }
 
@@ -245,7 +267,9 @@ func TestBalanceGuard(t *testing.T) {
 		} {
 			var pgErr *pgconn.PgError
 			require.ErrorAs(t, b.inTx(t, sqlStep(b.entriesSQL(txn.ID, lines...))), &pgErr, name)
-			require.Equal(t, "ledger_entries_balanced", pgErr.ConstraintName, name)
+			if !testdb.Citus() || pgErr.ConstraintName != "" {
+				require.Equal(t, "ledger_entries_balanced", dbx.ConstraintName(pgErr), name)
+			}
 		}
 		require.Equal(t, 2, b.entryCount(t, txn.ID))
 	})
@@ -274,6 +298,12 @@ func TestBalanceGuard(t *testing.T) {
 			},
 		}
 		for name, step := range statements {
+			if name == "MERGE" && testdb.Citus() {
+				// Citus refuses MERGE into a table with a volatile default
+				// (created_at) before the guard runs.
+				require.ErrorContains(t, b.inTx(t, step), "MERGE", name)
+				continue
+			}
 			requireRefused(t, b.inTx(t, step), "does not sum to zero", name)
 		}
 		require.Equal(t, 2, b.entryCount(t, txn.ID))
@@ -388,6 +418,9 @@ func TestBalanceGuard(t *testing.T) {
 // on the test's database).
 func TestBalanceGuardWork(t *testing.T) {
 	t.Parallel()
+	if testdb.Citus() {
+		t.Skip("on Citus the guard's functions run on the workers, whose statistics this test does not read")
+	}
 	b := setup(t)
 	ctx := context.Background()
 	cfg, err := pgx.ParseConfig(os.Getenv("DATABASE_URL"))

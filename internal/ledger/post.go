@@ -79,8 +79,8 @@ func interpretPostError(m Movement, err error) error {
 		return fmt.Errorf("posting %s: wallet %s: %w", m.Type, m.WalletID, ErrNotFound)
 	case dbx.IsUniqueViolation(err, "ledger_transactions_settlement_key"):
 		return fmt.Errorf("posting %s: %w", m.Type, ErrDuplicateSettlement)
-	case errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.TableName == "wallets":
-		return fmt.Errorf("posting %s on wallet %s: %w (%s)", m.Type, m.WalletID, ErrNegativeBalance, pgErr.ConstraintName)
+	case errors.As(err, &pgErr) && pgErr.Code == "23514" && dbx.TableName(pgErr) == "wallets":
+		return fmt.Errorf("posting %s on wallet %s: %w (%s)", m.Type, m.WalletID, ErrNegativeBalance, dbx.ConstraintName(pgErr))
 	}
 	return fmt.Errorf("posting %s on wallet %s: %w", m.Type, m.WalletID, err)
 }

@@ -115,7 +115,7 @@ func (s *Service) UpsertSku(ctx context.Context, in SkuInput) (Sku, error) {
 		}
 		row, err := q.SkuUpsert(ctx, db.SkuUpsertParams{
 			MerchantID: in.MerchantID, SkuID: in.SkuID, Currency: in.Currency, FaceValueMinor: in.FaceValue,
-			BonusMinor: in.Bonus, BonusExpiresInDays: int32(in.BonusExpiresInDays), Active: in.Active,
+			BonusMinor: in.Bonus, BonusExpiresInDays: int32(in.BonusExpiresInDays), Active: in.Active, Now: s.now(),
 		})
 		if err != nil {
 			return Sku{}, fmt.Errorf("writing SKU %s: %w", in.SkuID, err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,9 +243,52 @@ func IsRetryable(err error) bool {
 func IsUniqueViolation(err error, constraint string) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return constraint == "" || pgErr.ConstraintName == constraint
+		return constraint == "" || ConstraintName(pgErr) == constraint
 	}
 	return false
+}
+
+// shardSuffix is what Citus appends to a table's or constraint's name on
+// each of its shards (the shard id).
+var shardSuffix = regexp.MustCompile(`_[0-9]+$`)
+
+// ConstraintName is the name of the constraint pgErr names, as the
+// migrations name it. On Citus an error raised on a shard comes back
+// without its constraint and table fields, and its message names the
+// shard's copies, with the shard id appended: the name is then read from
+// the message (PostgreSQL's English one) and the suffix dropped. (No
+// constraint or table of ours ends in _<digits>; TestSchemaIsShardable…
+// holds that.)
+func ConstraintName(pgErr *pgconn.PgError) string {
+	name := pgErr.ConstraintName
+	if name == "" {
+		name = quotedAfter(pgErr.Message, `constraint "`)
+	}
+	return shardSuffix.ReplaceAllString(name, "")
+}
+
+// TableName is ConstraintName for the table pgErr names.
+func TableName(pgErr *pgconn.PgError) string {
+	name := pgErr.TableName
+	if name == "" {
+		if name = quotedAfter(pgErr.Message, `relation "`); name == "" {
+			name = quotedAfter(pgErr.Message, `table "`)
+		}
+	}
+	return shardSuffix.ReplaceAllString(name, "")
+}
+
+// quotedAfter reads the double-quoted name that follows prefix in msg.
+func quotedAfter(msg, prefix string) string {
+	_, rest, ok := strings.Cut(msg, prefix)
+	if !ok {
+		return ""
+	}
+	name, _, ok := strings.Cut(rest, `"`)
+	if !ok {
+		return ""
+	}
+	return name
 }
 
 // Interpret translates driver errors stores do not handle themselves:

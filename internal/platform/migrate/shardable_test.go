@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ func TestShardingRulesCatchPlantedTables(t *testing.T) {
 	pool := testdb.New(t)
 	for _, stmt := range []string{
 		`CREATE TABLE planted_no_merchant (id text PRIMARY KEY)`,
+		`CREATE TABLE planted_v_2 (merchant_id text NOT NULL, id text, PRIMARY KEY (merchant_id, id))`,
 		`CREATE TABLE planted_id_first (merchant_id text NOT NULL, id text, PRIMARY KEY (id, merchant_id))`,
 		`CREATE TABLE planted_nullable (merchant_id text, id text, PRIMARY KEY (id))`,
 		`CREATE TABLE planted_unique (merchant_id text NOT NULL, id text, code text, PRIMARY KEY (merchant_id, id))`,
@@ -49,6 +51,7 @@ func TestShardingRulesCatchPlantedTables(t *testing.T) {
 	problems := strings.Join(shardingProblems(t, pool), "\n")
 	for _, want := range []string{
 		"planted_no_merchant: no merchant_id column",
+		"table planted_v_2: ends in _<digits>",
 		"planted_id_first: primary key (id, merchant_id) does not start with merchant_id",
 		"planted_nullable: merchant_id may be NULL",
 		"planted_nullable: primary key (id) does not start with merchant_id",
@@ -79,13 +82,21 @@ func shardingProblems(t *testing.T, pool *pgxpool.Pool) []string {
 		FROM pg_class c
 		LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'merchant_id' AND NOT a.attisdropped
 		WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+		  AND NOT `+isShard("c.relname")+`
 		ORDER BY 1`, func(r pgx.CollectableRow) (table, error) {
 		var tb table
 		return tb, r.Scan(&tb.name, &tb.hasMerchant, &tb.notNull)
 	})
 	require.NoError(t, err)
+	shardLike := regexp.MustCompile(`_[0-9]+$`)
+	named := func(kind, name string) {
+		if shardLike.MatchString(name) {
+			add("%s %s: ends in _<digits>, as Citus names a shard's copy (dbx.ConstraintName drops that suffix)", kind, name)
+		}
+	}
 	placement := map[string]migrate.Placement{}
 	for _, tb := range tables {
+		named("table", tb.name)
 		placement[tb.name] = migrate.PlacementOf(tb.name)
 		if placement[tb.name] != migrate.Distributed {
 			continue
@@ -109,7 +120,7 @@ func shardingProblems(t *testing.T, pool *pgxpool.Pool) []string {
 		       array(SELECT coalesce(a.attname, '(expression)') FROM unnest(x.indkey[:x.indnkeyatts - 1]) WITH ORDINALITY k(attnum, n)
 		             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum ORDER BY k.n)
 		FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
-		WHERE c.relnamespace = 'public'::regnamespace AND x.indisunique
+		WHERE c.relnamespace = 'public'::regnamespace AND x.indisunique AND NOT `+isShard("c.relname")+`
 		ORDER BY 1, 2`, func(r pgx.CollectableRow) (index, error) {
 		var ix index
 		return ix, r.Scan(&ix.table, &ix.name, &ix.primary, &ix.columns)
@@ -117,6 +128,7 @@ func shardingProblems(t *testing.T, pool *pgxpool.Pool) []string {
 	require.NoError(t, err)
 	hasPrimary := map[string]bool{}
 	for _, ix := range indexes {
+		named("index", ix.name)
 		if placement[ix.table] != migrate.Distributed {
 			continue
 		}
@@ -147,13 +159,14 @@ func shardingProblems(t *testing.T, pool *pgxpool.Pool) []string {
 		       array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(attnum, n)
 		             JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.attnum ORDER BY k.n)
 		FROM pg_constraint c
-		WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+		WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace AND NOT `+isShard("c.conrelid::regclass::text")+`
 		ORDER BY 1, 2`, func(r pgx.CollectableRow) (foreignKey, error) {
 		var fk foreignKey
 		return fk, r.Scan(&fk.table, &fk.name, &fk.target, &fk.from, &fk.to)
 	})
 	require.NoError(t, err)
 	for _, fk := range fks {
+		named("foreign key", fk.name)
 		from, to := placement[fk.table], placement[fk.target]
 		desc := fmt.Sprintf("foreign key %s (%s) -> %s (%s)", fk.name, strings.Join(fk.from, ", "), fk.target, strings.Join(fk.to, ", "))
 		switch {
@@ -173,7 +186,7 @@ func shardingProblems(t *testing.T, pool *pgxpool.Pool) []string {
 	triggers, err := collect(ctx, pool, `
 		SELECT c.relname, t.tgname, p.proname, p.prosrc
 		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
-		WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal
+		WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal AND NOT `+isShard("c.relname")+`
 		ORDER BY 1, 2`, func(r pgx.CollectableRow) (trigger, error) {
 		var tg trigger
 		return tg, r.Scan(&tg.table, &tg.name, &tg.function, &tg.source)
@@ -187,10 +200,71 @@ func shardingProblems(t *testing.T, pool *pgxpool.Pool) []string {
 	return problems
 }
 
+// isShard says in SQL whether the relation named by expr is a shard: on
+// Citus the coordinator holds the shards of reference tables, named after
+// their table with the shard id appended.
+func isShard(expr string) string {
+	return "(" + expr + " ~ '_[0-9]+$' AND to_regclass(regexp_replace(" + expr + ", '_[0-9]+$', '')) IS NOT NULL)"
+}
+
 func collect[T any](ctx context.Context, pool *pgxpool.Pool, sql string, scan pgx.RowToFunc[T]) ([]T, error) {
 	rows, err := pool.Query(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, scan)
+}
+
+// TestCitusPlacesEveryTable (make test-citus): feddi migrate, finding Citus,
+// distributed every merchant table by merchant_id in one co-location
+// group, made the global tables reference tables, left River's and goose's
+// on the coordinator, and the money triggers exist on every shard.
+func TestCitusPlacesEveryTable(t *testing.T) {
+	t.Parallel()
+	if !testdb.Citus() {
+		t.Skip("runs on Citus only (make test-citus)")
+	}
+	ctx := context.Background()
+	pool := testdb.New(t)
+	type placed struct {
+		table, method, column string
+		colocation            int
+	}
+	rows, err := collect(ctx, pool, `
+		SELECT c.relname, coalesce(p.partmethod::text, ''),
+		       coalesce(column_to_column_name(p.logicalrelid, p.partkey), ''), coalesce(p.colocationid, 0)
+		FROM pg_class c LEFT JOIN pg_dist_partition p ON p.logicalrelid = c.oid
+		WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+		ORDER BY 1`, func(r pgx.CollectableRow) (placed, error) {
+		var p placed
+		return p, r.Scan(&p.table, &p.method, &p.column, &p.colocation)
+	})
+	require.NoError(t, err)
+	groups := map[int]bool{}
+	var distributed int
+	for _, p := range rows {
+		switch migrate.PlacementOf(p.table) {
+		case migrate.Distributed:
+			require.Equal(t, "h", p.method, "%s is hash-distributed", p.table)
+			require.Equal(t, migrate.DistributionColumn, p.column, p.table)
+			groups[p.colocation] = true
+			distributed++
+		case migrate.Reference:
+			require.Equal(t, "n", p.method, "%s is a reference table", p.table)
+		case migrate.Local:
+			require.Empty(t, p.method, "%s stays on the coordinator", p.table)
+		}
+	}
+	require.Greater(t, distributed, 20)
+	require.Len(t, groups, 1, "one co-location group")
+
+	// The money rules are triggers of every shard of the ledger (Citus
+	// names a shard's copy of a trigger after the shard).
+	var placements, guarded int
+	require.NoError(t, pool.QueryRow(ctx, `
+		SELECT count(*), count(*) FILTER (WHERE success AND result = 't')
+		FROM run_command_on_placements('ledger_entries',
+		     $$SELECT count(*) = 1 FROM pg_trigger WHERE tgrelid = '%s'::regclass AND tgname LIKE 'ledger_entries_balanced%%'$$)`).Scan(&placements, &guarded))
+	require.Positive(t, placements)
+	require.Equal(t, placements, guarded, "every shard of ledger_entries has the balance trigger")
 }

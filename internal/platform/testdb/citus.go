@@ -84,7 +84,7 @@ func citusURL(t testing.TB, coordinator string) string {
 	name := "citus_test_" + hex.EncodeToString(b)
 	t.Cleanup(func() {
 		for _, node := range nodes {
-			if err := onNode(node, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			if err := dropOnNode(node, name); err != nil {
 				t.Errorf("dropping %s: %v", name, err)
 			}
 		}
@@ -111,5 +111,20 @@ func onNode(adminURL, stmt string) error {
 	}
 	defer func() { _ = conn.Close(ctx) }()
 	_, err = conn.Exec(ctx, stmt)
+	return err
+}
+
+// dropOnNode drops database on one node. FORCE ends the sessions in it,
+// but Citus's maintenance daemon of the database, or a connection the
+// coordinator opened to a worker an instant earlier, may still hold it for
+// a moment: the drop is tried again for a few seconds.
+func dropOnNode(adminURL, database string) error {
+	var err error
+	for range 20 {
+		if err = onNode(adminURL, "DROP DATABASE IF EXISTS "+database+" WITH (FORCE)"); err == nil {
+			return nil
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	return err
 }
