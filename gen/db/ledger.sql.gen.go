@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"time"
 )
 
 const ledgerEntriesOf = `-- name: LedgerEntriesOf :many
@@ -46,47 +45,23 @@ func (q *Queries) LedgerEntriesOf(ctx context.Context, transactionID string) ([]
 }
 
 const ledgerPost = `-- name: LedgerPost :one
-WITH moved AS (
-    UPDATE wallets w
-    SET actual_minor          = w.actual_minor + $1::bigint,
-        promo_available_minor = w.promo_available_minor + $2::bigint,
-        promo_locked_minor    = w.promo_locked_minor + $3::bigint,
-        held_actual_minor     = w.held_actual_minor + $4::bigint,
-        next_promo_expiry_at  = (SELECT min(g.expires_at) FROM grants g
-                                 WHERE g.merchant_id = w.merchant_id AND g.wallet_id = w.id AND g.state IN ('locked', 'available')),
-        updated_at            = now()
-    WHERE w.merchant_id = $5 AND w.id = $6 AND w.currency = $7
-    RETURNING w.id, w.merchant_id, w.customer_id, w.currency, w.actual_minor, w.promo_available_minor, w.promo_locked_minor, w.next_promo_expiry_at
-), txn AS (
-    INSERT INTO ledger_transactions (
-        id, merchant_id, integration_id, type, wallet_id, customer_id, currency,
-        amount_minor, actual_delta_minor, promo_delta_minor,
-        actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after,
-        payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference,
-        terminal_id, location_id, operator_id)
-    SELECT $8::text, moved.merchant_id, $9::text, $10::text, moved.id, moved.customer_id, moved.currency,
-        $11::bigint, $1::bigint, $12::bigint,
-        moved.actual_minor, moved.promo_available_minor, moved.promo_locked_minor, moved.next_promo_expiry_at,
-        $13::text, $14::text, $15::text, $16::text, $17::text, $18::text,
-        $19::text, $20::text, $21::text
-    FROM moved
-    RETURNING id, merchant_id, integration_id, type, wallet_id, customer_id, currency, amount_minor, actual_delta_minor, promo_delta_minor, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference, terminal_id, location_id, operator_id, created_at
-), entries AS (
-    INSERT INTO ledger_entries (transaction_id, merchant_id, account, currency, amount_minor)
-    SELECT txn.id, txn.merchant_id, e.account, txn.currency, e.amount_minor
-    FROM txn, (SELECT unnest($22::text[]) AS account, unnest($23::bigint[]) AS amount_minor) e
-)
-SELECT id, merchant_id, integration_id, type, wallet_id, customer_id, currency, amount_minor, actual_delta_minor, promo_delta_minor, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference, terminal_id, location_id, operator_id, created_at FROM txn
+SELECT id, merchant_id, integration_id, type, wallet_id, customer_id, currency, amount_minor, actual_delta_minor, promo_delta_minor, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, payment_id, grant_id, settlement_reference, provider, sku_id, pos_reference, terminal_id, location_id, operator_id, created_at FROM ledger_post($1::text, $2::text, $3::text,
+    $4::bigint, $5::bigint, $6::bigint, $7::bigint,
+    $8::text, $9::text, $10::text, $11::bigint, $12::bigint,
+    $13::text, $14::text, $15::text, $16::text,
+    $17::text, $18::text,
+    $19::text, $20::text, $21::text,
+    $22::text[], $23::bigint[])
 `
 
 type LedgerPostParams struct {
+	MerchantID          string
+	WalletID            string
+	Currency            string
 	ActualDelta         int64
 	PromoAvailableDelta int64
 	PromoLockedDelta    int64
 	HeldActualDelta     int64
-	MerchantID          string
-	WalletID            string
-	Currency            string
 	ID                  string
 	IntegrationID       string
 	TxnType             string
@@ -105,48 +80,18 @@ type LedgerPostParams struct {
 	Amounts             []int64
 }
 
-type LedgerPostRow struct {
-	ID                       string
-	MerchantID               string
-	IntegrationID            string
-	Type                     string
-	WalletID                 string
-	CustomerID               string
-	Currency                 string
-	AmountMinor              int64
-	ActualDeltaMinor         int64
-	PromoDeltaMinor          int64
-	ActualAfterMinor         int64
-	PromoAvailableAfterMinor int64
-	PromoLockedAfterMinor    int64
-	NextPromoExpiryAfter     *time.Time
-	PaymentID                *string
-	GrantID                  *string
-	SettlementReference      *string
-	Provider                 *string
-	SkuID                    *string
-	PosReference             *string
-	TerminalID               *string
-	LocationID               *string
-	OperatorID               *string
-	CreatedAt                time.Time
-}
-
-// The one statement that moves money: applies the wallet's balance deltas
-// and the change of the actual money its payments hold (the CHECKs refuse
-// a negative balance, and actual money that with the holds would pass the
-// ceiling), books the transaction with the
-// balance it left, and inserts its entries. The ledger's triggers check at
-// the end of this statement that the entries balance.
-func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) (LedgerPostRow, error) {
+// The one call that moves money (ledger_post, 00018): the wallet's balance
+// deltas, the transaction with the balance it left, its entries, checked
+// by the ledger's triggers. No row: no such wallet.
+func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) (LedgerTransaction, error) {
 	row := q.db.QueryRow(ctx, ledgerPost,
+		arg.MerchantID,
+		arg.WalletID,
+		arg.Currency,
 		arg.ActualDelta,
 		arg.PromoAvailableDelta,
 		arg.PromoLockedDelta,
 		arg.HeldActualDelta,
-		arg.MerchantID,
-		arg.WalletID,
-		arg.Currency,
 		arg.ID,
 		arg.IntegrationID,
 		arg.TxnType,
@@ -164,7 +109,7 @@ func (q *Queries) LedgerPost(ctx context.Context, arg LedgerPostParams) (LedgerP
 		arg.Accounts,
 		arg.Amounts,
 	)
-	var i LedgerPostRow
+	var i LedgerTransaction
 	err := row.Scan(
 		&i.ID,
 		&i.MerchantID,

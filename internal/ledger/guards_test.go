@@ -440,7 +440,7 @@ func TestBalanceGuardWork(t *testing.T) {
 	tx, err := conn.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(ctx) }()
-	m := b.topup(100) // five entries over both classes, in ledger.Post's one statement
+	m := b.topup(100) // five entries over both classes, in ledger.Post's one call
 	m.Entries = []ledger.Entry{
 		{Account: ledger.TopupClearing(b.tenant.MerchantID, "adyen"), Amount: -60},
 		{Account: ledger.TopupClearing(b.tenant.MerchantID, "stripe"), Amount: -40},
@@ -467,6 +467,7 @@ func TestBalanceGuardWork(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Equal(t, map[string]int64{
+		"ledger_post":                       posts, // the one call of each Post (00018)
 		"ledger_entries_check_balanced":     posts, // one per Post, not one per entry
 		"ledger_transactions_check_entries": posts, // one per transaction
 	}, calls)
