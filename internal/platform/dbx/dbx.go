@@ -322,8 +322,9 @@ func String(p *string) string {
 }
 
 // IsUnavailable says whether err means the database cannot be reached (a
-// closed pool, a refused or lost connection, a server shutting down), which
-// clients see as service_unavailable rather than internal_error.
+// closed pool, a refused or lost connection, a server shutting down, on
+// Citus a worker a transaction lost), which clients see as
+// service_unavailable rather than internal_error.
 func IsUnavailable(err error) bool {
 	if errors.Is(err, puddle.ErrClosedPool) {
 		return true
@@ -334,10 +335,19 @@ func IsUnavailable(err error) bool {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
-		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" ||
+			citusLostWorker(pgErr)
 	}
 	var netErr net.Error
 	return errors.As(err, &netErr)
+}
+
+// citusLostWorker says whether a Citus coordinator failed a transaction
+// because its connection to a worker broke: Citus raises that without an
+// error code (XX000, "failure on connection marked as essential: host:port",
+// remote_transaction.c), where a connection it cannot open is 08006.
+func citusLostWorker(pgErr *pgconn.PgError) bool {
+	return pgErr.Code == "XX000" && strings.HasPrefix(pgErr.Message, "failure on connection marked as essential")
 }
 
 // UTC reads an optional time in UTC.
