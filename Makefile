@@ -131,7 +131,7 @@ test-cluster: ## Kill and restart replicas of make cluster under a bounded load;
 # end-to-end tests, the ledger's guards and the concurrent mixes run
 # against the coordinator.
 CITUS := bash db/citus.sh
-CITUS_PKGS ?= ./internal/httpapi/ ./internal/ledger/ ./internal/payments/... ./internal/platform/migrate/
+CITUS_PKGS ?= ./internal/httpapi/ ./internal/ledger/ ./internal/payments/... ./internal/platform/migrate/ ./internal/loadtest/
 
 .PHONY: test-citus
 test-citus: ## The end-to-end tests, ledger guards and concurrent mixes on a local Citus cluster (coordinator + 2 workers).
