@@ -186,7 +186,10 @@ case "${1:-}" in
     template) cmd_recreate feddi_template ;;
     recreate) cmd_recreate "${2:-}" ;;
     restart)
-        for n in 0 1 2; do devdb "$n" stop; devdb "$n" start >/dev/null; done
+        # All down before any comes back: a node left running would keep
+        # its maintenance daemon's sessions to the others' databases.
+        for n in 2 1 0; do devdb "$n" stop; done
+        for n in 0 1 2; do devdb "$n" start >/dev/null; done
         ;;
     restart-worker)
         [[ ${2:-} =~ ^[12]$ ]] || die "restart-worker takes 1 or 2"

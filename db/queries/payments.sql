@@ -1,27 +1,14 @@
 -- name: PaymentInsert :one
 -- Inserts a payment and its grant allocations (in spending order) in one
--- statement.
-WITH p AS (
-    INSERT INTO payments (
-        id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor,
-        promo_applied_minor, actual_applied_minor, promo_captured_minor, actual_captured_minor,
-        status, capture_mode, authorization_expires_at,
-        actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after,
-        terminal_id, location_id, operator_id, checkout_session_id, reference)
-    VALUES (
-        @id, @merchant_id, @integration_id, @wallet_id, @customer_id, @currency, @amount_minor,
-        @promo_applied_minor, @actual_applied_minor, @promo_captured_minor, @actual_captured_minor,
-        @status, @capture_mode, sqlc.arg(now)::timestamptz + make_interval(secs => @authorization_ttl_seconds::integer),
-        @actual_after_minor, @promo_available_after_minor, @promo_locked_after_minor, sqlc.narg(next_promo_expiry_after),
-        sqlc.narg(terminal_id), sqlc.narg(location_id), sqlc.narg(operator_id), sqlc.narg(checkout_session_id), sqlc.narg(reference))
-    RETURNING *
-), a AS (
-    INSERT INTO payment_allocations (payment_id, merchant_id, position, grant_id, amount_minor)
-    SELECT p.id, p.merchant_id, u.position, u.grant_id, u.amount_minor
-    FROM p, (SELECT unnest(@grant_ids::text[]) AS grant_id, unnest(@grant_amounts::bigint[]) AS amount_minor,
-                    generate_series(0, cardinality(@grant_ids::text[]) - 1) AS position) u
-)
-SELECT * FROM p;
+-- call (payment_insert, 00018).
+SELECT * FROM payment_insert(@id::text, @merchant_id::text, @integration_id::text, @wallet_id::text,
+    @customer_id::text, @currency::text, @amount_minor::bigint,
+    @promo_applied_minor::bigint, @actual_applied_minor::bigint, @promo_captured_minor::bigint, @actual_captured_minor::bigint,
+    @status::text, @capture_mode::text, sqlc.arg(now)::timestamptz, @authorization_ttl_seconds::integer,
+    @actual_after_minor::bigint, @promo_available_after_minor::bigint, @promo_locked_after_minor::bigint,
+    sqlc.narg(next_promo_expiry_after)::timestamptz, sqlc.narg(terminal_id)::text, sqlc.narg(location_id)::text,
+    sqlc.narg(operator_id)::text, sqlc.narg(checkout_session_id)::text, sqlc.narg(reference)::text,
+    @grant_ids::text[], @grant_amounts::bigint[]);
 
 -- name: PaymentGet :one
 SELECT * FROM payments

@@ -1,29 +1,14 @@
 -- name: QrTokenMint :one
 -- Mints a token for a verified wallet of the merchant, valid for the given
 -- seconds (QR payload, short code) from @now (the service clock), in one
--- statement: it retires the wallet's earlier unused tokens
--- (minting invalidates them) and any expired token still holding the new
--- short code (so the code can name the new token). No row: the wallet is
--- unknown to the merchant or not verified (the caller reads which).
-WITH wallet AS (
-    SELECT w.id AS wallet_id FROM wallets w
-    WHERE w.merchant_id = @merchant_id AND w.id = @wallet_id AND w.status = 'verified'
-), retired AS (
-    UPDATE qr_tokens
-    SET retired_at = sqlc.arg(now)::timestamptz
-    WHERE qr_tokens.merchant_id = @merchant_id
-      AND qr_tokens.retired_at IS NULL
-      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = @short_code_hash AND qr_tokens.short_code_expires_at <= sqlc.arg(now)::timestamptz))
-    RETURNING 1
-)
--- Reading retired's count makes the UPDATE run before the INSERT (an
--- unread data-modifying CTE would run after it).
-INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
-SELECT @merchant_id, wallet.wallet_id, @payload_hash, @short_code_hash,
-       sqlc.arg(now)::timestamptz + make_interval(secs => @qr_ttl_seconds::integer),
-       sqlc.arg(now)::timestamptz + make_interval(secs => @short_code_ttl_seconds::integer)
-FROM wallet, (SELECT count(*) FROM retired) AS done
-RETURNING qr_expires_at, short_code_expires_at;
+-- call (qr_token_mint, 00018): it retires the wallet's earlier unused
+-- tokens (minting invalidates them) and any expired token still holding
+-- the new short code (so the code can name the new token). No row: the
+-- wallet is unknown to the merchant or not verified (the caller reads
+-- which).
+SELECT m.minted_qr_expires_at::timestamptz AS qr_expires_at, m.minted_short_code_expires_at::timestamptz AS short_code_expires_at
+FROM qr_token_mint(@merchant_id::text, @wallet_id::text, @payload_hash::bytea, @short_code_hash::bytea,
+    @qr_ttl_seconds::integer, @short_code_ttl_seconds::integer, sqlc.arg(now)::timestamptz) AS m;
 
 -- name: QrTokenInsert :one
 -- Issues a token without retiring any other: for test fixtures that need

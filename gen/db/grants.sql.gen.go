@@ -88,18 +88,9 @@ func (q *Queries) GrantGet(ctx context.Context, arg GrantGetParams) (Grant, erro
 }
 
 const grantInsert = `-- name: GrantInsert :one
-WITH g AS (
-    INSERT INTO grants (id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency,
-                        original_minor, remaining_minor, state, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-            $9, $9, $10, $11)
-    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at
-), ev AS (
-    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id, at)
-    SELECT g.merchant_id, g.id, NULL, g.state, 'issued', g.original_minor, $12, g.created_at
-    FROM g
-)
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at FROM g
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at FROM grant_insert($1::text, $2::text, $3::text, $4::text,
+    $5::text, $6::text, $7::text, $8::text, $9::bigint,
+    $10::text, $11::timestamptz, $12::text)
 `
 
 type GrantInsertParams struct {
@@ -117,26 +108,10 @@ type GrantInsertParams struct {
 	TransactionID *string
 }
 
-type GrantInsertRow struct {
-	ID             string
-	MerchantID     string
-	IntegrationID  string
-	WalletID       string
-	CustomerID     string
-	Source         string
-	SourceRef      *string
-	Currency       string
-	OriginalMinor  int64
-	RemainingMinor int64
-	State          string
-	ExpiresAt      time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
-// Inserts a grant and its issuing history entry (transaction_id is the
-// promo_grant transaction booked right after, in the same transaction).
-func (q *Queries) GrantInsert(ctx context.Context, arg GrantInsertParams) (GrantInsertRow, error) {
+// Inserts a grant and its issuing history entry (grant_insert, 00018;
+// transaction_id is the promo_grant transaction booked right after, in
+// the same transaction).
+func (q *Queries) GrantInsert(ctx context.Context, arg GrantInsertParams) (Grant, error) {
 	row := q.db.QueryRow(ctx, grantInsert,
 		arg.ID,
 		arg.MerchantID,
@@ -151,7 +126,7 @@ func (q *Queries) GrantInsert(ctx context.Context, arg GrantInsertParams) (Grant
 		arg.ExpiresAt,
 		arg.TransactionID,
 	)
-	var i GrantInsertRow
+	var i Grant
 	err := row.Scan(
 		&i.ID,
 		&i.MerchantID,
@@ -172,32 +147,15 @@ func (q *Queries) GrantInsert(ctx context.Context, arg GrantInsertParams) (Grant
 }
 
 const grantLapse = `-- name: GrantLapse :many
-WITH upd AS (
-    UPDATE grants g
-    SET state = old.to_state, updated_at = now()
-    FROM (SELECT o.id, o.state AS from_state, a.amount,
-                 CASE WHEN o.state = 'clawed_back' THEN 'clawed_back' ELSE 'expired' END AS to_state
-          FROM grants o
-          JOIN (SELECT unnest($2::text[]) AS id, unnest($3::bigint[]) AS amount) a ON a.id = o.id
-          WHERE o.merchant_id = $1 AND o.wallet_id = $4
-          FOR UPDATE OF o) old
-    WHERE g.merchant_id = $1 AND g.id = old.id
-    RETURNING g.id, g.merchant_id, old.from_state, old.to_state, old.amount
-), ev AS (
-    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT upd.merchant_id, upd.id, upd.from_state, upd.to_state,
-           CASE WHEN upd.from_state = upd.to_state THEN $5::text ELSE 'expired' END,
-           upd.amount, $6
-    FROM upd
-)
-SELECT upd.id, upd.from_state::text AS from_state, upd.to_state::text AS state, upd.amount::bigint AS amount_minor FROM upd
+SELECT l.lapsed_id::text AS id, l.lapsed_from::text AS from_state, l.lapsed_to::text AS state, l.lapsed_minor::bigint AS amount_minor
+FROM grant_lapse($1::text, $2::text, $3::text[], $4::bigint[], $5::text, $6::text) AS l
 `
 
 type GrantLapseParams struct {
 	MerchantID    string
+	WalletID      string
 	Ids           []string
 	Amounts       []int64
-	WalletID      string
 	Reason        string
 	TransactionID *string
 }
@@ -215,15 +173,13 @@ type GrantLapseRow struct {
 // grant past its expiry becomes expired (history reason "expired"); a grant
 // already expired or clawed back keeps its state and its history records
 // the lapse (@reason: payment_closed or payment_refunded). Returns each
-// grant's state before and after.
-// Every locked grant is updated (one whose state stays keeps it), so that the history is inserted from the UPDATE's rows: Citus
-// loses the columns of a plain CTE that an INSERT reads.
+// grant's state before and after (grant_lapse, 00018).
 func (q *Queries) GrantLapse(ctx context.Context, arg GrantLapseParams) ([]GrantLapseRow, error) {
 	rows, err := q.db.Query(ctx, grantLapse,
 		arg.MerchantID,
+		arg.WalletID,
 		arg.Ids,
 		arg.Amounts,
-		arg.WalletID,
 		arg.Reason,
 		arg.TransactionID,
 	)
@@ -360,67 +316,31 @@ func (q *Queries) GrantListLive(ctx context.Context, arg GrantListLiveParams) ([
 }
 
 const grantRestore = `-- name: GrantRestore :many
-WITH upd AS (
-    UPDATE grants g
-    SET remaining_minor = g.remaining_minor + old.amount, state = 'available', updated_at = now()
-    FROM (SELECT o.id, o.state AS from_state, a.amount
-          FROM grants o
-          JOIN (SELECT unnest($2::text[]) AS id, unnest($3::bigint[]) AS amount) a ON a.id = o.id
-          WHERE o.merchant_id = $1 AND o.wallet_id = $4
-            AND o.state IN ('available', 'consumed') AND o.expires_at > $5
-          FOR UPDATE OF o) old
-    WHERE g.merchant_id = $1 AND g.id = old.id
-    RETURNING g.id, g.merchant_id, g.integration_id, g.wallet_id, g.customer_id, g.source, g.source_ref, g.currency, g.original_minor, g.remaining_minor, g.state, g.expires_at, g.created_at, g.updated_at, old.from_state, old.amount AS restored_minor
-), ev AS (
-    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT upd.merchant_id, upd.id, upd.from_state, 'available', $6::text, upd.restored_minor, $7
-    FROM upd WHERE upd.from_state = 'consumed'
-)
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency,
-       original_minor, remaining_minor, state, expires_at, created_at, updated_at
-FROM upd
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at FROM grant_restore($1::text, $2::text, $3::text[], $4::bigint[],
+    $5::timestamptz, $6::text, $7::text)
 `
 
 type GrantRestoreParams struct {
 	MerchantID    string
+	WalletID      string
 	Ids           []string
 	Amounts       []int64
-	WalletID      string
 	Now           time.Time
 	Reason        string
 	TransactionID *string
-}
-
-type GrantRestoreRow struct {
-	ID             string
-	MerchantID     string
-	IntegrationID  string
-	WalletID       string
-	CustomerID     string
-	Source         string
-	SourceRef      *string
-	Currency       string
-	OriginalMinor  int64
-	RemainingMinor int64
-	State          string
-	ExpiresAt      time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
 }
 
 // Gives promo back to grants (a closed or refunded payment's allocation;
 // @reason goes into the history: payment_closed or payment_refunded): remaining
 // grows by the amount and a consumed grant becomes available again. Only
 // grants still available or consumed and not yet expired take it back; the
-// caller expires the rest.
-// (The locked rows are a subquery of the UPDATE, not a CTE of their own:
-// Citus loses the columns of a CTE that another CTE's UPDATE returns.)
-func (q *Queries) GrantRestore(ctx context.Context, arg GrantRestoreParams) ([]GrantRestoreRow, error) {
+// caller expires the rest (grant_restore, 00018).
+func (q *Queries) GrantRestore(ctx context.Context, arg GrantRestoreParams) ([]Grant, error) {
 	rows, err := q.db.Query(ctx, grantRestore,
 		arg.MerchantID,
+		arg.WalletID,
 		arg.Ids,
 		arg.Amounts,
-		arg.WalletID,
 		arg.Now,
 		arg.Reason,
 		arg.TransactionID,
@@ -429,9 +349,9 @@ func (q *Queries) GrantRestore(ctx context.Context, arg GrantRestoreParams) ([]G
 		return nil, err
 	}
 	defer rows.Close()
-	items := []GrantRestoreRow{}
+	items := []Grant{}
 	for rows.Next() {
-		var i GrantRestoreRow
+		var i Grant
 		if err := rows.Scan(
 			&i.ID,
 			&i.MerchantID,
@@ -459,68 +379,35 @@ func (q *Queries) GrantRestore(ctx context.Context, arg GrantRestoreParams) ([]G
 }
 
 const grantSpend = `-- name: GrantSpend :many
-WITH alloc AS (
-    SELECT unnest($1::text[]) AS id, unnest($2::bigint[]) AS amount
-), upd AS (
-    UPDATE grants g
-    SET remaining_minor = g.remaining_minor - alloc.amount,
-        state = CASE WHEN g.remaining_minor = alloc.amount THEN 'consumed' ELSE g.state END,
-        updated_at = now()
-    FROM alloc
-    WHERE g.merchant_id = $3 AND g.wallet_id = $4 AND g.id = alloc.id AND g.state = 'available'
-    RETURNING g.id, g.merchant_id, g.integration_id, g.wallet_id, g.customer_id, g.source, g.source_ref, g.currency, g.original_minor, g.remaining_minor, g.state, g.expires_at, g.created_at, g.updated_at, alloc.amount AS spent_minor
-), ev AS (
-    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id)
-    SELECT upd.merchant_id, upd.id, 'available', 'consumed', 'payment', upd.spent_minor, $5
-    FROM upd WHERE upd.state = 'consumed'
-)
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency,
-       original_minor, remaining_minor, state, expires_at, created_at, updated_at
-FROM upd
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at FROM grant_spend($1::text, $2::text, $3::text[], $4::bigint[], $5::text)
 `
 
 type GrantSpendParams struct {
-	Ids           []string
-	Amounts       []int64
 	MerchantID    string
 	WalletID      string
+	Ids           []string
+	Amounts       []int64
 	TransactionID *string
 }
 
-type GrantSpendRow struct {
-	ID             string
-	MerchantID     string
-	IntegrationID  string
-	WalletID       string
-	CustomerID     string
-	Source         string
-	SourceRef      *string
-	Currency       string
-	OriginalMinor  int64
-	RemainingMinor int64
-	State          string
-	ExpiresAt      time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
 // Takes promo from available grants (a payment's allocation): remaining
-// falls by the amount, and a grant left with nothing becomes consumed.
-func (q *Queries) GrantSpend(ctx context.Context, arg GrantSpendParams) ([]GrantSpendRow, error) {
+// falls by the amount, and a grant left with nothing becomes consumed
+// (grant_spend, 00018).
+func (q *Queries) GrantSpend(ctx context.Context, arg GrantSpendParams) ([]Grant, error) {
 	rows, err := q.db.Query(ctx, grantSpend,
-		arg.Ids,
-		arg.Amounts,
 		arg.MerchantID,
 		arg.WalletID,
+		arg.Ids,
+		arg.Amounts,
 		arg.TransactionID,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []GrantSpendRow{}
+	items := []Grant{}
 	for rows.Next() {
-		var i GrantSpendRow
+		var i Grant
 		if err := rows.Scan(
 			&i.ID,
 			&i.MerchantID,
@@ -548,65 +435,33 @@ func (q *Queries) GrantSpend(ctx context.Context, arg GrantSpendParams) ([]Grant
 }
 
 const grantTransition = `-- name: GrantTransition :many
-WITH upd AS (
-    UPDATE grants g
-    SET state = $1, remaining_minor = CASE WHEN $2::boolean THEN g.remaining_minor ELSE 0 END, updated_at = now()
-    FROM (SELECT o.id, o.state AS from_state, o.remaining_minor AS moved_minor FROM grants o
-          WHERE o.merchant_id = $3 AND o.id = ANY($4::text[]) AND o.state = ANY($5::text[])
-          FOR UPDATE) old
-    WHERE g.merchant_id = $3 AND g.id = old.id
-    RETURNING g.id, g.merchant_id, g.integration_id, g.wallet_id, g.customer_id, g.source, g.source_ref, g.currency, g.original_minor, g.remaining_minor, g.state, g.expires_at, g.created_at, g.updated_at, old.from_state, old.moved_minor
-), ev AS (
-    INSERT INTO grant_events (merchant_id, grant_id, from_state, to_state, reason, amount_minor, transaction_id, detail, note)
-    SELECT upd.merchant_id, upd.id, upd.from_state, upd.state, $6, upd.moved_minor, $7,
-           $8, $9
-    FROM upd
-)
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency,
-       original_minor, remaining_minor, state, expires_at, created_at, updated_at
-FROM upd
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, source, source_ref, currency, original_minor, remaining_minor, state, expires_at, created_at, updated_at FROM grant_transition($1::text, $2::text[], $3::text[], $4::text,
+    $5::boolean, $6::text, $7::text, $8::text, $9::text)
 `
 
 type GrantTransitionParams struct {
-	ToState       string
-	KeepRemaining bool
 	MerchantID    string
 	Ids           []string
 	FromStates    []string
+	ToState       string
+	KeepRemaining bool
 	Reason        string
 	TransactionID *string
 	Detail        *string
 	Note          *string
 }
 
-type GrantTransitionRow struct {
-	ID             string
-	MerchantID     string
-	IntegrationID  string
-	WalletID       string
-	CustomerID     string
-	Source         string
-	SourceRef      *string
-	Currency       string
-	OriginalMinor  int64
-	RemainingMinor int64
-	State          string
-	ExpiresAt      time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-}
-
 // Moves grants in one of @from_states to a new state, recording the history
-// entry of each (a grant in another state is left alone). The
-// remaining amount is kept (@keep_remaining, a release) or becomes 0 (the
-// grant died: expired, clawed back).
-func (q *Queries) GrantTransition(ctx context.Context, arg GrantTransitionParams) ([]GrantTransitionRow, error) {
+// entry of each (a grant in another state is left alone; grant_transition,
+// 00018). The remaining amount is kept (@keep_remaining, a release) or
+// becomes 0 (the grant died: expired, clawed back).
+func (q *Queries) GrantTransition(ctx context.Context, arg GrantTransitionParams) ([]Grant, error) {
 	rows, err := q.db.Query(ctx, grantTransition,
-		arg.ToState,
-		arg.KeepRemaining,
 		arg.MerchantID,
 		arg.Ids,
 		arg.FromStates,
+		arg.ToState,
+		arg.KeepRemaining,
 		arg.Reason,
 		arg.TransactionID,
 		arg.Detail,
@@ -616,9 +471,9 @@ func (q *Queries) GrantTransition(ctx context.Context, arg GrantTransitionParams
 		return nil, err
 	}
 	defer rows.Close()
-	items := []GrantTransitionRow{}
+	items := []Grant{}
 	for rows.Next() {
-		var i GrantTransitionRow
+		var i Grant
 		if err := rows.Scan(
 			&i.ID,
 			&i.MerchantID,

@@ -168,27 +168,14 @@ func (q *Queries) PaymentGetForUpdate(ctx context.Context, arg PaymentGetForUpda
 }
 
 const paymentInsert = `-- name: PaymentInsert :one
-WITH p AS (
-    INSERT INTO payments (
-        id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor,
-        promo_applied_minor, actual_applied_minor, promo_captured_minor, actual_captured_minor,
-        status, capture_mode, authorization_expires_at,
-        actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after,
-        terminal_id, location_id, operator_id, checkout_session_id, reference)
-    VALUES (
-        $1, $2, $3, $4, $5, $6, $7,
-        $8, $9, $10, $11,
-        $12, $13, $14::timestamptz + make_interval(secs => $15::integer),
-        $16, $17, $18, $19,
-        $20, $21, $22, $23, $24)
-    RETURNING id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor
-), a AS (
-    INSERT INTO payment_allocations (payment_id, merchant_id, position, grant_id, amount_minor)
-    SELECT p.id, p.merchant_id, u.position, u.grant_id, u.amount_minor
-    FROM p, (SELECT unnest($25::text[]) AS grant_id, unnest($26::bigint[]) AS amount_minor,
-                    generate_series(0, cardinality($25::text[]) - 1) AS position) u
-)
-SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor FROM p
+SELECT id, merchant_id, integration_id, wallet_id, customer_id, currency, amount_minor, promo_applied_minor, actual_applied_minor, authorized_minor, promo_captured_minor, actual_captured_minor, status, capture_mode, authorization_expires_at, actual_after_minor, promo_available_after_minor, promo_locked_after_minor, next_promo_expiry_after, terminal_id, location_id, operator_id, checkout_session_id, reference, created_at, updated_at, expiry_attempts, expiry_retry_at, actual_refunded_minor, promo_refunded_minor, promo_forfeited_minor FROM payment_insert($1::text, $2::text, $3::text, $4::text,
+    $5::text, $6::text, $7::bigint,
+    $8::bigint, $9::bigint, $10::bigint, $11::bigint,
+    $12::text, $13::text, $14::timestamptz, $15::integer,
+    $16::bigint, $17::bigint, $18::bigint,
+    $19::timestamptz, $20::text, $21::text,
+    $22::text, $23::text, $24::text,
+    $25::text[], $26::bigint[])
 `
 
 type PaymentInsertParams struct {
@@ -220,43 +207,9 @@ type PaymentInsertParams struct {
 	GrantAmounts             []int64
 }
 
-type PaymentInsertRow struct {
-	ID                       string
-	MerchantID               string
-	IntegrationID            string
-	WalletID                 string
-	CustomerID               string
-	Currency                 string
-	AmountMinor              int64
-	PromoAppliedMinor        int64
-	ActualAppliedMinor       int64
-	AuthorizedMinor          int64
-	PromoCapturedMinor       int64
-	ActualCapturedMinor      int64
-	Status                   string
-	CaptureMode              string
-	AuthorizationExpiresAt   time.Time
-	ActualAfterMinor         int64
-	PromoAvailableAfterMinor int64
-	PromoLockedAfterMinor    int64
-	NextPromoExpiryAfter     *time.Time
-	TerminalID               *string
-	LocationID               *string
-	OperatorID               *string
-	CheckoutSessionID        *string
-	Reference                *string
-	CreatedAt                time.Time
-	UpdatedAt                time.Time
-	ExpiryAttempts           int32
-	ExpiryRetryAt            *time.Time
-	ActualRefundedMinor      int64
-	PromoRefundedMinor       int64
-	PromoForfeitedMinor      int64
-}
-
 // Inserts a payment and its grant allocations (in spending order) in one
-// statement.
-func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (PaymentInsertRow, error) {
+// call (payment_insert, 00018).
+func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (Payment, error) {
 	row := q.db.QueryRow(ctx, paymentInsert,
 		arg.ID,
 		arg.MerchantID,
@@ -285,7 +238,7 @@ func (q *Queries) PaymentInsert(ctx context.Context, arg PaymentInsertParams) (P
 		arg.GrantIds,
 		arg.GrantAmounts,
 	)
-	var i PaymentInsertRow
+	var i Payment
 	err := row.Scan(
 		&i.ID,
 		&i.MerchantID,

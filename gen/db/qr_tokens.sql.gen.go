@@ -115,33 +115,19 @@ func (q *Queries) QrTokenInsert(ctx context.Context, arg QrTokenInsertParams) (Q
 }
 
 const qrTokenMint = `-- name: QrTokenMint :one
-WITH wallet AS (
-    SELECT w.id AS wallet_id FROM wallets w
-    WHERE w.merchant_id = $1 AND w.id = $7 AND w.status = 'verified'
-), retired AS (
-    UPDATE qr_tokens
-    SET retired_at = $4::timestamptz
-    WHERE qr_tokens.merchant_id = $1
-      AND qr_tokens.retired_at IS NULL
-      AND (qr_tokens.wallet_id = (SELECT wallet.wallet_id FROM wallet) OR (qr_tokens.short_code_hash = $3 AND qr_tokens.short_code_expires_at <= $4::timestamptz))
-    RETURNING 1
-)
-INSERT INTO qr_tokens (merchant_id, wallet_id, payload_hash, short_code_hash, qr_expires_at, short_code_expires_at)
-SELECT $1, wallet.wallet_id, $2, $3,
-       $4::timestamptz + make_interval(secs => $5::integer),
-       $4::timestamptz + make_interval(secs => $6::integer)
-FROM wallet, (SELECT count(*) FROM retired) AS done
-RETURNING qr_expires_at, short_code_expires_at
+SELECT m.minted_qr_expires_at::timestamptz AS qr_expires_at, m.minted_short_code_expires_at::timestamptz AS short_code_expires_at
+FROM qr_token_mint($1::text, $2::text, $3::bytea, $4::bytea,
+    $5::integer, $6::integer, $7::timestamptz) AS m
 `
 
 type QrTokenMintParams struct {
 	MerchantID          string
+	WalletID            string
 	PayloadHash         []byte
 	ShortCodeHash       []byte
-	Now                 time.Time
 	QrTtlSeconds        int32
 	ShortCodeTtlSeconds int32
-	WalletID            string
+	Now                 time.Time
 }
 
 type QrTokenMintRow struct {
@@ -151,21 +137,20 @@ type QrTokenMintRow struct {
 
 // Mints a token for a verified wallet of the merchant, valid for the given
 // seconds (QR payload, short code) from @now (the service clock), in one
-// statement: it retires the wallet's earlier unused tokens
-// (minting invalidates them) and any expired token still holding the new
-// short code (so the code can name the new token). No row: the wallet is
-// unknown to the merchant or not verified (the caller reads which).
-// Reading retired's count makes the UPDATE run before the INSERT (an
-// unread data-modifying CTE would run after it).
+// call (qr_token_mint, 00018): it retires the wallet's earlier unused
+// tokens (minting invalidates them) and any expired token still holding
+// the new short code (so the code can name the new token). No row: the
+// wallet is unknown to the merchant or not verified (the caller reads
+// which).
 func (q *Queries) QrTokenMint(ctx context.Context, arg QrTokenMintParams) (QrTokenMintRow, error) {
 	row := q.db.QueryRow(ctx, qrTokenMint,
 		arg.MerchantID,
+		arg.WalletID,
 		arg.PayloadHash,
 		arg.ShortCodeHash,
-		arg.Now,
 		arg.QrTtlSeconds,
 		arg.ShortCodeTtlSeconds,
-		arg.WalletID,
+		arg.Now,
 	)
 	var i QrTokenMintRow
 	err := row.Scan(&i.QrExpiresAt, &i.ShortCodeExpiresAt)
