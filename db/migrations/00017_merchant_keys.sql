@@ -209,19 +209,28 @@ DROP TRIGGER events_webhook_fanout ON events;
 DROP FUNCTION webhook_fanout();
 
 -- +goose StatementBegin
+-- The endpoints are read first and the jobs inserted from that list: on
+-- Citus an INSERT into a coordinator table that SELECTs from a
+-- distributed one reads every shard.
 CREATE FUNCTION event_record(p_id text, p_merchant_id text, p_integration_id text, p_type text,
     p_api_version text, p_data jsonb, p_created_at timestamptz) RETURNS void
 LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    endpoints text[];
 BEGIN
     INSERT INTO events (id, merchant_id, integration_id, type, api_version, data, created_at)
     VALUES (p_id, p_merchant_id, p_integration_id, p_type, p_api_version, p_data, p_created_at);
-    INSERT INTO river_job (args, kind, max_attempts, queue)
-    SELECT jsonb_build_object('endpoint_id', e.id, 'event_id', p_id, 'merchant_id', p_merchant_id),
-           'webhook_delivery', 100, 'default'
+    SELECT array_agg(e.id) INTO endpoints
     FROM webhook_endpoints e
     WHERE e.merchant_id = p_merchant_id AND e.status = 'enabled'
       AND (p_integration_id IS NULL OR e.integration_id = p_integration_id)
       AND p_type = ANY (e.event_types);
+    IF endpoints IS NOT NULL THEN
+        INSERT INTO river_job (args, kind, max_attempts, queue)
+        SELECT jsonb_build_object('endpoint_id', endpoint, 'event_id', p_id, 'merchant_id', p_merchant_id),
+               'webhook_delivery', 100, 'default'
+        FROM unnest(endpoints) AS endpoint;
+    END IF;
 END;
 $$;
 -- +goose StatementEnd

@@ -709,19 +709,27 @@ func (c *chaosClient) topup(ctx context.Context, group int, till client.RequestE
 // pay mints a QR with the wallet app and pays 100 with it, captured
 // automatically; it returns what was captured.
 func (c *chaosClient) pay(ctx context.Context, group int, fx *loadtest.Fixture, key, wallet string) (int64, error) {
-	minted, err := c.call(ctx, group, wallet, fx.WalletApp, func(base string) (*http.Request, error) {
-		return client.NewMintQrRequest(base, &client.MintQrParams{IdempotencyKey: key + "-qr"},
-			client.MintQrInput{Meta: meta, Data: client.MintQrInputData{WalletId: wallet}})
-	})
-	if err != nil {
-		return 0, err
-	}
+	// A mint whose answer was lost (the worker or the server went away
+	// after its commit) replays without its codes, which are never stored:
+	// as the API says, mint again, under a new key.
 	var qr client.MintedQr
-	if err := json.Unmarshal(minted, &qr); err != nil {
-		return 0, fmt.Errorf("reading a minted QR: %w", err)
-	}
-	if qr.QrPayload == nil {
-		return 0, errors.New("a minted QR without its payload")
+	for n := 0; qr.QrPayload == nil; n++ {
+		if n == 3 {
+			return 0, errors.New("three mints replayed without their payload")
+		}
+		minted, err := c.call(ctx, group, wallet, fx.WalletApp, func(base string) (*http.Request, error) {
+			return client.NewMintQrRequest(base, &client.MintQrParams{IdempotencyKey: fmt.Sprintf("%s-qr%d", key, n)},
+				client.MintQrInput{Meta: meta, Data: client.MintQrInputData{WalletId: wallet}})
+		})
+		if err != nil {
+			return 0, err
+		}
+		if err := json.Unmarshal(minted, &qr); err != nil {
+			return 0, fmt.Errorf("reading a minted QR: %w", err)
+		}
+		if qr.QrPayload == nil && !qr.SecretRedacted {
+			return 0, errors.New("a minted QR without its payload, not a replay")
+		}
 	}
 	capture := client.CaptureModeAutomatic
 	ref := key
