@@ -131,18 +131,18 @@ test-cluster: ## Kill and restart replicas of make cluster under a bounded load;
 # end-to-end tests, the ledger's guards and the concurrent mixes run
 # against the coordinator; then, alone since it stops a worker, the chaos
 # test (internal/loadtest; CITUS_CHAOS_SKIP=1 leaves it out).
-CITUS := bash db/citus.sh
+CITUS_SH := bash db/citus.sh
 CITUS_PKGS ?= ./internal/httpapi/ ./internal/ledger/ ./internal/payments/... ./internal/platform/migrate/
 
 .PHONY: test-citus
 test-citus: ## The end-to-end tests, ledger guards and concurrent mixes on a local Citus cluster (coordinator + 2 workers).
 	@mkdir -p .data
 	$(GO) build -o bin/feddi ./cmd/feddi
-	@FEDDI_PG_FAST=1 $(CITUS) start >/dev/null
-	@DATABASE_URL="$$($(CITUS) template)" ./bin/feddi migrate >.data/citus-migrate.log 2>&1 || { cat .data/citus-migrate.log; exit 1; }
-	@$(CITUS) restart
+	@FEDDI_PG_FAST=1 $(CITUS_SH) start >/dev/null
+	@DATABASE_URL="$$($(CITUS_SH) template)" ./bin/feddi migrate >.data/citus-migrate.log 2>&1 || { cat .data/citus-migrate.log; exit 1; }
+	@$(CITUS_SH) restart
 	@start=$$(date +%s); status=0; \
-	export DATABASE_URL="$$($(CITUS) url)" FEDDI_TEST_CITUS_URL="$$($(CITUS) url)"; \
+	export DATABASE_URL="$$($(CITUS_SH) url)" FEDDI_TEST_CITUS_URL="$$($(CITUS_SH) url)"; \
 	$(GO) tool gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg -- -count=1 -timeout 20m $(CITUS_PKGS) || status=$$?; \
 	if [ -z "$(CITUS_CHAOS_SKIP)" ]; then \
 		$(GO) tool gotestsum --format pkgname-and-test-fails -- -count=1 -timeout 10m -run '^TestCitus' ./internal/loadtest/ || status=$$?; \
@@ -152,7 +152,7 @@ test-citus: ## The end-to-end tests, ledger guards and concurrent mixes on a loc
 
 .PHONY: citus/stop
 citus/stop: ## Stop the Citus cluster of make test-citus.
-	@$(CITUS) stop
+	@$(CITUS_SH) stop
 
 # Every shell example of README.md and docs/*.md, run in reading order against
 # a fresh server per document (internal/docstest). The examples use curl and jq;
@@ -205,8 +205,8 @@ bench: ## Load test: pgbench TPC-B, then every scenario against a real feddi ser
 	$(GO) build -o bin/feddi ./cmd/feddi
 	$(GO) build -o bin/feddi-load ./cmd/feddi-load
 ifdef CITUS
-	@$(CITUS) stop >/dev/null; FEDDI_PG_FAST= $(CITUS) start >/dev/null
-	./bin/feddi-load -pg "$$($(CITUS) url)" -db "$$($(CITUS) recreate feddi_bench)" -feddi bin/feddi -pgbench "$$($(DEVDB) bindir)/pgbench" $(BENCH_ARGS)
+	@$(CITUS_SH) stop >/dev/null; FEDDI_PG_FAST= $(CITUS_SH) start >/dev/null
+	./bin/feddi-load -pg "$$($(CITUS_SH) url)" -db "$$($(CITUS_SH) recreate feddi_bench)" -feddi bin/feddi -pgbench "$$($(DEVDB) bindir)/pgbench" $(BENCH_ARGS)
 else
 	@FEDDI_PG_FAST= $(db_start)
 	./bin/feddi-load -pg "$(db_url)" -feddi bin/feddi -pgbench "$$($(DEVDB) bindir)/pgbench" $(BENCH_ARGS)

@@ -52,7 +52,7 @@ func IssueOnLockedWallet(ctx context.Context, q *db.Queries, w wallets.Wallet, n
 	if err != nil {
 		return Grant{}, ledger.Transaction{}, fmt.Errorf("issuing grant on %s: %w", w.ID, err)
 	}
-	g := fromRow(db.Grant(row))
+	g := fromRow(row)
 	txn, err := ledger.Post(ctx, q, ledger.Movement{
 		ID: txnID, MerchantID: w.MerchantID, IntegrationID: n.IntegrationID, Type: ledger.TypePromoGrant,
 		WalletID: w.ID, Currency: w.Currency, Amount: n.Amount,

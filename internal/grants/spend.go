@@ -29,7 +29,7 @@ func Spend(ctx context.Context, q *db.Queries, w wallets.Wallet, as []Allocation
 	}
 	out := make([]Grant, len(rows))
 	for i, r := range rows {
-		out[i] = fromRow(db.Grant(r))
+		out[i] = fromRow(r)
 	}
 	return out, nil
 }

@@ -66,7 +66,7 @@ func transition(ctx context.Context, q *db.Queries, m move) ([]Grant, error) {
 	}
 	out := make([]Grant, len(rows))
 	for i, r := range rows {
-		out[i] = fromRow(db.Grant(r))
+		out[i] = fromRow(r)
 	}
 	return out, nil
 }

@@ -64,7 +64,7 @@ func Post(ctx context.Context, q *db.Queries, m Movement) (Transaction, error) {
 	if err != nil {
 		return Transaction{}, interpretPostError(m, err)
 	}
-	t := fromRow(db.LedgerTransaction(row))
+	t := fromRow(row)
 	t.Entries = make([]Entry, len(m.Entries))
 	for i, e := range m.Entries {
 		t.Entries[i] = Entry{Account: e.Account, Amount: e.Amount, Currency: m.Currency}

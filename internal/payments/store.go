@@ -51,7 +51,7 @@ func insert(ctx context.Context, q *db.Queries, p Payment, now time.Time) (Payme
 	if err != nil {
 		return Payment{}, fmt.Errorf("storing payment: %w", err)
 	}
-	out := fromRow(db.Payment(row))
+	out := fromRow(row)
 	out.Allocations = p.Allocations
 	return out, nil
 }
