@@ -343,11 +343,29 @@ func IsUnavailable(err error) bool {
 }
 
 // citusLostWorker says whether a Citus coordinator failed a transaction
-// because its connection to a worker broke: Citus raises that without an
-// error code (XX000, "failure on connection marked as essential: host:port",
-// remote_transaction.c), where a connection it cannot open is 08006.
+// because its connection to a worker broke, which Citus raises without an
+// error code (XX000; a connection it cannot open is 08006): the connection
+// broke mid-transaction ("failure on connection marked as essential"), the
+// worker ended the session as it shut down (its 57P01, relayed without its
+// code), or the commit went unconfirmed ("could not commit transaction for
+// shard …"). The last one is also how a deferred constraint a shard
+// refused at commit reads; the service defers none that its own writes
+// can break (ledger_post books entries with every transaction), and a
+// retry with the same key replays a commit that did happen.
 func citusLostWorker(pgErr *pgconn.PgError) bool {
-	return pgErr.Code == "XX000" && strings.HasPrefix(pgErr.Message, "failure on connection marked as essential")
+	if pgErr.Code != "XX000" {
+		return false
+	}
+	for _, prefix := range []string{
+		"failure on connection marked as essential",
+		"terminating connection due to administrator command",
+		"could not commit transaction for shard",
+	} {
+		if strings.HasPrefix(pgErr.Message, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // UTC reads an optional time in UTC.
