@@ -3,7 +3,7 @@
 # cluster of db/devdb.sh with Citus preloaded, as make test-citus and
 # make bench CITUS=1 use it. The service talks to the coordinator only.
 #
-# Usage: db/citus.sh start|stop|url|status|port N|restart-worker N|stop-worker N|start-worker N
+# Usage: db/citus.sh start|stop|url|status|port N|template|recreate NAME|restart|stop-worker N|start-worker N
 #
 #   start           start the three servers (or reuse them), create the
 #                   database "feddi" and the citus extension on each, and
@@ -13,7 +13,6 @@
 #   url             print the coordinator's URL
 #   status          exit 0 if all three run
 #   port N          print the port of node N (0 the coordinator, 1 and 2 the workers)
-#   restart-worker N  stop worker N (1 or 2) and start it again
 #   stop-worker N   stop worker N (1 or 2) alone, for an outage
 #   start-worker N  start worker N (1 or 2) again
 #   restart         restart all three (ends every session, and so the Citus
@@ -190,11 +189,6 @@ case "${1:-}" in
         # its maintenance daemon's sessions to the others' databases.
         for n in 2 1 0; do devdb "$n" stop; done
         for n in 0 1 2; do devdb "$n" start >/dev/null; done
-        ;;
-    restart-worker)
-        [[ ${2:-} =~ ^[12]$ ]] || die "restart-worker takes 1 or 2"
-        devdb "$2" stop
-        devdb "$2" start >/dev/null
         ;;
     stop-worker)
         [[ ${2:-} =~ ^[12]$ ]] || die "stop-worker takes 1 or 2"

@@ -294,14 +294,18 @@ END;
 $$;
 -- +goose StatementEnd
 
--- Delivery jobs already queued learn their endpoint's merchant (on a new
--- database River's tables come after these migrations).
+-- Delivery jobs already queued learn their endpoint's or message's
+-- merchant (on a new database River's tables come after these
+-- migrations).
 -- +goose StatementBegin
 DO $$ BEGIN
     IF to_regclass('river_job') IS NOT NULL THEN
         UPDATE river_job j SET args = j.args || jsonb_build_object('merchant_id', e.merchant_id)
         FROM webhook_endpoints e
         WHERE j.kind = 'webhook_delivery' AND j.finalized_at IS NULL AND e.id = j.args->>'endpoint_id';
+        UPDATE river_job j SET args = j.args || jsonb_build_object('merchant_id', m.merchant_id)
+        FROM sms_outbox m
+        WHERE j.kind = 'sms_send' AND j.finalized_at IS NULL AND m.id = j.args->>'message_id';
     END IF;
 END $$;
 -- +goose StatementEnd

@@ -264,7 +264,14 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
+
+-- A short code's latest token is found by time (an identity orders rows
+-- per node only on Citus): the index follows the order.
+DROP INDEX qr_tokens_short_code_idx;
+CREATE INDEX qr_tokens_short_code_idx ON qr_tokens (merchant_id, short_code_hash, created_at DESC, id DESC);
 -- +goose Down
+DROP INDEX qr_tokens_short_code_idx;
+CREATE INDEX qr_tokens_short_code_idx ON qr_tokens (merchant_id, short_code_hash, id DESC);
 DROP FUNCTION payment_insert(text, text, text, text, text, text, bigint, bigint, bigint, bigint, bigint, text, text, timestamptz, integer, bigint, bigint, bigint, timestamptz, text, text, text, text, text, text[], bigint[]);
 DROP FUNCTION ledger_post(text, text, text, bigint, bigint, bigint, bigint, text, text, text, bigint, bigint,
     text, text, text, text, text, text, text, text, text, text[], bigint[]);

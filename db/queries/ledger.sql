@@ -15,8 +15,10 @@ SELECT * FROM ledger_transactions
 WHERE merchant_id = @merchant_id AND id = @id;
 
 -- name: LedgerEntriesOf :many
+-- By (merchant_id, transaction_id), the index's key; id orders one
+-- transaction's entries, which one statement inserted on one node.
 SELECT * FROM ledger_entries
-WHERE transaction_id = @transaction_id
+WHERE merchant_id = @merchant_id AND transaction_id = @transaction_id
 ORDER BY id;
 
 -- name: LedgerTransactionBySettlement :one

@@ -7,18 +7,18 @@ VALUES (@id, @merchant_id, @phone, @kind, @subject_id, @body, sqlc.arg(now)::tim
 -- name: SMSOutboxSupersede :execrows
 -- Wipes the queued messages of a subject: a newer code replaced theirs.
 UPDATE sms_outbox SET state = 'superseded', body = NULL
-WHERE subject_id = @subject_id AND state = 'queued';
+WHERE merchant_id = @merchant_id AND subject_id = @subject_id AND state = 'queued';
 
 -- name: SMSOutboxGetQueued :one
-SELECT * FROM sms_outbox WHERE id = @id AND state = 'queued';
+SELECT * FROM sms_outbox WHERE merchant_id = @merchant_id AND id = @id AND state = 'queued';
 
 -- name: SMSOutboxMarkDelivered :execrows
 UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = sqlc.arg(now)::timestamptz
-WHERE id = @id AND state = 'queued';
+WHERE merchant_id = @merchant_id AND id = @id AND state = 'queued';
 
 -- name: SMSOutboxMarkFailed :execrows
 UPDATE sms_outbox SET state = 'failed', body = NULL
-WHERE id = @id AND state = 'queued';
+WHERE merchant_id = @merchant_id AND id = @id AND state = 'queued';
 
 -- name: SMSOutboxCountStale :one
 -- Messages that should have left by now: still queued (or given up) after

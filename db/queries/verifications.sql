@@ -28,7 +28,7 @@ FOR UPDATE;
 
 -- name: VerificationRecordFailure :one
 UPDATE verifications SET failed_attempts = failed_attempts + 1
-WHERE id = @id AND state = 'pending'
+WHERE merchant_id = @merchant_id AND id = @id AND state = 'pending'
 RETURNING failed_attempts;
 
 -- name: VerificationRenew :one
@@ -36,9 +36,9 @@ RETURNING failed_attempts;
 UPDATE verifications
 SET code_hash = @code_hash, link_token_hash = @link_token_hash,
     expires_at = @expires_at, failed_attempts = 0, last_sent_at = @last_sent_at, resent_at = @resent_at
-WHERE id = @id AND state = 'pending'
+WHERE merchant_id = @merchant_id AND id = @id AND state = 'pending'
 RETURNING *;
 
 -- name: VerificationMarkVerified :execrows
 UPDATE verifications SET state = 'verified', verified_at = @verified_at
-WHERE id = @id AND state = 'pending';
+WHERE merchant_id = @merchant_id AND id = @id AND state = 'pending';

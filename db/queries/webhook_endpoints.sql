@@ -36,7 +36,7 @@ WHERE id = @id AND merchant_id = @merchant_id AND integration_id = @integration_
 RETURNING *;
 
 -- name: WebhookEndpointSucceeded :exec
-UPDATE webhook_endpoints SET failing_since = NULL WHERE id = @id AND failing_since IS NOT NULL;
+UPDATE webhook_endpoints SET failing_since = NULL WHERE merchant_id = @merchant_id AND id = @id AND failing_since IS NOT NULL;
 
 -- name: WebhookEndpointFailed :one
 -- Records a failed delivery: failing since its first failure in a row;
@@ -47,16 +47,16 @@ SET failing_since = coalesce(failing_since, @now::timestamptz),
                   THEN 'disabled' ELSE status END,
     disabled_at = CASE WHEN status = 'enabled' AND coalesce(failing_since, @now::timestamptz) <= @disable_before::timestamptz
                        THEN @now::timestamptz ELSE disabled_at END
-WHERE id = @id
+WHERE merchant_id = @merchant_id AND id = @id
 RETURNING status;
 
 -- name: WebhookEndpointSecretsForUpdate :many
 -- Every endpoint's sealed secrets, locked, for re-sealing under a new KEK.
-SELECT id, secret_sealed, previous_secret_sealed FROM webhook_endpoints
+SELECT merchant_id, id, secret_sealed, previous_secret_sealed FROM webhook_endpoints
 WHERE status <> 'deleted'
 ORDER BY id
 FOR UPDATE;
 
 -- name: WebhookEndpointReseal :exec
 UPDATE webhook_endpoints SET secret_sealed = @secret_sealed, previous_secret_sealed = sqlc.narg(previous_secret_sealed)
-WHERE id = @id;
+WHERE merchant_id = @merchant_id AND id = @id;

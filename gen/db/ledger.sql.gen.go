@@ -11,12 +11,19 @@ import (
 
 const ledgerEntriesOf = `-- name: LedgerEntriesOf :many
 SELECT id, transaction_id, merchant_id, account, money_class, wallet_id, currency, amount_minor FROM ledger_entries
-WHERE transaction_id = $1
+WHERE merchant_id = $1 AND transaction_id = $2
 ORDER BY id
 `
 
-func (q *Queries) LedgerEntriesOf(ctx context.Context, transactionID string) ([]LedgerEntry, error) {
-	rows, err := q.db.Query(ctx, ledgerEntriesOf, transactionID)
+type LedgerEntriesOfParams struct {
+	MerchantID    string
+	TransactionID string
+}
+
+// By (merchant_id, transaction_id), the index's key; id orders one
+// transaction's entries, which one statement inserted on one node.
+func (q *Queries) LedgerEntriesOf(ctx context.Context, arg LedgerEntriesOfParams) ([]LedgerEntry, error) {
+	rows, err := q.db.Query(ctx, ledgerEntriesOf, arg.MerchantID, arg.TransactionID)
 	if err != nil {
 		return nil, err
 	}

@@ -57,11 +57,16 @@ func (q *Queries) SMSOutboxDeleteOld(ctx context.Context, arg SMSOutboxDeleteOld
 }
 
 const sMSOutboxGetQueued = `-- name: SMSOutboxGetQueued :one
-SELECT id, merchant_id, phone, kind, subject_id, body, state, created_at, delivered_at FROM sms_outbox WHERE id = $1 AND state = 'queued'
+SELECT id, merchant_id, phone, kind, subject_id, body, state, created_at, delivered_at FROM sms_outbox WHERE merchant_id = $1 AND id = $2 AND state = 'queued'
 `
 
-func (q *Queries) SMSOutboxGetQueued(ctx context.Context, id string) (SmsOutbox, error) {
-	row := q.db.QueryRow(ctx, sMSOutboxGetQueued, id)
+type SMSOutboxGetQueuedParams struct {
+	MerchantID string
+	ID         string
+}
+
+func (q *Queries) SMSOutboxGetQueued(ctx context.Context, arg SMSOutboxGetQueuedParams) (SmsOutbox, error) {
+	row := q.db.QueryRow(ctx, sMSOutboxGetQueued, arg.MerchantID, arg.ID)
 	var i SmsOutbox
 	err := row.Scan(
 		&i.ID,
@@ -109,16 +114,17 @@ func (q *Queries) SMSOutboxInsert(ctx context.Context, arg SMSOutboxInsertParams
 
 const sMSOutboxMarkDelivered = `-- name: SMSOutboxMarkDelivered :execrows
 UPDATE sms_outbox SET state = 'delivered', body = NULL, delivered_at = $1::timestamptz
-WHERE id = $2 AND state = 'queued'
+WHERE merchant_id = $2 AND id = $3 AND state = 'queued'
 `
 
 type SMSOutboxMarkDeliveredParams struct {
-	Now time.Time
-	ID  string
+	Now        time.Time
+	MerchantID string
+	ID         string
 }
 
 func (q *Queries) SMSOutboxMarkDelivered(ctx context.Context, arg SMSOutboxMarkDeliveredParams) (int64, error) {
-	result, err := q.db.Exec(ctx, sMSOutboxMarkDelivered, arg.Now, arg.ID)
+	result, err := q.db.Exec(ctx, sMSOutboxMarkDelivered, arg.Now, arg.MerchantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -127,11 +133,16 @@ func (q *Queries) SMSOutboxMarkDelivered(ctx context.Context, arg SMSOutboxMarkD
 
 const sMSOutboxMarkFailed = `-- name: SMSOutboxMarkFailed :execrows
 UPDATE sms_outbox SET state = 'failed', body = NULL
-WHERE id = $1 AND state = 'queued'
+WHERE merchant_id = $1 AND id = $2 AND state = 'queued'
 `
 
-func (q *Queries) SMSOutboxMarkFailed(ctx context.Context, id string) (int64, error) {
-	result, err := q.db.Exec(ctx, sMSOutboxMarkFailed, id)
+type SMSOutboxMarkFailedParams struct {
+	MerchantID string
+	ID         string
+}
+
+func (q *Queries) SMSOutboxMarkFailed(ctx context.Context, arg SMSOutboxMarkFailedParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sMSOutboxMarkFailed, arg.MerchantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -140,12 +151,17 @@ func (q *Queries) SMSOutboxMarkFailed(ctx context.Context, id string) (int64, er
 
 const sMSOutboxSupersede = `-- name: SMSOutboxSupersede :execrows
 UPDATE sms_outbox SET state = 'superseded', body = NULL
-WHERE subject_id = $1 AND state = 'queued'
+WHERE merchant_id = $1 AND subject_id = $2 AND state = 'queued'
 `
 
+type SMSOutboxSupersedeParams struct {
+	MerchantID string
+	SubjectID  string
+}
+
 // Wipes the queued messages of a subject: a newer code replaced theirs.
-func (q *Queries) SMSOutboxSupersede(ctx context.Context, subjectID string) (int64, error) {
-	result, err := q.db.Exec(ctx, sMSOutboxSupersede, subjectID)
+func (q *Queries) SMSOutboxSupersede(ctx context.Context, arg SMSOutboxSupersedeParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sMSOutboxSupersede, arg.MerchantID, arg.SubjectID)
 	if err != nil {
 		return 0, err
 	}

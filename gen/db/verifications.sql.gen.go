@@ -208,16 +208,17 @@ func (q *Queries) VerificationInsert(ctx context.Context, arg VerificationInsert
 
 const verificationMarkVerified = `-- name: VerificationMarkVerified :execrows
 UPDATE verifications SET state = 'verified', verified_at = $1
-WHERE id = $2 AND state = 'pending'
+WHERE merchant_id = $2 AND id = $3 AND state = 'pending'
 `
 
 type VerificationMarkVerifiedParams struct {
 	VerifiedAt *time.Time
+	MerchantID string
 	ID         string
 }
 
 func (q *Queries) VerificationMarkVerified(ctx context.Context, arg VerificationMarkVerifiedParams) (int64, error) {
-	result, err := q.db.Exec(ctx, verificationMarkVerified, arg.VerifiedAt, arg.ID)
+	result, err := q.db.Exec(ctx, verificationMarkVerified, arg.VerifiedAt, arg.MerchantID, arg.ID)
 	if err != nil {
 		return 0, err
 	}
@@ -226,12 +227,17 @@ func (q *Queries) VerificationMarkVerified(ctx context.Context, arg Verification
 
 const verificationRecordFailure = `-- name: VerificationRecordFailure :one
 UPDATE verifications SET failed_attempts = failed_attempts + 1
-WHERE id = $1 AND state = 'pending'
+WHERE merchant_id = $1 AND id = $2 AND state = 'pending'
 RETURNING failed_attempts
 `
 
-func (q *Queries) VerificationRecordFailure(ctx context.Context, id string) (int32, error) {
-	row := q.db.QueryRow(ctx, verificationRecordFailure, id)
+type VerificationRecordFailureParams struct {
+	MerchantID string
+	ID         string
+}
+
+func (q *Queries) VerificationRecordFailure(ctx context.Context, arg VerificationRecordFailureParams) (int32, error) {
+	row := q.db.QueryRow(ctx, verificationRecordFailure, arg.MerchantID, arg.ID)
 	var failed_attempts int32
 	err := row.Scan(&failed_attempts)
 	return failed_attempts, err
@@ -241,7 +247,7 @@ const verificationRenew = `-- name: VerificationRenew :one
 UPDATE verifications
 SET code_hash = $1, link_token_hash = $2,
     expires_at = $3, failed_attempts = 0, last_sent_at = $4, resent_at = $5
-WHERE id = $6 AND state = 'pending'
+WHERE merchant_id = $6 AND id = $7 AND state = 'pending'
 RETURNING id, merchant_id, customer_id, wallet_id, phone, state, code_hash, link_token_hash, expires_at, failed_attempts, last_sent_at, resent_at, created_at, verified_at
 `
 
@@ -251,6 +257,7 @@ type VerificationRenewParams struct {
 	ExpiresAt     time.Time
 	LastSentAt    time.Time
 	ResentAt      []time.Time
+	MerchantID    string
 	ID            string
 }
 
@@ -262,6 +269,7 @@ func (q *Queries) VerificationRenew(ctx context.Context, arg VerificationRenewPa
 		arg.ExpiresAt,
 		arg.LastSentAt,
 		arg.ResentAt,
+		arg.MerchantID,
 		arg.ID,
 	)
 	var i Verification

@@ -50,20 +50,26 @@ SET failing_since = coalesce(failing_since, $1::timestamptz),
                   THEN 'disabled' ELSE status END,
     disabled_at = CASE WHEN status = 'enabled' AND coalesce(failing_since, $1::timestamptz) <= $2::timestamptz
                        THEN $1::timestamptz ELSE disabled_at END
-WHERE id = $3
+WHERE merchant_id = $3 AND id = $4
 RETURNING status
 `
 
 type WebhookEndpointFailedParams struct {
 	Now           time.Time
 	DisableBefore time.Time
+	MerchantID    string
 	ID            string
 }
 
 // Records a failed delivery: failing since its first failure in a row;
 // disabled once that is @disable_before or earlier.
 func (q *Queries) WebhookEndpointFailed(ctx context.Context, arg WebhookEndpointFailedParams) (string, error) {
-	row := q.db.QueryRow(ctx, webhookEndpointFailed, arg.Now, arg.DisableBefore, arg.ID)
+	row := q.db.QueryRow(ctx, webhookEndpointFailed,
+		arg.Now,
+		arg.DisableBefore,
+		arg.MerchantID,
+		arg.ID,
+	)
 	var status string
 	err := row.Scan(&status)
 	return status, err
@@ -240,17 +246,23 @@ func (q *Queries) WebhookEndpointList(ctx context.Context, arg WebhookEndpointLi
 
 const webhookEndpointReseal = `-- name: WebhookEndpointReseal :exec
 UPDATE webhook_endpoints SET secret_sealed = $1, previous_secret_sealed = $2
-WHERE id = $3
+WHERE merchant_id = $3 AND id = $4
 `
 
 type WebhookEndpointResealParams struct {
 	SecretSealed         []byte
 	PreviousSecretSealed []byte
+	MerchantID           string
 	ID                   string
 }
 
 func (q *Queries) WebhookEndpointReseal(ctx context.Context, arg WebhookEndpointResealParams) error {
-	_, err := q.db.Exec(ctx, webhookEndpointReseal, arg.SecretSealed, arg.PreviousSecretSealed, arg.ID)
+	_, err := q.db.Exec(ctx, webhookEndpointReseal,
+		arg.SecretSealed,
+		arg.PreviousSecretSealed,
+		arg.MerchantID,
+		arg.ID,
+	)
 	return err
 }
 
@@ -300,13 +312,14 @@ func (q *Queries) WebhookEndpointRotate(ctx context.Context, arg WebhookEndpoint
 }
 
 const webhookEndpointSecretsForUpdate = `-- name: WebhookEndpointSecretsForUpdate :many
-SELECT id, secret_sealed, previous_secret_sealed FROM webhook_endpoints
+SELECT merchant_id, id, secret_sealed, previous_secret_sealed FROM webhook_endpoints
 WHERE status <> 'deleted'
 ORDER BY id
 FOR UPDATE
 `
 
 type WebhookEndpointSecretsForUpdateRow struct {
+	MerchantID           string
 	ID                   string
 	SecretSealed         []byte
 	PreviousSecretSealed []byte
@@ -322,7 +335,12 @@ func (q *Queries) WebhookEndpointSecretsForUpdate(ctx context.Context) ([]Webhoo
 	items := []WebhookEndpointSecretsForUpdateRow{}
 	for rows.Next() {
 		var i WebhookEndpointSecretsForUpdateRow
-		if err := rows.Scan(&i.ID, &i.SecretSealed, &i.PreviousSecretSealed); err != nil {
+		if err := rows.Scan(
+			&i.MerchantID,
+			&i.ID,
+			&i.SecretSealed,
+			&i.PreviousSecretSealed,
+		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -334,10 +352,15 @@ func (q *Queries) WebhookEndpointSecretsForUpdate(ctx context.Context) ([]Webhoo
 }
 
 const webhookEndpointSucceeded = `-- name: WebhookEndpointSucceeded :exec
-UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL
+UPDATE webhook_endpoints SET failing_since = NULL WHERE merchant_id = $1 AND id = $2 AND failing_since IS NOT NULL
 `
 
-func (q *Queries) WebhookEndpointSucceeded(ctx context.Context, id string) error {
-	_, err := q.db.Exec(ctx, webhookEndpointSucceeded, id)
+type WebhookEndpointSucceededParams struct {
+	MerchantID string
+	ID         string
+}
+
+func (q *Queries) WebhookEndpointSucceeded(ctx context.Context, arg WebhookEndpointSucceededParams) error {
+	_, err := q.db.Exec(ctx, webhookEndpointSucceeded, arg.MerchantID, arg.ID)
 	return err
 }

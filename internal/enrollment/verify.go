@@ -40,7 +40,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error
 			return verdict{}, err
 		}
 		if !v.matches(s.codes, p) {
-			failed, err := q.VerificationRecordFailure(ctx, v.id)
+			failed, err := q.VerificationRecordFailure(ctx, db.VerificationRecordFailureParams{MerchantID: v.merchantID, ID: v.id})
 			if err != nil {
 				return verdict{}, fmt.Errorf("counting a wrong code: %w", err)
 			}
@@ -49,7 +49,7 @@ func (s *Service) Verify(ctx context.Context, c Caller, p Proof) (Release, error
 			}
 			return verdict{wrong: exhaustedError{}}, nil
 		}
-		if _, err := q.VerificationMarkVerified(ctx, db.VerificationMarkVerifiedParams{ID: v.id, VerifiedAt: &now}); err != nil {
+		if _, err := q.VerificationMarkVerified(ctx, db.VerificationMarkVerifiedParams{MerchantID: v.merchantID, ID: v.id, VerifiedAt: &now}); err != nil {
 			return verdict{}, fmt.Errorf("marking verification %s verified: %w", v.id, err)
 		}
 		if _, err := wallets.MarkVerified(ctx, q, v.merchantID, v.walletID, now); err != nil {
@@ -141,7 +141,7 @@ func (s *Service) Resend(ctx context.Context, c Caller, t Target) (State, error)
 			return State{}, err
 		}
 		row, err := q.VerificationRenew(ctx, db.VerificationRenewParams{
-			ID: v.id, CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash,
+			MerchantID: v.merchantID, ID: v.id, CodeHash: sec.codeHash, LinkTokenHash: sec.linkHash,
 			ExpiresAt: now.Add(CodeLifetime), LastSentAt: now, ResentAt: append(v.recentResends(now), now),
 		})
 		if err != nil {

@@ -4,7 +4,7 @@
 //
 //	Post(ctx, q, Movement) (Transaction, error)  book one movement (the only writer of entries and balances)
 //	Get(ctx, q, merchantID, txnID) (Transaction, error)  a transaction with its entries
-//	Entries(ctx, q, txnID) ([]Entry, error)  the entries of a transaction already scoped
+//	Entries(ctx, q, merchantID, txnID) ([]Entry, error)  the entries of a transaction already scoped
 //	TransactionBySettlement(ctx, q, merchantID, provider, reference) (string, error)
 //	FromRow(db.LedgerTransaction) Transaction  for the read-side stores (transactions)
 //	WalletActual / WalletPromoAvailable / WalletPromoLocked / HoldActual / HoldPromo /

@@ -95,7 +95,7 @@ func Get(ctx context.Context, q *db.Queries, merchantID, id string) (Transaction
 		return Transaction{}, fmt.Errorf("reading transaction %s: %w", id, err)
 	}
 	t := fromRow(row)
-	if t.Entries, err = Entries(ctx, q, id); err != nil {
+	if t.Entries, err = Entries(ctx, q, merchantID, id); err != nil {
 		return Transaction{}, err
 	}
 	return t, nil
@@ -103,8 +103,8 @@ func Get(ctx context.Context, q *db.Queries, merchantID, id string) (Transaction
 
 // Entries reads the entries of a transaction the caller already scoped to
 // its merchant, in booking order.
-func Entries(ctx context.Context, q *db.Queries, txnID string) ([]Entry, error) {
-	rows, err := q.LedgerEntriesOf(ctx, txnID)
+func Entries(ctx context.Context, q *db.Queries, merchantID, txnID string) ([]Entry, error) {
+	rows, err := q.LedgerEntriesOf(ctx, db.LedgerEntriesOfParams{MerchantID: merchantID, TransactionID: txnID})
 	if err != nil {
 		return nil, fmt.Errorf("reading entries of %s: %w", txnID, err)
 	}

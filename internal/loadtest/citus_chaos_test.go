@@ -709,27 +709,14 @@ func (c *chaosClient) topup(ctx context.Context, group int, till client.RequestE
 // pay mints a QR with the wallet app and pays 100 with it, captured
 // automatically; it returns what was captured.
 func (c *chaosClient) pay(ctx context.Context, group int, fx *loadtest.Fixture, key, wallet string) (int64, error) {
-	// A mint whose answer was lost (the worker or the server went away
-	// after its commit) replays without its codes, which are never stored:
-	// as the API says, mint again, under a new key.
-	var qr client.MintedQr
-	for n := 0; qr.QrPayload == nil; n++ {
-		if n == 3 {
-			return 0, errors.New("three mints replayed without their payload")
-		}
-		minted, err := c.call(ctx, group, wallet, fx.WalletApp, func(base string) (*http.Request, error) {
-			return client.NewMintQrRequest(base, &client.MintQrParams{IdempotencyKey: fmt.Sprintf("%s-qr%d", key, n)},
+	payload, err := mintQr(key, func(mintKey string) (json.RawMessage, error) {
+		return c.call(ctx, group, wallet, fx.WalletApp, func(base string) (*http.Request, error) {
+			return client.NewMintQrRequest(base, &client.MintQrParams{IdempotencyKey: mintKey},
 				client.MintQrInput{Meta: meta, Data: client.MintQrInputData{WalletId: wallet}})
 		})
-		if err != nil {
-			return 0, err
-		}
-		if err := json.Unmarshal(minted, &qr); err != nil {
-			return 0, fmt.Errorf("reading a minted QR: %w", err)
-		}
-		if qr.QrPayload == nil && !qr.SecretRedacted {
-			return 0, errors.New("a minted QR without its payload, not a replay")
-		}
+	})
+	if err != nil {
+		return 0, err
 	}
 	capture := client.CaptureModeAutomatic
 	ref := key
@@ -737,7 +724,7 @@ func (c *chaosClient) pay(ctx context.Context, group int, fx *loadtest.Fixture, 
 		return client.NewCreatePaymentRequest(base, &client.CreatePaymentParams{IdempotencyKey: key}, client.CreatePaymentInput{
 			Meta: meta, Data: client.CreatePaymentInputData{
 				AmountMinor: 100, Currency: "EUR", Capture: &capture, Reference: &ref,
-				Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: qr.QrPayload},
+				Credential: client.PaymentCredential{Type: client.PaymentCredentialTypeQr, Value: &payload},
 			},
 		})
 	})

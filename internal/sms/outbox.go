@@ -82,7 +82,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Outgoing) (string, er
 			return "", err
 		}
 	}
-	if _, err := q.SMSOutboxSupersede(ctx, m.SubjectID); err != nil {
+	if _, err := q.SMSOutboxSupersede(ctx, db.SMSOutboxSupersedeParams{MerchantID: m.MerchantID, SubjectID: m.SubjectID}); err != nil {
 		return "", fmt.Errorf("superseding earlier messages: %w", err)
 	}
 	id := ids.New(MessagePrefix)
@@ -91,7 +91,7 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Outgoing) (string, er
 	}); err != nil {
 		return "", fmt.Errorf("queuing message: %w", err)
 	}
-	if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{MessageID: id}, &river.InsertOpts{MaxAttempts: MaxDeliveryAttempts}); err != nil {
+	if _, err := o.jobs.InsertTx(ctx, tx, SendArgs{MerchantID: m.MerchantID, MessageID: id}, &river.InsertOpts{MaxAttempts: MaxDeliveryAttempts}); err != nil {
 		return "", fmt.Errorf("queuing delivery job: %w", err)
 	}
 	return id, nil
@@ -100,7 +100,8 @@ func (o *Outbox) Enqueue(ctx context.Context, tx pgx.Tx, m Outgoing) (string, er
 // SendArgs is the delivery job. It names the message only: the phone and
 // the text stay in sms_outbox, where delivery wipes the text.
 type SendArgs struct {
-	MessageID string `json:"message_id"`
+	MerchantID string `json:"merchant_id"` // the message's shard
+	MessageID  string `json:"message_id"`
 }
 
 // Kind names the job in River's tables.
@@ -129,7 +130,7 @@ func (w *SendWorker) Timeout(*river.Job[SendArgs]) time.Duration { return 2 * We
 // failure marks the message failed and wipes its text.
 func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	q := db.New(w.pool)
-	row, err := q.SMSOutboxGetQueued(ctx, job.Args.MessageID)
+	row, err := q.SMSOutboxGetQueued(ctx, db.SMSOutboxGetQueuedParams{MerchantID: job.Args.MerchantID, ID: job.Args.MessageID})
 	if err = dbx.Interpret(err); errors.Is(err, dbx.ErrNotFound) {
 		return nil
 	} else if err != nil {
@@ -141,13 +142,13 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		w.logger.WarnContext(ctx, "sms delivery failed", "message_id", msg.ID, "kind", string(msg.Kind),
 			"phone", MaskPhone(msg.Phone), "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "error", err.Error())
 		if job.Attempt >= job.MaxAttempts {
-			if _, ferr := q.SMSOutboxMarkFailed(context.WithoutCancel(ctx), msg.ID); ferr != nil {
+			if _, ferr := q.SMSOutboxMarkFailed(context.WithoutCancel(ctx), db.SMSOutboxMarkFailedParams{MerchantID: msg.MerchantID, ID: msg.ID}); ferr != nil {
 				return errors.Join(err, ferr)
 			}
 		}
 		return err
 	}
-	if _, err := q.SMSOutboxMarkDelivered(ctx, db.SMSOutboxMarkDeliveredParams{ID: msg.ID, Now: w.now()}); err != nil {
+	if _, err := q.SMSOutboxMarkDelivered(ctx, db.SMSOutboxMarkDeliveredParams{MerchantID: msg.MerchantID, ID: msg.ID, Now: w.now()}); err != nil {
 		return fmt.Errorf("marking message %s delivered: %w", msg.ID, err)
 	}
 	metrics.From(ctx).SMS(string(msg.Kind), metrics.SMSSent)

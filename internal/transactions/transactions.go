@@ -122,7 +122,7 @@ func (s *Service) Get(ctx context.Context, merchantID, integrationID, id string)
 		return ledger.Transaction{}, fmt.Errorf("reading transaction %s: %w", id, err)
 	}
 	t := ledger.FromRow(row)
-	if t.Entries, err = ledger.Entries(ctx, q, id); err != nil {
+	if t.Entries, err = ledger.Entries(ctx, q, merchantID, id); err != nil {
 		return ledger.Transaction{}, err
 	}
 	return t, nil

@@ -268,7 +268,7 @@ func Reseal(ctx context.Context, pool *pgxpool.Pool, sealer Sealer) (int, error)
 			return sealer.Seal(id, plain)
 		}
 		for _, r := range rows {
-			p := db.WebhookEndpointResealParams{ID: r.ID}
+			p := db.WebhookEndpointResealParams{MerchantID: r.MerchantID, ID: r.ID}
 			if p.SecretSealed, err = reseal(r.ID, r.SecretSealed); err != nil {
 				return 0, err
 			}

@@ -120,9 +120,9 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 			return "", fmt.Errorf("recording a delivery to %s: %w", ep.ID, err)
 		}
 		if sendErr == nil {
-			return string(StatusEnabled), q.WebhookEndpointSucceeded(ctx, ep.ID)
+			return string(StatusEnabled), q.WebhookEndpointSucceeded(ctx, db.WebhookEndpointSucceededParams{MerchantID: ep.MerchantID, ID: ep.ID})
 		}
-		state, err := q.WebhookEndpointFailed(ctx, db.WebhookEndpointFailedParams{ID: ep.ID, Now: now, DisableBefore: now.Add(-RetryWindow)})
+		state, err := q.WebhookEndpointFailed(ctx, db.WebhookEndpointFailedParams{MerchantID: ep.MerchantID, ID: ep.ID, Now: now, DisableBefore: now.Add(-RetryWindow)})
 		if err != nil {
 			return "", fmt.Errorf("recording a failed delivery to %s: %w", ep.ID, err)
 		}
